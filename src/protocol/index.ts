@@ -1,0 +1,4 @@
+export * from "./records.js";
+export * from "./requests.js";
+export * from "./messages.js";
+export * from "./tags.js";

@@ -1,0 +1,150 @@
+/** Requests and responses of the Resonate protocol (0.11): `POST /` with `{ kind, head, data }`. */
+import type { PromiseRecord, PromiseState, ScheduleRecord, SettleState, Tags, TaskRecord, TaskState, Value } from "./records.js";
+
+export interface RequestHead {
+  corrId: string;
+  version: string;
+  auth?: string;
+}
+
+interface Req<K extends string, D> {
+  kind: K;
+  head: RequestHead;
+  data: D;
+}
+
+export type PromiseGetReq = Req<"promise.get", { id: string }>;
+export type PromiseCreateReq = Req<
+  "promise.create",
+  {
+    id: string;
+    timeoutAt: number;
+    param: Value;
+    tags: Tags;
+    /** Reprise extension: a create with a different key than the stored one is a 409 conflict. */
+    idempotencyKey?: string;
+  }
+>;
+export type PromiseSettleReq = Req<
+  "promise.settle",
+  {
+    id: string;
+    state: SettleState;
+    value: Value;
+    /** Reprise extension: settling an already settled promise with a different key is a 409 conflict. */
+    idempotencyKey?: string;
+  }
+>;
+export type PromiseRegisterCallbackReq = Req<"promise.register_callback", { awaited: string; awaiter: string }>;
+export type PromiseRegisterListenerReq = Req<"promise.register_listener", { awaited: string; address: string }>;
+export type PromiseSearchReq = Req<
+  "promise.search",
+  {
+    /** Reprise extension: id pattern, `*` matches any run of characters. */
+    id?: string;
+    state?: PromiseState;
+    tags?: Tags;
+    limit?: number;
+    cursor?: string;
+  }
+>;
+export type TaskGetReq = Req<"task.get", { id: string }>;
+export type TaskCreateReq = Req<"task.create", { pid: string; ttl: number; action: PromiseCreateReq }>;
+export type TaskAcquireReq = Req<"task.acquire", { id: string; version: number; pid: string; ttl: number }>;
+export type TaskReleaseReq = Req<"task.release", { id: string; version: number }>;
+export type TaskSuspendReq = Req<"task.suspend", { id: string; version: number; actions: PromiseRegisterCallbackReq[] }>;
+export type TaskHaltReq = Req<"task.halt", { id: string }>;
+export type TaskContinueReq = Req<"task.continue", { id: string }>;
+export type TaskFulfillReq = Req<"task.fulfill", { id: string; version: number; action: PromiseSettleReq }>;
+export type TaskFenceReq = Req<"task.fence", { id: string; version: number; action: PromiseCreateReq | PromiseSettleReq }>;
+export type TaskHeartbeatReq = Req<"task.heartbeat", { pid: string; tasks: { id: string; version: number }[] }>;
+export type TaskSearchReq = Req<"task.search", { state?: TaskState; limit?: number; cursor?: string }>;
+export type ScheduleGetReq = Req<"schedule.get", { id: string }>;
+export type ScheduleCreateReq = Req<
+  "schedule.create",
+  { id: string; cron: string; promiseId: string; promiseTimeout: number; promiseParam: Value; promiseTags: Tags }
+>;
+export type ScheduleDeleteReq = Req<"schedule.delete", { id: string }>;
+export type ScheduleSearchReq = Req<"schedule.search", { tags?: Tags; limit?: number; cursor?: string }>;
+
+export type Request =
+  | PromiseGetReq
+  | PromiseCreateReq
+  | PromiseSettleReq
+  | PromiseRegisterCallbackReq
+  | PromiseRegisterListenerReq
+  | PromiseSearchReq
+  | TaskGetReq
+  | TaskCreateReq
+  | TaskAcquireReq
+  | TaskReleaseReq
+  | TaskSuspendReq
+  | TaskHaltReq
+  | TaskContinueReq
+  | TaskFulfillReq
+  | TaskFenceReq
+  | TaskHeartbeatReq
+  | TaskSearchReq
+  | ScheduleGetReq
+  | ScheduleCreateReq
+  | ScheduleDeleteReq
+  | ScheduleSearchReq;
+
+export type RequestKind = Request["kind"];
+export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
+
+/** What a successful (200/300) response carries, per kind. */
+export interface SuccessData {
+  "promise.get": { promise: PromiseRecord };
+  "promise.create": { promise: PromiseRecord };
+  "promise.settle": { promise: PromiseRecord };
+  "promise.register_callback": { promise: PromiseRecord };
+  "promise.register_listener": { promise: PromiseRecord };
+  "promise.search": { promises: PromiseRecord[]; cursor?: string };
+  "task.get": { task: TaskRecord };
+  "task.create": { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+  "task.acquire": { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+  "task.release": Record<string, never>;
+  "task.suspend": { preload?: PromiseRecord[] };
+  "task.halt": Record<string, never>;
+  "task.continue": Record<string, never>;
+  "task.fulfill": { promise: PromiseRecord };
+  "task.fence": { action: Response; preload: PromiseRecord[] };
+  "task.heartbeat": Record<string, never>;
+  "task.search": { tasks: TaskRecord[]; cursor?: string };
+  "schedule.get": { schedule: ScheduleRecord };
+  "schedule.create": { schedule: ScheduleRecord };
+  "schedule.delete": Record<string, never>;
+  "schedule.search": { schedules: ScheduleRecord[]; cursor?: string };
+}
+
+export const STATUS = {
+  ok: 200,
+  /** task.suspend: an awaited promise already settled, keep going. */
+  redirect: 300,
+  badRequest: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  notFound: 404,
+  conflict: 409,
+  unprocessable: 422,
+  tooMany: 429,
+  internal: 500,
+  notImplemented: 501,
+} as const;
+export type Status = (typeof STATUS)[keyof typeof STATUS];
+
+export interface ResponseHead {
+  corrId: string;
+  status: Status;
+  version: string;
+}
+
+/** A response: `data` is the success record on 200/300 and a message string otherwise. */
+export type Response<K extends RequestKind = RequestKind> = {
+  [P in K]:
+    | { kind: P; head: ResponseHead & { status: 200 | 300 }; data: SuccessData[P] }
+    | { kind: P; head: ResponseHead & { status: Exclude<Status, 200 | 300> }; data: string };
+}[K];
+
+export const PROTOCOL_VERSION = "2026-04-01";

@@ -1,0 +1,43 @@
+/** Tag names with meaning to the server or the SDK. Named once, used everywhere. */
+export const TAG = {
+  /** Address that should execute the promise; the server creates a task for it. */
+  target: "resonate:target",
+  /** A sleep: resolves (not times out) at its timeoutAt. */
+  timer: "resonate:timer",
+  origin: "resonate:origin",
+  parent: "resonate:parent",
+  branch: "resonate:branch",
+  scope: "resonate:scope",
+  external: "resonate:external",
+  delay: "resonate:delay",
+  schedule: "resonate:schedule",
+  /** Reprise: the registered function (or step function) a promise runs. */
+  func: "reprise:func",
+  /** Reprise: what kind of durable object a promise is (root, step, sleep, promise, rpc). */
+  kind: "reprise:kind",
+} as const;
+
+export const ADDRESS = {
+  /** Any process of a group. */
+  anycast: (group: string, pid?: string) => (pid ? `poll://any@${group}/${pid}` : `poll://any@${group}`),
+  /** Exactly this process. */
+  unicast: (group: string, pid: string) => `poll://uni@${group}/${pid}`,
+} as const;
+
+export interface ParsedAddress {
+  scheme: string;
+  cast: "any" | "uni";
+  group: string;
+  pid?: string;
+}
+
+/** Parses `poll://any@group/pid`, `poll://uni@group/pid` or a bare group name (= anycast). */
+export function parseAddress(address: string): ParsedAddress | undefined {
+  const match = /^([a-z]+):\/\/(any|uni)@([^/]+)(?:\/(.+))?$/.exec(address);
+  if (!match) {
+    if (/^[A-Za-z0-9_.:-]+$/.test(address)) return { scheme: "poll", cast: "any", group: address };
+    return undefined;
+  }
+  const [, scheme, cast, group, pid] = match;
+  return { scheme: scheme!, cast: cast as "any" | "uni", group: group!, pid };
+}

@@ -1,0 +1,89 @@
+/**
+ * What a storage engine supplies to the protocol kernel: atomic transactions over rows, indexes
+ * and the few queries the rules need. No protocol rule lives behind this interface.
+ */
+import type { Envelope } from "../protocol/messages.js";
+import type { PromiseRecord, PromiseState, ScheduleRecord, Tags, TaskRecord, TaskState } from "../protocol/records.js";
+
+export interface PromiseQuery {
+  /** Glob over ids: `*` matches any run of characters. */
+  idPattern?: string;
+  state?: PromiseState;
+  /** Every tag given must match exactly. */
+  tags?: Tags;
+  limit: number;
+  /** Opaque position returned by the previous page. */
+  after?: string;
+}
+
+export interface TaskQuery {
+  state?: TaskState;
+  limit: number;
+  after?: string;
+}
+
+export interface ScheduleQuery {
+  tags?: Tags;
+  limit: number;
+  after?: string;
+}
+
+/** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */
+export interface Tx {
+  getPromise(id: string): Promise<PromiseRecord | undefined>;
+  insertPromise(promise: PromiseRecord): Promise<void>;
+  updatePromise(promise: PromiseRecord): Promise<void>;
+  /** Ordered by id; `after` is an id. */
+  searchPromises(query: PromiseQuery): Promise<PromiseRecord[]>;
+  /** Pending promises whose timeoutAt <= now, earliest first. */
+  duePromises(now: number, limit: number): Promise<PromiseRecord[]>;
+  /** Promises whose id starts with `${id}.` — the children of an execution. Ordered by id. */
+  promisesUnder(prefix: string, limit: number): Promise<PromiseRecord[]>;
+
+  /** Idempotent: awaiter waits for awaited to settle. */
+  addCallback(awaited: string, awaiter: string): Promise<void>;
+  /** Returns the awaiters of `awaited` and removes those callbacks. */
+  takeCallbacks(awaited: string): Promise<string[]>;
+  /** Removes every callback whose awaiter is `awaiter` (its task is fulfilled). */
+  deleteCallbacksOf(awaiter: string): Promise<void>;
+  /** Idempotent: address is told (unblock) when awaited settles. */
+  addListener(awaited: string, address: string): Promise<void>;
+  takeListeners(awaited: string): Promise<string[]>;
+
+  getTask(id: string): Promise<TaskRecord | undefined>;
+  /** Insert or replace. `expiresAt` is indexed. */
+  putTask(task: TaskRecord): Promise<void>;
+  /** Ordered by id; `after` is an id. */
+  searchTasks(query: TaskQuery): Promise<TaskRecord[]>;
+  /** Pending or acquired tasks whose expiresAt <= now, earliest first. */
+  dueTasks(now: number, limit: number): Promise<TaskRecord[]>;
+
+  getSchedule(id: string): Promise<ScheduleRecord | undefined>;
+  putSchedule(schedule: ScheduleRecord): Promise<void>;
+  deleteSchedule(id: string): Promise<void>;
+  searchSchedules(query: ScheduleQuery): Promise<ScheduleRecord[]>;
+  /** Schedules whose nextRunAt <= now, earliest first. */
+  dueSchedules(now: number, limit: number): Promise<ScheduleRecord[]>;
+
+  /** min(pending promise timeoutAt, task expiresAt, schedule nextRunAt), if any. */
+  nextDeadline(): Promise<number | undefined>;
+}
+
+export interface Backend {
+  /**
+   * Runs `work` atomically: all its writes commit together, durably, before the returned promise
+   * resolves; if `work` throws, none of them happen. Concurrent calls are isolated from each
+   * other (serialized, or row-locked). A backend may commit several transactions together
+   * (group commit) as long as each one's outcome is unchanged.
+   */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Optional fan-out of committed messages to every process sharing this backend (Postgres
+   * LISTEN/NOTIFY). Without it, messages reach only this process's listeners.
+   */
+  broadcast?: {
+    publish(envelopes: Envelope[]): Promise<void>;
+    subscribe(listener: (envelope: Envelope) => void): void;
+  };
+  close(): Promise<void>;
+}
