@@ -1,0 +1,45 @@
+/** Renders a call tree as text for the terminal: one line per promise, `├─` / `└─` branches. */
+import type { TreeNode } from "./build-tree.js";
+
+export interface RenderOptions {
+  /** The moment pending timings are measured from. */
+  now: number;
+}
+
+export function renderTree(root: TreeNode, options: RenderOptions): string {
+  const lines = [describe(root, options.now)];
+  appendChildren(root, "", options.now, lines);
+  return lines.join("\n");
+}
+
+/** `1ms`, `850ms`, `1.2s`, `3m 5s`, `2h 10m`, `3d 4h`. */
+export function formatDuration(ms: number): string {
+  const value = Math.max(0, Math.round(ms));
+  if (value < 1000) return `${value}ms`;
+  if (value < 60_000) return `${(value / 1000).toFixed(value < 10_000 ? 1 : 0)}s`;
+  const seconds = Math.floor(value / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
+  return `${Math.floor(seconds / 86_400)}d ${Math.floor((seconds % 86_400) / 3600)}h`;
+}
+
+function appendChildren(node: TreeNode, indent: string, now: number, lines: string[]): void {
+  node.children.forEach((child, index) => {
+    const last = index === node.children.length - 1;
+    lines.push(`${indent}${last ? "└─ " : "├─ "}${describe(child, now)}`);
+    appendChildren(child, `${indent}${last ? "   " : "│  "}`, now, lines);
+  });
+}
+
+function describe(node: TreeNode, now: number): string {
+  const what = [node.kind, node.func].filter((part) => part !== undefined).join(" ");
+  return [node.id, what && `(${what})`, node.state, timing(node, now)].filter(Boolean).join("  ");
+}
+
+function timing(node: TreeNode, now: number): string {
+  if (node.settledAt !== undefined) return `took ${formatDuration(node.settledAt - node.createdAt)}`;
+  if (node.state !== "pending") return "";
+  if (node.kind === "sleep") return now < node.timeoutAt ? `wakes in ${formatDuration(node.timeoutAt - now)}` : "waking";
+  const running = `for ${formatDuration(now - node.createdAt)}`;
+  return now < node.timeoutAt ? `${running}, times out in ${formatDuration(node.timeoutAt - now)}` : `${running}, timing out`;
+}
