@@ -1,0 +1,2 @@
+export { openPostgresBackend, type PostgresBackendOptions } from "./backend.js";
+export { ConcurrentInsertError } from "./retry.js";

@@ -1,0 +1,120 @@
+/**
+ * Versioned schema migrations. Each server applies the missing ones on open, in one transaction
+ * that holds a per-schema advisory lock, so replicas starting together neither race nor apply a
+ * migration twice.
+ */
+import type { PoolClient } from "pg";
+import { quoteIdentifier } from "./identifiers.js";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "promises, callbacks, listeners, tasks, schedules",
+    // Ids use the "C" collation: ordering is bytewise (as in SQLite and JS for BMP text), and the
+    // primary-key btree then serves id-prefix range scans without a text_pattern_ops index.
+    // Payloads (param/value) are JSON kept as text so every string round-trips (jsonb refuses
+    // \u0000); tags are jsonb so a GIN index answers containment (`@>`) searches.
+    sql: `
+      CREATE TABLE promises (
+        id text COLLATE "C" PRIMARY KEY,
+        state text NOT NULL
+          CHECK (state IN ('pending', 'resolved', 'rejected', 'rejected_canceled', 'rejected_timedout')),
+        param text NOT NULL,
+        value text NOT NULL,
+        tags jsonb NOT NULL,
+        timeout_at bigint NOT NULL,
+        created_at bigint NOT NULL,
+        settled_at bigint,
+        idempotency_key_for_create text,
+        idempotency_key_for_complete text
+      );
+      CREATE INDEX promises_pending_timeout ON promises (timeout_at, id) WHERE state = 'pending';
+      CREATE INDEX promises_state ON promises (state, id);
+      CREATE INDEX promises_tags ON promises USING gin (tags jsonb_path_ops);
+
+      -- seq keeps registration order, so awaiters are resumed in the order they subscribed.
+      CREATE TABLE callbacks (
+        awaited text COLLATE "C" NOT NULL,
+        awaiter text COLLATE "C" NOT NULL,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (awaited, awaiter)
+      );
+      CREATE INDEX callbacks_awaiter ON callbacks (awaiter);
+
+      CREATE TABLE listeners (
+        awaited text COLLATE "C" NOT NULL,
+        address text NOT NULL,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (awaited, address)
+      );
+
+      CREATE TABLE tasks (
+        id text COLLATE "C" PRIMARY KEY,
+        state text NOT NULL
+          CHECK (state IN ('pending', 'acquired', 'suspended', 'halted', 'fulfilled')),
+        version integer NOT NULL,
+        resumes text[] NOT NULL,
+        ttl bigint,
+        pid text,
+        expires_at bigint
+      );
+      CREATE INDEX tasks_due ON tasks (expires_at, id) WHERE state IN ('pending', 'acquired');
+      CREATE INDEX tasks_state ON tasks (state, id);
+
+      CREATE TABLE schedules (
+        id text COLLATE "C" PRIMARY KEY,
+        cron text NOT NULL,
+        promise_id text NOT NULL,
+        promise_timeout bigint NOT NULL,
+        promise_param text NOT NULL,
+        promise_tags jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        next_run_at bigint NOT NULL,
+        last_run_at bigint
+      );
+      CREATE INDEX schedules_next_run ON schedules (next_run_at, id);
+    `,
+  },
+];
+
+/** Creates `schema` if missing and applies every migration it has not seen yet. */
+export async function migrate(client: PoolClient, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
+  const quoted = quoteIdentifier(schema);
+  await client.query("BEGIN");
+  try {
+    // Held until COMMIT: a second server opening the same schema waits here, then finds the work done.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`reprise_migrations:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+    await client.query(`SET LOCAL search_path TO ${quoted}`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS reprise_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const applied = await client.query<{ version: number }>("SELECT version FROM reprise_migrations");
+    const done = new Set(applied.rows.map((row) => row.version));
+    const newest = Math.max(0, ...migrations.map((m) => m.version));
+    const unknown = [...done].filter((version) => version > newest);
+    if (unknown.length > 0) {
+      throw new Error(
+        `PostgreSQL schema ${quoted} has migration ${Math.max(...unknown)}, newer than this Reprise knows (${newest}); upgrade Reprise`,
+      );
+    }
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query("INSERT INTO reprise_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
