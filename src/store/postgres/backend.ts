@@ -18,7 +18,8 @@ export interface PostgresBackendOptions {
 
 export async function openPostgresBackend(url: string, options: PostgresBackendOptions = {}): Promise<Backend> {
   const schema = checkSchemaName(options.schema ?? "public");
-  const connection: pg.ClientConfig = { connectionString: url };
+  // application_name shows up in pg_stat_activity; a name in the url takes precedence.
+  const connection: pg.ClientConfig = { connectionString: url, application_name: `reprise ${schema}` };
   const pool = new pg.Pool({
     ...connection,
     max: options.poolSize ?? 10,

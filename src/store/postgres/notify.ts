@@ -68,10 +68,8 @@ class NotifyBroadcast implements Broadcast {
     if (envelopes.length === 0) return;
     const payloads = pack(envelopes.map(toItem), () => ({ sender: this.sender, seq: this.seq++ }));
     // One statement: the notifications are queued in array order and sent together.
-    await this.options.pool.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [
-      this.options.channel,
-      payloads,
-    ]);
+    const { pool, channel } = this.options;
+    await pool.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [channel, payloads]);
   }
 
   subscribe(listener: (envelope: Envelope) => void): void {
@@ -88,18 +86,19 @@ class NotifyBroadcast implements Broadcast {
   }
 
   async listen(): Promise<void> {
-    const client = new pg.Client({ ...this.options.connection, keepAlive: true });
+    const { connection, channel } = this.options;
+    const client = new pg.Client({ ...connection, application_name: `reprise listen ${channel}`, keepAlive: true });
     // Without an error listener a dropped connection would crash the process.
     client.on("error", () => this.reconnect(client));
     client.on("end", () => this.reconnect(client));
     client.on("notification", (notification) => {
-      if (notification.channel === this.options.channel && notification.payload !== undefined) {
+      if (notification.channel === channel && notification.payload !== undefined) {
         this.enqueue(notification.payload);
       }
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${quoteIdentifier(this.options.channel)}`);
+      await client.query(`LISTEN ${quoteIdentifier(channel)}`);
     } catch (error) {
       client.removeAllListeners("end");
       await client.end().catch(() => undefined);
