@@ -1,0 +1,153 @@
+/**
+ * The Context a workflow receives: every method returns a generator to `yield*`, which makes the
+ * call durable. The Context only builds commands; the engine (execution.ts) carries them out.
+ */
+import { command, type AnyFunction, type FutureRef, type Yielded } from "./commands.js";
+import { Options, splitOptions, type CallOptions } from "./options.js";
+
+/** What `yield*` on a generator function returns. */
+type GeneratorReturn<G> = G extends Generator<unknown, infer R, unknown> ? R : never;
+/** The result of calling a step or child workflow: a generator's return, or an awaited value. */
+export type ResultOf<F extends AnyFunction> =
+  ReturnType<F> extends Generator<unknown, unknown, unknown> ? GeneratorReturn<ReturnType<F>> : Awaited<ReturnType<F>>;
+/** A step's arguments after the Context, optionally followed by Options. */
+type StepArgs<F> = F extends (ctx: Context, ...args: infer A) => unknown ? A | [...A, Options] : never;
+
+/** A durable call started earlier: `yield* future` waits for its result. */
+export class Future<T> implements FutureRef {
+  constructor(
+    readonly id: string,
+    readonly slot: number,
+  ) {}
+
+  *[Symbol.iterator](): Generator<Yielded, T, unknown> {
+    return yield* command<T>({ kind: "await", future: this });
+  }
+}
+
+/** A durable promise that something outside the workflow settles, by id. */
+export class DurablePromise<T> extends Future<T> {}
+
+export interface RaceResult<T> {
+  /** Index of the future that settled first. */
+  index: number;
+  value: T;
+}
+
+export interface Context {
+  /** This execution's (or child workflow's) durable promise id. */
+  readonly id: string;
+  /** The root execution's id. */
+  readonly rootId: string;
+  /** The registered function name this context runs. */
+  readonly func: string;
+
+  /** Runs a step (plain or async function) or a child workflow (generator function), durably. */
+  run<F extends (ctx: Context, ...args: never[]) => unknown>(func: F, ...args: StepArgs<F>): Generator<Yielded, ResultOf<F>, unknown>;
+  /** Starts a step or child workflow and returns at once; `yield* future` later for its result. */
+  beginRun<F extends (ctx: Context, ...args: never[]) => unknown>(
+    func: F,
+    ...args: StepArgs<F>
+  ): Generator<Yielded, Future<ResultOf<F>>, unknown>;
+  /** Runs a registered function on a worker of the target group (`ctx.options({ target })`). */
+  rpc<T = unknown>(name: string, ...args: unknown[]): Generator<Yielded, T, unknown>;
+  beginRpc<T = unknown>(name: string, ...args: unknown[]): Generator<Yielded, Future<T>, unknown>;
+  /** Sleeps durably: `ms`, or `{ for: ms }`, or `{ until: Date | epoch ms }`. Survives restarts. */
+  sleep(duration: number | { for: number } | { until: Date | number }): Generator<Yielded, void, unknown>;
+  /** A durable timer as a future, to race against something else. */
+  timer(duration: number | { for: number } | { until: Date | number }): Generator<Yielded, Future<void>, unknown>;
+  /** A durable promise settled from outside; read `.id` to hand it to whoever settles it. */
+  promise<T = unknown>(options?: { id?: string; timeout?: number; data?: unknown; tags?: Record<string, string> }): Generator<
+    Yielded,
+    DurablePromise<T>,
+    unknown
+  >;
+  /** Waits for the first of several futures to settle; the winner is recorded, so replays agree. */
+  race<T>(futures: Future<T>[]): Generator<Yielded, RaceResult<T>, unknown>;
+  /** Ends the execution with a Panic error (type "Panic", code "98") when `condition` is true. */
+  panic(condition: boolean, message?: string): Generator<Yielded, void, unknown>;
+  /** Ends the execution with a Panic error when `condition` is false. */
+  assert(condition: boolean, message?: string): Generator<Yielded, void, unknown>;
+  /** A value registered with `reprise.setDependency(name, value)`. */
+  getDependency<T = unknown>(name: string): T;
+  /** Options for one call, passed as its last argument. */
+  options(options: CallOptions): Options;
+  /** Checkpointed clock: the same value on every replay. */
+  readonly date: { now(): Generator<Yielded, number, unknown> };
+  /** Checkpointed randomness: the same value on every replay. */
+  readonly math: { random(): Generator<Yielded, number, unknown> };
+}
+
+export interface ContextInfo {
+  id: string;
+  rootId: string;
+  func: string;
+  getDependency(name: string): unknown;
+}
+
+function durationOf(duration: number | { for: number } | { until: Date | number }): { ms?: number; until?: number } {
+  if (typeof duration === "number") return { ms: duration };
+  if ("for" in duration) return { ms: duration.for };
+  return { until: duration.until instanceof Date ? duration.until.getTime() : duration.until };
+}
+
+function nameOf(func: AnyFunction): string {
+  return func.name || "anonymous";
+}
+
+function dateNow(): number {
+  return Date.now();
+}
+
+function mathRandom(): number {
+  return Math.random();
+}
+
+export function createContext(info: ContextInfo): Context {
+  const ctx: Context = {
+    id: info.id,
+    rootId: info.rootId,
+    func: info.func,
+    *run(func, ...rest) {
+      const { args, options } = splitOptions(rest);
+      return yield* command({ kind: "run", func, name: nameOf(func), args, options, deferred: false });
+    },
+    *beginRun(func, ...rest) {
+      const { args, options } = splitOptions(rest);
+      return yield* command({ kind: "run", func, name: nameOf(func), args, options, deferred: true });
+    },
+    *rpc(name, ...rest) {
+      const { args, options } = splitOptions(rest);
+      return yield* command({ kind: "rpc", name, args, options, deferred: false });
+    },
+    *beginRpc(name, ...rest) {
+      const { args, options } = splitOptions(rest);
+      return yield* command({ kind: "rpc", name, args, options, deferred: true });
+    },
+    *sleep(duration) {
+      yield* command({ kind: "timer", ...durationOf(duration), deferred: false });
+    },
+    *timer(duration) {
+      return yield* command({ kind: "timer", ...durationOf(duration), deferred: true });
+    },
+    *promise(options = {}) {
+      return yield* command({ kind: "promise", ...options });
+    },
+    *race(futures) {
+      return yield* command({ kind: "race", futures });
+    },
+    *panic(condition, message) {
+      if (condition) yield* command({ kind: "panic", message: message ?? "panic condition was true" });
+    },
+    *assert(condition, message) {
+      if (!condition) yield* command({ kind: "panic", message: message ?? "assertion failed" });
+    },
+    getDependency<T>(name: string): T {
+      return info.getDependency(name) as T;
+    },
+    options: (options) => new Options(options),
+    date: { now: () => ctx.run(dateNow) },
+    math: { random: () => ctx.run(mathRandom) },
+  };
+  return ctx;
+}

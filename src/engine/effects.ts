@@ -1,0 +1,38 @@
+/**
+ * The engine's only way to touch the world. The SDK implements it over a Transport (fenced by the
+ * task lease); tests implement it in memory. The engine itself does no I/O.
+ */
+import type { PromiseRecord, Tags, Value } from "../protocol/records.js";
+
+export type ChildKind = "step" | "workflow" | "sleep" | "promise" | "rpc" | "race";
+
+export interface ChildSpec {
+  id: string;
+  kind: ChildKind;
+  /** Function name for steps/workflows/rpcs; the kind for the rest. Checked on replay. */
+  func: string;
+  parentId: string;
+  param: Value;
+  timeoutAt: number;
+  tags: Tags;
+}
+
+export interface Effects {
+  now(): number;
+  /** Waits (not durably) before a step's next attempt. */
+  delay(ms: number): Promise<void>;
+  /** Creates the child's durable promise, or returns the one recorded by an earlier run. */
+  create(spec: ChildSpec): Promise<PromiseRecord>;
+  /** Settles a child's durable promise; a promise settled before stays as it was. */
+  settle(id: string, state: "resolved" | "rejected", value: Value, attempts: number): Promise<PromiseRecord>;
+  getDependency(name: string): unknown;
+  /** The address remote calls go to when the call names no target. */
+  defaultTarget(): string;
+  /** Turns a target option (group name or address) into an address. */
+  resolveTarget(target: string): string;
+}
+
+/** Thrown by Effects when this process no longer holds the execution's lease: stop quietly. */
+export class LeaseLostError extends Error {
+  override name = "LeaseLostError";
+}

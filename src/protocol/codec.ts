@@ -1,0 +1,101 @@
+/**
+ * Encodes values as the protocol carries them: `data` is base64 of JSON, errors keep their name,
+ * message, stack and own fields, as @resonatehq/sdk's codec does, so both SDKs read each other's
+ * payloads.
+ */
+import type { Value } from "./records.js";
+
+const INFINITY = "__INF__";
+const NEGATIVE_INFINITY = "__NEG_INF__";
+
+export class SerializationError extends Error {
+  override name = "SerializationError";
+}
+
+/** Encodes a JSON-compatible value. Throws SerializationError naming the path of what cannot be stored. */
+export function encodeValue(value: unknown, what = "value"): Value {
+  if (value === undefined) return { headers: {}, data: "" };
+  assertSerializable(value, what);
+  const json = JSON.stringify(value, (_key, v: unknown) => {
+    if (v === Number.POSITIVE_INFINITY) return INFINITY;
+    if (v === Number.NEGATIVE_INFINITY) return NEGATIVE_INFINITY;
+    if (v instanceof Error) return serializeError(v);
+    return v;
+  });
+  return { headers: {}, data: Buffer.from(json, "utf8").toString("base64") };
+}
+
+export function decodeValue(value: Value | undefined): unknown {
+  if (!value?.data) return undefined;
+  const json = Buffer.from(value.data, "base64").toString("utf8");
+  return JSON.parse(json, (_key, v: unknown) => {
+    if (v === INFINITY) return Number.POSITIVE_INFINITY;
+    if (v === NEGATIVE_INFINITY) return Number.NEGATIVE_INFINITY;
+    if (isSerializedError(v)) return deserializeError(v);
+    return v;
+  });
+}
+
+interface SerializedError {
+  __type: "error";
+  name: string;
+  message: string;
+  stack?: string;
+  [field: string]: unknown;
+}
+
+function serializeError(error: Error): SerializedError {
+  const own: Record<string, unknown> = {};
+  for (const key of Object.keys(error)) own[key] = (error as unknown as Record<string, unknown>)[key];
+  return { ...own, __type: "error", name: error.name, message: error.message, stack: error.stack };
+}
+
+function isSerializedError(v: unknown): v is SerializedError {
+  return typeof v === "object" && v !== null && (v as { __type?: unknown }).__type === "error";
+}
+
+function deserializeError(v: SerializedError): Error {
+  const { __type: _type, name, message, stack, ...fields } = v;
+  const error = new Error(message);
+  error.name = name;
+  if (stack) error.stack = stack;
+  Object.assign(error, fields);
+  return error;
+}
+
+/** Walks a value and throws on anything JSON would drop or mangle silently. */
+export function assertSerializable(value: unknown, path: string): void {
+  const seen = new Set<object>();
+  const visit = (v: unknown, at: string): void => {
+    switch (typeof v) {
+      case "function":
+        throw new SerializationError(`${at} is a function, which cannot be stored durably; pass data, not code`);
+      case "symbol":
+        throw new SerializationError(`${at} is a symbol, which cannot be stored durably`);
+      case "bigint":
+        throw new SerializationError(`${at} is a bigint, which JSON cannot store; pass it as a string`);
+      case "number":
+        if (Number.isNaN(v)) throw new SerializationError(`${at} is NaN, which JSON cannot store`);
+        return;
+      case "object": {
+        if (v === null || v instanceof Error || v instanceof Date) return;
+        if (seen.has(v)) throw new SerializationError(`${at} refers back to itself (a cycle), which JSON cannot store`);
+        seen.add(v);
+        if (Array.isArray(v)) v.forEach((item, i) => visit(item, `${at}[${i}]`));
+        else {
+          const proto = Object.getPrototypeOf(v) as unknown;
+          if (proto !== Object.prototype && proto !== null) {
+            const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "unknown";
+            throw new SerializationError(`${at} is an instance of ${name}; only plain objects, arrays and primitives can be stored`);
+          }
+          for (const [key, item] of Object.entries(v)) visit(item, `${at}.${key}`);
+        }
+        seen.delete(v);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  visit(value, path);
+}

@@ -1,0 +1,31 @@
+/** Typed protocol requests over a Transport: builds heads, unwraps answers, names failures. */
+import { randomUUID } from "node:crypto";
+import { StoreError } from "../engine/errors.js";
+import { PROTOCOL_VERSION, type RequestKind, type RequestOf, type Response, type SuccessData } from "../protocol/requests.js";
+import type { Transport } from "../transport/transport.js";
+
+export class ProtocolClient {
+  constructor(
+    readonly transport: Transport,
+    private readonly auth?: string,
+  ) {}
+
+  /** Sends a request and returns the answer, whatever its status. */
+  send<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): Promise<Response<K>> {
+    const head = { corrId: randomUUID(), version: PROTOCOL_VERSION, ...(this.auth ? { auth: this.auth } : {}) };
+    return this.transport.send({ kind, head, data } as RequestOf<K>) as Promise<Response<K>>;
+  }
+
+  /** Sends a request and returns its data; any status but 200 (or 300, when allowed) is a StoreError. */
+  async expect<K extends RequestKind>(kind: K, data: RequestOf<K>["data"], allowRedirect = false): Promise<SuccessData[K]> {
+    const response = await this.send(kind, data);
+    const status = response.head.status;
+    if (status === 200 || (allowRedirect && status === 300)) return response.data as SuccessData[K];
+    throw new StoreError(status, `${kind} failed with ${status}: ${typeof response.data === "string" ? response.data : JSON.stringify(response.data)}`);
+  }
+}
+
+/** Builds a nested request (an action inside task.create / task.fence / task.fulfill / task.suspend). */
+export function action<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): RequestOf<K> {
+  return { kind, head: { corrId: randomUUID(), version: PROTOCOL_VERSION }, data } as RequestOf<K>;
+}

@@ -1,0 +1,30 @@
+/** The caller's view of an execution: its id, and its result once the root promise settles. */
+import { PromiseRejectedError } from "../engine/errors.js";
+import { decodeValue } from "../protocol/codec.js";
+import type { PromiseRecord } from "../protocol/records.js";
+
+export interface Handle<T> {
+  readonly id: string;
+  /** Resolves with the execution's return value; rejects with what it threw (a Panic, a step's error…). */
+  result(): Promise<T>;
+  /** Whether the execution has finished, without waiting. */
+  done(): Promise<boolean>;
+}
+
+/** What a settled durable promise means to a caller: a value, or an error to throw. */
+export function outcomeOf<T>(record: PromiseRecord): T {
+  switch (record.state) {
+    case "resolved":
+      return decodeValue(record.value) as T;
+    case "rejected": {
+      const error = decodeValue(record.value);
+      throw error instanceof Error ? error : new PromiseRejectedError("51", "Rejected", `${record.id} was rejected: ${JSON.stringify(error)}`);
+    }
+    case "rejected_canceled":
+      throw new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`);
+    case "rejected_timedout":
+      throw new PromiseRejectedError("53", "Timeout", `${record.id} timed out at ${new Date(record.timeoutAt).toISOString()}`);
+    case "pending":
+      throw new Error(`${record.id} is still pending`);
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * Reprise: the one object a user learns. Register generator functions, run them by id, and they
+ * survive crashes: every `yield* ctx.run(...)` is a durable checkpoint.
+ *
+ *   const reprise = new Reprise();                      // embedded: ./reprise.db, no server
+ *   const reprise = new Reprise({ url, group });        // a worker of a Reprise server
+ */
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { AnyFunction } from "../engine/commands.js";
+import { ConflictError, InvalidArgumentError, StoreError } from "../engine/errors.js";
+import { Options, splitOptions, type CallOptions } from "../engine/options.js";
+import { encodeValue, decodeValue, SerializationError } from "../protocol/codec.js";
+import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
+import { ADDRESS, TAG } from "../protocol/tags.js";
+import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
+import type { Store } from "../store/store.js";
+import type { Transport } from "../transport/transport.js";
+import { action, ProtocolClient } from "./client.js";
+import { outcomeOf, type Handle } from "./handle.js";
+import { checkId } from "./ids.js";
+import { Promises } from "./promises.js";
+import { liveEmbeddedNonces, recoverOrphanedTasks } from "./recovery.js";
+import { Registry } from "./registry.js";
+import { Schedules } from "./schedules.js";
+import { openTransport } from "./transport-factory.js";
+import { Worker } from "./worker.js";
+
+export interface RepriseOptions {
+  /** Embedded mode: a SQLite file path (default "./reprise.db"), ":memory:", a postgres:// URL, or a Store. */
+  store?: string | Store;
+  /** Worker mode: the Reprise (or Resonate) server to connect to. */
+  url?: string;
+  /** Bearer token for the server. */
+  authToken?: string;
+  /** The worker group this process serves (default "default"). */
+  group?: string;
+  /** This process's id within the group (default: generated). */
+  pid?: string;
+  /** Task lease in ms (default 15 s embedded, 30 s with a server); heartbeats renew it. */
+  ttl?: number;
+  /** Default timeout of an execution, in ms (default 24 h). */
+  timeout?: number;
+  logLevel?: LogLevel;
+  /** Bring your own transport (tests, custom networks). */
+  transport?: Transport;
+}
+
+/** What `register` returns: shortcuts bound to the registered function. */
+export interface Registered<A extends unknown[], R> {
+  run(id: string, ...args: A): Promise<R>;
+  beginRun(id: string, ...args: A): Promise<Handle<R>>;
+}
+
+type WorkflowArgs<F> = F extends (ctx: never, ...args: infer A) => unknown ? A : never;
+type WorkflowResult<F> = F extends (...args: never[]) => Generator<unknown, infer R, unknown>
+  ? R
+  : F extends (...args: never[]) => infer R
+    ? Awaited<R>
+    : never;
+
+const DAY = 24 * 60 * 60 * 1000;
+const RESULT_POLL_MS = 2000;
+
+export class Reprise {
+  readonly promises: Promises;
+  readonly schedules: Schedules;
+  readonly group: string;
+  readonly pid: string;
+  private readonly registry = new Registry();
+  private readonly dependencies = new Map<string, unknown>();
+  private readonly waiters = new Map<string, Array<(record: PromiseRecord) => void>>();
+  private readonly log: Logger;
+  private readonly ready: Promise<{ client: ProtocolClient; worker: Worker }>;
+  private readonly embedded: boolean;
+  private readonly ttl: number;
+  private readonly timeout: number;
+  private stopped = false;
+
+  constructor(private readonly config: RepriseOptions = {}) {
+    const options = config;
+    this.embedded = options.url === undefined && options.transport === undefined;
+    this.group = options.group ?? "default";
+    checkId(this.group, "group");
+    this.pid = options.pid ?? defaultPid(this.embedded);
+    liveEmbeddedNonces.add(this.pid.split(":").pop() ?? "");
+    this.ttl = options.ttl ?? (this.embedded ? 15_000 : 30_000);
+    this.timeout = options.timeout ?? DAY;
+    this.log = createLogger(options.logLevel, { pid: this.pid, group: this.group });
+    this.ready = this.start();
+    // Surface start-up failures on the first call, not as an unhandled rejection.
+    this.ready.catch(() => {});
+    this.promises = new Promises(async () => (await this.ready).client);
+    this.schedules = new Schedules(async () => (await this.ready).client, this.group);
+  }
+
+  /** Registers a function under its own name, or under `name`. Returns run/beginRun bound to it. */
+  register<F extends AnyFunction>(func: F): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
+  register<F extends AnyFunction>(name: string, func: F): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
+  register<F extends AnyFunction>(nameOrFunc: string | F, maybeFunc?: F): Registered<WorkflowArgs<F>, WorkflowResult<F>> {
+    const func = (typeof nameOrFunc === "function" ? nameOrFunc : maybeFunc) as F;
+    const name = typeof nameOrFunc === "string" ? nameOrFunc : func?.name;
+    this.registry.add(name, func);
+    return {
+      run: (id, ...args) => this.run(id, name, ...args) as Promise<WorkflowResult<F>>,
+      beginRun: (id, ...args) => this.beginRun(id, name, ...args) as Promise<Handle<WorkflowResult<F>>>,
+    };
+  }
+
+  /** Runs `func` as the execution `id` and waits for its result. The same id is the same execution. */
+  async run<R = unknown>(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<R> {
+    return (await this.beginRun<R>(id, func, ...args)).result();
+  }
+
+  /** Starts (or joins) the execution `id` and returns a handle at once. */
+  async beginRun<R = unknown>(id: string, func: string | AnyFunction, ...rest: unknown[]): Promise<Handle<R>> {
+    checkId(id, "id");
+    const { name } = this.registry.require(func);
+    const { args, options } = splitOptions(rest);
+    const { client, worker } = await this.ready;
+    const create = action("promise.create", {
+      id,
+      timeoutAt: Date.now() + this.timeoutOf(options),
+      param: encodeParam(name, args),
+      tags: this.rootTags(id, name, ADDRESS.anycast(this.group), options),
+    });
+    const created = await client.send("task.create", { pid: this.pid, ttl: this.ttl, action: create });
+    if (created.head.status === 200) {
+      const { task, promise, preload } = created.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+      if (funcOf(promise) !== name) {
+        if (task.state === "acquired") await client.send("task.release", { id, version: task.version });
+        throw sameIdOtherFunction(id, funcOf(promise), name);
+      }
+      if (task.state === "acquired") void worker.execute(task, promise, preload);
+      return this.handle<R>(id);
+    }
+    if (created.head.status === 409) {
+      const existing = await client.expect("promise.get", { id });
+      if (funcOf(existing.promise) !== name) throw sameIdOtherFunction(id, funcOf(existing.promise), name);
+      return this.handle<R>(id);
+    }
+    if (created.head.status === 422) {
+      throw new ConflictError(`id "${id}" is already used by a durable promise that is not an execution (a step, a timer or an external promise)`);
+    }
+    if (created.head.status === 400) throw new InvalidArgumentError(String(created.data));
+    throw new StoreError(created.head.status, `could not start ${id}: ${String(created.data)}`);
+  }
+
+  /** Starts `func` (a registered name) on a worker of the target group and waits for the result. */
+  async rpc<R = unknown>(id: string, func: string, ...args: unknown[]): Promise<R> {
+    return (await this.beginRpc<R>(id, func, ...args)).result();
+  }
+
+  /** Starts `func` on a worker of `options.target` (default: this group) without running it here. */
+  async beginRpc<R = unknown>(id: string, func: string, ...rest: unknown[]): Promise<Handle<R>> {
+    checkId(id, "id");
+    const { args, options } = splitOptions(rest);
+    const { client } = await this.ready;
+    const target = options.target ? (options.target.includes("://") ? options.target : ADDRESS.anycast(options.target)) : ADDRESS.anycast(this.group);
+    const { promise } = await client.expect("promise.create", {
+      id,
+      timeoutAt: Date.now() + this.timeoutOf(options),
+      param: encodeParam(func, args),
+      tags: this.rootTags(id, func, target, options),
+    });
+    if (funcOf(promise) !== func) throw sameIdOtherFunction(id, funcOf(promise), func);
+    return this.handle<R>(id);
+  }
+
+  /** A handle to an existing execution. */
+  async get<R = unknown>(id: string): Promise<Handle<R>> {
+    checkId(id, "id");
+    const { client } = await this.ready;
+    await client.expect("promise.get", { id }).catch((error: unknown) => {
+      if (error instanceof StoreError && error.status === 404) throw new StoreError(404, `no execution with id "${id}"`);
+      throw error;
+    });
+    return this.handle<R>(id);
+  }
+
+  setDependency(name: string, value: unknown): void {
+    this.dependencies.set(name, value);
+  }
+
+  /** Options for one run: `reprise.run(id, fn, arg, reprise.options({ timeout }))`. */
+  options(options: CallOptions): Options {
+    return new Options(options);
+  }
+
+  /** Stops taking work and closes the store or connection. Running executions stop where they are. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    liveEmbeddedNonces.delete(this.pid.split(":").pop() ?? "");
+    try {
+      const { client, worker } = await this.ready;
+      worker.stop();
+      await client.transport.close();
+    } catch {
+      // Start-up failed: nothing to close.
+    }
+    for (const waiters of this.waiters.values()) waiters.splice(0);
+  }
+
+  private async start(): Promise<{ client: ProtocolClient; worker: Worker }> {
+    const transport = this.config.transport ?? (await openTransport(this.config, (error) => this.log.error({ err: error }, "store tick failed")));
+    const client = new ProtocolClient(transport, this.config.authToken);
+    const worker = new Worker({
+      client,
+      registry: this.registry,
+      dependencies: this.dependencies,
+      group: this.group,
+      pid: this.pid,
+      ttl: this.ttl,
+      log: (level, message, fields) => this.log[level](fields ?? {}, message),
+      onSettled: (record) => this.settled(record),
+    });
+    worker.start();
+    await transport.subscribe(this.group, this.pid, (message) => worker.onMessage(message));
+    if (this.embedded) {
+      // Registrations usually follow the constructor synchronously; recover once they are in.
+      setImmediate(() => {
+        if (this.stopped) return;
+        recoverOrphanedTasks(client, worker).catch((error: unknown) => this.log.warn({ err: error }, "recovery failed"));
+      });
+    }
+    return { client, worker };
+  }
+
+  private handle<R>(id: string): Handle<R> {
+    return {
+      id,
+      result: async () => outcomeOf<R>(await this.settledRecord(id)),
+      done: async () => {
+        const { client } = await this.ready;
+        const { promise } = await client.expect("promise.get", { id });
+        return promise.state !== "pending";
+      },
+    };
+  }
+
+  /** Waits for `id` to settle: told by this process's worker, by an unblock message, or by polling. */
+  private async settledRecord(id: string): Promise<PromiseRecord> {
+    const { client } = await this.ready;
+    return new Promise<PromiseRecord>((resolve, reject) => {
+      let poll: NodeJS.Timeout | undefined;
+      const finish = (record: PromiseRecord): void => {
+        clearInterval(poll);
+        this.removeWaiter(id, finish);
+        resolve(record);
+      };
+      this.addWaiter(id, finish);
+      const check = async (register: boolean): Promise<void> => {
+        const response = register
+          ? await client.send("promise.register_listener", { awaited: id, address: ADDRESS.unicast(this.group, this.pid) })
+          : await client.send("promise.get", { id });
+        if (response.head.status === 404) {
+          clearInterval(poll);
+          this.removeWaiter(id, finish);
+          reject(new StoreError(404, `no execution with id "${id}"`));
+          return;
+        }
+        if (response.head.status !== 200) return;
+        const record = (response.data as { promise: PromiseRecord }).promise;
+        if (record.state !== "pending") finish(record);
+      };
+      // A lost message (a restarted server, a dropped stream) must not hang the caller: poll too.
+      poll = setInterval(() => void check(false).catch(() => {}), RESULT_POLL_MS);
+      check(true).catch(() => {});
+    });
+  }
+
+  private settled(record: PromiseRecord): void {
+    for (const waiter of [...(this.waiters.get(record.id) ?? [])]) waiter(record);
+  }
+
+  private addWaiter(id: string, waiter: (record: PromiseRecord) => void): void {
+    const list = this.waiters.get(id) ?? [];
+    list.push(waiter);
+    this.waiters.set(id, list);
+  }
+
+  private removeWaiter(id: string, waiter: (record: PromiseRecord) => void): void {
+    const list = (this.waiters.get(id) ?? []).filter((w) => w !== waiter);
+    if (list.length) this.waiters.set(id, list);
+    else this.waiters.delete(id);
+  }
+
+  private timeoutOf(options: CallOptions): number {
+    const timeout = options.timeout ?? this.timeout;
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidArgumentError(`timeout: expected a positive number of ms, got ${timeout}`);
+    return timeout;
+  }
+
+  private rootTags(id: string, func: string, target: string, options: CallOptions): Record<string, string> {
+    return {
+      ...options.tags,
+      [TAG.target]: target,
+      [TAG.scope]: "global",
+      [TAG.origin]: id,
+      [TAG.branch]: id,
+      [TAG.parent]: id,
+      [TAG.kind]: "root",
+      [TAG.func]: func,
+    };
+  }
+}
+
+function encodeParam(func: string, args: unknown[]): PromiseRecord["param"] {
+  try {
+    return encodeValue({ func, args, version: 1 }, `the arguments of ${func}`);
+  } catch (error) {
+    if (error instanceof SerializationError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
+function funcOf(promise: PromiseRecord): string | undefined {
+  try {
+    const param = decodeValue(promise.param) as { func?: unknown } | undefined;
+    return typeof param?.func === "string" ? param.func : promise.tags[TAG.func];
+  } catch {
+    return promise.tags[TAG.func];
+  }
+}
+
+function sameIdOtherFunction(id: string, recorded: string | undefined, requested: string): ConflictError {
+  return new ConflictError(`execution "${id}" already exists for function "${recorded ?? "unknown"}", not "${requested}"; pick another id`);
+}
+
+/** Embedded pids name the OS process so a restarted process can tell a dead holder from a live one. */
+function defaultPid(embedded: boolean): string {
+  const nonce = randomBytes(4).toString("hex");
+  return embedded ? `embedded:${hostname()}:${process.pid}:${nonce}` : `${hostname()}-${process.pid}-${nonce}`;
+}

@@ -1,0 +1,141 @@
+/**
+ * The worker: takes tasks addressed to this process's group, runs their executions with the
+ * engine, keeps their leases alive, and reports each run's outcome (fulfill or suspend).
+ */
+import { Execution } from "../engine/execution.js";
+import type { Outcome } from "../engine/outcome.js";
+import { decodeValue } from "../protocol/codec.js";
+import type { Message } from "../protocol/messages.js";
+import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
+import { action, type ProtocolClient } from "./client.js";
+import type { Registry } from "./registry.js";
+import { TaskEffects } from "./task-effects.js";
+
+export interface WorkerOptions {
+  client: ProtocolClient;
+  registry: Registry;
+  dependencies: Map<string, unknown>;
+  group: string;
+  pid: string;
+  /** Lease length in ms; heartbeats renew it at a third of that. */
+  ttl: number;
+  log: (level: "debug" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+  /** Told whenever a promise this process watches or runs settles. */
+  onSettled: (promise: PromiseRecord) => void;
+}
+
+interface RootParam {
+  func?: unknown;
+  args?: unknown;
+}
+
+export class Worker {
+  private readonly running = new Map<string, number>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  start(): void {
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.options.ttl / 3)));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+  }
+
+  /** Task ids this process is executing now. */
+  get executing(): string[] {
+    return [...this.running.keys()];
+  }
+
+  onMessage(message: Message): void {
+    if (message.kind === "execute") void this.offer(message.data.task.id, message.data.task.version);
+    else this.options.onSettled(message.data.promise);
+  }
+
+  /** A task is offered to this process: take it if we run its function and nobody holds it. */
+  async offer(taskId: string, version: number): Promise<void> {
+    if (this.stopped || this.running.has(taskId)) return;
+    try {
+      const got = await this.options.client.send("promise.get", { id: taskId });
+      if (got.head.status !== 200) return;
+      const root = (got.data as { promise: PromiseRecord }).promise;
+      if (root.state !== "pending" || !this.runs(root)) return;
+      const acquired = await this.options.client.send("task.acquire", { id: taskId, version, pid: this.options.pid, ttl: this.options.ttl });
+      if (acquired.head.status !== 200) return;
+      const data = acquired.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+      await this.execute(data.task, data.promise, data.preload);
+    } catch (error) {
+      this.options.log("warn", "could not take task", { taskId, error: String(error) });
+    }
+  }
+
+  /** Runs an acquired task until it completes, suspends or is lost; replays at once after a 300. */
+  async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[]): Promise<void> {
+    if (this.running.has(task.id)) return;
+    this.running.set(task.id, task.version);
+    const { client, log } = this.options;
+    try {
+      let known = new Map(preload.map((p) => [p.id, p]));
+      for (;;) {
+        const outcome = await this.runOnce(task, root, known);
+        log("debug", "run ended", { executionId: task.id, outcome: outcome.type });
+        if (outcome.type === "abandoned") {
+          await client.send("task.release", { id: task.id, version: task.version });
+          return;
+        }
+        if (outcome.type === "completed") {
+          const settle = action("promise.settle", { id: task.id, state: outcome.state, value: outcome.value });
+          const done = await client.send("task.fulfill", { id: task.id, version: task.version, action: settle });
+          if (done.head.status === 200) this.options.onSettled((done.data as { promise: PromiseRecord }).promise);
+          return;
+        }
+        const callbacks = outcome.awaiting.map((awaited) => action("promise.register_callback", { awaited, awaiter: task.id }));
+        const suspended = await client.send("task.suspend", { id: task.id, version: task.version, actions: callbacks });
+        if (suspended.head.status !== 300) return;
+        // Something we wait for settled meanwhile: replay now, with what the server preloaded.
+        const fresh = (suspended.data as { preload?: PromiseRecord[] }).preload ?? [];
+        known = new Map([...known, ...fresh.map((p): [string, PromiseRecord] => [p.id, p])]);
+        for (const id of outcome.awaiting) known.delete(id);
+      }
+    } catch (error) {
+      log("warn", "execution failed to report; its lease will expire and it will be retried", { executionId: task.id, error: String(error) });
+    } finally {
+      this.running.delete(task.id);
+    }
+  }
+
+  private runOnce(task: TaskRecord, root: PromiseRecord, known: Map<string, PromiseRecord>): Promise<Outcome> {
+    const param = decodeRoot(root);
+    const func = this.options.registry.get(String(param.func));
+    if (!func) return Promise.resolve({ type: "abandoned", reason: `function ${String(param.func)} is not registered here` });
+    const effects = new TaskEffects(this.options.client, task, known, this.options.dependencies, this.options.group);
+    const args = Array.isArray(param.args) ? param.args : [];
+    return new Execution({ id: task.id, name: String(param.func), func, args, timeoutAt: root.timeoutAt }, effects).run();
+  }
+
+  private runs(root: PromiseRecord): boolean {
+    try {
+      return this.options.registry.get(String(decodeRoot(root).func)) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.running.size === 0) return;
+    const tasks = [...this.running].map(([id, version]) => ({ id, version }));
+    try {
+      await this.options.client.send("task.heartbeat", { pid: this.options.pid, tasks });
+    } catch (error) {
+      this.options.log("warn", "heartbeat failed", { error: String(error) });
+    }
+  }
+}
+
+function decodeRoot(root: PromiseRecord): RootParam {
+  const param = decodeValue(root.param);
+  return typeof param === "object" && param !== null ? (param as RootParam) : {};
+}

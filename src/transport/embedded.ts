@@ -1,0 +1,65 @@
+/**
+ * The embedded transport: the Store lives in this process (SQLite file by default), so a request
+ * is a function call and messages come straight from the store's commit stream. A Ticker fires
+ * timers and lease expiries, so a restarted process finds its sleeping workflows on time.
+ */
+import type { Message } from "../protocol/messages.js";
+import type { Request, Response } from "../protocol/requests.js";
+import { parseAddress } from "../protocol/tags.js";
+import type { Store } from "../store/store.js";
+import { Ticker } from "../store/ticker.js";
+import type { Transport } from "./transport.js";
+
+export class EmbeddedTransport implements Transport {
+  private readonly ticker: Ticker;
+  private readonly unsubscribes: Array<() => void> = [];
+
+  constructor(
+    readonly store: Store,
+    options: { onError?: (error: unknown) => void; maxTickIntervalMs?: number } = {},
+  ) {
+    this.ticker = new Ticker(store, { onError: options.onError, maxIntervalMs: options.maxTickIntervalMs ?? 500 });
+  }
+
+  async send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
+    const response = await this.store.apply(req);
+    const deadline = deadlineOf(req);
+    if (deadline !== undefined) this.ticker.hint(deadline);
+    return response;
+  }
+
+  async subscribe(group: string, pid: string, onMessage: (message: Message) => void): Promise<void> {
+    this.ticker.start();
+    this.unsubscribes.push(
+      this.store.onMessage(({ address, message }) => {
+        const to = parseAddress(address);
+        if (!to || to.group !== group) return;
+        // In one process every member of the group is us: unicast must name our pid, anycast may.
+        if (to.cast === "uni" && to.pid !== pid) return;
+        onMessage(message);
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.ticker.stop();
+    this.unsubscribes.splice(0).forEach((unsubscribe) => unsubscribe());
+    await this.store.close();
+  }
+}
+
+/** The moment a request makes something due, so the ticker can wake for it. */
+function deadlineOf(req: Request): number | undefined {
+  switch (req.kind) {
+    case "promise.create":
+      return req.data.timeoutAt;
+    case "task.create":
+      return req.data.action.data.timeoutAt;
+    case "task.fence":
+      return req.data.action.kind === "promise.create" ? req.data.action.data.timeoutAt : undefined;
+    case "task.acquire":
+      return Date.now() + req.data.ttl;
+    default:
+      return undefined;
+  }
+}
