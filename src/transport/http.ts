@@ -1,0 +1,271 @@
+/**
+ * Transport to a Reprise (or Resonate) server over HTTP: protocol requests are `POST <url>`,
+ * messages arrive on the Server-Sent Events stream `GET <url>/poll/<group>/<pid>`.
+ *
+ * Protocol requests are idempotent, so a network failure, a 5xx or a garbled answer is retried
+ * with backoff; any protocol answer, 4xx included, is returned as a response, never thrown.
+ */
+import { randomUUID } from "node:crypto";
+import type { Message } from "../protocol/messages.js";
+import type { Request, Response } from "../protocol/requests.js";
+import type { Transport } from "./transport.js";
+
+export interface RetryOptions {
+  /** Tries per request (and for the first connection of a subscription). Default 10. */
+  maxAttempts?: number;
+  /** Default 100 ms, doubling per attempt. */
+  initialDelayMs?: number;
+  /** Default 5 s. */
+  maxDelayMs?: number;
+}
+
+export interface HttpTransportOptions {
+  /** Server root, e.g. http://127.0.0.1:8001 */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>` and as `head.auth`. */
+  authToken?: string;
+  /** Per-attempt timeout of a protocol request. Default 10 s. */
+  requestTimeoutMs?: number;
+  retry?: RetryOptions;
+  /** A stream silent this long is presumed dead and reopened (server keepalives come every 15 s). Default 45 s. */
+  streamIdleTimeoutMs?: number;
+  /** Called for transient failures that are being retried. */
+  onRetry?: (error: Error, attempt: number) => void;
+}
+
+/** The server could not be reached (or kept failing) after every retry. */
+export class ServerUnreachableError extends Error {
+  override name = "ServerUnreachableError";
+  constructor(
+    readonly url: string,
+    override readonly cause: Error,
+  ) {
+    super(`cannot reach server at ${url}: ${cause.message}`);
+  }
+}
+
+/** The server answered, but not with the protocol (e.g. 401 from a proxy, an HTML 404). */
+export class UnexpectedAnswerError extends Error {
+  override name = "UnexpectedAnswerError";
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export class HttpTransport implements Transport {
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly retry: Required<RetryOptions>;
+  private readonly subscriptions = new Set<Subscription>();
+
+  constructor(private readonly options: HttpTransportOptions) {
+    this.url = options.url.replace(/\/+$/, "");
+    this.headers = options.authToken ? { authorization: `Bearer ${options.authToken}` } : {};
+    this.retry = { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 5000, ...options.retry };
+  }
+
+  async send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
+    const head = { ...req.head, corrId: req.head.corrId || randomUUID(), ...(this.options.authToken ? { auth: this.options.authToken } : {}) };
+    const body = JSON.stringify({ ...req, head });
+    return this.withRetries(async () => {
+      const answer = await fetch(this.url, {
+        method: "POST",
+        headers: { ...this.headers, "content-type": "application/json" },
+        body,
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
+      });
+      const text = await answer.text();
+      if (answer.status >= 500 || answer.status === 429) throw new RetryableError(`HTTP ${answer.status}: ${text.slice(0, 200)}`);
+      const parsed = parseJson(text);
+      if (!isResponseTo(parsed, req.kind, head.corrId)) {
+        if (answer.status < 400) throw new RetryableError(`HTTP ${answer.status}: the answer does not match the request`);
+        throw new UnexpectedAnswerError(`HTTP ${answer.status} from ${this.url}: ${text.slice(0, 200)}`, answer.status);
+      }
+      return parsed as Response<R["kind"]>;
+    });
+  }
+
+  async subscribe(group: string, pid: string, onMessage: (message: Message) => void): Promise<void> {
+    const url = `${this.url}/poll/${encodeURIComponent(group)}/${encodeURIComponent(pid)}`;
+    const subscription = new Subscription(url, this.headers, onMessage, this.retry, this.options);
+    this.subscriptions.add(subscription);
+    try {
+      await subscription.connected;
+    } catch (error) {
+      this.subscriptions.delete(subscription);
+      subscription.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const subscription of this.subscriptions) subscription.close();
+    this.subscriptions.clear();
+  }
+
+  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (error instanceof UnexpectedAnswerError) throw error;
+        const cause = error instanceof Error ? error : new Error(String(error));
+        if (tries >= this.retry.maxAttempts) throw new ServerUnreachableError(this.url, describeFetchError(cause));
+        this.options.onRetry?.(cause, tries);
+        await sleep(backoff(this.retry, tries));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** One worker stream: connects, parses events, reconnects with backoff until closed. */
+class Subscription {
+  readonly connected: Promise<void>;
+  private markConnected!: () => void;
+  private failConnect!: (error: Error) => void;
+  private everConnected = false;
+  private closed = false;
+  private abort = new AbortController();
+
+  constructor(
+    private readonly url: string,
+    private readonly headers: Record<string, string>,
+    private readonly onMessage: (message: Message) => void,
+    private readonly retry: Required<RetryOptions>,
+    private readonly options: HttpTransportOptions,
+  ) {
+    this.connected = new Promise<void>((resolve, reject) => {
+      this.markConnected = resolve;
+      this.failConnect = reject;
+    });
+    void this.run();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.abort.abort();
+  }
+
+  private async run(): Promise<void> {
+    for (let failures = 0; !this.closed; ) {
+      try {
+        await this.stream();
+        failures = 0; // the server ended a healthy stream (restart, shutdown): reconnect promptly
+      } catch (error) {
+        if (this.closed) return;
+        const cause = error instanceof Error ? error : new Error(String(error));
+        failures++;
+        if (!this.everConnected && (error instanceof UnexpectedAnswerError || failures >= this.retry.maxAttempts)) {
+          this.closed = true;
+          this.failConnect(error instanceof UnexpectedAnswerError ? error : new ServerUnreachableError(this.url, describeFetchError(cause)));
+          return;
+        }
+        this.options.onRetry?.(cause, failures);
+      }
+      if (!this.closed) await sleep(backoff(this.retry, Math.max(1, failures)));
+    }
+  }
+
+  private async stream(): Promise<void> {
+    this.abort = new AbortController();
+    const idleTimeoutMs = this.options.streamIdleTimeoutMs ?? 45_000;
+    let idle = setTimeout(() => this.abort.abort(), idleTimeoutMs);
+    try {
+      const answer = await fetch(this.url, { headers: { ...this.headers, accept: "text/event-stream" }, signal: this.abort.signal });
+      if (!answer.ok || !answer.body) {
+        const status = answer.status;
+        await answer.body?.cancel();
+        if (status >= 400 && status < 500 && status !== 429) throw new UnexpectedAnswerError(`HTTP ${status} from ${this.url}`, status);
+        throw new Error(`HTTP ${status}`);
+      }
+      this.everConnected = true;
+      this.markConnected();
+
+      const reader = answer.body.getReader();
+      const events = new EventStreamParser((data) => this.dispatch(data));
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        clearTimeout(idle);
+        idle = setTimeout(() => this.abort.abort(), idleTimeoutMs);
+        events.push(value);
+      }
+    } finally {
+      clearTimeout(idle);
+    }
+  }
+
+  private dispatch(data: string): void {
+    const message = parseJson(data);
+    if (isMessage(message)) this.onMessage(message);
+  }
+}
+
+/** Splits a `text/event-stream` into the data of its events (comments and other fields ignored). */
+class EventStreamParser {
+  private readonly decoder = new TextDecoder();
+  private buffer = "";
+  private data: string[] = [];
+
+  constructor(private readonly onEvent: (data: string) => void) {}
+
+  push(chunk: Uint8Array): void {
+    this.buffer += this.decoder.decode(chunk, { stream: true });
+    const lines = this.buffer.split(/\r\n|\r|\n/);
+    // A trailing "\r" may be half of a "\r\n" split across chunks; keep the last piece for later.
+    this.buffer = lines.pop() ?? "";
+    for (const line of lines) this.line(line);
+  }
+
+  private line(line: string): void {
+    if (line === "") {
+      if (this.data.length > 0) this.onEvent(this.data.join("\n"));
+      this.data = [];
+    } else if (line.startsWith("data:")) {
+      this.data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
+    }
+  }
+}
+
+class RetryableError extends Error {}
+
+function backoff(retry: Required<RetryOptions>, attempt: number): number {
+  const delay = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
+  return delay / 2 + Math.random() * (delay / 2);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isResponseTo(value: unknown, kind: string, corrId: string): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const { kind: answerKind, head } = value as { kind?: unknown; head?: { corrId?: unknown; status?: unknown } };
+  return answerKind === kind && head?.corrId === corrId && typeof head.status === "number";
+}
+
+function isMessage(value: unknown): value is Message {
+  if (typeof value !== "object" || value === null) return false;
+  const { kind, data } = value as { kind?: unknown; data?: unknown };
+  return (kind === "execute" || kind === "unblock") && typeof data === "object" && data !== null;
+}
+
+/** fetch reports "fetch failed" and hides the reason (ECONNREFUSED, ...) in `cause`. */
+function describeFetchError(error: Error): Error {
+  const cause = error.cause;
+  if (error.message === "fetch failed" && cause instanceof Error) return new Error(`${cause.message}`, { cause: error });
+  return error;
+}
