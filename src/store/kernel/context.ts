@@ -1,0 +1,45 @@
+/**
+ * What one transition sees: the open transaction, the moment it happens at, and the outbox that
+ * collects the messages it produces. Messages leave the outbox only after the transaction commits.
+ */
+import type { Envelope } from "../../protocol/messages.js";
+import type { PromiseRecord } from "../../protocol/records.js";
+import type { Tx } from "../backend.js";
+
+export class KernelContext {
+  private readonly envelopes: Envelope[] = [];
+
+  constructor(
+    readonly tx: Tx,
+    readonly now: number,
+    /** How long a pending task waits for a worker to acquire it before it is sent again. */
+    readonly redeliverAfterMs: number,
+  ) {}
+
+  /** When a task made pending now is due for re-delivery. */
+  get redeliveryAt(): number {
+    return this.now + this.redeliverAfterMs;
+  }
+
+  /** Asks `address` to execute a task. A later execute for the same task replaces an earlier one. */
+  execute(address: string, task: { id: string; version: number }): void {
+    const earlier = this.envelopes.findIndex(
+      ({ message }) => message.kind === "execute" && message.data.task.id === task.id,
+    );
+    if (earlier !== -1) this.envelopes.splice(earlier, 1);
+    this.envelopes.push({
+      address,
+      message: { kind: "execute", head: {}, data: { task: { id: task.id, version: task.version } } },
+    });
+  }
+
+  /** Tells `address` that a promise it listens to has settled. */
+  unblock(address: string, promise: PromiseRecord): void {
+    this.envelopes.push({ address, message: { kind: "unblock", head: {}, data: { promise } } });
+  }
+
+  /** The messages produced so far, in the order they were produced. */
+  get outbox(): readonly Envelope[] {
+    return this.envelopes;
+  }
+}

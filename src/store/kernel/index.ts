@@ -1,0 +1,1 @@
+export { ProtocolStore, DEFAULT_REDELIVER_AFTER_MS, type ProtocolStoreOptions } from "./protocol-store.js";

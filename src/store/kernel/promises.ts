@@ -1,0 +1,155 @@
+/**
+ * Transitions of durable promises: get, create, settle, register_callback, register_listener and
+ * search. Create and settle are idempotent by id, as the protocol says; idempotency keys (a
+ * Reprise extension) only turn a retry by a *different* caller into a 409.
+ */
+import type { PromiseRecord } from "../../protocol/records.js";
+import {
+  STATUS,
+  type PromiseCreateReq,
+  type PromiseGetReq,
+  type PromiseRegisterCallbackReq,
+  type PromiseRegisterListenerReq,
+  type PromiseSearchReq,
+  type PromiseSettleReq,
+} from "../../protocol/requests.js";
+import { TAG } from "../../protocol/tags.js";
+import type { KernelContext } from "./context.js";
+import { fail, ok, type Outcome } from "./outcome.js";
+import { isAwaitable, projectPromise, timeoutState } from "./projection.js";
+import { fetchPage } from "./search.js";
+import { convergeTimeout, settlePromise } from "./settlement.js";
+import { fulfilledTask, pendingTask } from "./task-states.js";
+
+export async function getPromise(ctx: KernelContext, req: PromiseGetReq): Promise<Outcome<"promise.get">> {
+  const promise = await ctx.tx.getPromise(req.data.id);
+  if (!promise) return fail(STATUS.notFound, "Promise not found");
+  return ok({ promise: projectPromise(promise, ctx.now) });
+}
+
+export async function createPromise(ctx: KernelContext, req: PromiseCreateReq): Promise<Outcome<"promise.create">> {
+  await convergeTimeout(ctx, req.data.id);
+  const existing = await ctx.tx.getPromise(req.data.id);
+  if (existing) {
+    const conflict = createKeyConflict(existing, req.data.idempotencyKey);
+    if (conflict) return fail(STATUS.conflict, conflict);
+    return ok({ promise: projectPromise(existing, ctx.now) });
+  }
+  const promise = newPromise(ctx, req.data);
+  await ctx.tx.insertPromise(promise);
+  await createTaskFor(ctx, promise);
+  return ok({ promise });
+}
+
+export async function settle(ctx: KernelContext, req: PromiseSettleReq): Promise<Outcome<"promise.settle">> {
+  await convergeTimeout(ctx, req.data.id);
+  const promise = await ctx.tx.getPromise(req.data.id);
+  if (!promise) return fail(STATUS.notFound, "Promise not found");
+  if (promise.state !== "pending") {
+    const conflict = settleKeyConflict(promise, req.data.idempotencyKey);
+    if (conflict) return fail(STATUS.conflict, conflict);
+    return ok({ promise });
+  }
+  const settled = await settlePromise(ctx, promise, {
+    state: req.data.state,
+    value: req.data.value ?? {},
+    settledAt: ctx.now,
+    idempotencyKey: req.data.idempotencyKey,
+  });
+  return ok({ promise: settled });
+}
+
+export async function registerCallback(
+  ctx: KernelContext,
+  req: PromiseRegisterCallbackReq,
+): Promise<Outcome<"promise.register_callback">> {
+  const { awaited: awaitedId, awaiter: awaiterId } = req.data;
+  await convergeTimeout(ctx, awaitedId);
+  await convergeTimeout(ctx, awaiterId);
+  const awaited = await ctx.tx.getPromise(awaitedId);
+  if (!awaited) return fail(STATUS.notFound, "Awaited promise not found");
+  const awaiter = await ctx.tx.getPromise(awaiterId);
+  if (!awaiter) return fail(STATUS.unprocessable, "Awaiter promise not found");
+  if (!awaiter.tags[TAG.target]) return fail(STATUS.unprocessable, "Awaiter has no address");
+  // Once either side has settled there is nothing to wait for; the answer says so.
+  if (awaited.state === "pending" && awaiter.state === "pending") await ctx.tx.addCallback(awaitedId, awaiterId);
+  return ok({ promise: awaited });
+}
+
+export async function registerListener(
+  ctx: KernelContext,
+  req: PromiseRegisterListenerReq,
+): Promise<Outcome<"promise.register_listener">> {
+  await convergeTimeout(ctx, req.data.awaited);
+  const promise = await ctx.tx.getPromise(req.data.awaited);
+  if (!promise) return fail(STATUS.notFound, "Promise not found");
+  if (!isAwaitable(promise)) return fail(STATUS.unprocessable, "Awaited promise is not awaitable");
+  if (promise.state === "pending") await ctx.tx.addListener(promise.id, req.data.address);
+  return ok({ promise });
+}
+
+export async function searchPromises(ctx: KernelContext, req: PromiseSearchReq): Promise<Outcome<"promise.search">> {
+  const { id: idPattern, state, tags, limit, cursor } = req.data;
+  const page = await fetchPage(limit, cursor, (size, after) =>
+    ctx.tx.searchPromises({ idPattern, state, tags, limit: size, after }),
+  );
+  // Stored state may lag a timeout that has already happened; a filter applies to what readers see.
+  const promises = page.items.map((p) => projectPromise(p, ctx.now)).filter((p) => state === undefined || p.state === state);
+  return ok(page.cursor === undefined ? { promises } : { promises, cursor: page.cursor });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The record a create makes: pending, or already settled when it arrives past its timeout (then
+ * it was, logically, created and timed out at `timeoutAt`).
+ */
+export function newPromise(ctx: KernelContext, data: PromiseCreateReq["data"]): PromiseRecord {
+  const tags = data.tags ?? {};
+  const bornSettled = ctx.now >= data.timeoutAt;
+  const promise: PromiseRecord = {
+    id: data.id,
+    state: bornSettled ? timeoutState(tags) : "pending",
+    param: data.param ?? {},
+    value: {},
+    tags,
+    timeoutAt: data.timeoutAt,
+    createdAt: bornSettled ? data.timeoutAt : ctx.now,
+  };
+  if (bornSettled) promise.settledAt = data.timeoutAt;
+  if (data.idempotencyKey !== undefined) promise.idempotencyKeyForCreate = data.idempotencyKey;
+  return promise;
+}
+
+/**
+ * A promise with a target gets a task: pending and sent to the target now, or at `resonate:delay`
+ * when that is later; already fulfilled when the promise was born settled.
+ */
+async function createTaskFor(ctx: KernelContext, promise: PromiseRecord): Promise<void> {
+  const target = promise.tags[TAG.target];
+  if (!target) return;
+  const blank = { id: promise.id, version: 0, resumes: [] };
+  if (promise.state !== "pending") {
+    await ctx.tx.putTask(fulfilledTask(blank));
+    return;
+  }
+  const delay = Number(promise.tags[TAG.delay]);
+  const deferred = Number.isFinite(delay) && ctx.now < delay;
+  const task = pendingTask(blank, deferred ? delay : ctx.redeliveryAt);
+  await ctx.tx.putTask(task);
+  if (!deferred) ctx.execute(target, task);
+}
+
+function createKeyConflict(existing: PromiseRecord, key: string | undefined): string | undefined {
+  if (key === undefined || existing.idempotencyKeyForCreate === key) return undefined;
+  return `Promise ${JSON.stringify(existing.id)} already exists, created with ${describeKey(existing.idempotencyKeyForCreate)}; this create has idempotency key ${JSON.stringify(key)}`;
+}
+
+function settleKeyConflict(existing: PromiseRecord, key: string | undefined): string | undefined {
+  if (key === undefined || existing.idempotencyKeyForComplete === key) return undefined;
+  return `Promise ${JSON.stringify(existing.id)} is already ${existing.state}, settled with ${describeKey(existing.idempotencyKeyForComplete)}; this settle has idempotency key ${JSON.stringify(key)}`;
+}
+
+function describeKey(key: string | undefined): string {
+  return key === undefined ? "no idempotency key" : `idempotency key ${JSON.stringify(key)}`;
+}

@@ -1,0 +1,130 @@
+/**
+ * The one `Store`: the kernel's transitions over any `Backend`. Each request is validated, then
+ * applied inside one backend transaction; the messages it produces are delivered only after that
+ * transaction has committed, so a worker never hears about a change that could still roll back.
+ */
+import type { Envelope } from "../../protocol/messages.js";
+import { STATUS, type Request, type RequestKind, type RequestOf, type Response } from "../../protocol/requests.js";
+import type { Backend } from "../backend.js";
+import type { Store } from "../store.js";
+import { KernelContext } from "./context.js";
+import { dispatch } from "./dispatch.js";
+import { fail, toResponse } from "./outcome.js";
+import { tick } from "./timeouts.js";
+import { validateRequest } from "./validation.js";
+
+export interface ProtocolStoreOptions {
+  /** How long a pending task waits to be acquired before it is sent again. Default 30 s. */
+  redeliverAfterMs?: number;
+  /** The time used when a call gives no `now`. Default `Date.now`. */
+  clock?: () => number;
+}
+
+export const DEFAULT_REDELIVER_AFTER_MS = 30_000;
+
+/** Records each tick transaction handles per kind of due work; keeps transactions short. */
+const TICK_BATCH = 500;
+/** Transactions one `tick` call may run when batches come back full. */
+const MAX_TICK_ROUNDS = 16;
+
+export class ProtocolStore implements Store {
+  private readonly listeners = new Set<(envelope: Envelope) => void>();
+  private readonly redeliverAfterMs: number;
+  private readonly clock: () => number;
+  private closed = false;
+
+  constructor(
+    private readonly backend: Backend,
+    options: ProtocolStoreOptions = {},
+  ) {
+    this.redeliverAfterMs = options.redeliverAfterMs ?? DEFAULT_REDELIVER_AFTER_MS;
+    this.clock = options.clock ?? Date.now;
+    backend.broadcast?.subscribe((envelope) => this.emit(envelope));
+  }
+
+  async apply<R extends Request>(req: R, now: number = this.clock()): Promise<Response<R["kind"]>> {
+    return this.applyKind<R["kind"]>(req as unknown as RequestOf<R["kind"]>, now);
+  }
+
+  async tick(now: number = this.clock()): Promise<number> {
+    let changed = 0;
+    for (let round = 0; round < MAX_TICK_ROUNDS; round++) {
+      const { result, outbox } = await this.transact(now, (ctx) => tick(ctx, TICK_BATCH));
+      await this.deliver(outbox);
+      changed += result.changed;
+      if (!result.more) break;
+    }
+    return changed;
+  }
+
+  async nextDeadline(): Promise<number | undefined> {
+    this.assertOpen();
+    return this.backend.transaction((tx) => tx.nextDeadline());
+  }
+
+  onMessage(listener: (envelope: Envelope) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    await this.backend.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async applyKind<K extends RequestKind>(req: RequestOf<K>, now: number): Promise<Response<K>> {
+    const kind = req?.kind as K;
+    const problem = validateRequest(req);
+    if (problem !== undefined) return toResponse(kind, req?.head, fail(STATUS.badRequest, problem));
+    const { result, outbox } = await this.transact(now, (ctx) => dispatch(ctx, req));
+    await this.deliver(outbox);
+    return toResponse(kind, req.head, result);
+  }
+
+  /**
+   * One backend transaction. The context is made inside `work` because a backend may run `work`
+   * again after a lost race (Postgres); only the attempt that commits hands out its outbox.
+   */
+  private async transact<T>(now: number, work: (ctx: KernelContext) => Promise<T>): Promise<{ result: T; outbox: readonly Envelope[] }> {
+    this.assertOpen();
+    return this.backend.transaction(async (tx) => {
+      const ctx = new KernelContext(tx, now, this.redeliverAfterMs);
+      const result = await work(ctx);
+      return { result, outbox: ctx.outbox };
+    });
+  }
+
+  private async deliver(outbox: readonly Envelope[]): Promise<void> {
+    if (outbox.length === 0) return;
+    const broadcast = this.backend.broadcast;
+    if (broadcast) {
+      try {
+        // Every process sharing the backend hears it, this one included (through subscribe).
+        await broadcast.publish([...outbox]);
+        return;
+      } catch {
+        // Fall through: this process at least hears it; others recover through re-delivery.
+      }
+    }
+    for (const envelope of outbox) this.emit(envelope);
+  }
+
+  private emit(envelope: Envelope): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(envelope);
+      } catch (error) {
+        // A listener's failure is its own: the change is committed and other listeners still hear.
+        console.error("reprise: a store message listener threw", error);
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("Store is closed");
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Transitions of tasks: who executes a promise with a target, and under which version. A worker
+ * holds a task while it is acquired at the version it was given; any later version (re-delivery
+ * after a lost lease) makes its release, suspend, fulfill and fence fail.
+ */
+import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
+import {
+  STATUS,
+  type TaskAcquireReq,
+  type TaskContinueReq,
+  type TaskCreateReq,
+  type TaskFenceReq,
+  type TaskFulfillReq,
+  type TaskGetReq,
+  type TaskHaltReq,
+  type TaskHeartbeatReq,
+  type TaskReleaseReq,
+  type TaskSearchReq,
+  type TaskSuspendReq,
+} from "../../protocol/requests.js";
+import { TAG } from "../../protocol/tags.js";
+import type { KernelContext } from "./context.js";
+import { fail, ok, toResponse, type ErrorStatus, type Outcome } from "./outcome.js";
+import { preload } from "./preload.js";
+import { createPromise, newPromise, settle } from "./promises.js";
+import { projectPromise, projectTask } from "./projection.js";
+import { fetchPage } from "./search.js";
+import { convergeTimeout, settlePromise } from "./settlement.js";
+import { acquiredTask, fulfilledTask, haltedTask, pendingTask, suspendedTask } from "./task-states.js";
+
+/** Lease length for a heartbeat on a task acquired without a ttl. */
+const DEFAULT_TTL = 30_000;
+
+export async function getTask(ctx: KernelContext, req: TaskGetReq): Promise<Outcome<"task.get">> {
+  const task = await ctx.tx.getTask(req.data.id);
+  if (!task) return fail(STATUS.notFound, "Task not found");
+  return ok({ task: projectTask(task, await ctx.tx.getPromise(task.id), ctx.now) });
+}
+
+/** Creates a promise together with its task, acquired by the caller (or acquires a pending one). */
+export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promise<Outcome<"task.create">> {
+  const { pid, ttl } = req.data;
+  const action = req.data.action.data;
+  await convergeTimeout(ctx, action.id);
+  const existing = await ctx.tx.getTask(action.id);
+  if (existing) {
+    const promise = await requirePromise(ctx, existing.id);
+    if (existing.state === "pending") {
+      const task = acquiredTask({ ...existing, version: existing.version + 1 }, pid, ttl, ctx.now);
+      await ctx.tx.putTask(task);
+      return ok({ task, promise, preload: await preload(ctx, promise) });
+    }
+    if (existing.state === "fulfilled") return ok({ task: existing, promise, preload: await preload(ctx, promise) });
+    return fail(STATUS.conflict, "Task already exists");
+  }
+  const existingPromise = await ctx.tx.getPromise(action.id);
+  if (existingPromise) {
+    if (!existingPromise.tags[TAG.target]) return fail(STATUS.unprocessable, "Promise has no address");
+    return fail(STATUS.conflict, "Promise already exists");
+  }
+  const promise = newPromise(ctx, action);
+  await ctx.tx.insertPromise(promise);
+  const blank = { id: promise.id, version: 0, resumes: [] };
+  if (promise.state !== "pending") {
+    const task = fulfilledTask(blank);
+    await ctx.tx.putTask(task);
+    return ok({ task, promise, preload: [] });
+  }
+  const task = acquiredTask({ ...blank, version: 1 }, pid, ttl, ctx.now);
+  await ctx.tx.putTask(task);
+  return ok({ task, promise, preload: await preload(ctx, promise) });
+}
+
+export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Promise<Outcome<"task.acquire">> {
+  await convergeTimeout(ctx, req.data.id);
+  const task = await ctx.tx.getTask(req.data.id);
+  if (!task) return fail(STATUS.notFound, "Task not found");
+  if (task.state !== "pending") return fail(STATUS.conflict, "Task not in pending state");
+  const promise = await requirePromise(ctx, task.id);
+  if (promise.state !== "pending") return fail(STATUS.conflict, "Task logically fulfilled");
+  if (task.version !== req.data.version) return fail(STATUS.conflict, "Version mismatch");
+  const acquired = acquiredTask({ ...task, version: task.version + 1 }, req.data.pid, req.data.ttl, ctx.now);
+  await ctx.tx.putTask(acquired);
+  return ok({ task: acquired, promise, preload: await preload(ctx, promise) });
+}
+
+/** The holder gives the task back: pending again, and sent to its target at the same version. */
+export async function releaseTask(ctx: KernelContext, req: TaskReleaseReq): Promise<Outcome<"task.release">> {
+  await convergeTimeout(ctx, req.data.id);
+  const held = await heldTask(ctx, req.data.id, req.data.version, HOLDER_MESSAGES);
+  if ("status" in held) return held;
+  const task = pendingTask(held.task, ctx.redeliveryAt);
+  await ctx.tx.putTask(task);
+  sendToTarget(ctx, held.promise, task);
+  return ok({});
+}
+
+/**
+ * The holder waits for promises. If one of them has already settled it keeps the task (300, with
+ * a fresh preload); otherwise callbacks resume it when the first of them settles.
+ */
+export async function suspendTask(ctx: KernelContext, req: TaskSuspendReq): Promise<Outcome<"task.suspend">> {
+  await convergeTimeout(ctx, req.data.id);
+  for (const action of req.data.actions) await convergeTimeout(ctx, action.data.awaited);
+  const held = await heldTask(ctx, req.data.id, req.data.version, HOLDER_MESSAGES);
+  if ("status" in held) return held;
+  const pending: string[] = [];
+  for (const action of req.data.actions) {
+    const awaited = await ctx.tx.getPromise(action.data.awaited);
+    if (!awaited) return fail(STATUS.unprocessable, "Awaited promise not found");
+    if (awaited.state !== "pending") {
+      await ctx.tx.putTask({ ...held.task, resumes: [] });
+      return { status: STATUS.redirect, data: { preload: await preload(ctx, held.promise) } };
+    }
+    pending.push(awaited.id);
+  }
+  for (const awaited of pending) await ctx.tx.addCallback(awaited, held.task.id);
+  await ctx.tx.putTask(suspendedTask(held.task));
+  return ok({});
+}
+
+/** The holder settles the task's own promise, which fulfils the task. */
+export async function fulfillTask(ctx: KernelContext, req: TaskFulfillReq): Promise<Outcome<"task.fulfill">> {
+  await convergeTimeout(ctx, req.data.id);
+  const held = await heldTask(ctx, req.data.id, req.data.version, HOLDER_MESSAGES);
+  if ("status" in held) return held;
+  const { state, value, idempotencyKey } = req.data.action.data;
+  const promise = await settlePromise(ctx, held.promise, { state, value: value ?? {}, settledAt: ctx.now, idempotencyKey });
+  return ok({ promise });
+}
+
+/** Creates or settles a promise only while the caller still holds the task at its version. */
+export async function fenceTask(ctx: KernelContext, req: TaskFenceReq): Promise<Outcome<"task.fence">> {
+  const { action } = req.data;
+  await convergeTimeout(ctx, req.data.id);
+  await convergeTimeout(ctx, action.data.id);
+  const held = await heldTask(ctx, req.data.id, req.data.version, FENCE_MESSAGES);
+  if ("status" in held) return held;
+  const answer =
+    action.kind === "promise.create"
+      ? toResponse(action.kind, action.head, await createPromise(ctx, action))
+      : toResponse(action.kind, action.head, await settle(ctx, action));
+  return ok({ action: answer, preload: [] });
+}
+
+/** Extends the leases of the listed tasks that `pid` still holds; ignores the rest. */
+export async function heartbeatTasks(ctx: KernelContext, req: TaskHeartbeatReq): Promise<Outcome<"task.heartbeat">> {
+  for (const ref of req.data.tasks) {
+    const task = await ctx.tx.getTask(ref.id);
+    if (!task || task.state !== "acquired" || task.version !== ref.version || task.pid !== req.data.pid) continue;
+    const promise = await ctx.tx.getPromise(ref.id);
+    if (!promise || projectPromise(promise, ctx.now).state !== "pending") continue;
+    await ctx.tx.putTask({ ...task, expiresAt: ctx.now + (task.ttl ?? DEFAULT_TTL) });
+  }
+  return ok({});
+}
+
+/** Stops a task from being delivered or resumed until `task.continue`. */
+export async function haltTask(ctx: KernelContext, req: TaskHaltReq): Promise<Outcome<"task.halt">> {
+  await convergeTimeout(ctx, req.data.id);
+  const task = await ctx.tx.getTask(req.data.id);
+  if (!task) return fail(STATUS.notFound, "Task not found");
+  if (task.state === "fulfilled") return fail(STATUS.conflict, "Task is fulfilled");
+  if (task.state !== "halted") await ctx.tx.putTask(haltedTask(task));
+  return ok({});
+}
+
+export async function continueTask(ctx: KernelContext, req: TaskContinueReq): Promise<Outcome<"task.continue">> {
+  await convergeTimeout(ctx, req.data.id);
+  const task = await ctx.tx.getTask(req.data.id);
+  if (!task) return fail(STATUS.notFound, "Task not found");
+  if (task.state !== "halted") return fail(STATUS.conflict, "Task is not halted");
+  const pending = pendingTask(task, ctx.redeliveryAt);
+  await ctx.tx.putTask(pending);
+  sendToTarget(ctx, await requirePromise(ctx, task.id), pending);
+  return ok({});
+}
+
+export async function searchTasks(ctx: KernelContext, req: TaskSearchReq): Promise<Outcome<"task.search">> {
+  const { state, limit, cursor } = req.data;
+  const page = await fetchPage(limit, cursor, (size, after) => ctx.tx.searchTasks({ state, limit: size, after }));
+  const tasks: TaskRecord[] = [];
+  for (const task of page.items) {
+    const projected = projectTask(task, await ctx.tx.getPromise(task.id), ctx.now);
+    if (state === undefined || projected.state === state) tasks.push(projected);
+  }
+  return ok(page.cursor === undefined ? { tasks } : { tasks, cursor: page.cursor });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface HolderMessages {
+  notAcquired: string;
+  versionMismatch: string;
+}
+const HOLDER_MESSAGES: HolderMessages = { notAcquired: "Task not acquired", versionMismatch: "Version mismatch" };
+const FENCE_MESSAGES: HolderMessages = { notAcquired: "Fence check failed", versionMismatch: "Fence check failed" };
+
+/** The task and its promise if the caller holds the task at `version`, else the refusal. */
+async function heldTask(
+  ctx: KernelContext,
+  id: string,
+  version: number,
+  messages: HolderMessages,
+): Promise<{ task: TaskRecord; promise: PromiseRecord } | { status: ErrorStatus; data: string }> {
+  const task = await ctx.tx.getTask(id);
+  if (!task) return fail(STATUS.notFound, "Task not found");
+  if (task.state !== "acquired") return fail(STATUS.conflict, messages.notAcquired);
+  const promise = await requirePromise(ctx, id);
+  // A settled promise means a fulfilled task, whatever the task row still says.
+  if (promise.state !== "pending") return fail(STATUS.conflict, messages.notAcquired);
+  if (task.version !== version) return fail(STATUS.conflict, messages.versionMismatch);
+  return { task, promise };
+}
+
+async function requirePromise(ctx: KernelContext, id: string): Promise<PromiseRecord> {
+  const promise = await ctx.tx.getPromise(id);
+  if (!promise) throw new Error(`Invariant violated: task ${JSON.stringify(id)} has no promise`);
+  return promise;
+}
+
+function sendToTarget(ctx: KernelContext, promise: PromiseRecord, task: TaskRecord): void {
+  const target = promise.tags[TAG.target];
+  if (target) ctx.execute(target, task);
+}

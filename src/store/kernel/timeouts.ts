@@ -1,0 +1,73 @@
+/**
+ * The tick: everything that becomes due with the passing of time, found through the backends'
+ * due-indexes, never by scanning.
+ *   - pending promises past their timeout settle (timers resolve, the rest time out);
+ *   - acquired tasks whose lease ran out go back to pending and are sent to their target again;
+ *   - pending tasks nobody acquired in time are sent again;
+ *   - due schedules make their promise and advance.
+ */
+import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
+import { TAG } from "../../protocol/tags.js";
+import type { KernelContext } from "./context.js";
+import { isTimedOut } from "./projection.js";
+import { fireSchedule } from "./schedules.js";
+import { fulfilTask, notifyListeners, resumeAwaiters, settlePromise, timeoutSettlement, writeSettlement } from "./settlement.js";
+import { pendingTask } from "./task-states.js";
+
+export interface TickResult {
+  /** Records changed. */
+  changed: number;
+  /** Whether a batch was full, so more may be due right now. */
+  more: boolean;
+}
+
+export async function tick(ctx: KernelContext, batch: number): Promise<TickResult> {
+  const promises = await timeOutPromises(ctx, batch);
+  const tasks = await expireTasks(ctx, batch);
+  const schedules = await ctx.tx.dueSchedules(ctx.now, batch);
+  for (const schedule of schedules) await fireSchedule(ctx, schedule);
+  return {
+    changed: promises + tasks + schedules.length,
+    more: promises >= batch || tasks >= batch || schedules.length >= batch,
+  };
+}
+
+/**
+ * Settles in three phases so that the outcome does not depend on the order of the due list: all
+ * promises first, then the tasks they fulfil, then the tasks they resume. A task whose own
+ * promise timed out in this tick is fulfilled, never first resumed by a sibling's timeout.
+ */
+async function timeOutPromises(ctx: KernelContext, batch: number): Promise<number> {
+  const due = await ctx.tx.duePromises(ctx.now, batch);
+  const settled: PromiseRecord[] = [];
+  for (const promise of due) {
+    if (isTimedOut(promise, ctx.now)) settled.push(await writeSettlement(ctx, promise, timeoutSettlement(promise)));
+  }
+  for (const promise of settled) await fulfilTask(ctx, promise.id);
+  for (const promise of settled) {
+    await resumeAwaiters(ctx, promise.id);
+    await notifyListeners(ctx, promise);
+  }
+  return due.length;
+}
+
+async function expireTasks(ctx: KernelContext, batch: number): Promise<number> {
+  const due = await ctx.tx.dueTasks(ctx.now, batch);
+  for (const task of due) await expireTask(ctx, task);
+  return due.length;
+}
+
+/** A lost lease or an unanswered delivery: the task is (again) pending and sent to its target. */
+async function expireTask(ctx: KernelContext, task: TaskRecord): Promise<void> {
+  const promise = await ctx.tx.getPromise(task.id);
+  if (!promise) throw new Error(`Invariant violated: task ${JSON.stringify(task.id)} has no promise`);
+  // Its promise timed out but was beyond this tick's batch: settling it fulfils the task.
+  if (isTimedOut(promise, ctx.now)) {
+    await settlePromise(ctx, promise, timeoutSettlement(promise));
+    return;
+  }
+  const pending = pendingTask(task, ctx.redeliveryAt);
+  await ctx.tx.putTask(pending);
+  const target = promise.tags[TAG.target];
+  if (target) ctx.execute(target, pending);
+}
