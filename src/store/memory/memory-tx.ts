@@ -1,0 +1,159 @@
+/**
+ * The `Tx` of the memory backend. Records are copied in and out, so nothing outside a
+ * transaction can change a stored record by holding on to an object.
+ */
+import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
+import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import { globToRegExp, literalPrefix } from "./glob.js";
+import type { MemoryTables } from "./tables.js";
+import type { Table } from "./table.js";
+
+export class MemoryTx implements Tx {
+  constructor(private readonly t: MemoryTables) {}
+
+  async getPromise(id: string): Promise<PromiseRecord | undefined> {
+    return copy(this.t.promises.get(id));
+  }
+
+  async insertPromise(promise: PromiseRecord): Promise<void> {
+    if (this.t.promises.has(promise.id)) throw new Error(`insertPromise: promise ${JSON.stringify(promise.id)} exists`);
+    this.t.promises.set(promise.id, copy(promise));
+  }
+
+  async updatePromise(promise: PromiseRecord): Promise<void> {
+    if (!this.t.promises.has(promise.id)) throw new Error(`updatePromise: no promise ${JSON.stringify(promise.id)}`);
+    this.t.promises.set(promise.id, copy(promise));
+  }
+
+  async searchPromises(query: PromiseQuery): Promise<PromiseRecord[]> {
+    const pattern = query.idPattern === undefined ? undefined : globToRegExp(query.idPattern);
+    const prefix = query.idPattern === undefined ? "" : literalPrefix(query.idPattern);
+    return take(this.t.promises.ordered(query.after, prefix), query.limit, (p) =>
+      (pattern === undefined || pattern.test(p.id)) &&
+      (query.state === undefined || p.state === query.state) &&
+      hasTags(p.tags, query.tags),
+    );
+  }
+
+  async duePromises(now: number, limit: number): Promise<PromiseRecord[]> {
+    const due = [...this.t.promises.values()].filter((p) => p.state === "pending" && p.timeoutAt <= now);
+    return due.sort((a, b) => a.timeoutAt - b.timeoutAt || compare(a.id, b.id)).slice(0, limit).map(copy);
+  }
+
+  async promisesUnder(id: string, limit: number): Promise<PromiseRecord[]> {
+    return take(this.t.promises.ordered(undefined, `${id}.`), limit, () => true);
+  }
+
+  async addCallback(awaited: string, awaiter: string): Promise<void> {
+    append(this.t.callbacks, awaited, awaiter);
+    append(this.t.callbacksByAwaiter, awaiter, awaited);
+  }
+
+  async takeCallbacks(awaited: string): Promise<string[]> {
+    const awaiters = this.t.callbacks.get(awaited) ?? [];
+    this.t.callbacks.delete(awaited);
+    for (const awaiter of awaiters) without(this.t.callbacksByAwaiter, awaiter, awaited);
+    return [...awaiters];
+  }
+
+  async deleteCallbacksOf(awaiter: string): Promise<void> {
+    for (const awaited of this.t.callbacksByAwaiter.get(awaiter) ?? []) without(this.t.callbacks, awaited, awaiter);
+    this.t.callbacksByAwaiter.delete(awaiter);
+  }
+
+  async addListener(awaited: string, address: string): Promise<void> {
+    append(this.t.listeners, awaited, address);
+  }
+
+  async takeListeners(awaited: string): Promise<string[]> {
+    const addresses = this.t.listeners.get(awaited) ?? [];
+    this.t.listeners.delete(awaited);
+    return [...addresses];
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    return copy(this.t.tasks.get(id));
+  }
+
+  async putTask(task: TaskRecord): Promise<void> {
+    this.t.tasks.set(task.id, copy(task));
+  }
+
+  async searchTasks(query: TaskQuery): Promise<TaskRecord[]> {
+    return take(this.t.tasks.ordered(query.after), query.limit, (t) => query.state === undefined || t.state === query.state);
+  }
+
+  async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
+    const due = [...this.t.tasks.values()].filter(
+      (t) => (t.state === "pending" || t.state === "acquired") && t.expiresAt !== undefined && t.expiresAt <= now,
+    );
+    return due.sort((a, b) => a.expiresAt! - b.expiresAt! || compare(a.id, b.id)).slice(0, limit).map(copy);
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return copy(this.t.schedules.get(id));
+  }
+
+  async putSchedule(schedule: ScheduleRecord): Promise<void> {
+    this.t.schedules.set(schedule.id, copy(schedule));
+  }
+
+  async deleteSchedule(id: string): Promise<void> {
+    this.t.schedules.delete(id);
+  }
+
+  async searchSchedules(query: ScheduleQuery): Promise<ScheduleRecord[]> {
+    return take(this.t.schedules.ordered(query.after), query.limit, (s) => hasTags(s.promiseTags, query.tags));
+  }
+
+  async dueSchedules(now: number, limit: number): Promise<ScheduleRecord[]> {
+    const due = [...this.t.schedules.values()].filter((s) => s.nextRunAt <= now);
+    return due.sort((a, b) => a.nextRunAt - b.nextRunAt || compare(a.id, b.id)).slice(0, limit).map(copy);
+  }
+
+  async nextDeadline(): Promise<number | undefined> {
+    let earliest: number | undefined;
+    const consider = (at: number | undefined) => {
+      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+    };
+    for (const p of this.t.promises.values()) if (p.state === "pending") consider(p.timeoutAt);
+    for (const t of this.t.tasks.values()) if (t.state === "pending" || t.state === "acquired") consider(t.expiresAt);
+    for (const s of this.t.schedules.values()) consider(s.nextRunAt);
+    return earliest;
+  }
+}
+
+/** A deep copy as the record would travel: plain JSON, undefined fields dropped. */
+function copy<T>(record: T): T {
+  return record === undefined ? record : (JSON.parse(JSON.stringify(record)) as T);
+}
+
+function take<T>(rows: Iterable<T>, limit: number, keep: (row: T) => boolean): T[] {
+  const found: T[] = [];
+  if (limit <= 0) return found;
+  for (const row of rows) {
+    if (!keep(row)) continue;
+    found.push(copy(row));
+    if (found.length >= limit) break;
+  }
+  return found;
+}
+
+function hasTags(tags: Record<string, string>, wanted: Record<string, string> | undefined): boolean {
+  return Object.entries(wanted ?? {}).every(([key, value]) => tags[key] === value);
+}
+
+function append(table: Table<readonly string[]>, key: string, item: string): void {
+  const items = table.get(key) ?? [];
+  if (!items.includes(item)) table.set(key, [...items, item]);
+}
+
+function without(table: Table<readonly string[]>, key: string, item: string): void {
+  const items = (table.get(key) ?? []).filter((i) => i !== item);
+  if (items.length === 0) table.delete(key);
+  else table.set(key, items);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
