@@ -1,0 +1,104 @@
+/**
+ * Group commit: transactions queued while another batch runs are executed back to back inside
+ * one BEGIN IMMEDIATE … COMMIT, so a burst of callers pays for one fsync instead of one each.
+ * Each transaction runs in its own SAVEPOINT: one that throws is rolled back to its savepoint and
+ * rejects alone, while the others still commit. Nobody is answered before the COMMIT.
+ */
+import type Database from "better-sqlite3";
+
+interface Job<T> {
+  work: () => Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommit {
+  private readonly queue: Job<unknown>[] = [];
+  private draining = false;
+  private readonly statements: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Database.Statement>;
+
+  constructor(
+    private readonly db: Database.Database,
+    /** Most transactions in one batch; bounds how long the write lock is held. */
+    private readonly maxBatch: number,
+  ) {
+    this.statements = {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT job"),
+      release: db.prepare("RELEASE job"),
+      rollbackTo: db.prepare("ROLLBACK TO job"),
+    };
+  }
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve, reject } as Job<unknown>);
+      if (!this.draining) {
+        this.draining = true;
+        // Start on a microtask so that callers arriving in the same turn share the first batch.
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  /** Resolves once every queued transaction has been answered. */
+  async idle(): Promise<void> {
+    while (this.draining) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.runBatch();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runBatch(): Promise<void> {
+    try {
+      this.statements.begin.run();
+    } catch (error) {
+      // No write lock within busy_timeout: this batch fails, the next one tries again.
+      for (const job of this.queue.splice(0, this.maxBatch)) job.reject(error);
+      return;
+    }
+    const batch: Job<unknown>[] = [];
+    const answers: (() => void)[] = [];
+    try {
+      // Jobs that arrive while the batch runs join it, up to the cap.
+      while (this.queue.length > 0 && batch.length < this.maxBatch) {
+        const job = this.queue.shift()!;
+        batch.push(job);
+        answers.push(await this.runJob(job));
+      }
+      this.statements.commit.run();
+    } catch (error) {
+      // The transaction itself failed (SQLite abandoned it, or COMMIT did): nothing in it commits.
+      this.failAll(batch, error);
+      return;
+    }
+    for (const answer of answers) answer();
+  }
+
+  /** Runs one job in its savepoint; returns how to answer it once the batch has committed. */
+  private async runJob(job: Job<unknown>): Promise<() => void> {
+    this.statements.savepoint.run();
+    try {
+      const value = await job.work();
+      this.statements.release.run();
+      return () => job.resolve(value);
+    } catch (error) {
+      if (!this.db.inTransaction) throw error;
+      this.statements.rollbackTo.run();
+      this.statements.release.run();
+      return () => job.reject(error);
+    }
+  }
+
+  private failAll(batch: Job<unknown>[], error: unknown): void {
+    if (this.db.inTransaction) this.statements.rollback.run();
+    for (const job of batch) job.reject(error);
+  }
+}

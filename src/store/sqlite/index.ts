@@ -1,0 +1,1 @@
+export { openSqliteBackend, SQLITE_DEFAULTS, type SqliteBackendOptions } from "./sqlite-backend.js";

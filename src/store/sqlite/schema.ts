@@ -1,0 +1,88 @@
+/**
+ * The SQLite schema, built by numbered migrations: `PRAGMA user_version` says how many have run.
+ * A migration is appended, never edited, once released.
+ *
+ * Every due-query and search has its index: pending promises by timeout (partial), tasks by
+ * expiry (partial, pending and acquired only), schedules by next run, callbacks by awaited and by
+ * awaiter, and ids (the primary keys) for ordered, paged searches and prefix ranges.
+ */
+import type Database from "better-sqlite3";
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE promises (
+    id TEXT NOT NULL PRIMARY KEY,
+    state TEXT NOT NULL,
+    param TEXT NOT NULL,
+    value TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    timeout_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    settled_at INTEGER,
+    idempotency_key_for_create TEXT,
+    idempotency_key_for_complete TEXT
+  );
+  CREATE INDEX promises_pending_by_timeout ON promises (timeout_at, id) WHERE state = 'pending';
+  CREATE INDEX promises_by_state ON promises (state, id);
+
+  CREATE TABLE callbacks (
+    seq INTEGER PRIMARY KEY,
+    awaited TEXT NOT NULL,
+    awaiter TEXT NOT NULL,
+    UNIQUE (awaited, awaiter)
+  );
+  CREATE INDEX callbacks_by_awaiter ON callbacks (awaiter);
+
+  CREATE TABLE listeners (
+    seq INTEGER PRIMARY KEY,
+    awaited TEXT NOT NULL,
+    address TEXT NOT NULL,
+    UNIQUE (awaited, address)
+  );
+
+  CREATE TABLE tasks (
+    id TEXT NOT NULL PRIMARY KEY,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    resumes TEXT NOT NULL,
+    ttl INTEGER,
+    pid TEXT,
+    expires_at INTEGER
+  );
+  CREATE INDEX tasks_due_by_expiry ON tasks (expires_at, id) WHERE state IN ('pending', 'acquired');
+  CREATE INDEX tasks_by_state ON tasks (state, id);
+
+  CREATE TABLE schedules (
+    id TEXT NOT NULL PRIMARY KEY,
+    cron TEXT NOT NULL,
+    promise_id TEXT NOT NULL,
+    promise_timeout INTEGER NOT NULL,
+    promise_param TEXT NOT NULL,
+    promise_tags TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    next_run_at INTEGER NOT NULL,
+    last_run_at INTEGER
+  );
+  CREATE INDEX schedules_by_next_run ON schedules (next_run_at, id);
+  `,
+];
+
+/** Brings the schema up to date. Safe when several processes open the same file at once. */
+export function migrate(db: Database.Database): void {
+  // IMMEDIATE: the second process waits here, then finds the work done.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`The database schema is version ${current}; this Reprise knows up to ${MIGRATIONS.length}. Upgrade Reprise.`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}

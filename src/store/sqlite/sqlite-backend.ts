@@ -1,0 +1,71 @@
+/**
+ * A `Backend` on one SQLite file (better-sqlite3). WAL journal, so readers never block the
+ * writer; busy_timeout, so several processes can share the file (each write transaction takes the
+ * file's write lock with BEGIN IMMEDIATE and waits for it rather than failing); group commit, so
+ * concurrent callers in this process share one COMMIT.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Backend, Tx } from "../backend.js";
+import { GroupCommit } from "./group-commit.js";
+import { migrate } from "./schema.js";
+import { SqliteTx } from "./sqlite-tx.js";
+import { StatementCache } from "./statement-cache.js";
+
+export interface SqliteBackendOptions {
+  /**
+   * NORMAL (default): a commit survives a crash of the process, and of the machine once the WAL
+   * is checkpointed. FULL: every commit is fsynced before it is acknowledged.
+   */
+  synchronous?: "NORMAL" | "FULL";
+  /** How long a write waits for another process's write lock before failing. Default 5 s. */
+  busyTimeoutMs?: number;
+  /** Most transactions committed together. Default 256. */
+  maxBatch?: number;
+}
+
+export const SQLITE_DEFAULTS = { synchronous: "NORMAL", busyTimeoutMs: 5_000, maxBatch: 256 } as const;
+
+export function openSqliteBackend(path: string, options: SqliteBackendOptions = {}): Backend {
+  const synchronous = options.synchronous ?? SQLITE_DEFAULTS.synchronous;
+  if (synchronous !== "NORMAL" && synchronous !== "FULL") throw new Error(`synchronous: expected NORMAL or FULL, got ${String(synchronous)}`);
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs))}`);
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${synchronous}`);
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteBackend(db, options.maxBatch ?? SQLITE_DEFAULTS.maxBatch);
+}
+
+class SqliteBackend implements Backend {
+  private readonly tx: Tx;
+  private readonly commits: GroupCommit;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    maxBatch: number,
+  ) {
+    this.tx = new SqliteTx(new StatementCache(db));
+    this.commits = new GroupCommit(db, Math.max(1, maxBatch));
+  }
+
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("Backend is closed"));
+    return this.commits.run(() => work(this.tx));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.commits.idle();
+    this.db.close();
+  }
+}

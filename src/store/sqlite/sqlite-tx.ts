@@ -1,0 +1,208 @@
+/**
+ * The `Tx` of the SQLite backend. better-sqlite3 is synchronous: each method does its work at
+ * once; the surrounding transaction (and its savepoint) is the group commit's business.
+ */
+import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
+import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
+import {
+  promiseFromRow,
+  promiseToRow,
+  scheduleFromRow,
+  scheduleToRow,
+  taskFromRow,
+  taskToRow,
+  type PromiseRow,
+  type ScheduleRow,
+  type TaskRow,
+} from "./rows.js";
+import type { StatementCache } from "./statement-cache.js";
+
+const SQL = {
+  getPromise: "SELECT * FROM promises WHERE id = ?",
+  insertPromise: `INSERT INTO promises (id, state, param, value, tags, timeout_at, created_at, settled_at,
+    idempotency_key_for_create, idempotency_key_for_complete)
+    VALUES (@id, @state, @param, @value, @tags, @timeout_at, @created_at, @settled_at,
+    @idempotency_key_for_create, @idempotency_key_for_complete)`,
+  updatePromise: `UPDATE promises SET state = @state, param = @param, value = @value, tags = @tags,
+    timeout_at = @timeout_at, created_at = @created_at, settled_at = @settled_at,
+    idempotency_key_for_create = @idempotency_key_for_create,
+    idempotency_key_for_complete = @idempotency_key_for_complete WHERE id = @id`,
+  duePromises: `SELECT * FROM promises WHERE state = 'pending' AND timeout_at <= ?
+    ORDER BY timeout_at, id LIMIT ?`,
+  promisesInRange: "SELECT * FROM promises WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+
+  addCallback: "INSERT OR IGNORE INTO callbacks (awaited, awaiter) VALUES (?, ?)",
+  callbacksOf: "SELECT awaiter FROM callbacks WHERE awaited = ? ORDER BY seq",
+  deleteCallbacks: "DELETE FROM callbacks WHERE awaited = ?",
+  deleteCallbacksOf: "DELETE FROM callbacks WHERE awaiter = ?",
+  addListener: "INSERT OR IGNORE INTO listeners (awaited, address) VALUES (?, ?)",
+  listenersOf: "SELECT address FROM listeners WHERE awaited = ? ORDER BY seq",
+  deleteListeners: "DELETE FROM listeners WHERE awaited = ?",
+
+  getTask: "SELECT * FROM tasks WHERE id = ?",
+  putTask: `INSERT OR REPLACE INTO tasks (id, state, version, resumes, ttl, pid, expires_at)
+    VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at)`,
+  dueTasks: `SELECT * FROM tasks WHERE state IN ('pending', 'acquired') AND expires_at <= ?
+    ORDER BY expires_at, id LIMIT ?`,
+
+  getSchedule: "SELECT * FROM schedules WHERE id = ?",
+  putSchedule: `INSERT OR REPLACE INTO schedules (id, cron, promise_id, promise_timeout, promise_param, promise_tags,
+    created_at, next_run_at, last_run_at) VALUES (@id, @cron, @promise_id, @promise_timeout, @promise_param,
+    @promise_tags, @created_at, @next_run_at, @last_run_at)`,
+  deleteSchedule: "DELETE FROM schedules WHERE id = ?",
+  dueSchedules: "SELECT * FROM schedules WHERE next_run_at <= ? ORDER BY next_run_at, id LIMIT ?",
+
+  // Each arm repeats its due query's predicate so that the same index answers it.
+  nextDeadlines: `SELECT
+    (SELECT min(timeout_at) FROM promises WHERE state = 'pending') AS promise,
+    (SELECT min(expires_at) FROM tasks WHERE state IN ('pending', 'acquired')) AS task,
+    (SELECT min(next_run_at) FROM schedules) AS schedule`,
+} as const;
+
+export class SqliteTx implements Tx {
+  constructor(private readonly statements: StatementCache) {}
+
+  async getPromise(id: string): Promise<PromiseRecord | undefined> {
+    const row = this.statements.get(SQL.getPromise).get(id) as PromiseRow | undefined;
+    return row && promiseFromRow(row);
+  }
+
+  async insertPromise(promise: PromiseRecord): Promise<void> {
+    this.statements.get(SQL.insertPromise).run(promiseToRow(promise));
+  }
+
+  async updatePromise(promise: PromiseRecord): Promise<void> {
+    const { changes } = this.statements.get(SQL.updatePromise).run(promiseToRow(promise));
+    if (changes === 0) throw new Error(`updatePromise: no promise ${JSON.stringify(promise.id)}`);
+  }
+
+  async searchPromises(query: PromiseQuery): Promise<PromiseRecord[]> {
+    const where = new Where();
+    if (query.idPattern !== undefined) where.idMatches(query.idPattern);
+    if (query.state !== undefined) where.add("state = ?", query.state);
+    for (const [key, value] of Object.entries(query.tags ?? {})) {
+      where.add("EXISTS (SELECT 1 FROM json_each(promises.tags) WHERE key = ? AND value = ?)", key, value);
+    }
+    if (query.after !== undefined) where.add("id > ?", query.after);
+    const sql = `SELECT * FROM promises ${where.sql()} ORDER BY id LIMIT ?`;
+    const rows = this.statements.get(sql).all(...where.params, query.limit) as PromiseRow[];
+    return rows.map(promiseFromRow);
+  }
+
+  async duePromises(now: number, limit: number): Promise<PromiseRecord[]> {
+    return (this.statements.get(SQL.duePromises).all(now, limit) as PromiseRow[]).map(promiseFromRow);
+  }
+
+  async promisesUnder(id: string, limit: number): Promise<PromiseRecord[]> {
+    // A prefix ending in "." always has an upper bound ("/" follows ".").
+    const { lower, upper } = prefixRange(`${id}.`);
+    return (this.statements.get(SQL.promisesInRange).all(lower, upper, limit) as PromiseRow[]).map(promiseFromRow);
+  }
+
+  async addCallback(awaited: string, awaiter: string): Promise<void> {
+    this.statements.get(SQL.addCallback).run(awaited, awaiter);
+  }
+
+  async takeCallbacks(awaited: string): Promise<string[]> {
+    const rows = this.statements.get(SQL.callbacksOf).all(awaited) as { awaiter: string }[];
+    if (rows.length > 0) this.statements.get(SQL.deleteCallbacks).run(awaited);
+    return rows.map((row) => row.awaiter);
+  }
+
+  async deleteCallbacksOf(awaiter: string): Promise<void> {
+    this.statements.get(SQL.deleteCallbacksOf).run(awaiter);
+  }
+
+  async addListener(awaited: string, address: string): Promise<void> {
+    this.statements.get(SQL.addListener).run(awaited, address);
+  }
+
+  async takeListeners(awaited: string): Promise<string[]> {
+    const rows = this.statements.get(SQL.listenersOf).all(awaited) as { address: string }[];
+    if (rows.length > 0) this.statements.get(SQL.deleteListeners).run(awaited);
+    return rows.map((row) => row.address);
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    const row = this.statements.get(SQL.getTask).get(id) as TaskRow | undefined;
+    return row && taskFromRow(row);
+  }
+
+  async putTask(task: TaskRecord): Promise<void> {
+    this.statements.get(SQL.putTask).run(taskToRow(task));
+  }
+
+  async searchTasks(query: TaskQuery): Promise<TaskRecord[]> {
+    const where = new Where();
+    if (query.state !== undefined) where.add("state = ?", query.state);
+    if (query.after !== undefined) where.add("id > ?", query.after);
+    const sql = `SELECT * FROM tasks ${where.sql()} ORDER BY id LIMIT ?`;
+    return (this.statements.get(sql).all(...where.params, query.limit) as TaskRow[]).map(taskFromRow);
+  }
+
+  async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
+    return (this.statements.get(SQL.dueTasks).all(now, limit) as TaskRow[]).map(taskFromRow);
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    const row = this.statements.get(SQL.getSchedule).get(id) as ScheduleRow | undefined;
+    return row && scheduleFromRow(row);
+  }
+
+  async putSchedule(schedule: ScheduleRecord): Promise<void> {
+    this.statements.get(SQL.putSchedule).run(scheduleToRow(schedule));
+  }
+
+  async deleteSchedule(id: string): Promise<void> {
+    this.statements.get(SQL.deleteSchedule).run(id);
+  }
+
+  async searchSchedules(query: ScheduleQuery): Promise<ScheduleRecord[]> {
+    const where = new Where();
+    for (const [key, value] of Object.entries(query.tags ?? {})) {
+      where.add("EXISTS (SELECT 1 FROM json_each(schedules.promise_tags) WHERE key = ? AND value = ?)", key, value);
+    }
+    if (query.after !== undefined) where.add("id > ?", query.after);
+    const sql = `SELECT * FROM schedules ${where.sql()} ORDER BY id LIMIT ?`;
+    return (this.statements.get(sql).all(...where.params, query.limit) as ScheduleRow[]).map(scheduleFromRow);
+  }
+
+  async dueSchedules(now: number, limit: number): Promise<ScheduleRecord[]> {
+    return (this.statements.get(SQL.dueSchedules).all(now, limit) as ScheduleRow[]).map(scheduleFromRow);
+  }
+
+  async nextDeadline(): Promise<number | undefined> {
+    const row = this.statements.get(SQL.nextDeadlines).get() as Record<"promise" | "task" | "schedule", number | null>;
+    const deadlines = [row.promise, row.task, row.schedule].filter((at): at is number => at !== null);
+    return deadlines.length === 0 ? undefined : Math.min(...deadlines);
+  }
+}
+
+/** WHERE conditions and their parameters, for the searches. */
+class Where {
+  readonly params: unknown[] = [];
+  private readonly conditions: string[] = [];
+
+  add(condition: string, ...params: unknown[]): void {
+    this.conditions.push(condition);
+    this.params.push(...params);
+  }
+
+  /** Ids matching `pattern` (`*` matches any run): the literal prefix as a range on the primary key, GLOB for the rest. */
+  idMatches(pattern: string): void {
+    if (!pattern.includes("*")) {
+      this.add("id = ?", pattern);
+      return;
+    }
+    const prefix = literalPrefix(pattern);
+    const { lower, upper } = prefixRange(prefix);
+    if (lower !== "") this.add("id >= ?", lower);
+    if (upper !== undefined) this.add("id < ?", upper);
+    if (pattern !== `${prefix}*`) this.add("id GLOB ?", toSqliteGlob(pattern));
+  }
+
+  sql(): string {
+    return this.conditions.length === 0 ? "" : `WHERE ${this.conditions.join(" AND ")}`;
+  }
+}
