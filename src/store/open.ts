@@ -1,0 +1,33 @@
+/**
+ * Opens a store from one string, as the CLI and the SDK take it:
+ *   undefined                  → SQLite file ./reprise.db
+ *   ":memory:" or "memory"     → in-process memory (gone when the process exits)
+ *   postgres:// postgresql://  → PostgreSQL
+ *   anything else              → SQLite file at that path
+ */
+import { ProtocolStore, type ProtocolStoreOptions } from "./kernel/protocol-store.js";
+import { MemoryBackend } from "./memory/memory-backend.js";
+import { openSqliteBackend, type SqliteBackendOptions } from "./sqlite/sqlite-backend.js";
+import type { Backend } from "./backend.js";
+import type { Store } from "./store.js";
+
+export const DEFAULT_STORE_PATH = "./reprise.db";
+
+export interface OpenStoreOptions extends ProtocolStoreOptions {
+  sqlite?: SqliteBackendOptions;
+  postgres?: { schema?: string };
+}
+
+export async function openStore(spec: string | undefined, options: OpenStoreOptions = {}): Promise<Store> {
+  return new ProtocolStore(await openBackend(spec ?? DEFAULT_STORE_PATH, options), options);
+}
+
+async function openBackend(spec: string, options: OpenStoreOptions): Promise<Backend> {
+  if (spec === ":memory:" || spec === "memory") return new MemoryBackend();
+  if (/^postgres(ql)?:\/\//i.test(spec)) {
+    // Loaded only when asked for, so SQLite users never load the pg driver.
+    const { openPostgresBackend } = await import("./postgres/index.js");
+    return openPostgresBackend(spec, options.postgres);
+  }
+  return openSqliteBackend(spec, options.sqlite);
+}
