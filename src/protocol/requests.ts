@@ -148,3 +148,10 @@ export type Response<K extends RequestKind = RequestKind> = {
 }[K];
 
 export const PROTOCOL_VERSION = "2026-04-01";
+
+/** The success data of a response, or an error naming the request kind, status and message. */
+export function dataOf<K extends RequestKind>(response: Response<K>): SuccessData[K] {
+  const status = response.head.status;
+  if (status === 200 || status === 300) return response.data as SuccessData[K];
+  throw new Error(`${response.kind} failed with ${status}: ${String(response.data)}`);
+}

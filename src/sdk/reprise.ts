@@ -243,9 +243,9 @@ export class Reprise {
   private async settledRecord(id: string): Promise<PromiseRecord> {
     const { client } = await this.ready;
     return new Promise<PromiseRecord>((resolve, reject) => {
-      let poll: NodeJS.Timeout | undefined;
+      const timers: { poll?: NodeJS.Timeout } = {};
       const finish = (record: PromiseRecord): void => {
-        clearInterval(poll);
+        clearInterval(timers.poll);
         this.removeWaiter(id, finish);
         resolve(record);
       };
@@ -255,7 +255,7 @@ export class Reprise {
           ? await client.send("promise.register_listener", { awaited: id, address: ADDRESS.unicast(this.group, this.pid) })
           : await client.send("promise.get", { id });
         if (response.head.status === 404) {
-          clearInterval(poll);
+          clearInterval(timers.poll);
           this.removeWaiter(id, finish);
           reject(new StoreError(404, `no execution with id "${id}"`));
           return;
@@ -265,7 +265,7 @@ export class Reprise {
         if (record.state !== "pending") finish(record);
       };
       // A lost message (a restarted server, a dropped stream) must not hang the caller: poll too.
-      poll = setInterval(() => void check(false).catch(() => {}), RESULT_POLL_MS);
+      timers.poll = setInterval(() => void check(false).catch(() => {}), RESULT_POLL_MS);
       check(true).catch(() => {});
     });
   }

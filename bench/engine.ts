@@ -1,0 +1,68 @@
+/**
+ * Durable steps per second through the whole SDK, embedded SQLite (WAL, synchronous=NORMAL):
+ * (a) one workflow of 1,000 sequential steps, (b) 500 concurrent workflows of 10 steps.
+ * Every step is two durable writes (create, then settle), each committed before it returns.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Reprise, type Context } from "../src/index.js";
+
+function noop(_ctx: Context, i: number): number {
+  return i;
+}
+
+function* sequential(ctx: Context, steps: number): Generator<unknown, number, unknown> {
+  let sum = 0;
+  for (let i = 0; i < steps; i++) sum += yield* ctx.run(noop, i);
+  return sum;
+}
+
+export interface StepFigures {
+  steps: number;
+  seconds: number;
+  stepsPerSecond: number;
+  meanStepLatencyMs: number;
+}
+
+async function withReprise<T>(label: string, store: string | undefined, work: (reprise: Reprise) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `reprise-bench-${label}-`));
+  const reprise = new Reprise({ store: store ?? join(dir, "bench.db") });
+  reprise.register("sequential", sequential);
+  try {
+    return await work(reprise);
+  } finally {
+    await reprise.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchSequential(steps = 1000, store?: string): Promise<StepFigures> {
+  return withReprise("seq", store, async (reprise) => {
+    await reprise.run("warmup", "sequential", 20);
+    const started = performance.now();
+    await reprise.run(`seq-${Date.now()}`, "sequential", steps);
+    const seconds = (performance.now() - started) / 1000;
+    return { steps, seconds, stepsPerSecond: steps / seconds, meanStepLatencyMs: (seconds * 1000) / steps };
+  });
+}
+
+export async function benchConcurrent(workflows = 500, stepsEach = 10, store?: string): Promise<StepFigures & { workflows: number }> {
+  return withReprise("conc", store, async (reprise) => {
+    await reprise.run("warmup", "sequential", 20);
+    const stamp = Date.now();
+    const latencies: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: workflows }, async (_, i) => {
+        const t0 = performance.now();
+        await reprise.run(`conc-${stamp}-${i}`, "sequential", stepsEach);
+        latencies.push((performance.now() - t0) / stepsEach);
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const steps = workflows * stepsEach;
+    const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
+    return { workflows, steps, seconds, stepsPerSecond: steps / seconds, meanStepLatencyMs: mean };
+  });
+}
