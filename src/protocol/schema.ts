@@ -1,9 +1,30 @@
 /**
  * Validation of protocol requests at the edge: every field of every kind is checked before a
- * request reaches the store, and a refusal names the field and what it expected.
+ * request reaches the store, and a refusal names the field and what it expected. The bounds are
+ * the ones in limits.ts, which the store kernel enforces too, so the edge and the kernel agree on
+ * what is acceptable; the edge adds structure to the refusal (field, expectation) and base64.
  */
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
+import {
+  MAX_ADDRESS_LENGTH,
+  MAX_BATCH,
+  MAX_CRON_LENGTH,
+  MAX_DATA_LENGTH,
+  MAX_HEADER_KEY_LENGTH,
+  MAX_HEADER_VALUE_LENGTH,
+  MAX_HEADERS,
+  MAX_ID_LENGTH,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_SEARCH_LIMIT,
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
+  MAX_TAGS,
+  MAX_TIME,
+  isPrintable,
+  isValidId,
+  isValidTime,
+} from "./limits.js";
 import { PROMISE_STATES, TASK_STATES } from "./records.js";
 import type { Request, RequestKind } from "./requests.js";
 import { TAG } from "./tags.js";
@@ -11,17 +32,6 @@ import { TAG } from "./tags.js";
 export type ParseResult =
   | { ok: true; request: Request }
   | { ok: false; field: string; expected: string; message: string };
-
-export const LIMITS = {
-  idLength: 1024,
-  /** Base64 characters in one Value's `data` (about 768 KiB of JSON). */
-  valueDataLength: 1024 * 1024,
-  tagCount: 128,
-  tagKeyLength: 256,
-  tagValueLength: 4096,
-  searchLimit: 1000,
-  cronLength: 256,
-} as const;
 
 /** Parses an untrusted request body into a typed protocol request. */
 export function parseRequest(body: unknown): ParseResult {
@@ -41,51 +51,63 @@ export function parseRequest(body: unknown): ParseResult {
 // ---------------------------------------------------------------------------------------------
 // Field schemas. Each field carries one expectation text, used for every way it can be wrong.
 
-const PRINTABLE = /^[^\p{Cc}]*$/u;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function text(expected: string, min: number, max: number) {
+const ID_EXPECTATION = `1-${MAX_ID_LENGTH} printable characters without whitespace`;
+const id = z.custom<string>(isValidId, { error: ID_EXPECTATION });
+
+function printable(expected: string, max: number) {
   return z
     .string({ error: expected })
-    .min(min, { error: expected })
+    .min(1, { error: expected })
     .max(max, { error: expected })
-    .regex(PRINTABLE, { error: expected });
+    .refine(isPrintable, { error: expected });
 }
 
-const id = text(`a non-empty string of at most ${LIMITS.idLength} printable characters`, 1, LIMITS.idLength);
-const optionalText = text(`a string of at most ${LIMITS.idLength} printable characters`, 0, LIMITS.idLength);
+const pattern = printable(`an id pattern of 1-${MAX_ID_LENGTH} printable characters (* matches any run)`, MAX_ID_LENGTH);
+const address = printable(`an address of 1-${MAX_ADDRESS_LENGTH} printable characters, e.g. poll://any@group`, MAX_ADDRESS_LENGTH);
+const cursor = printable("a cursor returned by a previous search", MAX_ID_LENGTH);
+const idempotencyKey = z
+  .string({ error: `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` })
+  .min(1, { error: `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` })
+  .max(MAX_IDEMPOTENCY_KEY_LENGTH, { error: `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
 
-function count(expected = "a non-negative integer") {
-  return z.number({ error: expected }).int({ error: expected }).nonnegative({ error: expected });
+const time = (unit: string) => z.custom<number>(isValidTime, { error: `a whole number of milliseconds from 0 to ${MAX_TIME} (${unit})` });
+const version = z.custom<number>((v) => Number.isSafeInteger(v) && (v as number) >= 0, { error: "a whole number from 0" });
+
+function stringMap(what: string, maxEntries: number, maxKey: number, maxValue: number) {
+  const expected = `an object of at most ${maxEntries} ${what} (keys of 1-${maxKey} characters, string values of at most ${maxValue})`;
+  return z
+    .record(
+      z.string().min(1, { error: expected }).max(maxKey, { error: expected }),
+      z.string({ error: expected }).max(maxValue, { error: expected }),
+      { error: expected },
+    )
+    .refine((map) => Object.keys(map).length <= maxEntries, { error: expected });
 }
 
-const tagsExpectation = `an object of at most ${LIMITS.tagCount} string tags (keys 1..${LIMITS.tagKeyLength} characters, values at most ${LIMITS.tagValueLength})`;
-const tags = z
-  .record(
-    z.string().min(1, { error: tagsExpectation }).max(LIMITS.tagKeyLength, { error: tagsExpectation }),
-    z.string({ error: tagsExpectation }).max(LIMITS.tagValueLength, { error: tagsExpectation }),
-    { error: tagsExpectation },
-  )
-  .refine((value) => Object.keys(value).length <= LIMITS.tagCount, { error: tagsExpectation });
+const tags = stringMap("tags", MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH);
 
-const headersExpectation = "an object of string headers";
+const DATA_EXPECTATION = `a base64 string of at most ${MAX_DATA_LENGTH} characters (1 MiB once decoded)`;
+/** A param or value; absent means empty, as the kernel reads it. */
 const value = z.object(
   {
-    headers: z.record(z.string(), z.string({ error: headersExpectation }), { error: headersExpectation }).optional(),
+    headers: stringMap("headers", MAX_HEADERS, MAX_HEADER_KEY_LENGTH, MAX_HEADER_VALUE_LENGTH).optional(),
     data: z
-      .string({ error: "a base64 string" })
-      .max(LIMITS.valueDataLength, { error: `a base64 string of at most ${LIMITS.valueDataLength} characters` })
-      .regex(BASE64, { error: "a base64 string" })
+      .string({ error: DATA_EXPECTATION })
+      .max(MAX_DATA_LENGTH, { error: DATA_EXPECTATION })
+      .regex(BASE64, { error: DATA_EXPECTATION })
       .optional(),
   },
-  { error: "a value object { headers?, data? }" },
+  { error: "an object { headers?, data? }" },
 );
 
+const LIMIT_EXPECTATION = `a whole number from 1 to ${MAX_SEARCH_LIMIT}`;
 const limit = z
-  .number({ error: `an integer from 1 to ${LIMITS.searchLimit}` })
-  .int({ error: `an integer from 1 to ${LIMITS.searchLimit}` })
-  .min(1, { error: `an integer from 1 to ${LIMITS.searchLimit}` })
-  .max(LIMITS.searchLimit, { error: `an integer from 1 to ${LIMITS.searchLimit}` });
+  .number({ error: LIMIT_EXPECTATION })
+  .int({ error: LIMIT_EXPECTATION })
+  .min(1, { error: LIMIT_EXPECTATION })
+  .max(MAX_SEARCH_LIMIT, { error: LIMIT_EXPECTATION });
 
 const settleState = z.enum(["resolved", "rejected", "rejected_canceled"], {
   error: "one of resolved, rejected, rejected_canceled",
@@ -93,16 +115,16 @@ const settleState = z.enum(["resolved", "rejected", "rejected_canceled"], {
 const promiseState = z.enum(PROMISE_STATES, { error: `one of ${PROMISE_STATES.join(", ")}` });
 const taskState = z.enum(TASK_STATES, { error: `one of ${TASK_STATES.join(", ")}` });
 
+const CRON_EXPECTATION = `a cron expression of at most ${MAX_CRON_LENGTH} characters, e.g. "*/5 * * * *"`;
 const cron = z
-  .string({ error: "a cron expression" })
-  .min(1, { error: "a cron expression" })
-  .max(LIMITS.cronLength, { error: "a cron expression" })
-  .refine(isCron, { error: "a valid cron expression, e.g. */5 * * * *" });
+  .string({ error: CRON_EXPECTATION })
+  .max(MAX_CRON_LENGTH, { error: CRON_EXPECTATION })
+  .refine(isCron, { error: CRON_EXPECTATION });
 
 // Unknown head keys (`resonate:debug_time`, ...) are kept; unknown data keys are dropped.
 const head = z.looseObject(
   {
-    corrId: text(`a string of at most ${LIMITS.idLength} printable characters`, 0, LIMITS.idLength),
+    corrId: z.string({ error: `a string of at most ${MAX_ID_LENGTH} characters` }).max(MAX_ID_LENGTH, { error: `a string of at most ${MAX_ID_LENGTH} characters` }),
     version: z.string({ error: "a protocol version string" }).max(64, { error: "a protocol version string" }),
     auth: z.string({ error: "a string" }).optional(),
   },
@@ -117,16 +139,18 @@ function request<K extends RequestKind, S extends z.ZodRawShape>(kind: K, data: 
   });
 }
 
-const versioned = { id, version: count() };
+const versioned = { id, version };
+const batch = <T extends z.ZodType>(item: T, expected: string) =>
+  z.array(item, { error: expected }).max(MAX_BATCH, { error: `${expected} of at most ${MAX_BATCH} entries` });
 
 const promiseCreate = request("promise.create", {
   id,
-  timeoutAt: count("a non-negative integer (absolute time in ms)"),
-  param: value,
-  tags,
-  idempotencyKey: id.optional(),
+  timeoutAt: time("an absolute time"),
+  param: value.optional(),
+  tags: tags.optional(),
+  idempotencyKey: idempotencyKey.optional(),
 });
-const promiseSettle = request("promise.settle", { id, state: settleState, value, idempotencyKey: id.optional() });
+const promiseSettle = request("promise.settle", { id, state: settleState, value: value.optional(), idempotencyKey: idempotencyKey.optional() });
 const promiseRegisterCallback = request("promise.register_callback", { awaited: id, awaiter: id }).superRefine(
   (req, ctx) => {
     if (req.data.awaited === req.data.awaiter) {
@@ -140,25 +164,25 @@ const REQUEST_SCHEMAS: Record<RequestKind, z.ZodType> = {
   "promise.create": promiseCreate,
   "promise.settle": promiseSettle,
   "promise.register_callback": promiseRegisterCallback,
-  "promise.register_listener": request("promise.register_listener", { awaited: id, address: id }),
+  "promise.register_listener": request("promise.register_listener", { awaited: id, address }),
   "promise.search": request("promise.search", {
-    id: id.optional(),
+    id: pattern.optional(),
     state: promiseState.optional(),
     tags: tags.optional(),
     limit: limit.optional(),
-    cursor: optionalText.optional(),
+    cursor: cursor.optional(),
   }),
   "task.get": request("task.get", { id }),
-  "task.create": request("task.create", { pid: id, ttl: count("a non-negative integer (ms)"), action: promiseCreate }).superRefine(
+  "task.create": request("task.create", { pid: id, ttl: time("a duration"), action: promiseCreate }).superRefine(
     (req, ctx) => {
-      if (!req.data.action.data.tags[TAG.target]) {
+      if (!req.data.action.data.tags?.[TAG.target]) {
         ctx.addIssue({ code: "custom", path: ["data", "action", "data", "tags", TAG.target], message: "an address to execute the promise" });
       }
     },
   ),
-  "task.acquire": request("task.acquire", { ...versioned, pid: id, ttl: count("a non-negative integer (ms)") }),
+  "task.acquire": request("task.acquire", { ...versioned, pid: id, ttl: time("a duration") }),
   "task.release": request("task.release", versioned),
-  "task.suspend": request("task.suspend", { ...versioned, actions: z.array(promiseRegisterCallback, { error: "an array" }) }).superRefine(
+  "task.suspend": request("task.suspend", { ...versioned, actions: batch(promiseRegisterCallback, "an array of promise.register_callback requests") }).superRefine(
     (req, ctx) => {
       if (req.data.actions.length === 0) {
         ctx.addIssue({ code: "custom", path: ["data", "actions"], message: "at least one promise.register_callback" });
@@ -186,16 +210,16 @@ const REQUEST_SCHEMAS: Record<RequestKind, z.ZodType> = {
   }),
   "task.heartbeat": request("task.heartbeat", {
     pid: id,
-    tasks: z.array(z.object(versioned, { error: "an object { id, version }" }), { error: "an array of { id, version }" }),
+    tasks: batch(z.object(versioned, { error: "an object { id, version }" }), "an array of { id, version }"),
   }),
-  "task.search": request("task.search", { state: taskState.optional(), limit: limit.optional(), cursor: optionalText.optional() }),
+  "task.search": request("task.search", { state: taskState.optional(), limit: limit.optional(), cursor: cursor.optional() }),
   "schedule.get": request("schedule.get", { id }),
   "schedule.create": request("schedule.create", {
     id,
     cron,
-    promiseId: id,
-    promiseTimeout: count("a non-negative integer (ms)"),
-    promiseParam: value,
+    promiseId: printable(`a promise id template ({{.id}}, {{.timestamp}}) of 1-${MAX_ID_LENGTH} printable characters`, MAX_ID_LENGTH),
+    promiseTimeout: time("a duration"),
+    promiseParam: value.optional(),
     promiseTags: tags,
   }).superRefine((req, ctx) => {
     if (!req.data.promiseTags[TAG.target]) {
@@ -203,7 +227,7 @@ const REQUEST_SCHEMAS: Record<RequestKind, z.ZodType> = {
     }
   }),
   "schedule.delete": request("schedule.delete", { id }),
-  "schedule.search": request("schedule.search", { tags: tags.optional(), limit: limit.optional(), cursor: optionalText.optional() }),
+  "schedule.search": request("schedule.search", { tags: tags.optional(), limit: limit.optional(), cursor: cursor.optional() }),
 };
 
 // ---------------------------------------------------------------------------------------------

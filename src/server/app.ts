@@ -1,0 +1,91 @@
+/**
+ * Builds the Reprise HTTP server over a Store: the protocol endpoint, worker streams, the REST
+ * face, health checks, auth, and the ticker that fires deadlines. Closing the app stops the
+ * ticker and the streams; the caller owns (and closes) the store.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { pino, type Logger } from "pino";
+import { STATUS } from "../protocol/requests.js";
+import type { Store } from "../store/store.js";
+import { registerAuth } from "./auth.js";
+import { registerHealth } from "./health.js";
+import { registerPollRoute } from "./poll-route.js";
+import { protocolRefusal } from "./protocol-reply.js";
+import { registerProtocolRoute } from "./protocol-route.js";
+import { registerRestRoutes } from "./rest-routes.js";
+import { Ticker, type TickerOptions } from "./ticker.js";
+import { Workers } from "./workers.js";
+
+export interface AppOptions {
+  store: Store;
+  /** Bearer token every route but the health checks requires; none means auth is off. */
+  authToken?: string;
+  /** Largest request body in bytes (default 2 MiB); a larger one is refused with 413. */
+  bodyLimit?: number;
+  /** Defaults to a pino logger at level "warn". */
+  logger?: Logger;
+  /** Interval of the comments that keep worker streams alive (default 15 s). */
+  keepaliveMs?: number;
+  ticker?: Omit<TickerOptions, "logger">;
+}
+
+export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { store } = options;
+  const logger = options.logger ?? pino({ level: "warn" });
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const loggerInstance: FastifyBaseLogger = logger;
+  const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit });
+
+  const workers = new Workers();
+  const ticker = new Ticker(store, { ...options.ticker, logger });
+  let closing = false;
+
+  const unsubscribe = store.onMessage(({ address, message }) => {
+    if (!workers.deliver(address, message)) logger.debug({ address, kind: message.kind }, "no connected worker for message");
+    ticker.recheck();
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? STATUS.internal;
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    const message = describeError(error, bodyLimit);
+    const refused = status === 413 || status === 415 || error.code?.startsWith("FST_ERR_CTP_") ? { field: "body", expected: message, message: `body: ${message}` } : undefined;
+    if (request.method === "POST" && request.url === "/") {
+      return reply.code(status).send(protocolRefusal(request.body, status as never, refused?.message ?? message, refused));
+    }
+    return reply.code(status).send({ error: refused ?? { message } });
+  });
+
+  registerAuth(app, options.authToken);
+  registerHealth(app, { store, isClosing: () => closing });
+  registerProtocolRoute(app, { store, ticker });
+  registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000 });
+  registerRestRoutes(app, { store, workers, ticker });
+
+  app.addHook("onReady", async () => ticker.start());
+  app.addHook("preClose", async () => {
+    closing = true;
+    workers.closeAll();
+  });
+  app.addHook("onClose", async () => {
+    unsubscribe();
+    await ticker.stop();
+  });
+  return app;
+}
+
+function describeError(error: FastifyError, bodyLimit: number): string {
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return `a request body of at most ${bodyLimit} bytes`;
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return "a body with content-type application/json";
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return "a valid JSON document";
+    default:
+      return (error.statusCode ?? 500) >= 500 ? "internal error" : error.message;
+  }
+}

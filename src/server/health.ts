@@ -1,0 +1,33 @@
+/** `GET /healthz` (the process answers) and `GET /readyz` (the store answers a cheap read). */
+import type { FastifyInstance } from "fastify";
+import { PROTOCOL_VERSION, STATUS } from "../protocol/requests.js";
+import type { Store } from "../store/store.js";
+
+export interface HealthOptions {
+  store: Store;
+  /** True once shutdown has begun: the server stops advertising itself as ready. */
+  isClosing: () => boolean;
+}
+
+const PROBE_ID = "reprise:readyz";
+
+export function registerHealth(app: FastifyInstance, { store, isClosing }: HealthOptions): void {
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  app.get("/readyz", async (request, reply) => {
+    if (isClosing()) return reply.code(503).send({ status: "closing" });
+    try {
+      const response = await store.apply({
+        kind: "promise.get",
+        head: { corrId: "readyz", version: PROTOCOL_VERSION },
+        data: { id: PROBE_ID },
+      });
+      const answered = response.head.status === STATUS.ok || response.head.status === STATUS.notFound;
+      if (answered) return { status: "ready" };
+      return reply.code(503).send({ status: "store not ready", detail: response.data });
+    } catch (error) {
+      request.log.warn({ err: error }, "readiness probe failed");
+      return reply.code(503).send({ status: "store unreachable" });
+    }
+  });
+}

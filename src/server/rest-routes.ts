@@ -1,0 +1,144 @@
+/**
+ * A small REST face over the same store, for people, scripts, the CLI and the dashboard. Every
+ * route builds a protocol request and goes through the same validation as `POST /`, so the rules
+ * and refusals are the protocol's own; only the envelope differs (`{ ...data }` or `{ error }`).
+ */
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { encodeValue } from "../protocol/codec.js";
+import type { PromiseRecord, SettleState } from "../protocol/records.js";
+import { PROTOCOL_VERSION, STATUS, type Request, type RequestHead, type Response } from "../protocol/requests.js";
+import { parseRequest } from "../protocol/schema.js";
+import type { Store } from "../store/store.js";
+import { buildTree } from "../tree/build-tree.js";
+import type { Ticker } from "./ticker.js";
+import type { Workers } from "./workers.js";
+
+export interface RestRoutesOptions {
+  store: Store;
+  workers: Workers;
+  ticker: Ticker;
+}
+
+/** Most promises a tree is built from; a larger execution comes back with `truncated: true`. */
+export const MAX_TREE_SIZE = 10_000;
+
+const SETTLE_ACTIONS: Record<string, SettleState> = { resolve: "resolved", reject: "rejected", cancel: "rejected_canceled" };
+
+type Query = Record<string, string | string[] | undefined>;
+
+export function registerRestRoutes(app: FastifyInstance, { store, workers, ticker }: RestRoutesOptions): void {
+  const answer = async (reply: FastifyReply, candidate: { kind: string; data: unknown }) => {
+    const parsed = parseRequest({ ...candidate, head: head() });
+    if (!parsed.ok) {
+      const field = parsed.field.replace(/^data\./, "");
+      const message = `${field}: expected ${parsed.expected}`;
+      return reply.code(STATUS.badRequest).send({ error: { field, expected: parsed.expected, message } });
+    }
+    const response: Response = await store.apply(parsed.request);
+    if (response.head.status === STATUS.ok || response.head.status === STATUS.redirect) return response.data;
+    return reply.code(response.head.status).send({ error: { message: response.data } });
+  };
+
+  app.get<{ Params: { id: string } }>("/promises/:id", (request, reply) =>
+    answer(reply, { kind: "promise.get", data: { id: request.params.id } }),
+  );
+
+  app.get<{ Querystring: Query }>("/promises", (request, reply) => {
+    const query = request.query;
+    return answer(reply, {
+      kind: "promise.search",
+      data: { id: one(query.id), state: one(query.state), tags: tagsOf(query), limit: numberOf(query.limit), cursor: one(query.cursor) },
+    });
+  });
+
+  app.post<{ Params: { id: string; action: string }; Body: { value?: unknown } | undefined }>(
+    "/promises/:id/:action",
+    async (request, reply) => {
+      const state = SETTLE_ACTIONS[request.params.action];
+      if (!state) return reply.code(STATUS.notFound).send({ error: { message: "expected /promises/:id/resolve, /reject or /cancel" } });
+      const body: unknown = request.body ?? {};
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        return reply.code(STATUS.badRequest).send({ error: { field: "body", expected: "a JSON object { value? }", message: "body: expected a JSON object { value? }" } });
+      }
+      const result = await answer(reply, {
+        kind: "promise.settle",
+        data: { id: request.params.id, state, value: encodeValue((body as { value?: unknown }).value) },
+      });
+      ticker.recheck();
+      return result;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>("/promises/:id/tree", async (request, reply) => {
+    const id = request.params.id;
+    const root = await store.apply({ kind: "promise.get", head: head(), data: { id } });
+    if (typeof root.data === "string") return reply.code(root.head.status).send({ error: { message: root.data } });
+    // Reprise ids children `${id}.n`; the official SDK's first level is `${id}:n`.
+    const found = [root.data.promise];
+    let truncated = false;
+    for (const pattern of [`${id}.*`, `${id}:*`]) {
+      truncated = (await collect(store, pattern, found)) || truncated;
+    }
+    return { tree: buildTree(id, found), truncated };
+  });
+
+  app.get<{ Querystring: Query }>("/tasks", (request, reply) =>
+    answer(reply, {
+      kind: "task.search",
+      data: { state: one(request.query.state), limit: numberOf(request.query.limit), cursor: one(request.query.cursor) },
+    }),
+  );
+
+  app.get<{ Querystring: Query }>("/schedules", (request, reply) =>
+    answer(reply, {
+      kind: "schedule.search",
+      data: { tags: tagsOf(request.query), limit: numberOf(request.query.limit), cursor: one(request.query.cursor) },
+    }),
+  );
+
+  app.get("/workers", async () => ({ workers: workers.list() }));
+}
+
+function head(): RequestHead {
+  return { corrId: randomUUID(), version: PROTOCOL_VERSION };
+}
+
+/** Pages through the promises matching `pattern` into `into`; true if it stopped at MAX_TREE_SIZE. */
+async function collect(store: Store, pattern: string, into: PromiseRecord[]): Promise<boolean> {
+  let cursor: string | undefined;
+  do {
+    if (into.length >= MAX_TREE_SIZE) return true;
+    const search: Request = {
+      kind: "promise.search",
+      head: head(),
+      data: { id: pattern, limit: Math.min(1000, MAX_TREE_SIZE - into.length), ...(cursor ? { cursor } : {}) },
+    };
+    const page = await store.apply(search);
+    if (page.kind !== "promise.search" || typeof page.data === "string") return false;
+    into.push(...page.data.promises);
+    cursor = page.data.cursor;
+  } while (cursor);
+  return false;
+}
+
+function one(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.at(-1) : value;
+}
+
+/** `?limit=10` → 10; anything not a number is passed on as NaN so validation names the field. */
+function numberOf(value: string | string[] | undefined): number | undefined {
+  const text = one(value);
+  return text === undefined || text === "" ? undefined : Number(text);
+}
+
+/** `?tags[env]=prod&tags[team]=core` → `{ env: "prod", team: "core" }`. */
+function tagsOf(query: Query): Record<string, string> | undefined {
+  let tags: Record<string, string> | undefined;
+  for (const [key, value] of Object.entries(query)) {
+    const match = /^tags\[(.+)\]$/.exec(key);
+    const text = one(value);
+    if (match && text !== undefined) (tags ??= {})[match[1]!] = text;
+  }
+  return tags;
+}

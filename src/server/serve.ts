@@ -1,0 +1,84 @@
+/**
+ * Starts a Reprise server: opens the store, builds the app, listens (on 127.0.0.1 unless told
+ * otherwise). `close()` stops accepting connections, lets in-flight requests finish, ends worker
+ * streams, stops the ticker, then closes the store. Every acknowledged request was committed by
+ * the store before its answer was sent, so a shutdown loses nothing that was acknowledged.
+ */
+import type { FastifyInstance } from "fastify";
+import { pino, type Level } from "pino";
+import { openStore } from "../store/index.js";
+import { buildApp } from "./app.js";
+
+export interface ServerOptions {
+  /** Default 8001; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: reachable from this machine only. */
+  host?: string;
+  /** Store spec: a SQLite path (default ./reprise.db), ":memory:", or a postgres:// URL. */
+  store?: string;
+  /** Default: the REPRISE_AUTH_TOKEN environment variable; unset means auth is off. */
+  authToken?: string;
+  /** Default "warn". */
+  logLevel?: Level | "silent";
+  bodyLimit?: number;
+  /** Close gracefully on SIGINT / SIGTERM, then exit the process. */
+  handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8001 */
+  url: string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8001;
+export const DEFAULT_HOST = "127.0.0.1";
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = pino({ level: options.logLevel ?? "warn" });
+  const store = await openStore(options.store);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, bodyLimit: options.bodyLimit });
+    await app.listen({ port: options.port ?? DEFAULT_PORT, host: options.host ?? DEFAULT_HOST });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      for (const signal of SIGNALS) process.off(signal, onSignal);
+      try {
+        await app.close();
+      } finally {
+        await store.close();
+      }
+    })();
+    return closing;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "shutting down");
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  if (options.handleSignals) for (const signal of SIGNALS) process.once(signal, onSignal);
+
+  return { url: urlOf(app), app, close };
+}
+
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+
+function urlOf(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error(`unexpected listen address ${String(address)}`);
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}

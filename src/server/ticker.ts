@@ -1,0 +1,84 @@
+/**
+ * Drives `store.tick()` at the store's next deadline, so timers, lease expiries and schedules fire
+ * on time without scanning: one indexed `nextDeadline()` read after each tick decides when the
+ * next one runs. Deadlines live in the store, so a restarted server picks them up where they were.
+ */
+import type { Logger } from "pino";
+import type { Store } from "../store/store.js";
+
+export interface TickerOptions {
+  /** Longest sleep between ticks, so a deadline written by another replica is seen soon. */
+  maxIntervalMs?: number;
+  /** How soon after `recheck()` the next deadline is read again; coalesces bursts of changes. */
+  recheckDelayMs?: number;
+  logger?: Logger;
+}
+
+export class Ticker {
+  private readonly maxIntervalMs: number;
+  private readonly recheckDelayMs: number;
+  private readonly logger: Logger | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private scheduledAt = Number.POSITIVE_INFINITY;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private stopped = true;
+
+  constructor(
+    private readonly store: Store,
+    options: TickerOptions = {},
+  ) {
+    this.maxIntervalMs = options.maxIntervalMs ?? 1000;
+    this.recheckDelayMs = options.recheckDelayMs ?? 5;
+    this.logger = options.logger;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Something changed (a create, a message): the next deadline may now be sooner. */
+  recheck(): void {
+    if (this.stopped) return;
+    if (this.running) this.rerun = true;
+    else this.schedule(this.recheckDelayMs);
+  }
+
+  /** Stops ticking and waits for a tick in progress to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Ticks run one at a time; each schedules the next when it ends. */
+  private schedule(delayMs: number): void {
+    const at = Date.now() + delayMs;
+    if (this.stopped || this.running || at >= this.scheduledAt) return;
+    clearTimeout(this.timer);
+    this.scheduledAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.scheduledAt = Number.POSITIVE_INFINITY;
+      this.running = this.run();
+    }, delayMs);
+  }
+
+  private async run(): Promise<void> {
+    let delay = this.maxIntervalMs;
+    try {
+      await this.store.tick(Date.now());
+      const next = await this.store.nextDeadline();
+      if (next !== undefined) delay = Math.min(delay, Math.max(0, next - Date.now()));
+    } catch (error) {
+      this.logger?.error({ err: error }, "tick failed; retrying");
+    }
+    if (this.rerun) delay = Math.min(delay, this.recheckDelayMs);
+    this.rerun = false;
+    this.running = undefined;
+    this.schedule(delay);
+  }
+}

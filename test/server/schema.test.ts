@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { MAX_BATCH, MAX_DATA_LENGTH, MAX_TAGS } from "../../src/protocol/limits.js";
+import { PROTOCOL_VERSION, type RequestKind } from "../../src/protocol/requests.js";
+import { parseRequest } from "../../src/protocol/schema.js";
+import { TAG } from "../../src/protocol/tags.js";
+
+const head = { corrId: "c", version: PROTOCOL_VERSION };
+const create = { kind: "promise.create", head, data: { id: "p", timeoutAt: 10, param: { headers: {}, data: "" }, tags: { [TAG.target]: "poll://any@g" } } };
+const settle = { kind: "promise.settle", head, data: { id: "p", state: "resolved", value: { data: "MQ==" } } };
+const callback = { kind: "promise.register_callback", head, data: { awaited: "p.1", awaiter: "p" } };
+
+/** One valid request of every kind, as @resonatehq/sdk sends them. */
+const VALID: Record<RequestKind, unknown> = {
+  "promise.get": { kind: "promise.get", head, data: { id: "p" } },
+  "promise.create": create,
+  "promise.settle": settle,
+  "promise.register_callback": callback,
+  "promise.register_listener": { kind: "promise.register_listener", head, data: { awaited: "p", address: "poll://uni@g/pid" } },
+  "promise.search": { kind: "promise.search", head, data: { id: "p*", state: "pending", tags: { a: "b" }, limit: 10 } },
+  "task.get": { kind: "task.get", head, data: { id: "p" } },
+  "task.create": { kind: "task.create", head, data: { pid: "w", ttl: 60_000, action: create } },
+  "task.acquire": { kind: "task.acquire", head, data: { id: "p", version: 1, pid: "w", ttl: 60_000 } },
+  "task.release": { kind: "task.release", head, data: { id: "p", version: 1 } },
+  "task.suspend": { kind: "task.suspend", head, data: { id: "p", version: 1, actions: [callback] } },
+  "task.halt": { kind: "task.halt", head, data: { id: "p" } },
+  "task.continue": { kind: "task.continue", head, data: { id: "p" } },
+  "task.fulfill": { kind: "task.fulfill", head, data: { id: "p", version: 1, action: settle } },
+  "task.fence": { kind: "task.fence", head, data: { id: "p", version: 1, action: create } },
+  "task.heartbeat": { kind: "task.heartbeat", head, data: { pid: "w", tasks: [{ id: "p", version: 1 }] } },
+  "task.search": { kind: "task.search", head, data: { state: "acquired", limit: 5 } },
+  "schedule.get": { kind: "schedule.get", head, data: { id: "s" } },
+  "schedule.create": {
+    kind: "schedule.create",
+    head,
+    data: { id: "s", cron: "*/5 * * * *", promiseId: "{{.id}}-{{.timestamp}}", promiseTimeout: 1000, promiseParam: {}, promiseTags: { [TAG.target]: "g" } },
+  },
+  "schedule.delete": { kind: "schedule.delete", head, data: { id: "s" } },
+  "schedule.search": { kind: "schedule.search", head, data: {} },
+};
+
+function refusal(body: unknown) {
+  const result = parseRequest(body);
+  if (result.ok) throw new Error("expected a refusal");
+  return result;
+}
+
+function withData(kind: RequestKind, data: Record<string, unknown>) {
+  const valid = VALID[kind] as { data: Record<string, unknown> };
+  return { ...valid, data: { ...valid.data, ...data } };
+}
+
+describe("parseRequest", () => {
+  it.each(Object.entries(VALID))("accepts a valid %s", (_kind, body) => {
+    expect(parseRequest(body)).toMatchObject({ ok: true, request: body });
+  });
+
+  it("keeps unknown head fields and drops unknown data fields", () => {
+    const result = parseRequest({ kind: "promise.get", head: { ...head, "resonate:debug_time": 5 }, data: { id: "p", extra: 1 } });
+    expect(result).toEqual({ ok: true, request: { kind: "promise.get", head: { ...head, "resonate:debug_time": 5 }, data: { id: "p" } } });
+  });
+
+  it("names the field, the expectation and both together in the message", () => {
+    expect(refusal(withData("promise.get", { id: "has space" }))).toEqual({
+      ok: false,
+      field: "data.id",
+      expected: "1-1024 printable characters without whitespace",
+      message: "data.id: expected 1-1024 printable characters without whitespace",
+    });
+  });
+
+  it.each([
+    ["not an object", "[]", "body"],
+    ["an unknown kind", { kind: "nope", head, data: {} }, "kind"],
+    ["a kind inherited from Object", { kind: "toString", head, data: {} }, "kind"],
+    ["a head without corrId", { kind: "promise.get", head: { version: "v" }, data: { id: "p" } }, "head.corrId"],
+    ["a timeoutAt that is not a whole number", withData("promise.create", { timeoutAt: 1.5 }), "data.timeoutAt"],
+    ["a negative ttl", withData("task.acquire", { ttl: -1 }), "data.ttl"],
+    ["a version given as a string", withData("task.release", { version: "1" }), "data.version"],
+    ["too many tags", withData("promise.create", { tags: Object.fromEntries(Array.from({ length: MAX_TAGS + 1 }, (_, i) => [`k${i}`, "v"])) }), "data.tags"],
+    ["an empty tag key", withData("promise.create", { tags: { "": "v" } }), 'data.tags[""]'],
+    ["a header that is not a string", withData("promise.create", { param: { headers: { a: 1 } } }), "data.param.headers.a"],
+    ["oversized data", withData("promise.settle", { value: { data: "A".repeat(MAX_DATA_LENGTH + 4) } }), "data.value.data"],
+    ["a settle to timed out", withData("promise.settle", { state: "rejected_timedout" }), "data.state"],
+    ["a callback on itself", withData("promise.register_callback", { awaited: "p", awaiter: "p" }), "data.awaiter"],
+    ["an address with spaces", withData("promise.register_listener", { address: "poll://any@my group" }), "data.address"],
+    ["a search limit over 1000", withData("promise.search", { limit: 1001 }), "data.limit"],
+    ["a bad task state", withData("task.search", { state: "running" }), "data.state"],
+    ["a task.create without a target", withData("task.create", { action: { ...create, data: { ...create.data, tags: {} } } }), 'data.action.data.tags["resonate:target"]'],
+    ["a task.create with a settle action", withData("task.create", { action: settle }), "data.action.kind"],
+    ["a fulfill of another promise", withData("task.fulfill", { action: { ...settle, data: { ...settle.data, id: "q" } } }), "data.action.data.id"],
+    ["a fence with a get action", withData("task.fence", { action: { kind: "promise.get", head, data: { id: "p" } } }), "data.action.kind"],
+    ["a suspend with no actions", withData("task.suspend", { actions: [] }), "data.actions"],
+    ["a suspend for another awaiter", withData("task.suspend", { actions: [{ ...callback, data: { awaited: "x", awaiter: "q" } }] }), "data.actions[0].data.awaiter"],
+    ["a suspend on its own promise", withData("task.suspend", { actions: [{ ...callback, data: { awaited: "p", awaiter: "p" } }] }), "data.actions[0].data.awaiter"],
+    ["a heartbeat of too many tasks", withData("task.heartbeat", { tasks: Array.from({ length: MAX_BATCH + 1 }, () => ({ id: "p", version: 1 })) }), "data.tasks"],
+    ["a heartbeat entry without version", withData("task.heartbeat", { tasks: [{ id: "p" }] }), "data.tasks[0].version"],
+    ["a bad cron", withData("schedule.create", { cron: "61 * * * *" }), "data.cron"],
+    ["a schedule without a target", withData("schedule.create", { promiseTags: {} }), 'data.promiseTags["resonate:target"]'],
+  ])("refuses %s", (_what, body, field) => {
+    expect(refusal(body).field).toBe(field);
+  });
+});
