@@ -23,6 +23,11 @@ export interface Effects {
   delay(ms: number): Promise<void>;
   /** Creates the child's durable promise, or returns the one recorded by an earlier run. */
   create(spec: ChildSpec): Promise<PromiseRecord>;
+  /**
+   * True when `id` is certainly not recorded yet (the whole history was preloaded and it is not
+   * in it). The engine then runs a step while its create is being committed, instead of after.
+   */
+  isUnrecorded(id: string): boolean;
   /** Settles a child's durable promise; a promise settled before stays as it was. */
   settle(id: string, state: "resolved" | "rejected", value: Value, attempts: number): Promise<PromiseRecord>;
   getDependency(name: string): unknown;

@@ -181,12 +181,20 @@ export class Execution {
     const id = scope.childId(cmd.options);
     const isWorkflow = isGeneratorFunction(cmd.func);
     const kind: ChildKind = isWorkflow ? "workflow" : "step";
-    const record = await this.createChild(scope, id, kind, cmd.name, encodeArgs(cmd.name, cmd.args, false), cmd.options, {});
+    const creating = this.createChild(scope, id, kind, cmd.name, encodeArgs(cmd.name, cmd.args, false), cmd.options, {});
+    // A step nobody recorded yet runs while its create commits: create and settle then share one
+    // commit. Steps are at-least-once anyway; if the create finds a record after all, it wins.
+    const pipelined = !isWorkflow && this.effects.isUnrecorded(id);
+    if (pipelined) creating.catch(() => {});
+    const record = pipelined ? undefined : await creating;
     const work = async (): Promise<Result> => {
-      if (record.state !== "pending") return resultOf(record);
+      if (record && record.state !== "pending") return resultOf(record);
+      const timeoutAt = record?.timeoutAt ?? this.deadlineOf(scope, cmd.options);
       const { result, attempts } = isWorkflow
-        ? { result: await this.invoke(id, cmd.name, cmd.func, cmd.args, record.timeoutAt), attempts: 1 }
-        : await this.runStep(id, cmd, record.timeoutAt);
+        ? { result: await this.invoke(id, cmd.name, cmd.func, cmd.args, timeoutAt), attempts: 1 }
+        : await this.runStep(id, cmd, timeoutAt);
+      const created = record ?? (await creating);
+      if (created.state !== "pending") return resultOf(created);
       return this.record(id, result, attempts);
     };
     if (!cmd.deferred) return work();
@@ -292,8 +300,11 @@ export class Execution {
     options: CallOptions,
     tags: Record<string, string>,
   ): Promise<PromiseRecord> {
-    const timeoutAt = options.timeout === undefined ? scope.timeoutAt : Math.min(this.effects.now() + options.timeout, scope.timeoutAt);
-    return this.create(scope, { id, kind, func, timeoutAt, param, tags: { ...options.tags, ...tags } });
+    return this.create(scope, { id, kind, func, timeoutAt: this.deadlineOf(scope, options), param, tags: { ...options.tags, ...tags } });
+  }
+
+  private deadlineOf(scope: Scope, options: CallOptions): number {
+    return options.timeout === undefined ? scope.timeoutAt : Math.min(this.effects.now() + options.timeout, scope.timeoutAt);
   }
 
   private async create(scope: Scope, spec: Omit<ChildSpec, "parentId">): Promise<PromiseRecord> {

@@ -24,7 +24,13 @@ export class TaskEffects implements Effects {
     private readonly known: Map<string, PromiseRecord>,
     private readonly dependencies: Map<string, unknown>,
     private readonly group: string,
+    /** Whether `known` holds the execution's whole recorded history (the preload was not cut off). */
+    private readonly historyComplete: boolean,
   ) {}
+
+  isUnrecorded(id: string): boolean {
+    return this.historyComplete && !this.known.has(id);
+  }
 
   now(): number {
     return Date.now();

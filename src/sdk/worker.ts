@@ -5,6 +5,7 @@
 import { Execution } from "../engine/execution.js";
 import type { Outcome } from "../engine/outcome.js";
 import { decodeValue } from "../protocol/codec.js";
+import { MAX_PRELOAD } from "../protocol/limits.js";
 import type { Message } from "../protocol/messages.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
 import { action, type ProtocolClient } from "./client.js";
@@ -79,8 +80,9 @@ export class Worker {
     const { client, log } = this.options;
     try {
       let known = new Map(preload.map((p) => [p.id, p]));
+      let complete = preload.length < MAX_PRELOAD;
       for (;;) {
-        const outcome = await this.runOnce(task, root, known);
+        const outcome = await this.runOnce(task, root, known, complete);
         log("debug", "run ended", { executionId: task.id, outcome: outcome.type });
         if (outcome.type === "abandoned") {
           await client.send("task.release", { id: task.id, version: task.version });
@@ -98,20 +100,21 @@ export class Worker {
         // Something we wait for settled meanwhile: replay now, with what the server preloaded.
         const fresh = (suspended.data as { preload?: PromiseRecord[] }).preload ?? [];
         known = new Map([...known, ...fresh.map((p): [string, PromiseRecord] => [p.id, p])]);
+        complete = complete && fresh.length < MAX_PRELOAD;
         for (const id of outcome.awaiting) known.delete(id);
       }
     } catch (error) {
-      log("warn", "execution failed to report; its lease will expire and it will be retried", { executionId: task.id, error: String(error) });
+      log(this.stopped ? "debug" : "warn", "execution failed to report; its lease will expire and it will be retried", { executionId: task.id, error: String(error) });
     } finally {
       this.running.delete(task.id);
     }
   }
 
-  private runOnce(task: TaskRecord, root: PromiseRecord, known: Map<string, PromiseRecord>): Promise<Outcome> {
+  private runOnce(task: TaskRecord, root: PromiseRecord, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {
     const param = decodeRoot(root);
     const func = this.options.registry.get(String(param.func));
     if (!func) return Promise.resolve({ type: "abandoned", reason: `function ${String(param.func)} is not registered here` });
-    const effects = new TaskEffects(this.options.client, task, known, this.options.dependencies, this.options.group);
+    const effects = new TaskEffects(this.options.client, task, known, this.options.dependencies, this.options.group, complete);
     const args = Array.isArray(param.args) ? param.args : [];
     return new Execution({ id: task.id, name: String(param.func), func, args, timeoutAt: root.timeoutAt }, effects).run();
   }

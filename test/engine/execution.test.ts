@@ -56,6 +56,38 @@ describe("execution", () => {
     expect(runs).toBe(2);
   });
 
+  it("runs a fresh step while its create commits, and still replays it from the record", async () => {
+    const effects = new FakeEffects();
+    effects.pipelining = true;
+    let runs = 0;
+    function step(_ctx: Context, x: number): number {
+      runs++;
+      return x * 10;
+    }
+    function* flow(ctx: Context): Generator<unknown, number, unknown> {
+      return (yield* ctx.run(step, 1)) + (yield* ctx.run(step, 2));
+    }
+    expect(resultOf(await run(effects, flow))).toBe(30);
+    expect(resultOf(await run(effects, flow))).toBe(30);
+    expect(runs).toBe(2);
+    expect(effects.records.get("wf.2")?.state).toBe("resolved");
+  });
+
+  it("prefers a record found by a pipelined create over the step's own result", async () => {
+    const effects = new FakeEffects();
+    function step(): string {
+      return "fresh";
+    }
+    function* flow(ctx: Context): Generator<unknown, string, unknown> {
+      return yield* ctx.run(step);
+    }
+    await run(effects, flow);
+    effects.external("wf.1", "resolved", { data: Buffer.from('"recorded"').toString("base64") });
+    // The engine is told (wrongly) that wf.1 is new: the create's answer must still win.
+    effects.isUnrecorded = () => true;
+    expect(resultOf(await run(effects, flow))).toBe("recorded");
+  });
+
   it("retries a failing step by its policy, then succeeds", async () => {
     const effects = new FakeEffects();
     let attempts = 0;

@@ -9,6 +9,8 @@ export class FakeEffects implements Effects {
   clock = 1_000_000;
   creates = 0;
   settles = 0;
+  /** Let the engine run fresh steps while their create is in flight. */
+  pipelining = false;
 
   now(): number {
     return this.clock;
@@ -50,6 +52,10 @@ export class FakeEffects implements Effects {
     const record = this.records.get(id);
     if (!record) throw new Error(`no ${id}`);
     this.records.set(id, { ...record, state, value, settledAt: this.clock });
+  }
+
+  isUnrecorded(id: string): boolean {
+    return this.pipelining && !this.records.has(id);
   }
 
   getDependency(name: string): unknown {

@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConflictError, InvalidArgumentError, NotRegisteredError, Reprise, StoreError, type Context } from "../../src/index.js";
+
+const instances: Reprise[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(instances.splice(0).map((r) => r.stop()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function dbPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "reprise-sdk-"));
+  dirs.push(dir);
+  return join(dir, "reprise.db");
+}
+
+function open(store = dbPath()): Reprise {
+  const reprise = new Reprise({ store });
+  instances.push(reprise);
+  return reprise;
+}
+
+let effects: string[] = [];
+afterEach(() => {
+  effects = [];
+});
+
+function record(_ctx: Context, what: string): string {
+  effects.push(what);
+  return `${what}!`;
+}
+
+function* twoSteps(ctx: Context, name: string): Generator<unknown, string, unknown> {
+  const a = yield* ctx.run(record, `a-${name}`);
+  const b = yield* ctx.run(record, `b-${name}`);
+  return `${a} ${b}`;
+}
+
+describe("Reprise (embedded SQLite)", () => {
+  it("runs a workflow, and the same id returns the stored result without running again", async () => {
+    const reprise = open();
+    reprise.register("twoSteps", twoSteps);
+    expect(await reprise.run("job-1", "twoSteps", "x")).toBe("a-x! b-x!");
+    expect(await reprise.run("job-1", twoSteps, "x")).toBe("a-x! b-x!");
+    expect(effects).toEqual(["a-x", "b-x"]);
+  });
+
+  it("returns handles from beginRun and get", async () => {
+    const reprise = open();
+    reprise.register("twoSteps", twoSteps);
+    const handle = await reprise.beginRun("job-2", "twoSteps", "y");
+    expect(handle.id).toBe("job-2");
+    expect(await handle.result()).toBe("a-y! b-y!");
+    expect(await handle.done()).toBe(true);
+    expect(await (await reprise.get("job-2")).result()).toBe("a-y! b-y!");
+  });
+
+  it("register returns run/beginRun bound to the function", async () => {
+    const reprise = open();
+    const bound = reprise.register("twoSteps", twoSteps);
+    expect(await bound.run("job-3", "z")).toBe("a-z! b-z!");
+  });
+
+  it("refuses invalid ids, unknown functions and unstorable arguments, and records nothing", async () => {
+    const reprise = open();
+    reprise.register("twoSteps", twoSteps);
+    await expect(reprise.run("", "twoSteps", "x")).rejects.toThrow(InvalidArgumentError);
+    await expect(reprise.run("has space", "twoSteps", "x")).rejects.toThrow(/whitespace/);
+    await expect(reprise.run("x".repeat(2000), "twoSteps", "x")).rejects.toThrow(/1-1024/);
+    await expect(reprise.run("job-4", "nope", "x")).rejects.toThrow(NotRegisteredError);
+    await expect(reprise.run("job-4", "nope", "x")).rejects.toThrow(/registered: twoSteps/);
+    await expect(reprise.run("job-4", "twoSteps", { callback: () => 1 })).rejects.toThrow(/args\[0\]\.callback is a function/);
+    await expect(reprise.run("job-4", "twoSteps", 10n)).rejects.toThrow(/bigint/);
+    expect((await reprise.promises.search({ id: "*" })).promises).toEqual([]);
+    expect(effects).toEqual([]);
+  });
+
+  it("refuses to reuse an execution id for another function, and leaves the first untouched", async () => {
+    const reprise = open();
+    reprise.register("twoSteps", twoSteps);
+    function* other(): Generator<unknown, string, unknown> {
+      return "other";
+    }
+    reprise.register("other", other);
+    await reprise.run("job-5", "twoSteps", "x");
+    await expect(reprise.run("job-5", "other")).rejects.toThrow(ConflictError);
+    await expect(reprise.run("job-5.1", "other")).rejects.toThrow(/not an execution/);
+    expect((await reprise.promises.get("job-5")).value).toBe("a-x! b-x!");
+  });
+
+  it("raises a panic to the caller as type Panic, code 98", async () => {
+    const reprise = open();
+    function* panicky(ctx: Context): Generator<unknown, string, unknown> {
+      yield* ctx.run(record, "before");
+      yield* ctx.panic(true, "exists_diff");
+      return "unreachable";
+    }
+    reprise.register("panicky", panicky);
+    const error = await reprise.run("job-6", "panicky").catch((e: unknown) => e as Error & { type: string; code: string });
+    expect(error).toMatchObject({ type: "Panic", code: "98" });
+  });
+
+  it("waits for a durable promise that something outside resolves", async () => {
+    const reprise = open();
+    function* approval(ctx: Context): Generator<unknown, string, unknown> {
+      const decision = yield* ctx.promise<string>({ id: "approval-7" });
+      return `decided: ${yield* decision}`;
+    }
+    reprise.register("approval", approval);
+    const handle = await reprise.beginRun("job-7", "approval");
+    await waitFor(async () => (await reprise.promises.search({ id: "approval-7" })).promises.length === 1);
+    expect(await handle.done()).toBe(false);
+    await reprise.promises.resolve("approval-7", "yes");
+    expect(await handle.result()).toBe("decided: yes");
+  });
+
+  it("sleeps durably and resumes after the timer", async () => {
+    const reprise = open();
+    function* nap(ctx: Context): Generator<unknown, number, unknown> {
+      const start = yield* ctx.date.now();
+      yield* ctx.sleep(300);
+      return (yield* ctx.date.now()) - start;
+    }
+    reprise.register("nap", nap);
+    expect(await reprise.run("job-8", "nap")).toBeGreaterThanOrEqual(300);
+  });
+
+  it("calls a registered function with ctx.rpc", async () => {
+    const reprise = open();
+    function* square(_ctx: Context, x: number): Generator<unknown, number, unknown> {
+      return x * x;
+    }
+    function* caller(ctx: Context): Generator<unknown, number, unknown> {
+      return (yield* ctx.rpc<number>("square", 7)) + 1;
+    }
+    reprise.register("square", square);
+    reprise.register("caller", caller);
+    expect(await reprise.run("job-9", "caller")).toBe(50);
+  });
+
+  it("manages durable promises from outside: create, resolve, idempotency keys, search, 404", async () => {
+    const reprise = open();
+    await reprise.promises.create("signal-1", { timeout: 60_000, data: { hello: 1 }, idempotencyKey: "k1" });
+    await reprise.promises.create("signal-1", { idempotencyKey: "k1" });
+    await expect(reprise.promises.create("signal-1", { idempotencyKey: "k2" })).rejects.toThrow(ConflictError);
+    const resolved = await reprise.promises.resolve("signal-1", { ok: true });
+    expect(resolved).toMatchObject({ state: "resolved", value: { ok: true }, param: { hello: 1 } });
+    expect((await reprise.promises.reject("signal-1", "late")).state).toBe("resolved");
+    expect((await reprise.promises.search({ state: "resolved" })).promises.map((p) => p.id)).toEqual(["signal-1"]);
+    await expect(reprise.promises.get("missing")).rejects.toThrow(StoreError);
+  });
+
+  it("a second process on the same file finishes what a stopped one left", async () => {
+    const store = dbPath();
+    const first = open(store);
+    function* waiter(ctx: Context): Generator<unknown, string, unknown> {
+      yield* ctx.run(record, "first-step");
+      const go = yield* ctx.promise<string>({ id: "go-10" });
+      return yield* go;
+    }
+    first.register("waiter", waiter);
+    await first.beginRun("job-10", "waiter");
+    await waitFor(async () => (await first.promises.search({ id: "go-10" })).promises.length === 1);
+    await first.stop();
+
+    const second = open(store);
+    second.register("waiter", waiter);
+    await second.promises.resolve("go-10", "done");
+    expect(await second.run("job-10", "waiter")).toBe("done");
+    expect(effects).toEqual(["first-step"]);
+  });
+});
+
+async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
