@@ -404,17 +404,19 @@ describe.skipIf(!available)("postgres backend", () => {
   });
 
   describe("broadcast", () => {
-    it("reaches every backend on the schema, the sender included, and no other schema", async () => {
+    it("reaches every backend on the schema, the sender at once and once only, and no other schema", async () => {
       const other = freshSchemaName();
       schemas.push(other);
       const [a, b, c] = await Promise.all([open(), open(), open(other)]);
       const [atA, atB, atC] = [collect(a), collect(b), collect(c)];
       const sent = [execute("t1"), execute("t1"), execute("t2", "poll://uni@workers/1")];
       await a.broadcast!.publish(sent);
-      await until(() => atA.length === 3 && atB.length === 3);
+      // The sender's own subscribers have heard by the time publish resolves; its echo is ignored.
       expect(atA).toEqual(sent);
+      await until(() => atB.length === 3);
       expect(atB).toEqual(sent);
       await sleep(100);
+      expect(atA).toEqual(sent);
       expect(atC).toEqual([]);
     });
 

@@ -4,6 +4,8 @@
  * A NOTIFY payload must stay under 8000 bytes, so envelopes are packed into packets below that
  * size; an unblock message too big to fit (it carries the settled promise, value included) travels
  * as a reference and the receiver re-reads the promise, which cannot change once settled.
+ * The publishing process delivers to its own subscribers directly (before `publish` resolves) and
+ * ignores its echo; every other process hears the message through LISTEN.
  * Delivery is at most once: a receiver whose LISTEN connection dropped misses what was sent until
  * it reconnects, so messages are wake-ups, not the source of truth.
  */
@@ -70,6 +72,9 @@ class NotifyBroadcast implements Broadcast {
     // One statement: the notifications are queued in array order and sent together.
     const { pool, channel } = this.options;
     await pool.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [channel, payloads]);
+    // This process hears its own messages at once, as with any other backend: when the change that
+    // produced them is acknowledged, local subscribers already know. Its echo is then ignored.
+    for (const envelope of envelopes) this.emit(envelope);
   }
 
   subscribe(listener: (envelope: Envelope) => void): void {
@@ -134,16 +139,19 @@ class NotifyBroadcast implements Broadcast {
 
   private async deliver(payload: string): Promise<void> {
     const packet = parsePacket(payload);
-    if (!packet) return;
+    if (!packet || packet.sender === this.sender) return;
     for (const item of packet.items) {
       const envelope = "envelope" in item ? item.envelope : await this.resolve(item.unblockRef);
-      if (!envelope) continue;
-      for (const listener of this.listeners) {
-        try {
-          listener(envelope);
-        } catch {
-          // One failing subscriber must not starve the others or stop later messages.
-        }
+      if (envelope) this.emit(envelope);
+    }
+  }
+
+  private emit(envelope: Envelope): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(envelope);
+      } catch {
+        // One failing subscriber must not starve the others or stop later messages.
       }
     }
   }
