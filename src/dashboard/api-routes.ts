@@ -1,0 +1,127 @@
+/**
+ * The JSON routes only the dashboard needs; everything else it reads from the REST routes
+ * (`/promises`, `/tasks`, `/schedules`, `/workers`). Behind the server's auth like every route.
+ *
+ *   GET /api/executions?state=&func=&idPrefix=&tag=key=value&limit=&cursor=   → ExecutionPage
+ *   GET /api/executions/:id                                                   → ExecutionDetail
+ *   GET /api/promises/:id/values                                              → PromiseValues
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
+import { PROMISE_STATES, type PromiseState, type Tags } from "../protocol/records.js";
+import { STATUS } from "../protocol/requests.js";
+import type { Store } from "../store/store.js";
+import type { ExecutionDetail, ExecutionPage, PromiseValues } from "./api-types.js";
+import { assembleExecution } from "./execution-view.js";
+import { getPromise, listExecutions, loadExecutionRecords, StoreQueryError, type ExecutionFilter } from "./store-queries.js";
+import { summarizeExecution } from "./summary.js";
+import { decodeData, DEFAULT_FOLD_LIMIT, showValue } from "./values.js";
+
+export interface ApiRoutesOptions {
+  store: Store;
+  /** Characters of a value shown in a tree before it is folded (default 2000). */
+  foldLimit?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+
+type Query = Record<string, string | string[] | undefined>;
+
+export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEFAULT_FOLD_LIMIT }: ApiRoutesOptions): void {
+  app.get<{ Querystring: Query }>("/api/executions", async (request, reply) => {
+    const filter = parseFilter(request.query);
+    if ("refused" in filter) return refuse(reply, filter.refused.field, filter.refused.expected);
+    return guarded(reply, async (): Promise<ExecutionPage> => {
+      const { roots, cursor } = await listExecutions(store, filter);
+      const page: ExecutionPage = { executions: roots.map(summarizeExecution), now: Date.now() };
+      if (cursor !== undefined) page.cursor = cursor;
+      return page;
+    });
+  });
+
+  app.get<{ Params: { id: string } }>("/api/executions/:id", async (request, reply) =>
+    guarded(reply, async (): Promise<ExecutionDetail | FastifyReply> => {
+      const loaded = await loadExecutionRecords(store, request.params.id);
+      const execution = loaded && assembleExecution(request.params.id, loaded.records, { foldLimit });
+      if (!loaded || !execution) return notFound(reply, `no execution with id ${JSON.stringify(request.params.id)}`);
+      return { execution, truncated: loaded.truncated, now: Date.now() };
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>("/api/promises/:id/values", async (request, reply) =>
+    guarded(reply, async (): Promise<PromiseValues | FastifyReply> => {
+      const promise = await getPromise(store, request.params.id);
+      if (!promise) return notFound(reply, `no durable promise with id ${JSON.stringify(request.params.id)}`);
+      const values: PromiseValues = { id: promise.id };
+      const param = decodeData(promise.param.data);
+      const value = decodeData(promise.value.data);
+      if (param) values.param = showValue(param, Number.POSITIVE_INFINITY);
+      if (value) values.value = showValue(value, Number.POSITIVE_INFINITY);
+      return values;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Refusal {
+  refused: { field: string; expected: string };
+}
+
+function parseFilter(query: Query): ExecutionFilter | Refusal {
+  const filter: ExecutionFilter = { limit: DEFAULT_PAGE_SIZE };
+  const state = last(query.state);
+  if (state) {
+    if (!(PROMISE_STATES as readonly string[]).includes(state)) return { refused: { field: "state", expected: `one of ${PROMISE_STATES.join(", ")}` } };
+    filter.state = state as PromiseState;
+  }
+  const limit = last(query.limit);
+  if (limit) {
+    const size = Number(limit);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_LIMIT) return { refused: { field: "limit", expected: `a whole number from 1 to ${MAX_SEARCH_LIMIT}` } };
+    filter.limit = size;
+  }
+  const tags = tagsOf(query.tag);
+  if (tags === undefined) return { refused: { field: "tag", expected: "key=value" } };
+  if (Object.keys(tags).length > 0) filter.tags = tags;
+  const func = last(query.func);
+  if (func) filter.func = func;
+  const idPrefix = last(query.idPrefix);
+  if (idPrefix) filter.idPrefix = idPrefix;
+  const cursor = last(query.cursor);
+  if (cursor) filter.cursor = cursor;
+  return filter;
+}
+
+/** `?tag=env=prod&tag=team=core` → `{ env: "prod", team: "core" }`; undefined if one is malformed. */
+function tagsOf(value: string | string[] | undefined): Tags | undefined {
+  const tags: Tags = {};
+  for (const pair of value === undefined ? [] : [value].flat()) {
+    if (pair === "") continue;
+    const split = pair.indexOf("=");
+    if (split <= 0) return undefined;
+    tags[pair.slice(0, split)] = pair.slice(split + 1);
+  }
+  return tags;
+}
+
+function last(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.at(-1) : value;
+}
+
+async function guarded<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T | FastifyReply> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof StoreQueryError) return reply.code(error.status).send({ error: { message: error.message } });
+    throw error;
+  }
+}
+
+function refuse(reply: FastifyReply, field: string, expected: string): FastifyReply {
+  return reply.code(STATUS.badRequest).send({ error: { field, expected, message: `${field}: expected ${expected}` } });
+}
+
+function notFound(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(STATUS.notFound).send({ error: { message } });
+}

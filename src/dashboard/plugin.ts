@@ -1,0 +1,22 @@
+/**
+ * The dashboard as one call: `registerDashboard(app, { store })` adds the page (/dashboard/, and
+ * `/` for browsers) and the JSON routes it reads (/api/...). The page also calls the server's
+ * REST routes (/promises, /tasks, /schedules, /workers), so register it on the app that has them.
+ */
+import type { FastifyInstance } from "fastify";
+import type { Store } from "../store/store.js";
+import { registerApiRoutes } from "./api-routes.js";
+import { registerAssets } from "./assets.js";
+
+export interface DashboardOptions {
+  store: Store;
+  /** The built UI folder (default: src/dashboard/ui/dist, found from this module). */
+  uiDir?: string;
+  /** Characters of a value shown in a tree before it is folded (default 2000). */
+  foldLimit?: number;
+}
+
+export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
+  registerAssets(app, { uiDir: options.uiDir });
+  registerApiRoutes(app, { store: options.store, foldLimit: options.foldLimit });
+}

@@ -1,0 +1,116 @@
+/**
+ * The reads the dashboard makes, as protocol searches through `store.apply`, so they see exactly
+ * what the protocol sees (timeouts already applied) on every store.
+ */
+import { randomUUID } from "node:crypto";
+import type { PromiseRecord, PromiseState, Tags } from "../protocol/records.js";
+import { PROTOCOL_VERSION, STATUS, type RequestHead } from "../protocol/requests.js";
+import { TAG } from "../protocol/tags.js";
+import type { Store } from "../store/store.js";
+import { isExecutionRoot } from "./summary.js";
+
+export interface ExecutionFilter {
+  state?: PromiseState;
+  /** The registered function (`reprise:func`). */
+  func?: string;
+  idPrefix?: string;
+  /** Tags the root must carry, every one exactly. */
+  tags?: Tags;
+  limit: number;
+  cursor?: string;
+}
+
+/** Most promises the dashboard loads for one execution; more comes back `truncated`. */
+export const MAX_EXECUTION_SIZE = 10_000;
+
+/** Store pages read for one page of executions, at most (roots among many other promises). */
+const MAX_PAGES_PER_LIST = 10;
+const SEARCH_PAGE = 1000;
+
+export class StoreQueryError extends Error {
+  override name = "StoreQueryError";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Root promises matching `filter`, in id order. Pages of the store are read until `limit` roots
+ * are found (a page may hold a few more) or MAX_PAGES_PER_LIST pages were read; the cursor
+ * continues after the last page read.
+ */
+export async function listExecutions(store: Store, filter: ExecutionFilter): Promise<{ roots: PromiseRecord[]; cursor?: string }> {
+  const tags: Tags = { ...filter.tags, [TAG.scope]: "global" };
+  if (filter.func !== undefined) tags[TAG.func] = filter.func;
+  const id = filter.idPrefix ? `${filter.idPrefix}*` : undefined;
+  const roots: PromiseRecord[] = [];
+  let cursor = filter.cursor;
+  for (let pages = 0; pages < MAX_PAGES_PER_LIST; pages++) {
+    const page = await search(store, { id, state: filter.state, tags, limit: filter.limit, cursor });
+    roots.push(...page.promises.filter(isExecutionRoot));
+    cursor = page.cursor;
+    if (cursor === undefined || roots.length >= filter.limit) break;
+  }
+  return cursor === undefined ? { roots } : { roots, cursor };
+}
+
+/**
+ * Every promise of execution `id`: the root, the promises whose ids extend it (`id.n`, `id:n`),
+ * and those that name it as origin (children created with ids of their own). Undefined when
+ * there is no promise `id`.
+ */
+export async function loadExecutionRecords(store: Store, id: string): Promise<{ records: PromiseRecord[]; truncated: boolean } | undefined> {
+  const root = await getPromise(store, id);
+  if (!root) return undefined;
+  const byId = new Map<string, PromiseRecord>([[id, root]]);
+  let truncated = false;
+  const queries = [{ id: `${id}.*` }, { id: `${id}:*` }, { tags: { [TAG.origin]: id } }];
+  for (const query of queries) {
+    let cursor: string | undefined;
+    do {
+      if (byId.size >= MAX_EXECUTION_SIZE) {
+        truncated = true;
+        break;
+      }
+      const page = await search(store, { ...query, limit: SEARCH_PAGE, cursor });
+      for (const promise of page.promises) byId.set(promise.id, promise);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+  }
+  return { records: [...byId.values()], truncated };
+}
+
+export async function getPromise(store: Store, id: string): Promise<PromiseRecord | undefined> {
+  const response = await store.apply({ kind: "promise.get", head: head(), data: { id } });
+  if (response.head.status === STATUS.notFound) return undefined;
+  if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
+  return response.data.promise;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface SearchData {
+  id?: string;
+  state?: PromiseState;
+  tags?: Tags;
+  limit: number;
+  cursor?: string;
+}
+
+async function search(store: Store, data: SearchData): Promise<{ promises: PromiseRecord[]; cursor?: string }> {
+  const clean: SearchData = { limit: data.limit };
+  if (data.id !== undefined) clean.id = data.id;
+  if (data.state !== undefined) clean.state = data.state;
+  if (data.tags !== undefined) clean.tags = data.tags;
+  if (data.cursor !== undefined) clean.cursor = data.cursor;
+  const response = await store.apply({ kind: "promise.search", head: head(), data: clean });
+  if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
+  return response.data;
+}
+
+function head(): RequestHead {
+  return { corrId: randomUUID(), version: PROTOCOL_VERSION };
+}

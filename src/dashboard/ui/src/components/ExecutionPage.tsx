@@ -1,0 +1,51 @@
+/** One execution: its summary and its call tree, polled until nothing is left to change. */
+import type { ExecutionDetail } from "../../../api-types.js";
+import { getJson } from "../api.js";
+import { formatDuration, formatTime, fullTime } from "../format.js";
+import { syncClock, useNow, usePolling } from "../hooks.js";
+import { StateBadge } from "./StateBadge.js";
+import { TreeView } from "./TreeView.js";
+
+const REFRESH_MS = 1000;
+
+export function ExecutionPage({ id }: { id: string }) {
+  const { data, error, reload } = usePolling(
+    async () => {
+      const detail = await getJson<ExecutionDetail>(`/api/executions/${encodeURIComponent(id)}`);
+      syncClock(detail.now);
+      return detail;
+    },
+    REFRESH_MS,
+    id,
+  );
+  const now = useNow(500);
+  const root = data?.execution;
+
+  return (
+    <section>
+      <p>
+        <a href="#/executions">← executions</a>
+      </p>
+      <h1 class="mono">{id}</h1>
+      {error && <p class="error-text">{error}</p>}
+      {root && (
+        <>
+          <dl class="summary">
+            <dt>Function</dt>
+            <dd class="mono">{root.func ?? "—"}</dd>
+            <dt>State</dt>
+            <dd class="execution-state">
+              <StateBadge state={root.state} />
+            </dd>
+            <dt>Started</dt>
+            <dd title={fullTime(root.createdAt)}>{formatTime(root.createdAt, now)}</dd>
+            <dt>{root.settledAt !== undefined ? "Took" : "Running for"}</dt>
+            <dd>{formatDuration((root.settledAt ?? now) - root.createdAt)}</dd>
+          </dl>
+          {data.truncated && <p class="warning">This execution has more promises than the dashboard loads; the tree is incomplete.</p>}
+          <TreeView root={root} now={now} onChanged={reload} />
+        </>
+      )}
+    </section>
+  );
+}
