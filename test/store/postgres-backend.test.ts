@@ -102,7 +102,8 @@ describe.skipIf(!available)("postgres backend", () => {
         state: "resolved",
         param: { headers: { a: "1" }, data: "nul \u0000 and ünïcødé 🎉" },
         value: { data: "eyJvayI6dHJ1ZX0=" },
-        tags: { "resonate:target": "poll://any@workers", "x y": "z" },
+        // Key order is kept, and values jsonb would refuse (NUL, a lone surrogate) are stored as given.
+        tags: { "resonate:target": "poll://any@workers", "x y": "z", a: "nul \u0000", b: "lone \ud800" },
         timeoutAt: 2 ** 52,
         createdAt: 1_700_000_000_000,
         settledAt: 1_700_000_000_001,
@@ -110,7 +111,8 @@ describe.skipIf(!available)("postgres backend", () => {
         idempotencyKeyForComplete: "iks",
       });
       const minimal = promise("minimal");
-      const fullTask = task("full", { state: "acquired", version: 7, resumes: ["a", "b"], ttl: 30_000, pid: "p1", expiresAt: 99 });
+      const resumes = ["a", "NULL", 'x,"y\\z', "{}", "é 🎉"];
+      const fullTask = task("full", { state: "acquired", version: 7, resumes, ttl: 30_000, pid: "p1", expiresAt: 99 });
       const minimalTask = task("minimal");
       const fullSchedule = schedule("full", { promiseParam: { data: "x" }, promiseTags: { t: "1" }, lastRunAt: 5 });
       const minimalSchedule = schedule("minimal");
@@ -130,6 +132,7 @@ describe.skipIf(!available)("postgres backend", () => {
       }));
 
       expect(read.promises).toStrictEqual([full, minimal, undefined]);
+      expect(JSON.stringify(read.promises[0])).toBe(JSON.stringify(full));
       expect(read.tasks).toStrictEqual([fullTask, minimalTask]);
       expect(read.schedules).toStrictEqual([fullSchedule, minimalSchedule]);
     });
@@ -180,7 +183,7 @@ describe.skipIf(!available)("postgres backend", () => {
         await tx.insertPromise(promise("a.2", { state: "resolved", tags: { k: "v" } }));
         await tx.insertPromise(promise("a_b", { tags: { k: "w" } }));
         await tx.insertPromise(promise("a%c"));
-        await tx.insertPromise(promise("b.1"));
+        await tx.insertPromise(promise("b.1", { tags: { odd: "\u0000 \ud800" } }));
       });
       const ids = (query: PromiseQuery) => backend.transaction(async (tx) => (await tx.searchPromises(query)).map((p) => p.id));
 
@@ -197,6 +200,7 @@ describe.skipIf(!available)("postgres backend", () => {
       expect(await ids({ tags: { k: "v" }, limit: 10 })).toEqual(["a.1", "a.2"]);
       expect(await ids({ tags: { k: "v", other: "x" }, limit: 10 })).toEqual(["a.1"]);
       expect(await ids({ tags: {}, limit: 10 })).toHaveLength(5);
+      expect(await ids({ tags: { odd: "\u0000 \ud800" }, limit: 10 })).toEqual(["b.1"]);
       expect(await ids({ limit: 2 })).toEqual(["a%c", "a.1"]);
       expect(await ids({ limit: 2, after: "a.1" })).toEqual(["a.2", "a_b"]);
     });

@@ -18,16 +18,23 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "promises, callbacks, listeners, tasks, schedules",
     // Ids use the "C" collation: ordering is bytewise (as in SQLite and JS for BMP text), and the
     // primary-key btree then serves id-prefix range scans without a text_pattern_ops index.
-    // Payloads (param/value) are JSON kept as text so every string round-trips (jsonb refuses
-    // \u0000); tags are jsonb so a GIN index answers containment (`@>`) searches.
+    // Payloads and tags are JSON kept as text, so a record reads back exactly as written (jsonb
+    // reorders keys and refuses \u0000 and lone surrogates); a GIN index over
+    // reprise_searchable(tags) answers tag containment (`@>`) searches.
     sql: `
+      -- Tags as jsonb for searching. The escapes jsonb refuses become U+FFFD (same length, still
+      -- valid JSON), so no tag value can make an insert fail; both sides of a search go through it.
+      CREATE FUNCTION reprise_searchable(json_text text) RETURNS jsonb
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+        AS $$ SELECT regexp_replace(json_text, '\\\\u(0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})', '\\\\ufffd', 'g')::jsonb $$;
+
       CREATE TABLE promises (
         id text COLLATE "C" PRIMARY KEY,
         state text NOT NULL
           CHECK (state IN ('pending', 'resolved', 'rejected', 'rejected_canceled', 'rejected_timedout')),
         param text NOT NULL,
         value text NOT NULL,
-        tags jsonb NOT NULL,
+        tags text NOT NULL,
         timeout_at bigint NOT NULL,
         created_at bigint NOT NULL,
         settled_at bigint,
@@ -36,7 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX promises_pending_timeout ON promises (timeout_at, id) WHERE state = 'pending';
       CREATE INDEX promises_state ON promises (state, id);
-      CREATE INDEX promises_tags ON promises USING gin (tags jsonb_path_ops);
+      CREATE INDEX promises_tags ON promises USING gin (reprise_searchable(tags) jsonb_path_ops);
 
       -- seq keeps registration order, so awaiters are resumed in the order they subscribed.
       CREATE TABLE callbacks (
@@ -73,7 +80,7 @@ export const MIGRATIONS: readonly Migration[] = [
         promise_id text NOT NULL,
         promise_timeout bigint NOT NULL,
         promise_param text NOT NULL,
-        promise_tags jsonb NOT NULL,
+        promise_tags text NOT NULL,
         created_at bigint NOT NULL,
         next_run_at bigint NOT NULL,
         last_run_at bigint

@@ -9,7 +9,7 @@ export interface PromiseRow {
   state: PromiseState;
   param: string;
   value: string;
-  tags: Tags;
+  tags: string;
   timeout_at: Int8;
   created_at: Int8;
   settled_at: Int8 | null;
@@ -33,7 +33,7 @@ export interface ScheduleRow {
   promise_id: string;
   promise_timeout: Int8;
   promise_param: string;
-  promise_tags: Tags;
+  promise_tags: string;
   created_at: Int8;
   next_run_at: Int8;
   last_run_at: Int8 | null;
@@ -51,7 +51,7 @@ export function promiseFromRow(row: PromiseRow): PromiseRecord {
     state: row.state,
     param: JSON.parse(row.param) as Value,
     value: JSON.parse(row.value) as Value,
-    tags: row.tags,
+    tags: JSON.parse(row.tags) as Tags,
     timeoutAt: Number(row.timeout_at),
     createdAt: Number(row.created_at),
   };
@@ -97,7 +97,7 @@ export function scheduleFromRow(row: ScheduleRow): ScheduleRecord {
     promiseId: row.promise_id,
     promiseTimeout: Number(row.promise_timeout),
     promiseParam: JSON.parse(row.promise_param) as Value,
-    promiseTags: row.promise_tags,
+    promiseTags: JSON.parse(row.promise_tags) as Tags,
     createdAt: Number(row.created_at),
     nextRunAt: Number(row.next_run_at),
   };

@@ -149,7 +149,8 @@ export class PostgresTx implements Tx {
     }
     if (query.state !== undefined) conditions.add("state = ?", query.state);
     if (query.tags !== undefined && Object.keys(query.tags).length > 0) {
-      conditions.add("tags @> ?::jsonb", JSON.stringify(query.tags));
+      // Served by the GIN index promises_tags.
+      conditions.add("reprise_searchable(tags) @> reprise_searchable(?)", JSON.stringify(query.tags));
     }
     if (query.after !== undefined) conditions.add("id > ?", query.after);
     const sql = `SELECT ${PROMISE_COLUMNS} FROM promises ${conditions.where()} ORDER BY id LIMIT ${conditions.param(query.limit)}`;
@@ -242,7 +243,8 @@ export class PostgresTx implements Tx {
   async searchSchedules(query: ScheduleQuery): Promise<ScheduleRecord[]> {
     const conditions = new Conditions();
     if (query.tags !== undefined && Object.keys(query.tags).length > 0) {
-      conditions.add("promise_tags @> ?::jsonb", JSON.stringify(query.tags));
+      // Schedules are few: no index, each row's tags are converted as the search reads it.
+      conditions.add("reprise_searchable(promise_tags) @> reprise_searchable(?)", JSON.stringify(query.tags));
     }
     if (query.after !== undefined) conditions.add("id > ?", query.after);
     const sql = `SELECT ${SCHEDULE_COLUMNS} FROM schedules ${conditions.where()} ORDER BY id LIMIT ${conditions.param(query.limit)}`;
