@@ -1,0 +1,42 @@
+/** `reprise serve`: run a server until SIGINT / SIGTERM. */
+import { Option, type Command } from "commander";
+import type { GlobalOptions } from "../context.js";
+import { consoleOutput } from "../output.js";
+import { parseNonNegativeInteger } from "../parse-args.js";
+
+// Kept here, not imported from the server, so other commands never load the server and store drivers.
+const DEFAULT_PORT = 8001;
+const DEFAULT_HOST = "127.0.0.1";
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+interface ServeOptions {
+  port: number;
+  host: string;
+  store?: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run a Reprise server (SQLite ./reprise.db unless --store says otherwise)")
+    .option("--port <port>", "port to listen on; 0 picks a free one", parseNonNegativeInteger("--port", 65_535), DEFAULT_PORT)
+    .option("--host <host>", "interface to listen on; the default is reachable from this machine only", DEFAULT_HOST)
+    .option("--store <path|postgres-url>", "SQLite file path, :memory:, or postgres://user:pass@host/db")
+    .addOption(new Option("--log-level <level>", "log verbosity").choices(LOG_LEVELS).default("warn"))
+    .action(async (options: ServeOptions, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const { startServer } = await import("../../server/serve.js");
+      const server = await startServer({
+        port: options.port,
+        host: options.host,
+        store: options.store,
+        authToken: globals.authToken,
+        logLevel: options.logLevel,
+        handleSignals: true,
+      });
+      const details = [`store ${options.store ?? "./reprise.db"}`, globals.authToken ? "auth on" : "auth off"];
+      const out = consoleOutput(globals.json === true);
+      out.print(out.json ? JSON.stringify({ url: server.url }) : `Reprise server listening on ${server.url} (${details.join(", ")})`);
+    });
+}

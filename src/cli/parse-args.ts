@@ -1,0 +1,30 @@
+/** Parsers for option values; each throws a usage error that names the option. */
+import { usageError } from "./exit-codes.js";
+
+/** `--arg '{"a":1}'` → `{ a: 1 }`. Collects repeated options into a list. */
+export function collectJson(text: string, previous: unknown[] = []): unknown[] {
+  return [...previous, parseJsonOption("--arg", text)];
+}
+
+export function parseJsonOption(option: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw usageError(`${option} expects JSON, got ${JSON.stringify(text)} (a string must be quoted: ${option} '"text"')`);
+  }
+}
+
+/** `--tag env=prod` repeated → `{ env: "prod", ... }`. */
+export function collectTag(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = text.indexOf("=");
+  if (at <= 0) throw usageError(`--tag expects key=value, got ${JSON.stringify(text)}`);
+  return { ...previous, [text.slice(0, at)]: text.slice(at + 1) };
+}
+
+export function parseNonNegativeInteger(option: string, max = Number.MAX_SAFE_INTEGER) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value > max) throw usageError(`${option} expects a whole number from 0 to ${max}, got ${JSON.stringify(text)}`);
+    return value;
+  };
+}
