@@ -1,5 +1,6 @@
 /** Schedules: cron, the promise each run creates, next run counting down. */
 import type { ScheduleRecord } from "../../../../protocol/records.js";
+import { TAG } from "../../../../protocol/tags.js";
 import { getJson } from "../api.js";
 import { formatTime, fullTime, relative } from "../format.js";
 import { useNow, usePolling } from "../hooks.js";
@@ -18,6 +19,7 @@ export function SchedulesPage() {
           <tr>
             <th>Id</th>
             <th>Cron</th>
+            <th>Function</th>
             <th>Creates</th>
             <th>Next run</th>
             <th>Last run</th>
@@ -28,6 +30,7 @@ export function SchedulesPage() {
             <tr key={schedule.id} data-id={schedule.id}>
               <td class="mono">{schedule.id}</td>
               <td class="mono">{schedule.cron}</td>
+              <td class="mono">{schedule.promiseTags[TAG.func] ?? "—"}</td>
               <td class="mono">{schedule.promiseId}</td>
               <td title={fullTime(schedule.nextRunAt)}>
                 {formatTime(schedule.nextRunAt, now)} <span class="muted">({relative(schedule.nextRunAt, now)})</span>

@@ -27,7 +27,7 @@ function NodeItem({ node, now, onChanged }: { node: ExecutionNode; now: number; 
     <li class="node" data-id={node.id} data-state={node.state} data-kind={node.kind ?? ""}>
       <button type="button" class="row" aria-expanded={open} onClick={() => setOpen(!open)}>
         <span class={`kind kind-${node.kind ?? "unknown"}`}>{node.kind ?? "?"}</span>
-        <span class="func mono">{node.func ?? ""}</span>
+        <span class="func mono">{node.func !== node.kind ? (node.func ?? "") : ""}</span>
         <span class="id mono muted">{node.id}</span>
         <StateBadge state={node.state} />
         {node.attempts !== undefined && node.attempts > 1 && <span class="attempts">{node.attempts} attempts</span>}
@@ -66,6 +66,7 @@ function NodeDetails({ node, now, onChanged }: { node: ExecutionNode; now: numbe
           </>
         )}
       </dl>
+      {node.param && <ValueBlock label={node.kind === "promise" ? "Data" : "Arguments"} promiseId={node.id} field="param" shown={node.param} />}
       {node.error && (
         <div class="error-block">
           <strong>
@@ -75,7 +76,6 @@ function NodeDetails({ node, now, onChanged }: { node: ExecutionNode; now: numbe
           {node.error.stack && <pre class="stack">{node.error.stack}</pre>}
         </div>
       )}
-      {node.param && <ValueBlock label="Arguments" promiseId={node.id} field="param" shown={node.param} />}
       {node.value && !node.error && <ValueBlock label={node.state === "resolved" ? "Result" : "Value"} promiseId={node.id} field="value" shown={node.value} />}
       {node.state === "pending" && node.kind === "promise" && <SettleForm id={node.id} onSettled={onChanged} />}
     </div>

@@ -1,0 +1,182 @@
+/**
+ * The dashboard in a real browser: a server over a SQLite file with the dashboard registered, an
+ * order workflow waiting for approval, and headless Chromium that finds it in the list, reads its
+ * tree, approves it through the form and watches it finish. With REPRISE_SCREENSHOTS=1 it saves
+ * docs/screenshots/*.png.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance } from "fastify";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerDashboard } from "../../src/dashboard/plugin.js";
+import { Reprise } from "../../src/index.js";
+import { buildApp } from "../../src/server/app.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { ensureUiBuilt } from "./support/build-ui.js";
+import { registerOrderWorkflows } from "./support/order-workflow.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const SCREENSHOTS = process.env.REPRISE_SCREENSHOTS === "1" ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : undefined;
+const TOKEN = "let-me-in";
+
+let dir: string;
+let store: Store;
+let app: FastifyInstance;
+let securedApp: FastifyInstance;
+let reprise: Reprise;
+let remoteWorker: Reprise;
+let browser: Browser;
+let page: Page;
+let url: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  ensureUiBuilt();
+  dir = mkdtempSync(join(tmpdir(), "reprise-dashboard-"));
+  store = await openStore(join(dir, "reprise.db"));
+  app = await serve({ store });
+  url = addressOf(app);
+  // The workflows run embedded on the server's own store, so a settle through the page wakes them at once.
+  reprise = new Reprise({ store, logLevel: "silent" });
+  remoteWorker = new Reprise({ url, group: "billing", pid: "billing-1", logLevel: "silent" });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") pageErrors.push(message.text());
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await remoteWorker?.stop();
+  await securedApp?.close();
+  await app?.close();
+  await reprise?.stop(); // closes the shared store
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the dashboard in a browser", () => {
+  it("lists executions, shows an order's tree, approves it through the form and sees it finish", async () => {
+    const workflows = registerOrderWorkflows(reprise);
+    await workflows.greet.run("greet-ada", "Ada");
+    await expect(workflows.refund.run("refund-41", "41")).rejects.toThrow("never charged");
+    const order = await workflows.fulfilOrder.beginRun("order-7", "order-7", 4200);
+    await expect.poll(() => stateOf("approve-order-7"), { timeout: 10_000 }).toBe("pending");
+    await reprise.schedules.create("nightly-report", "0 2 * * *", "greet", "ops");
+
+    // The list, reached from `/` as a browser asks for it.
+    await page.goto(`${url}/`);
+    const orderRow = page.locator('tr[data-id="order-7"]');
+    await orderRow.waitFor();
+    expect(await orderRow.locator("[data-state]").getAttribute("data-state")).toBe("pending");
+    expect(await orderRow.textContent()).toContain("fulfilOrder");
+    expect(await page.locator('tr[data-id="refund-41"] [data-state]').getAttribute("data-state")).toBe("rejected");
+    expect(await page.locator('tr[data-id="greet-ada"] [data-state]').getAttribute("data-state")).toBe("resolved");
+    await screenshot("executions");
+
+    // Filters: by id prefix, then by state.
+    await page.fill('input[name="idPrefix"]', "order-");
+    await page.press('input[name="idPrefix"]', "Enter");
+    await expect.poll(() => page.locator("table.executions tbody tr").count()).toBe(1);
+    await page.selectOption('select[name="state"]', "resolved");
+    await page.locator("p.empty").waitFor();
+    await page.goto(`${url}/dashboard/#/executions`);
+
+    // Live: a new execution appears without a reload.
+    await workflows.greet.run("greet-grace", "Grace");
+    await page.locator('tr[data-id="greet-grace"]').waitFor({ timeout: 10_000 });
+
+    // The tree of the waiting order.
+    await page.click('tr[data-id="order-7"] a');
+    const node = (id: string) => page.locator(`li.node[data-id="${id}"]`);
+    const row = (id: string) => node(id).locator("> .row");
+    await row("order-7").waitFor();
+    expect(await node("order-7.1").getAttribute("data-kind")).toBe("step");
+    expect(await row("order-7.1").textContent()).toContain("chargeCard");
+    expect(await node("approve-order-7").getAttribute("data-kind")).toBe("promise");
+    expect(await node("approve-order-7").getAttribute("data-state")).toBe("pending");
+    expect(await node("order-7.3").getAttribute("data-kind")).toBe("sleep");
+    await expect.poll(() => row("order-7.3").textContent()).toMatch(/wakes in 9m \d+s/);
+    expect(await node("order-7.4").getAttribute("data-kind")).toBe("race");
+    await row("order-7.1").click();
+    expect(await node("order-7.1").locator(".value-value button.link").textContent()).toMatch(/show all [\d,]+ characters/);
+    await screenshot("execution-waiting");
+
+    // Approve through the form; the page follows the workflow to its end.
+    await node("approve-order-7").locator('textarea[name="value"]').fill('{"approved": true, "by": "ops@example.com"}');
+    await node("approve-order-7").locator('button[name="resolve"]').click();
+    await expect.poll(() => page.locator(".execution-state [data-state]").getAttribute("data-state"), { timeout: 15_000 }).toBe("resolved");
+    expect(await order.result()).toMatchObject({ orderId: "order-7", status: "shipped", approvedBy: "ops@example.com" });
+    expect(await node("approve-order-7").getAttribute("data-state")).toBe("resolved");
+
+    // A step that needed two attempts, and a step that failed for good, with its error and stack.
+    await expect.poll(() => node("order-7.5").getAttribute("data-state")).toBe("resolved");
+    expect(await row("order-7.5").textContent()).toContain("2 attempts");
+    const failed = node("order-7.6");
+    expect(await failed.getAttribute("data-state")).toBe("rejected");
+    expect(await failed.locator(".error-block strong").textContent()).toContain("TypeError: legacy CRM refused order order-7");
+    expect(await failed.locator(".error-block .stack").textContent()).toContain("notifyLegacyCrm");
+    await screenshot("execution-finished");
+
+    // Schedules and workers.
+    await page.click('nav a[href="#/schedules"]');
+    await page.locator('tr[data-id="nightly-report"]').waitFor();
+    expect(await page.locator('tr[data-id="nightly-report"]').textContent()).toContain("0 2 * * *");
+    await screenshot("schedules");
+    await page.click('nav a[href="#/workers"]');
+    await page.locator("table.workers tbody tr").first().waitFor();
+    expect(await page.locator("table.workers").textContent()).toContain("billing-1");
+    await page.locator('table.tasks tr[data-id="order-7"]').waitFor();
+    expect(await page.locator('table.tasks tr[data-id="order-7"]').textContent()).toContain("fulfilled");
+    await screenshot("workers");
+
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("asks once for the token of a server that needs one, and keeps it", async () => {
+    securedApp = await serve({ store, authToken: TOKEN });
+    const context = await browser.newContext();
+    const secured = await context.newPage();
+    await secured.goto(`${addressOf(securedApp)}/dashboard/`);
+    await secured.locator(".token-prompt").waitFor();
+    await screenshot("token-prompt", secured);
+    await secured.fill('.token-prompt input[name="token"]', TOKEN);
+    await secured.press('.token-prompt input[name="token"]', "Enter");
+    await secured.locator('tr[data-id="order-7"]').waitFor();
+    await secured.reload();
+    await secured.locator('tr[data-id="order-7"]').waitFor();
+    expect(await secured.locator(".token-prompt").count()).toBe(0);
+    await context.close();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+async function serve(options: { store: Store; authToken?: string }): Promise<FastifyInstance> {
+  const server = await buildApp(options);
+  registerDashboard(server, { store: options.store });
+  await server.listen({ port: 0, host: "127.0.0.1" });
+  return server;
+}
+
+function addressOf(server: FastifyInstance): string {
+  const address = server.server.address();
+  if (address === null || typeof address === "string") throw new Error("server is not listening on a port");
+  return `http://127.0.0.1:${address.port}`;
+}
+
+async function stateOf(id: string): Promise<string | undefined> {
+  const response = await fetch(`${url}/promises/${id}`);
+  return response.ok ? ((await response.json()) as { promise: { state: string } }).promise.state : undefined;
+}
+
+async function screenshot(name: string, target: Page = page): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await target.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
