@@ -21,10 +21,15 @@ import { fetchPage } from "./search.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
 import { fulfilledTask, pendingTask } from "./task-states.js";
 
+/**
+ * Like the reference server, a read writes down a timeout that has already happened (and sends
+ * what it sets in motion) before answering; what it answers is the same either way.
+ */
 export async function getPromise(ctx: KernelContext, req: PromiseGetReq): Promise<Outcome<"promise.get">> {
+  await convergeTimeout(ctx, req.data.id);
   const promise = await ctx.tx.getPromise(req.data.id);
   if (!promise) return fail(STATUS.notFound, "Promise not found");
-  return ok({ promise: projectPromise(promise, ctx.now) });
+  return ok({ promise });
 }
 
 export async function createPromise(ctx: KernelContext, req: PromiseCreateReq): Promise<Outcome<"promise.create">> {

@@ -31,10 +31,12 @@ import { acquiredTask, fulfilledTask, haltedTask, pendingTask, suspendedTask } f
 /** Lease length for a heartbeat on a task acquired without a ttl. */
 const DEFAULT_TTL = 30_000;
 
+/** Converges a timeout of the task's promise first, as `promise.get` does. */
 export async function getTask(ctx: KernelContext, req: TaskGetReq): Promise<Outcome<"task.get">> {
+  await convergeTimeout(ctx, req.data.id);
   const task = await ctx.tx.getTask(req.data.id);
   if (!task) return fail(STATUS.notFound, "Task not found");
-  return ok({ task: projectTask(task, await ctx.tx.getPromise(task.id), ctx.now) });
+  return ok({ task });
 }
 
 /** Creates a promise together with its task, acquired by the caller (or acquires a pending one). */
@@ -104,17 +106,17 @@ export async function suspendTask(ctx: KernelContext, req: TaskSuspendReq): Prom
   for (const action of req.data.actions) await convergeTimeout(ctx, action.data.awaited);
   const held = await heldTask(ctx, req.data.id, req.data.version, HOLDER_MESSAGES);
   if ("status" in held) return held;
-  const pending: string[] = [];
+  const awaited: PromiseRecord[] = [];
   for (const action of req.data.actions) {
-    const awaited = await ctx.tx.getPromise(action.data.awaited);
-    if (!awaited) return fail(STATUS.unprocessable, "Awaited promise not found");
-    if (awaited.state !== "pending") {
-      await ctx.tx.putTask({ ...held.task, resumes: [] });
-      return { status: STATUS.redirect, data: { preload: await preload(ctx, held.promise) } };
-    }
-    pending.push(awaited.id);
+    const promise = await ctx.tx.getPromise(action.data.awaited);
+    if (!promise) return fail(STATUS.unprocessable, "Awaited promise not found");
+    awaited.push(promise);
   }
-  for (const awaited of pending) await ctx.tx.addCallback(awaited, held.task.id);
+  if (awaited.some((promise) => promise.state !== "pending")) {
+    await ctx.tx.putTask({ ...held.task, resumes: [] });
+    return { status: STATUS.redirect, data: { preload: await preload(ctx, held.promise) } };
+  }
+  for (const promise of awaited) await ctx.tx.addCallback(promise.id, held.task.id);
   await ctx.tx.putTask(suspendedTask(held.task));
   return ok({});
 }
