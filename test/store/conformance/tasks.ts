@@ -1,0 +1,320 @@
+/** Tasks: create, acquire, release, suspend, fulfill, fence, heartbeat, halt, continue, get. */
+import { describe, expect, it } from "vitest";
+import type { RequestOf } from "../../../src/protocol/requests.js";
+import { TAG } from "../../../src/protocol/tags.js";
+import { executeMessage, T0, TARGETED, type Subject } from "./harness.js";
+
+const HEAD = { corrId: "inner", version: "test" };
+
+function callback(awaited: string, awaiter: string): RequestOf<"promise.register_callback"> {
+  return { kind: "promise.register_callback", head: HEAD, data: { awaited, awaiter } };
+}
+
+function settleAction(id: string, state: "resolved" | "rejected" = "resolved", data = "ZG9uZQ=="): RequestOf<"promise.settle"> {
+  return { kind: "promise.settle", head: HEAD, data: { id, state, value: { data } } };
+}
+
+function createAction(id: string, tags: Record<string, string> = {}, timeoutAt = T0 + 60_000): RequestOf<"promise.create"> {
+  return { kind: "promise.create", head: HEAD, data: { id, timeoutAt, param: {}, tags } };
+}
+
+export function taskSpecs(subject: () => Subject): void {
+  describe("task.create", () => {
+    it("creates the promise and its task, acquired by the caller at version 1", async () => {
+      const s = subject();
+      const data = await s.ok("task.create", { pid: "w1", ttl: 5000, action: createAction("root", TARGETED) });
+      expect(data.task).toMatchObject({ id: "root", state: "acquired", version: 1, pid: "w1", ttl: 5000, resumes: [] });
+      expect(data.promise).toMatchObject({ id: "root", state: "pending", tags: TARGETED });
+      expect(data.preload).toEqual([]);
+      expect(s.takeMessages()).toEqual([]);
+    });
+
+    it("answers 409 when the task exists and is held", async () => {
+      const s = subject();
+      await s.ok("task.create", { pid: "w1", ttl: 5000, action: createAction("root", TARGETED) });
+      expect(await s.error("task.create", { pid: "w2", ttl: 5000, action: createAction("root", TARGETED) }, 409)).toBe(
+        "Task already exists",
+      );
+    });
+
+    it("acquires an existing pending task", async () => {
+      const s = subject();
+      await s.createTargeted("root");
+      const data = await s.ok("task.create", { pid: "w2", ttl: 5000, action: createAction("root", TARGETED) });
+      expect(data.task).toMatchObject({ state: "acquired", version: 1, pid: "w2" });
+    });
+
+    it("returns a fulfilled task as it is", async () => {
+      const s = subject();
+      await s.createTargeted("root");
+      await s.settle("root");
+      const data = await s.ok("task.create", { pid: "w2", ttl: 5000, action: createAction("root", TARGETED) });
+      expect(data.task).toMatchObject({ state: "fulfilled" });
+      expect(data.promise.state).toBe("resolved");
+    });
+
+    it("refuses an action without target (400) and a promise without address (422)", async () => {
+      const s = subject();
+      expect(await s.error("task.create", { pid: "w1", ttl: 5000, action: createAction("root") }, 400)).toBe(
+        "Action must have a resonate:target tag",
+      );
+      await s.create("plain");
+      expect(await s.error("task.create", { pid: "w1", ttl: 5000, action: createAction("plain", TARGETED) }, 422)).toBe(
+        "Promise has no address",
+      );
+    });
+
+    it("creates a promise past its timeout timed out, with a fulfilled task", async () => {
+      const s = subject();
+      const data = await s.ok("task.create", { pid: "w1", ttl: 5000, action: createAction("root", TARGETED, T0 - 1) });
+      expect(data.promise.state).toBe("rejected_timedout");
+      expect(data.task).toMatchObject({ state: "fulfilled", version: 0 });
+    });
+  });
+
+  describe("task.acquire", () => {
+    it("acquires a pending task: version + 1, pid, ttl, lease end", async () => {
+      const s = subject();
+      await s.createTargeted("root");
+      const data = await s.ok("task.acquire", { id: "root", version: 0, pid: "w1", ttl: 5000 }, T0 + 10);
+      expect(data.task).toEqual({ id: "root", state: "acquired", version: 1, resumes: [], pid: "w1", ttl: 5000, expiresAt: T0 + 5010 });
+      expect(data.promise).toMatchObject({ id: "root", state: "pending" });
+      expect(await s.getTask("root", T0 + 10)).toEqual(data.task);
+    });
+
+    it("refuses an unknown task, a wrong version and a task not pending", async () => {
+      const s = subject();
+      expect(await s.error("task.acquire", { id: "nope", version: 0, pid: "w1", ttl: 5000 }, 404)).toBe("Task not found");
+      await s.createTargeted("root");
+      expect(await s.error("task.acquire", { id: "root", version: 3, pid: "w1", ttl: 5000 }, 409)).toBe("Version mismatch");
+      await s.ok("task.acquire", { id: "root", version: 0, pid: "w1", ttl: 5000 });
+      expect(await s.error("task.acquire", { id: "root", version: 1, pid: "w2", ttl: 5000 }, 409)).toBe(
+        "Task not in pending state",
+      );
+    });
+
+    it("preloads the promises under the task's id", async () => {
+      const s = subject();
+      await s.createTargeted("root");
+      await s.create("root.1");
+      await s.create("root.2");
+      await s.settle("root.2");
+      await s.create("root.1.1");
+      await s.create("rootless");
+      await s.create("root-other");
+      const { preload } = await s.ok("task.acquire", { id: "root", version: 0, pid: "w1", ttl: 5000 });
+      expect(preload.map((p) => p.id)).toEqual(["root.1", "root.1.1", "root.2"]);
+      expect(preload.find((p) => p.id === "root.2")?.state).toBe("resolved");
+    });
+
+    it("preloads the promises of the task's resonate:branch named `${id}:…`", async () => {
+      const s = subject();
+      await s.createTargeted("app", { tags: { [TAG.branch]: "app" } });
+      await s.create("app:1", { tags: { [TAG.branch]: "app" } });
+      await s.create("app:2", { tags: { [TAG.branch]: "app:2" } });
+      const { preload } = await s.ok("task.acquire", { id: "app", version: 0, pid: "w1", ttl: 5000 });
+      expect(preload.map((p) => p.id)).toEqual(["app:1"]);
+    });
+  });
+
+  describe("task.release", () => {
+    it("puts the task back to pending at the same version and sends it again", async () => {
+      const s = subject();
+      await s.acquired("root");
+      s.takeMessages();
+      await s.ok("task.release", { id: "root", version: 1 });
+      expect(await s.getTask("root")).toMatchObject({ state: "pending", version: 1 });
+      expect(s.takeMessages()).toEqual([executeMessage("root", 1)]);
+    });
+
+    it("refuses an unknown task, a wrong version and a task not acquired", async () => {
+      const s = subject();
+      expect(await s.error("task.release", { id: "nope", version: 1 }, 404)).toBe("Task not found");
+      await s.acquired("root");
+      expect(await s.error("task.release", { id: "root", version: 7 }, 409)).toBe("Version mismatch");
+      await s.ok("task.release", { id: "root", version: 1 });
+      expect(await s.error("task.release", { id: "root", version: 1 }, 409)).toBe("Task not acquired");
+    });
+  });
+
+  describe("task.suspend", () => {
+    it("suspends (200) when every awaited promise is pending", async () => {
+      const s = subject();
+      await s.acquired("root");
+      await s.create("root.1");
+      await s.create("root.2");
+      const data = await s.ok("task.suspend", { id: "root", version: 1, actions: [callback("root.1", "root"), callback("root.2", "root")] });
+      expect(data).toEqual({});
+      expect(await s.getTask("root")).toEqual({ id: "root", state: "suspended", version: 1, resumes: [] });
+    });
+
+    it("keeps the task (300, with a preload) when an awaited promise has settled", async () => {
+      const s = subject();
+      await s.acquired("root");
+      await s.create("root.1");
+      await s.create("root.2");
+      await s.settle("root.2", "resolved", T0, "Mg==");
+      const data = await s.ok(
+        "task.suspend",
+        { id: "root", version: 1, actions: [callback("root.1", "root"), callback("root.2", "root")] },
+        T0,
+        300,
+      );
+      expect(data.preload?.map((p) => p.id)).toEqual(["root.1", "root.2"]);
+      expect(await s.getTask("root")).toMatchObject({ state: "acquired", version: 1 });
+      // No callback was left behind: settling root.1 does not touch the task.
+      await s.settle("root.1");
+      expect(await s.getTask("root")).toMatchObject({ state: "acquired", resumes: [] });
+    });
+
+    it("refuses bad action lists (400), missing awaited promises (422), and stale holders (409)", async () => {
+      const s = subject();
+      await s.acquired("root");
+      await s.create("root.1");
+      expect(await s.error("task.suspend", { id: "root", version: 1, actions: [] }, 400)).toBe("Actions list must not be empty");
+      expect(await s.error("task.suspend", { id: "root", version: 1, actions: [callback("root.1", "other")] }, 400)).toBe(
+        "Awaiter must be the suspending task",
+      );
+      expect(await s.error("task.suspend", { id: "root", version: 1, actions: [callback("root", "root")] }, 400)).toBe(
+        "Task cannot await its own promise",
+      );
+      expect(await s.error("task.suspend", { id: "root", version: 1, actions: [callback("nope", "root")] }, 422)).toBe(
+        "Awaited promise not found",
+      );
+      expect(await s.error("task.suspend", { id: "root", version: 2, actions: [callback("root.1", "root")] }, 409)).toBe(
+        "Version mismatch",
+      );
+      expect(await s.error("task.suspend", { id: "nope", version: 1, actions: [callback("root.1", "nope")] }, 404)).toBe(
+        "Task not found",
+      );
+    });
+  });
+
+  describe("task.fulfill", () => {
+    it("settles the task's promise and fulfils the task", async () => {
+      const s = subject();
+      await s.acquired("root");
+      const { promise } = await s.ok("task.fulfill", { id: "root", version: 1, action: settleAction("root") }, T0 + 3);
+      expect(promise).toMatchObject({ id: "root", state: "resolved", value: { data: "ZG9uZQ==" }, settledAt: T0 + 3 });
+      expect(await s.getTask("root")).toEqual({ id: "root", state: "fulfilled", version: 1, resumes: [] });
+      expect(await s.error("task.fulfill", { id: "root", version: 1, action: settleAction("root") }, 409)).toBe("Task not acquired");
+    });
+
+    it("refuses a mismatched promise id (400), a wrong version (409) and an unknown task (404)", async () => {
+      const s = subject();
+      await s.acquired("root");
+      await s.create("other");
+      expect(await s.error("task.fulfill", { id: "root", version: 1, action: settleAction("other") }, 400)).toBe(
+        "Promise ID must match task ID",
+      );
+      expect(await s.error("task.fulfill", { id: "root", version: 2, action: settleAction("root") }, 409)).toBe("Version mismatch");
+      expect(await s.error("task.fulfill", { id: "nope", version: 1, action: settleAction("nope") }, 404)).toBe("Task not found");
+    });
+
+    it("lets someone else settle the root promise (external cancel), which fulfils the task", async () => {
+      const s = subject();
+      await s.acquired("root");
+      await s.settle("root", "rejected_canceled");
+      expect(await s.getTask("root")).toMatchObject({ state: "fulfilled" });
+      expect(await s.error("task.fulfill", { id: "root", version: 1, action: settleAction("root") }, 409)).toBe("Task not acquired");
+      expect((await s.getPromise("root")).state).toBe("rejected_canceled");
+    });
+  });
+
+  describe("task.fence", () => {
+    it("runs a create or a settle while the caller holds the task", async () => {
+      const s = subject();
+      await s.acquired("root");
+      const created = await s.ok("task.fence", { id: "root", version: 1, action: createAction("root.1") });
+      expect(created.action).toMatchObject({ kind: "promise.create", head: { corrId: "inner", status: 200, version: "test" } });
+      expect(created.action.data).toMatchObject({ promise: { id: "root.1", state: "pending" } });
+      expect(created.preload).toEqual([]);
+      const settled = await s.ok("task.fence", { id: "root", version: 1, action: settleAction("root.1") });
+      expect(settled.action.data).toMatchObject({ promise: { id: "root.1", state: "resolved" } });
+    });
+
+    it("passes the inner status through", async () => {
+      const s = subject();
+      await s.acquired("root");
+      const data = await s.ok("task.fence", { id: "root", version: 1, action: settleAction("root.9") });
+      expect(data.action).toMatchObject({ head: { status: 404 }, data: "Promise not found" });
+    });
+
+    it("fails the fence check for a stale version, a task not acquired, and answers 404 for no task", async () => {
+      const s = subject();
+      await s.acquired("root");
+      expect(await s.error("task.fence", { id: "root", version: 2, action: createAction("root.1") }, 409)).toBe("Fence check failed");
+      await s.ok("task.release", { id: "root", version: 1 });
+      expect(await s.error("task.fence", { id: "root", version: 1, action: createAction("root.1") }, 409)).toBe("Fence check failed");
+      expect(await s.error("task.fence", { id: "nope", version: 1, action: createAction("nope.1") }, 404)).toBe("Task not found");
+      expect(await s.error("promise.get", { id: "root.1" }, 404)).toBe("Promise not found");
+    });
+  });
+
+  describe("task.heartbeat", () => {
+    it("extends the leases the caller holds and ignores the rest", async () => {
+      const s = subject();
+      await s.acquired("a", "w1", 1000);
+      await s.acquired("b", "w2", 1000);
+      await s.ok(
+        "task.heartbeat",
+        { pid: "w1", tasks: [{ id: "a", version: 1 }, { id: "b", version: 1 }, { id: "nope", version: 1 }] },
+        T0 + 500,
+      );
+      expect((await s.getTask("a")).expiresAt).toBe(T0 + 1500);
+      expect((await s.getTask("b")).expiresAt).toBe(T0 + 1000);
+    });
+  });
+
+  describe("task.halt and task.continue", () => {
+    it("halts a task, keeps it halted, and continues it as pending with an execute message", async () => {
+      const s = subject();
+      await s.acquired("root");
+      s.takeMessages();
+      await s.ok("task.halt", { id: "root" });
+      expect(await s.getTask("root")).toEqual({ id: "root", state: "halted", version: 1, resumes: [] });
+      await s.ok("task.halt", { id: "root" });
+      await s.ok("task.continue", { id: "root" });
+      expect(await s.getTask("root")).toMatchObject({ state: "pending", version: 1 });
+      expect(s.takeMessages()).toEqual([executeMessage("root", 1)]);
+    });
+
+    it("refuses to continue a task that is not halted and to halt a fulfilled one", async () => {
+      const s = subject();
+      await s.acquired("root");
+      expect(await s.error("task.continue", { id: "root" }, 409)).toBe("Task is not halted");
+      await s.settle("root");
+      expect(await s.error("task.halt", { id: "root" }, 409)).toBe("Task is fulfilled");
+      expect(await s.error("task.halt", { id: "nope" }, 404)).toBe("Task not found");
+      expect(await s.error("task.continue", { id: "nope" }, 404)).toBe("Task not found");
+    });
+
+    it("does not resume a halted task when an awaited promise settles, but remembers it", async () => {
+      const s = subject();
+      await s.acquired("root");
+      await s.create("root.1");
+      await s.ok("task.suspend", { id: "root", version: 1, actions: [callback("root.1", "root")] });
+      await s.ok("task.halt", { id: "root" });
+      s.takeMessages();
+      await s.settle("root.1");
+      expect(s.takeMessages()).toEqual([]);
+      expect(await s.getTask("root")).toMatchObject({ state: "halted", resumes: ["root.1"] });
+    });
+  });
+
+  describe("task.get", () => {
+    it("answers 404 for an unknown task", async () => {
+      expect(await subject().error("task.get", { id: "nope" }, 404)).toBe("Task not found");
+    });
+
+    it("reads the task of a promise past its timeout as fulfilled before any tick", async () => {
+      const s = subject();
+      await s.createTargeted("root", { timeoutAt: T0 + 100 });
+      await s.ok("task.acquire", { id: "root", version: 0, pid: "w1", ttl: 60_000 });
+      expect(await s.getTask("root", T0 + 100)).toEqual({ id: "root", state: "fulfilled", version: 1, resumes: [] });
+      expect(await s.error("task.fulfill", { id: "root", version: 1, action: settleAction("root") }, 409, T0 + 100)).toBe(
+        "Task not acquired",
+      );
+    });
+  });
+}
