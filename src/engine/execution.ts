@@ -9,8 +9,8 @@ import type { PromiseRecord, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 import { isYielded, COMMAND, type AnyFunction, type Command, type FutureRef, type RunCommand } from "./commands.js";
 import { createContext, DurablePromise, Future, type Context } from "./context.js";
-import { LeaseLostError, type ChildKind, type ChildSpec, type Effects } from "./effects.js";
-import { DivergenceError, PanicError, PromiseRejectedError, RetriesExhaustedError, toError } from "./errors.js";
+import type { ChildKind, ChildSpec, Effects } from "./effects.js";
+import { DivergenceError, PanicError, PromiseRejectedError, RetriesExhaustedError, StoreError, toError } from "./errors.js";
 import type { CallOptions } from "./options.js";
 import type { Outcome } from "./outcome.js";
 import { defaultRetryPolicy, never } from "./retry.js";
@@ -82,10 +82,14 @@ export class Execution {
     return { type: "completed", state: "rejected", value: encodeValue(toError(result.error)) };
   }
 
+  /**
+   * What escapes the generators is the engine's own business: an Abort carries its outcome;
+   * anything else (a lost lease, an unreachable store) must not be recorded as the workflow's
+   * result, so the run is abandoned and the task retried.
+   */
   private fatal(thrown: unknown): Outcome {
     if (thrown instanceof Abort) return thrown.outcome;
-    if (thrown instanceof LeaseLostError) return { type: "abandoned", reason: thrown.message };
-    return { type: "completed", state: "rejected", value: encodeValue(toError(thrown)) };
+    return { type: "abandoned", reason: thrown instanceof Error ? thrown.message : String(thrown) };
   }
 
   /** Calls a function with a fresh context: drives it if it is a generator, awaits it otherwise. */
@@ -136,7 +140,17 @@ export class Execution {
         };
         continue;
       }
-      input = await this.handle(step.value[COMMAND], scope);
+      input = await this.handleOrRefuse(step.value[COMMAND], scope);
+    }
+  }
+
+  /** A call the workflow got wrong (an unstorable argument, an id the store refuses) is thrown back into it. */
+  private async handleOrRefuse(cmd: Command, scope: Scope): Promise<Result> {
+    try {
+      return await this.handle(cmd, scope);
+    } catch (error) {
+      if (error instanceof SerializationError || (error instanceof StoreError && error.status === 400)) return { ok: false, error };
+      throw error;
     }
   }
 

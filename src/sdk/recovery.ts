@@ -1,8 +1,8 @@
 /**
- * Embedded recovery at start-up: a process killed mid-workflow left tasks acquired under its pid.
+ * Recovery at start-up. Pending tasks whose execute message found nobody listening (or died with
+ * an old process) are offered to this worker directly. Embedded only: a process killed mid-workflow left tasks acquired under its pid.
  * Embedded pids name the host and OS process, so a restarted process can see that holder is gone
- * and release its tasks at once instead of waiting for the lease to run out; pending tasks whose
- * execute message died with the old process are offered to the worker directly.
+ * and release its tasks at once instead of waiting for the lease to run out.
  */
 import { hostname } from "node:os";
 import type { TaskRecord } from "../protocol/records.js";
@@ -12,10 +12,12 @@ import type { Worker } from "./worker.js";
 /** Nonces of the embedded instances alive in this process (an OS pid can be reused by a restart). */
 export const liveEmbeddedNonces = new Set<string>();
 
-export async function recoverOrphanedTasks(client: ProtocolClient, worker: Worker): Promise<void> {
-  for await (const task of tasksIn(client, "acquired")) {
-    if (task.pid && isDeadEmbeddedHolder(task.pid)) {
-      await client.send("task.release", { id: task.id, version: task.version });
+export async function recoverOrphanedTasks(client: ProtocolClient, worker: Worker, embedded: boolean): Promise<void> {
+  if (embedded) {
+    for await (const task of tasksIn(client, "acquired")) {
+      if (task.pid && isDeadEmbeddedHolder(task.pid)) {
+        await client.send("task.release", { id: task.id, version: task.version });
+      }
     }
   }
   for await (const task of tasksIn(client, "pending")) {

@@ -71,7 +71,7 @@ export class Reprise {
   private readonly dependencies = new Map<string, unknown>();
   private readonly waiters = new Map<string, Array<(record: PromiseRecord) => void>>();
   private readonly log: Logger;
-  private readonly ready: Promise<{ client: ProtocolClient; worker: Worker }>;
+  private readonly started: Promise<{ client: ProtocolClient; worker: Worker }>;
   private readonly embedded: boolean;
   private readonly ttl: number;
   private readonly timeout: number;
@@ -87,11 +87,11 @@ export class Reprise {
     this.ttl = options.ttl ?? (this.embedded ? 15_000 : 30_000);
     this.timeout = options.timeout ?? DAY;
     this.log = createLogger(options.logLevel, { pid: this.pid, group: this.group });
-    this.ready = this.start();
+    this.started = this.start();
     // Surface start-up failures on the first call, not as an unhandled rejection.
-    this.ready.catch(() => {});
-    this.promises = new Promises(async () => (await this.ready).client);
-    this.schedules = new Schedules(async () => (await this.ready).client, this.group);
+    this.started.catch(() => {});
+    this.promises = new Promises(async () => (await this.started).client);
+    this.schedules = new Schedules(async () => (await this.started).client, this.group);
   }
 
   /** Registers a function under its own name, or under `name`. Returns run/beginRun bound to it. */
@@ -117,7 +117,7 @@ export class Reprise {
     checkId(id, "id");
     const { name } = this.registry.require(func);
     const { args, options } = splitOptions(rest);
-    const { client, worker } = await this.ready;
+    const { client, worker } = await this.started;
     const create = action("promise.create", {
       id,
       timeoutAt: Date.now() + this.timeoutOf(options),
@@ -155,7 +155,7 @@ export class Reprise {
   async beginRpc<R = unknown>(id: string, func: string, ...rest: unknown[]): Promise<Handle<R>> {
     checkId(id, "id");
     const { args, options } = splitOptions(rest);
-    const { client } = await this.ready;
+    const { client } = await this.started;
     const target = options.target ? (options.target.includes("://") ? options.target : ADDRESS.anycast(options.target)) : ADDRESS.anycast(this.group);
     const { promise } = await client.expect("promise.create", {
       id,
@@ -170,12 +170,17 @@ export class Reprise {
   /** A handle to an existing execution. */
   async get<R = unknown>(id: string): Promise<Handle<R>> {
     checkId(id, "id");
-    const { client } = await this.ready;
+    const { client } = await this.started;
     await client.expect("promise.get", { id }).catch((error: unknown) => {
       if (error instanceof StoreError && error.status === 404) throw new StoreError(404, `no execution with id "${id}"`);
       throw error;
     });
     return this.handle<R>(id);
+  }
+
+  /** Resolves once this instance is connected (store open, or server stream live) and taking work. */
+  async ready(): Promise<void> {
+    await this.started;
   }
 
   setDependency(name: string, value: unknown): void {
@@ -193,7 +198,7 @@ export class Reprise {
     this.stopped = true;
     liveEmbeddedNonces.delete(this.pid.split(":").pop() ?? "");
     try {
-      const { client, worker } = await this.ready;
+      const { client, worker } = await this.started;
       worker.stop();
       await client.transport.close();
     } catch {
@@ -217,13 +222,11 @@ export class Reprise {
     });
     worker.start();
     await transport.subscribe(this.group, this.pid, (message) => worker.onMessage(message));
-    if (this.embedded) {
-      // Registrations usually follow the constructor synchronously; recover once they are in.
-      setImmediate(() => {
-        if (this.stopped) return;
-        recoverOrphanedTasks(client, worker).catch((error: unknown) => this.log.warn({ err: error }, "recovery failed"));
-      });
-    }
+    // Registrations usually follow the constructor synchronously; look for work once they are in.
+    setImmediate(() => {
+      if (this.stopped) return;
+      recoverOrphanedTasks(client, worker, this.embedded).catch((error: unknown) => this.log.warn({ err: error }, "recovery failed"));
+    });
     return { client, worker };
   }
 
@@ -232,7 +235,7 @@ export class Reprise {
       id,
       result: async () => outcomeOf<R>(await this.settledRecord(id)),
       done: async () => {
-        const { client } = await this.ready;
+        const { client } = await this.started;
         const { promise } = await client.expect("promise.get", { id });
         return promise.state !== "pending";
       },
@@ -241,7 +244,7 @@ export class Reprise {
 
   /** Waits for `id` to settle: told by this process's worker, by an unblock message, or by polling. */
   private async settledRecord(id: string): Promise<PromiseRecord> {
-    const { client } = await this.ready;
+    const { client } = await this.started;
     return new Promise<PromiseRecord>((resolve, reject) => {
       const timers: { poll?: NodeJS.Timeout } = {};
       const finish = (record: PromiseRecord): void => {

@@ -32,6 +32,8 @@ interface RootParam {
 
 export class Worker {
   private readonly running = new Map<string, number>();
+  /** Offers that arrived while the task was running here (its lease may have moved on): retried after. */
+  private readonly missed = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -58,7 +60,11 @@ export class Worker {
 
   /** A task is offered to this process: take it if we run its function and nobody holds it. */
   async offer(taskId: string, version: number): Promise<void> {
-    if (this.stopped || this.running.has(taskId)) return;
+    if (this.stopped) return;
+    if (this.running.has(taskId)) {
+      this.missed.set(taskId, version);
+      return;
+    }
     try {
       const got = await this.options.client.send("promise.get", { id: taskId });
       if (got.head.status !== 200) return;
@@ -86,6 +92,13 @@ export class Worker {
         log("debug", "run ended", { executionId: task.id, outcome: outcome.type });
         if (outcome.type === "abandoned") {
           await client.send("task.release", { id: task.id, version: task.version });
+          // Its lease may have lapsed while the server was unreachable, and the re-delivery with
+          // it: take it back if it is up for grabs.
+          const current = await client.send("task.get", { id: task.id });
+          if (current.head.status === 200) {
+            const { task: now } = current.data as { task: TaskRecord };
+            if (now.state === "pending") this.missed.set(task.id, now.version);
+          }
           return;
         }
         if (outcome.type === "completed") {
@@ -107,6 +120,9 @@ export class Worker {
       log(this.stopped ? "debug" : "warn", "execution failed to report; its lease will expire and it will be retried", { executionId: task.id, error: String(error) });
     } finally {
       this.running.delete(task.id);
+      const missed = this.missed.get(task.id);
+      this.missed.delete(task.id);
+      if (missed !== undefined) void this.offer(task.id, missed);
     }
   }
 

@@ -348,3 +348,32 @@ describe("execution", () => {
     expect(attempts).toBe(1);
   });
 });
+
+describe("execution when the store fails", () => {
+  it("abandons the run instead of recording an infrastructure failure as the result", async () => {
+    const effects = new FakeEffects();
+    effects.create = async () => {
+      throw new Error("ECONNREFUSED");
+    };
+    function step(): number {
+      return 1;
+    }
+    function* flow(ctx: Context): Generator<unknown, number, unknown> {
+      return yield* ctx.run(step);
+    }
+    expect(await run(effects, flow)).toEqual({ type: "abandoned", reason: "ECONNREFUSED" });
+  });
+
+  it("throws an unstorable promise payload into the generator", async () => {
+    const effects = new FakeEffects();
+    function* flow(ctx: Context): Generator<unknown, string, unknown> {
+      try {
+        yield* ctx.promise({ data: { fn: () => 1 } });
+        return "unreachable";
+      } catch (error) {
+        return (error as Error).name;
+      }
+    }
+    expect(resultOf(await run(effects, flow))).toBe("SerializationError");
+  });
+});

@@ -1,0 +1,26 @@
+/** Helpers for tests that run a Reprise server and HTTP workers as real child processes. */
+import { createServer } from "node:net";
+import { startChild, until, type Child } from "./child.js";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServerChild(store: string, port: number): Promise<{ child: Child; url: string }> {
+  const child = startChild("./fixtures/server.ts", { STORE: store, PORT: String(port) });
+  await until(() => child.output().includes("LISTENING ") || child.process.exitCode !== null, 20_000, "the server to listen");
+  const line = child.output().split("\n").find((l) => l.startsWith("LISTENING "));
+  if (!line) throw new Error(`server did not start:\n${child.output()}`);
+  return { child, url: line.slice("LISTENING ".length).trim() };
+}
+
+export function startWorkerChild(url: string, log: string, env: Record<string, string> = {}): Child {
+  return startChild("./fixtures/http-worker.ts", { URL: url, LOG: log, GROUP: "workers", TTL: "1500", ...env });
+}
