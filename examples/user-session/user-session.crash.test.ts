@@ -1,0 +1,121 @@
+/**
+ * A session survives kill -9: the restarted process neither records earlier activities again nor
+ * restarts the idle clock (the session ends at last activity + idle, measured), and cleans up once.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ExampleProcess, killAll } from "../../test/examples-helpers/example-process.js";
+import { baseUrl, getJson, postJson } from "../../test/examples-helpers/http.js";
+import { SeededRandom } from "../../test/examples-helpers/seeded-random.js";
+import { TempDir } from "../../test/examples-helpers/temp-dir.js";
+import { ActivityStore } from "./activity-store.js";
+import type { SessionView } from "./session-service.js";
+
+const MAIN = "examples/user-session/main.ts";
+const IDLE_MS = 2_500;
+/** How late a timer may fire: the store's ticker and a replay. */
+const LATENESS_MS = 600;
+
+describe("user session survives kill -9", () => {
+  let dir: TempDir;
+
+  beforeEach(() => {
+    dir = new TempDir();
+  });
+
+  afterEach(async () => {
+    await killAll();
+    dir.remove();
+  });
+
+  async function startServer(crashAt?: string): Promise<{ child: ExampleProcess; url: string }> {
+    const env: Record<string, string> = { PORT: "0", IDLE_MS: String(IDLE_MS), REPRISE_STORE: dir.file("reprise.db"), ACTIVITY_DB: dir.file("activity.db") };
+    if (crashAt) env.CRASH_AT = crashAt;
+    const child = ExampleProcess.start(MAIN, { env });
+    return { child, url: baseUrl((await child.waitFor("LISTENING ")).text) };
+  }
+
+  async function log(user: string): Promise<string[]> {
+    const store = ActivityStore.open(dir.file("activity.db"));
+    try {
+      return (await store.entries(user)).map((entry) => entry.entry);
+    } finally {
+      await store.close();
+    }
+  }
+
+  it("resumes mid-session: no activity re-recorded, the idle deadline kept, cleanup once", async () => {
+    const first = await startServer();
+    expect((await postJson(`${first.url}/sessions/ada`)).status).toBe(202);
+    await first.child.waitFor("DONE store.login");
+    for (const kind of ["view", "click"]) expect((await postJson(`${first.url}/sessions/ada/activities`, { kind })).status).toBe(202);
+    await waitForLines(first.child, "DONE store.recordActivity", 2);
+    const lastActivityAt = Date.now();
+    await sleep(900);
+    await first.child.kill();
+
+    const second = await startServer();
+    const ended = await second.child.waitFor("ENDED session-ada", 10_000);
+
+    expect(second.child.linesStarting("CALL store.login")).toEqual([]);
+    expect(second.child.linesStarting("CALL store.recordActivity")).toEqual([]);
+    expect([...first.child.linesStarting("CALL store.cleanup"), ...second.child.linesStarting("CALL store.cleanup")]).toHaveLength(1);
+    // The idle timer fires at its original deadline, not a full idle period after the restart.
+    const idleFor = ended.at - lastActivityAt;
+    expect(idleFor).toBeGreaterThanOrEqual(IDLE_MS - 50);
+    expect(idleFor).toBeLessThan(IDLE_MS + LATENESS_MS);
+    expect(ended.at).toBeLessThan(second.child.startedAt + IDLE_MS);
+
+    expect(await log("ada")).toEqual(["login", "activity-1", "activity-2", "cleanup"]);
+    const view = await getJson<SessionView>(`${second.url}/sessions/ada`);
+    expect(view.body).toMatchObject({ state: "ended", summary: { user: "ada", activities: 2 } });
+  });
+
+  it("a crash inside the activity step re-runs only that step; the log keeps one entry per activity", async () => {
+    const first = await startServer("after:store.recordActivity");
+    await postJson(`${first.url}/sessions/bea`);
+    await postJson(`${first.url}/sessions/bea/activities`, { kind: "search" });
+    await first.child.waitFor("HANG after:store.recordActivity");
+    await first.child.kill();
+
+    const second = await startServer();
+    await second.child.waitFor("DONE store.recordActivity");
+    expect((await postJson(`${second.url}/sessions/bea/activities`, { kind: "buy" })).body).toMatchObject({ activity: 2 });
+    await second.child.waitFor("ENDED session-bea", 10_000);
+
+    const recorded = second.child.linesStarting("CALL store.recordActivity ").map((line) => JSON.parse(line.slice("CALL store.recordActivity ".length)) as [string, number]);
+    expect(recorded.map(([, n]) => n)).toEqual([1, 2]);
+    expect(await log("bea")).toEqual(["login", "activity-1", "activity-2", "cleanup"]);
+    expect((await postJson(`${second.url}/sessions/bea/activities`, { kind: "late" })).status).toBe(409);
+  });
+
+  it.each([5, 6])("seeded: activities, a kill at a random moment, more activities (seed %i): each recorded once", async (seed) => {
+    const random = new SeededRandom(seed);
+    const before = random.int(1, 3);
+    const after = random.int(0, 2);
+    let server = await startServer();
+    await postJson(`${server.url}/sessions/cy`);
+    for (let i = 0; i < before; i++) await postJson(`${server.url}/sessions/cy/activities`, { kind: `before-${i}` });
+    await sleep(random.int(0, 400));
+    await server.child.kill();
+
+    server = await startServer();
+    for (let i = 0; i < after; i++) await postJson(`${server.url}/sessions/cy/activities`, { kind: `after-${i}` });
+    const ended = await server.child.waitFor("ENDED session-cy", 10_000);
+
+    const entries = await log("cy");
+    expect(entries).toEqual(["login", ...Array.from({ length: before + after }, (_, i) => `activity-${i + 1}`), "cleanup"]);
+    expect(JSON.parse(ended.text.split(" ").slice(2).join(" "))).toMatchObject({ activities: before + after });
+  });
+});
+
+async function waitForLines(child: ExampleProcess, prefix: string, count: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (child.linesStarting(prefix).length < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} "${prefix}" lines\n${child.transcript()}`);
+    await sleep(20);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
