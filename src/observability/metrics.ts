@@ -1,0 +1,148 @@
+/**
+ * Prometheus metrics for Reprise, in a registry of their own (never prom-client's global one, so
+ * two servers in one process do not collide). Events are recorded through the small methods
+ * below; `meterStore` (metered-store.ts) calls them from the store's traffic, and anything else
+ * (an SDK hook, the store ticker) may call them directly. Scrape with `registerMetrics`.
+ */
+import { randomUUID } from "node:crypto";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { PromiseState } from "../protocol/records.js";
+import { PROTOCOL_VERSION } from "../protocol/requests.js";
+import { TAG } from "../protocol/tags.js";
+import type { Store } from "../store/store.js";
+
+export type SettledState = Exclude<PromiseState, "pending">;
+
+/** What can be recorded. Every duration is in milliseconds. */
+export interface MetricsRecorder {
+  executionStarted(func: string): void;
+  /** `resolved` counts as completed, any rejection as failed. */
+  executionSettled(func: string, state: SettledState, durationMs: number): void;
+  /** A step's (or child workflow's) result was stored: its latency counts every attempt. */
+  stepSettled(func: string, state: SettledState, durationMs: number): void;
+  taskAcquired(): void;
+  leaseExpired(count?: number): void;
+  /** A request that changes the store committed (or failed) after `durationMs`. */
+  storeWrite(kind: string, durationMs: number): void;
+}
+
+/** Pending timers are counted at scrape time up to this many; more reads as this number. */
+export const MAX_COUNTED_TIMERS = 10_000;
+
+const STEP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const WRITE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+export class Metrics implements MetricsRecorder {
+  readonly registry: Registry;
+  private readonly executionsStarted: Counter<"func">;
+  private readonly executionsCompleted: Counter<"func">;
+  private readonly executionsFailed: Counter<"func" | "state">;
+  private readonly steps: Counter<"func" | "state">;
+  private readonly stepDuration: Histogram<"func">;
+  private readonly tasksAcquired: Counter;
+  private readonly leaseExpiries: Counter;
+  private readonly storeWriteDuration: Histogram<"kind">;
+  private watched: Store | undefined;
+
+  constructor(registry = new Registry()) {
+    this.registry = registry;
+    const registers = [registry];
+    this.executionsStarted = new Counter({ name: "reprise_executions_started_total", help: "Executions started (root promises created).", labelNames: ["func"], registers });
+    this.executionsCompleted = new Counter({ name: "reprise_executions_completed_total", help: "Executions that resolved.", labelNames: ["func"], registers });
+    this.executionsFailed = new Counter({
+      name: "reprise_executions_failed_total",
+      help: "Executions that were rejected, canceled or timed out.",
+      labelNames: ["func", "state"],
+      registers,
+    });
+    this.steps = new Counter({ name: "reprise_steps_total", help: "Step results stored, by outcome.", labelNames: ["func", "state"], registers });
+    this.stepDuration = new Histogram({
+      name: "reprise_step_duration_seconds",
+      help: "From a step's durable promise being created to its result being stored, retries included.",
+      labelNames: ["func"],
+      buckets: STEP_BUCKETS,
+      registers,
+    });
+    this.tasksAcquired = new Counter({ name: "reprise_tasks_acquired_total", help: "Tasks acquired by a worker.", registers });
+    this.leaseExpiries = new Counter({ name: "reprise_lease_expiries_total", help: "Task leases that ran out before their holder finished.", registers });
+    this.storeWriteDuration = new Histogram({
+      name: "reprise_store_write_duration_seconds",
+      help: "Time for a request that changes the store to commit, by protocol kind.",
+      labelNames: ["kind"],
+      buckets: WRITE_BUCKETS,
+      registers,
+    });
+    const watchedStore = () => this.watched;
+    new Gauge({
+      name: "reprise_pending_timers",
+      help: `Durable timers (sleeps) not yet fired, counted at scrape time (at most ${MAX_COUNTED_TIMERS}).`,
+      registers,
+      async collect() {
+        const store = watchedStore();
+        this.set(store ? await countPendingTimers(store) : 0);
+      },
+    });
+  }
+
+  /** The store the scrape-time gauges read. */
+  watch(store: Store): void {
+    this.watched = store;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  executionStarted(func: string): void {
+    this.executionsStarted.inc({ func });
+  }
+
+  executionSettled(func: string, state: SettledState, _durationMs: number): void {
+    if (state === "resolved") this.executionsCompleted.inc({ func });
+    else this.executionsFailed.inc({ func, state });
+  }
+
+  stepSettled(func: string, state: SettledState, durationMs: number): void {
+    this.steps.inc({ func, state });
+    this.stepDuration.observe({ func }, durationMs / 1000);
+  }
+
+  taskAcquired(): void {
+    this.tasksAcquired.inc();
+  }
+
+  leaseExpired(count = 1): void {
+    this.leaseExpiries.inc(count);
+  }
+
+  storeWrite(kind: string, durationMs: number): void {
+    this.storeWriteDuration.observe({ kind }, durationMs / 1000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const COUNT_PAGE = 1000;
+
+/** Pending promises tagged as timers, paged through the protocol search, up to MAX_COUNTED_TIMERS. */
+async function countPendingTimers(store: Store): Promise<number> {
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const limit = Math.min(COUNT_PAGE, MAX_COUNTED_TIMERS - count);
+    const response = await store.apply({
+      kind: "promise.search",
+      head: { corrId: randomUUID(), version: PROTOCOL_VERSION },
+      data: { state: "pending", tags: { [TAG.timer]: "true" }, limit, ...(cursor === undefined ? {} : { cursor }) },
+    });
+    if (typeof response.data === "string") throw new Error(`counting pending timers failed: ${response.data}`);
+    count += response.data.promises.length;
+    cursor = response.data.cursor;
+  } while (cursor !== undefined && count < MAX_COUNTED_TIMERS);
+  return count;
+}
