@@ -15,6 +15,8 @@ interface Job<T> {
 export class GroupCommit {
   private readonly queue: Job<unknown>[] = [];
   private draining = false;
+  /** Batches committed so far (each one BEGIN … COMMIT); transactions per batch = work shared. */
+  committedBatches = 0;
   private readonly statements: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Database.Statement>;
 
   constructor(
@@ -74,6 +76,7 @@ export class GroupCommit {
         answers.push(await this.runJob(job));
       }
       this.statements.commit.run();
+      this.committedBatches++;
     } catch (error) {
       // The transaction itself failed (SQLite abandoned it, or COMMIT did): nothing in it commits.
       this.failAll(batch, error);

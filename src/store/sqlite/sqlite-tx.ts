@@ -28,7 +28,8 @@ const SQL = {
     timeout_at = @timeout_at, created_at = @created_at, settled_at = @settled_at,
     idempotency_key_for_create = @idempotency_key_for_create,
     idempotency_key_for_complete = @idempotency_key_for_complete WHERE id = @id`,
-  duePromises: `SELECT * FROM promises WHERE state = 'pending' AND timeout_at <= ?
+  // INDEXED BY: without statistics the planner prefers the state index and sorts every pending row.
+  duePromises: `SELECT * FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending' AND timeout_at <= ?
     ORDER BY timeout_at, id LIMIT ?`,
   promisesInRange: "SELECT * FROM promises WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
 
@@ -43,7 +44,7 @@ const SQL = {
   getTask: "SELECT * FROM tasks WHERE id = ?",
   putTask: `INSERT OR REPLACE INTO tasks (id, state, version, resumes, ttl, pid, expires_at)
     VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at)`,
-  dueTasks: `SELECT * FROM tasks WHERE state IN ('pending', 'acquired') AND expires_at <= ?
+  dueTasks: `SELECT * FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired') AND expires_at <= ?
     ORDER BY expires_at, id LIMIT ?`,
 
   getSchedule: "SELECT * FROM schedules WHERE id = ?",
@@ -55,8 +56,8 @@ const SQL = {
 
   // Each arm repeats its due query's predicate so that the same index answers it.
   nextDeadlines: `SELECT
-    (SELECT min(timeout_at) FROM promises WHERE state = 'pending') AS promise,
-    (SELECT min(expires_at) FROM tasks WHERE state IN ('pending', 'acquired')) AS task,
+    (SELECT min(timeout_at) FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending') AS promise,
+    (SELECT min(expires_at) FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired')) AS task,
     (SELECT min(next_run_at) FROM schedules) AS schedule`,
 } as const;
 

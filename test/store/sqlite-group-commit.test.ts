@@ -1,0 +1,97 @@
+/**
+ * Group commit on SQLite: concurrent transactions share one COMMIT, yet each keeps its own
+ * outcome. One that throws is rolled back alone; the others commit and are on disk when answered.
+ */
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import type { PromiseRecord } from "../../src/protocol/records.js";
+import { openStore } from "../../src/store/index.js";
+import { GroupCommit } from "../../src/store/sqlite/group-commit.js";
+import { openSqliteBackend } from "../../src/store/sqlite/index.js";
+import { freshDatabasePath } from "./sqlite-support.js";
+
+const T0 = 1_700_000_000_000;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+function database(): string {
+  const { path, remove } = freshDatabasePath();
+  cleanups.push(remove);
+  return path;
+}
+
+function promise(id: string): PromiseRecord {
+  return { id, state: "pending", param: {}, value: {}, tags: {}, timeoutAt: T0 + 1000, createdAt: T0 };
+}
+
+/** What another connection (another process, after a crash) finds on disk. */
+function idsOnDisk(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare("SELECT id FROM promises ORDER BY id").all() as { id: string }[]).map((row) => row.id);
+  } finally {
+    db.close();
+  }
+}
+
+describe("SQLite group commit", () => {
+  it("rolls back only the transaction that throws; the rest of its batch commits", async () => {
+    const path = database();
+    const backend = openSqliteBackend(path);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, n) =>
+        backend.transaction(async (tx) => {
+          await tx.insertPromise(promise(`p${String(n).padStart(3, "0")}`));
+          await tx.addCallback(`p${n}`, "someone");
+          if (n === 50) throw new Error("step 50 failed after writing");
+          return n;
+        }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === "rejected")).toEqual([
+      { status: "rejected", reason: new Error("step 50 failed after writing") },
+    ]);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(99);
+    const onDisk = idsOnDisk(path);
+    expect(onDisk).toHaveLength(99);
+    expect(onDisk).not.toContain("p050");
+    await backend.close();
+  });
+
+  it("commits concurrent callers together, in batches no larger than the cap", async () => {
+    const path = database();
+    const db = new Database(path);
+    cleanups.push(async () => {
+      db.close();
+    });
+    db.exec("CREATE TABLE t (n INTEGER)");
+    const commits = new GroupCommit(db, 8);
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    await Promise.all(Array.from({ length: 64 }, (_, n) => commits.run(async () => insert.run(n))));
+    expect(commits.committedBatches).toBe(8);
+    expect((db.prepare("SELECT count(*) AS c FROM t").get() as { c: number }).c).toBe(64);
+  });
+
+  it("answers each concurrent request on its own: a bad one gets 400, the others are applied", async () => {
+    const path = database();
+    const store = await openStore(path);
+    const head = { corrId: "c", version: "v" };
+    const responses = await Promise.all(
+      Array.from({ length: 64 }, (_, n) =>
+        store.apply(
+          {
+            kind: "promise.create",
+            head,
+            data: { id: n === 31 ? "bad id" : `ok-${n}`, timeoutAt: T0 + 1000, param: {}, tags: {} },
+          },
+          T0,
+        ),
+      ),
+    );
+    expect(responses.map((r) => r.head.status)).toEqual(Array.from({ length: 64 }, (_, n) => (n === 31 ? 400 : 200)));
+    await store.close();
+    expect(idsOnDisk(path)).toHaveLength(63);
+  });
+});
