@@ -1,0 +1,74 @@
+/**
+ * OpenTelemetry spans for executions and steps, through `@opentelemetry/api` only: without a
+ * registered tracer provider every span is a no-op and costs next to nothing.
+ *
+ * A run of an execution is one span (`execution <func>`); each step, child workflow or other
+ * durable call that runs is a child span (`<kind> <func>`). Parents follow the promise tree: a
+ * call names its parent's promise id, and the parent's span is found while it is open, so the
+ * tree holds with or without a context manager. Each span is also made active while its function
+ * runs, so spans of libraries called from a step (HTTP, SQL) hang under the step when a context
+ * manager is registered (the Node SDK registers one).
+ *
+ * A replay only makes spans for work that runs again: steps answered from stored results make
+ * none. An execution resumed three times shows three execution spans with the same promise id.
+ */
+import { context, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+
+export const TRACER_NAME = "reprise";
+
+export const SPAN_ATTRIBUTE = {
+  promiseId: "reprise.promise_id",
+  func: "reprise.func",
+  kind: "reprise.kind",
+} as const;
+
+export interface TracedCall {
+  /** The call's durable promise id. */
+  id: string;
+  func: string;
+  /** step, workflow, rpc, ... as in the `reprise:kind` tag. */
+  kind: string;
+  /** The promise id of the execution or workflow that made the call. */
+  parentId?: string;
+}
+
+/** Runs one run of execution `id` inside its span. */
+export function withExecutionSpan<T>(id: string, func: string, fn: (span: Span) => T | Promise<T>): Promise<T> {
+  return withSpan(`execution ${func}`, { id, func, kind: "root" }, context.active(), fn);
+}
+
+/** Runs a step (or child workflow, ...) inside a span whose parent is the span of `call.parentId`. */
+export function withStepSpan<T>(call: TracedCall, fn: (span: Span) => T | Promise<T>): Promise<T> {
+  const parent = (call.parentId !== undefined ? openSpans.get(call.parentId) : undefined) ?? context.active();
+  return withSpan(`${call.kind} ${call.func}`, call, parent, fn);
+}
+
+/** Marks a span failed without a throw (a call whose failure is returned as a value). */
+export function recordFailure(span: Span, error: unknown): void {
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The contexts of spans now running, by promise id: how a child finds its parent. */
+const openSpans = new Map<string, Context>();
+
+async function withSpan<T>(name: string, call: TracedCall, parent: Context, fn: (span: Span) => T | Promise<T>): Promise<T> {
+  const tracer = trace.getTracer(TRACER_NAME);
+  const attributes = { [SPAN_ATTRIBUTE.promiseId]: call.id, [SPAN_ATTRIBUTE.func]: call.func, [SPAN_ATTRIBUTE.kind]: call.kind };
+  const span = tracer.startSpan(name, { attributes }, parent);
+  const active = trace.setSpan(parent, span);
+  const previous = openSpans.get(call.id);
+  openSpans.set(call.id, active);
+  try {
+    return await context.with(active, () => fn(span));
+  } catch (error) {
+    recordFailure(span, error);
+    throw error;
+  } finally {
+    if (previous === undefined) openSpans.delete(call.id);
+    else openSpans.set(call.id, previous);
+    span.end();
+  }
+}
