@@ -159,7 +159,8 @@ describe("the dashboard in a browser", () => {
 
 async function serve(options: { store: Store; authToken?: string }): Promise<FastifyInstance> {
   const server = await buildApp(options);
-  registerDashboard(server, { store: options.store });
+  // buildApp registers the dashboard itself once it is wired in; until then, add it here.
+  if (!server.hasRoute({ method: "GET", url: "/dashboard/" })) registerDashboard(server, { store: options.store });
   await server.listen({ port: 0, host: "127.0.0.1" });
   return server;
 }

@@ -1,13 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutionDetail, ExecutionPage } from "../../src/dashboard/api-types.js";
-import { registerDashboard } from "../../src/dashboard/plugin.js";
+import { registerDashboard, type DashboardOptions } from "../../src/dashboard/plugin.js";
 import { encodeValue } from "../../src/protocol/codec.js";
 import { PROTOCOL_VERSION, type Request } from "../../src/protocol/requests.js";
-import { buildApp } from "../../src/server/app.js";
+import { registerAuth } from "../../src/server/auth.js";
 import { openStore, type Store } from "../../src/store/index.js";
 
 const TOKEN = "s3cret";
@@ -23,8 +23,7 @@ beforeAll(async () => {
   writeFileSync(join(uiDir, "index.html"), "<!doctype html><title>Reprise</title>");
   writeFileSync(join(uiDir, "assets", "main-abc.js"), "console.log(1)");
   store = await openStore(":memory:");
-  app = await buildApp({ store, authToken: TOKEN });
-  registerDashboard(app, { store, uiDir, foldLimit: 40 });
+  app = appWithDashboard({ store, uiDir, foldLimit: 40 }, TOKEN);
   await app.ready();
   await seed();
 });
@@ -71,8 +70,7 @@ describe("the page", () => {
   });
 
   it("answers a page that says how to build the UI when it is not built", async () => {
-    const bare = await buildApp({ store });
-    registerDashboard(bare, { store, uiDir: join(uiDir, "nowhere") });
+    const bare = appWithDashboard({ store, uiDir: join(uiDir, "nowhere") });
     const page = await bare.inject({ url: "/dashboard/" });
     await bare.close();
     expect(page.statusCode).toBe(503);
@@ -145,6 +143,14 @@ describe("the JSON routes", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+
+/** The dashboard on a bare app with the server's auth: no other routes, so nothing else answers. */
+function appWithDashboard(options: DashboardOptions, token?: string): FastifyInstance {
+  const bare = Fastify();
+  registerAuth(bare, token);
+  registerDashboard(bare, options);
+  return bare;
+}
 
 async function seed(): Promise<void> {
   const root = (id: string, func: string, extra: Record<string, string> = {}) =>

@@ -1,10 +1,9 @@
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Reprise, type Context } from "../../src/index.js";
 import { meterStore } from "../../src/observability/metered-store.js";
 import { registerMetrics } from "../../src/observability/metrics-route.js";
 import { Metrics } from "../../src/observability/metrics.js";
-import { buildApp } from "../../src/server/app.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { parseExposition, sampleKey, type Exposition } from "./support/prometheus-text.js";
 
@@ -15,7 +14,7 @@ let reprise: Reprise;
 beforeAll(async () => {
   const metrics = new Metrics();
   store = meterStore(await openStore(":memory:"), metrics);
-  app = await buildApp({ store });
+  app = Fastify();
   registerMetrics(app, { store, metrics });
   await app.ready();
   reprise = new Reprise({ store, logLevel: "silent" });
