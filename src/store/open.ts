@@ -9,13 +9,14 @@ import { ProtocolStore, type ProtocolStoreOptions } from "./kernel/protocol-stor
 import { MemoryBackend } from "./memory/memory-backend.js";
 import { openSqliteBackend, type SqliteBackendOptions } from "./sqlite/sqlite-backend.js";
 import type { Backend } from "./backend.js";
+import type { PostgresBackendOptions } from "./postgres/index.js";
 import type { Store } from "./store.js";
 
 export const DEFAULT_STORE_PATH = "./reprise.db";
 
 export interface OpenStoreOptions extends ProtocolStoreOptions {
   sqlite?: SqliteBackendOptions;
-  postgres?: { schema?: string };
+  postgres?: PostgresBackendOptions;
 }
 
 export async function openStore(spec: string | undefined, options: OpenStoreOptions = {}): Promise<Store> {
