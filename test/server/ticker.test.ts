@@ -8,8 +8,10 @@ import { TAG } from "../../src/protocol/tags.js";
 import { HttpTransport } from "../../src/transport/http.js";
 import { eventually, startTestServer, type TestServer } from "./harness.js";
 
-/** How late a deadline may fire. */
+/** How late a deadline may fire (settledAt is the moment the ticker fired it). */
 const ON_TIME_MS = 50;
+/** How long the unblock may then take to reach the worker over its stream, on a busy test machine. */
+const DELIVERY_MS = 100;
 
 /** Subscribes as uni@g/pid and records when each unblock arrives. */
 async function listen(server: TestServer, pid: string) {
@@ -48,9 +50,10 @@ describe("ticker", () => {
       for (const { id, timeoutAt } of deadlines) {
         const arrival = await eventually(() => arrivals.get(id), 3000, `unblock of ${id}`);
         expect(arrival.message.data.promise.state).toBe("resolved");
-        expect(arrival.message.data.promise.settledAt! - timeoutAt).toBeLessThan(ON_TIME_MS);
-        expect(arrival.at - timeoutAt).toBeGreaterThanOrEqual(0);
-        expect(arrival.at - timeoutAt).toBeLessThan(ON_TIME_MS);
+        const settledAt = arrival.message.data.promise.settledAt!;
+        expect(settledAt - timeoutAt).toBeGreaterThanOrEqual(0);
+        expect(settledAt - timeoutAt).toBeLessThan(ON_TIME_MS);
+        expect(arrival.at - settledAt).toBeLessThan(DELIVERY_MS);
       }
     } finally {
       await transport.close();
@@ -65,7 +68,7 @@ describe("ticker", () => {
       await watch("deadline");
       const arrival = await eventually(() => arrivals.get("deadline"), 3000, "timeout");
       expect(arrival.message.data.promise.state).toBe("rejected_timedout");
-      expect(arrival.at - timeoutAt).toBeLessThan(ON_TIME_MS);
+      expect(arrival.message.data.promise.settledAt! - timeoutAt).toBeLessThan(ON_TIME_MS);
     } finally {
       await transport.close();
     }
@@ -87,11 +90,11 @@ describe("ticker across a restart", () => {
     const after = await startTestServer({ storeSpec });
     const transport = new HttpTransport({ url: after.url });
     try {
-      const arrivals: { at: number; message: Message }[] = [];
-      await transport.subscribe("timers", "restarted", (message) => arrivals.push({ at: Date.now(), message }));
-      const [arrival] = await eventually(() => (arrivals.length ? arrivals : undefined), 5000, "unblock after restart");
-      expect(arrival!.message).toMatchObject({ kind: "unblock", data: { promise: { id: "survivor", state: "resolved" } } });
-      expect(arrival!.at - timeoutAt).toBeLessThan(ON_TIME_MS);
+      const arrivals: UnblockMessage[] = [];
+      await transport.subscribe("timers", "restarted", (message) => message.kind === "unblock" && arrivals.push(message));
+      const [unblock] = await eventually(() => (arrivals.length ? arrivals : undefined), 5000, "unblock after restart");
+      expect(unblock!.data.promise).toMatchObject({ id: "survivor", state: "resolved" });
+      expect(unblock!.data.promise.settledAt! - timeoutAt).toBeLessThan(ON_TIME_MS);
     } finally {
       await transport.close();
       await after.close();
