@@ -1,10 +1,11 @@
 /**
  * Builds the Reprise HTTP server over a Store: the protocol endpoint, worker streams, the REST
- * face, health checks, auth, and the ticker that fires deadlines. Closing the app stops the
+ * face, the dashboard, health checks, auth, and the ticker that fires deadlines. Closing the app stops the
  * ticker and the streams; the caller owns (and closes) the store.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
+import { registerDashboard } from "../dashboard/plugin.js";
 import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
 import { registerAuth } from "./auth.js";
@@ -63,6 +64,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerProtocolRoute(app, { store, ticker });
   registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000 });
   registerRestRoutes(app, { store, workers, ticker });
+  registerDashboard(app, { store });
 
   app.addHook("onReady", async () => ticker.start());
   app.addHook("preClose", async () => {

@@ -5,9 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { loadExecutionRecords } from "../dashboard/store-queries.js";
 import { encodeValue } from "../protocol/codec.js";
-import type { PromiseRecord, SettleState } from "../protocol/records.js";
-import { PROTOCOL_VERSION, STATUS, type Request, type RequestHead, type Response } from "../protocol/requests.js";
+import type { SettleState } from "../protocol/records.js";
+import { PROTOCOL_VERSION, STATUS, type RequestHead, type Response } from "../protocol/requests.js";
 import { parseRequest } from "../protocol/schema.js";
 import type { Store } from "../store/store.js";
 import { buildTree } from "../tree/build-tree.js";
@@ -19,9 +20,6 @@ export interface RestRoutesOptions {
   workers: Workers;
   ticker: Ticker;
 }
-
-/** Most promises a tree is built from; a larger execution comes back with `truncated: true`. */
-export const MAX_TREE_SIZE = 10_000;
 
 const SETTLE_ACTIONS: Record<string, SettleState> = { resolve: "resolved", reject: "rejected", cancel: "rejected_canceled" };
 
@@ -72,15 +70,9 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
 
   app.get<{ Params: { id: string } }>("/promises/:id/tree", async (request, reply) => {
     const id = request.params.id;
-    const root = await store.apply({ kind: "promise.get", head: head(), data: { id } });
-    if (typeof root.data === "string") return reply.code(root.head.status).send({ error: { message: root.data } });
-    // Reprise ids children `${id}.n`; the official SDK's first level is `${id}:n`.
-    const found = [root.data.promise];
-    let truncated = false;
-    for (const pattern of [`${id}.*`, `${id}:*`]) {
-      truncated = (await collect(store, pattern, found)) || truncated;
-    }
-    return { tree: buildTree(id, found), truncated };
+    const execution = await loadExecutionRecords(store, id);
+    if (!execution) return reply.code(STATUS.notFound).send({ error: { message: `promise ${id} not found` } });
+    return { tree: buildTree(id, execution.records), truncated: execution.truncated };
   });
 
   app.get<{ Querystring: Query }>("/tasks", (request, reply) =>
@@ -102,24 +94,6 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
 
 function head(): RequestHead {
   return { corrId: randomUUID(), version: PROTOCOL_VERSION };
-}
-
-/** Pages through the promises matching `pattern` into `into`; true if it stopped at MAX_TREE_SIZE. */
-async function collect(store: Store, pattern: string, into: PromiseRecord[]): Promise<boolean> {
-  let cursor: string | undefined;
-  do {
-    if (into.length >= MAX_TREE_SIZE) return true;
-    const search: Request = {
-      kind: "promise.search",
-      head: head(),
-      data: { id: pattern, limit: Math.min(1000, MAX_TREE_SIZE - into.length), ...(cursor ? { cursor } : {}) },
-    };
-    const page = await store.apply(search);
-    if (page.kind !== "promise.search" || typeof page.data === "string") return false;
-    into.push(...page.data.promises);
-    cursor = page.data.cursor;
-  } while (cursor);
-  return false;
 }
 
 function one(value: string | string[] | undefined): string | undefined {
