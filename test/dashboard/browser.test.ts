@@ -22,12 +22,15 @@ const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const SCREENSHOTS = process.env.REPRISE_SCREENSHOTS === "1" ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : undefined;
 const TOKEN = "let-me-in";
+/** How long the page may take to show a change (it polls every 1-2 s; CI machines are slow). */
+const PATIENCE_MS = 15_000;
 
 let dir: string;
 let store: Store;
 let app: FastifyInstance;
 let securedApp: FastifyInstance;
 let reprise: Reprise;
+let workflows: ReturnType<typeof registerOrderWorkflows>;
 let remoteWorker: Reprise;
 let browser: Browser;
 let page: Page;
@@ -42,6 +45,7 @@ beforeAll(async () => {
   url = addressOf(app);
   // The workflows run embedded on the server's own store, so a settle through the page wakes them at once.
   reprise = new Reprise({ store, logLevel: "silent" });
+  workflows = registerOrderWorkflows(reprise);
   remoteWorker = new Reprise({ url, group: "billing", pid: "billing-1", logLevel: "silent" });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -62,11 +66,10 @@ afterAll(async () => {
 
 describe("the dashboard in a browser", () => {
   it("lists executions, shows an order's tree, approves it through the form and sees it finish", async () => {
-    const workflows = registerOrderWorkflows(reprise);
     await workflows.greet.run("greet-ada", "Ada");
     await expect(workflows.refund.run("refund-41", "41")).rejects.toThrow("never charged");
     const order = await workflows.fulfilOrder.beginRun("order-7", "order-7", 4200);
-    await expect.poll(() => stateOf("approve-order-7"), { timeout: 10_000 }).toBe("pending");
+    await poll(() => stateOf("approve-order-7")).toBe("pending");
     await reprise.schedules.create("nightly-report", "0 2 * * *", "greet", "ops");
 
     // The list, reached from `/` as a browser asks for it.
@@ -82,14 +85,14 @@ describe("the dashboard in a browser", () => {
     // Filters: by id prefix, then by state.
     await page.fill('input[name="idPrefix"]', "order-");
     await page.press('input[name="idPrefix"]', "Enter");
-    await expect.poll(() => page.locator("table.executions tbody tr").count()).toBe(1);
+    await poll(() => page.locator("table.executions tbody tr").count()).toBe(1);
     await page.selectOption('select[name="state"]', "resolved");
     await page.locator("p.empty").waitFor();
     await page.goto(`${url}/dashboard/#/executions`);
 
     // Live: a new execution appears without a reload.
     await workflows.greet.run("greet-grace", "Grace");
-    await page.locator('tr[data-id="greet-grace"]').waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-id="greet-grace"]').waitFor({ timeout: PATIENCE_MS });
 
     // The tree of the waiting order.
     await page.click('tr[data-id="order-7"] a');
@@ -101,7 +104,7 @@ describe("the dashboard in a browser", () => {
     expect(await node("approve-order-7").getAttribute("data-kind")).toBe("promise");
     expect(await node("approve-order-7").getAttribute("data-state")).toBe("pending");
     expect(await node("order-7.3").getAttribute("data-kind")).toBe("sleep");
-    await expect.poll(() => row("order-7.3").textContent()).toMatch(/wakes in 9m \d+s/);
+    await poll(() => row("order-7.3").textContent()).toMatch(/wakes in 9m \d+s/);
     expect(await node("order-7.4").getAttribute("data-kind")).toBe("race");
     await row("order-7.1").click();
     expect(await node("order-7.1").locator(".value-value button.link").textContent()).toMatch(/show all [\d,]+ characters/);
@@ -110,12 +113,12 @@ describe("the dashboard in a browser", () => {
     // Approve through the form; the page follows the workflow to its end.
     await node("approve-order-7").locator('textarea[name="value"]').fill('{"approved": true, "by": "ops@example.com"}');
     await node("approve-order-7").locator('button[name="resolve"]').click();
-    await expect.poll(() => page.locator(".execution-state [data-state]").getAttribute("data-state"), { timeout: 15_000 }).toBe("resolved");
+    await poll(() => page.locator(".execution-state [data-state]").getAttribute("data-state")).toBe("resolved");
     expect(await order.result()).toMatchObject({ orderId: "order-7", status: "shipped", approvedBy: "ops@example.com" });
     expect(await node("approve-order-7").getAttribute("data-state")).toBe("resolved");
 
     // A step that needed two attempts, and a step that failed for good, with its error and stack.
-    await expect.poll(() => node("order-7.5").getAttribute("data-state")).toBe("resolved");
+    await poll(() => node("order-7.5").getAttribute("data-state")).toBe("resolved");
     expect(await row("order-7.5").textContent()).toContain("2 attempts");
     const failed = node("order-7.6");
     expect(await failed.getAttribute("data-state")).toBe("rejected");
@@ -139,6 +142,7 @@ describe("the dashboard in a browser", () => {
   });
 
   it("asks once for the token of a server that needs one, and keeps it", async () => {
+    await workflows.greet.run("greet-secret", "Eve");
     securedApp = await serve({ store, authToken: TOKEN });
     const context = await browser.newContext();
     const secured = await context.newPage();
@@ -147,15 +151,19 @@ describe("the dashboard in a browser", () => {
     await screenshot("token-prompt", secured);
     await secured.fill('.token-prompt input[name="token"]', TOKEN);
     await secured.press('.token-prompt input[name="token"]', "Enter");
-    await secured.locator('tr[data-id="order-7"]').waitFor();
+    await secured.locator('tr[data-id="greet-secret"]').waitFor();
     await secured.reload();
-    await secured.locator('tr[data-id="order-7"]').waitFor();
+    await secured.locator('tr[data-id="greet-secret"]').waitFor();
     expect(await secured.locator(".token-prompt").count()).toBe(0);
     await context.close();
   });
 });
 
 // ---------------------------------------------------------------------------------------------
+
+function poll<T>(read: () => Promise<T>) {
+  return expect.poll(read, { timeout: PATIENCE_MS });
+}
 
 async function serve(options: { store: Store; authToken?: string }): Promise<FastifyInstance> {
   const server = await buildApp(options);
