@@ -216,9 +216,10 @@ class EventStreamParser {
 
   push(chunk: Uint8Array): void {
     this.buffer += this.decoder.decode(chunk, { stream: true });
-    const lines = this.buffer.split(/\r\n|\r|\n/);
-    // A trailing "\r" may be half of a "\r\n" split across chunks; keep the last piece for later.
-    this.buffer = lines.pop() ?? "";
+    // A trailing "\r" may be the first half of a "\r\n" split across chunks: decide next time.
+    const pendingCr = this.buffer.endsWith("\r");
+    const lines = (pendingCr ? this.buffer.slice(0, -1) : this.buffer).split(/\r\n|\r|\n/);
+    this.buffer = (lines.pop() ?? "") + (pendingCr ? "\r" : "");
     for (const line of lines) this.line(line);
   }
 
