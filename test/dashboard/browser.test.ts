@@ -1,5 +1,5 @@
 /**
- * The dashboard in a real browser: a server over a SQLite file with the dashboard registered, an
+ * The dashboard in a real browser: the server (which mounts the dashboard) over a SQLite file, an
  * order workflow waiting for approval, and headless Chromium that finds it in the list, reads its
  * tree, approves it through the form and watches it finish. With REPRISE_SCREENSHOTS=1 it saves
  * docs/screenshots/*.png.
@@ -11,7 +11,6 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerDashboard } from "../../src/dashboard/plugin.js";
 import { Reprise } from "../../src/index.js";
 import { buildApp } from "../../src/server/app.js";
 import { openStore, type Store } from "../../src/store/index.js";
@@ -166,9 +165,7 @@ function poll<T>(read: () => Promise<T>) {
 }
 
 async function serve(options: { store: Store; authToken?: string }): Promise<FastifyInstance> {
-  const server = await buildApp(options);
-  // buildApp registers the dashboard itself once it is wired in; until then, add it here.
-  if (!server.hasRoute({ method: "GET", url: "/dashboard/" })) registerDashboard(server, { store: options.store });
+  const server = await buildApp(options); // the server mounts the dashboard itself
   await server.listen({ port: 0, host: "127.0.0.1" });
   return server;
 }
