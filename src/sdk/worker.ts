@@ -89,7 +89,7 @@ export class Worker {
       let complete = preload.length < MAX_PRELOAD;
       for (;;) {
         const outcome = await this.runOnce(task, root, known, complete);
-        log("debug", "run ended", { executionId: task.id, outcome: outcome.type });
+        log("debug", "run ended", { executionId: task.id, outcome: outcome.type, ...(outcome.type === "abandoned" ? { reason: outcome.reason } : {}) });
         if (outcome.type === "abandoned") {
           await client.send("task.release", { id: task.id, version: task.version });
           // Its lease may have lapsed while the server was unreachable, and the re-delivery with
@@ -147,7 +147,9 @@ export class Worker {
     if (this.running.size === 0) return;
     const tasks = [...this.running].map(([id, version]) => ({ id, version }));
     try {
-      await this.options.client.send("task.heartbeat", { pid: this.options.pid, tasks });
+      const started = Date.now();
+      const answer = await this.options.client.send("task.heartbeat", { pid: this.options.pid, tasks });
+      this.options.log("debug", "leases renewed", { tasks: tasks.length, status: answer.head.status, ms: Date.now() - started });
     } catch (error) {
       this.options.log("warn", "heartbeat failed", { error: String(error) });
     }

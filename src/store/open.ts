@@ -2,7 +2,7 @@
  * Opens a store from one string, as the CLI and the SDK take it:
  *   undefined                  → SQLite file ./reprise.db
  *   ":memory:" or "memory"     → in-process memory (gone when the process exits)
- *   postgres:// postgresql://  → PostgreSQL
+ *   postgres:// postgresql://  → PostgreSQL (`?schema=name` picks the schema, default public)
  *   anything else              → SQLite file at that path
  */
 import { ProtocolStore, type ProtocolStoreOptions } from "./kernel/protocol-store.js";
@@ -28,7 +28,16 @@ async function openBackend(spec: string, options: OpenStoreOptions): Promise<Bac
   if (/^postgres(ql)?:\/\//i.test(spec)) {
     // Loaded only when asked for, so SQLite users never load the pg driver.
     const { openPostgresBackend } = await import("./postgres/index.js");
-    return openPostgresBackend(spec, options.postgres);
+    const { url, schema } = splitSchema(spec);
+    return openPostgresBackend(url, { ...options.postgres, ...(schema ? { schema } : {}) });
   }
   return openSqliteBackend(spec, options.sqlite);
+}
+
+/** `postgres://…/db?schema=name` picks the schema (one database can hold several Reprise stores). */
+function splitSchema(spec: string): { url: string; schema?: string } {
+  const url = new URL(spec);
+  const schema = url.searchParams.get("schema") ?? undefined;
+  url.searchParams.delete("schema");
+  return { url: url.toString(), schema };
 }

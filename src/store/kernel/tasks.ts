@@ -147,11 +147,14 @@ export async function fenceTask(ctx: KernelContext, req: TaskFenceReq): Promise<
 
 /** Extends the leases of the listed tasks that `pid` still holds; ignores the rest. */
 export async function heartbeatTasks(ctx: KernelContext, req: TaskHeartbeatReq): Promise<Outcome<"task.heartbeat">> {
-  for (const ref of req.data.tasks) {
-    const task = await ctx.tx.getTask(ref.id);
-    if (!task || task.state !== "acquired" || task.version !== ref.version || task.pid !== req.data.pid) continue;
+  // Lock order is promise before task, in id order, as everywhere else: PostgreSQL would otherwise
+  // find deadlocks between heartbeats and fences (and only after deadlock_timeout, a second).
+  const refs = [...req.data.tasks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const ref of refs) {
     const promise = await ctx.tx.getPromise(ref.id);
     if (!promise || projectPromise(promise, ctx.now).state !== "pending") continue;
+    const task = await ctx.tx.getTask(ref.id);
+    if (!task || task.state !== "acquired" || task.version !== ref.version || task.pid !== req.data.pid) continue;
     await ctx.tx.putTask({ ...task, expiresAt: ctx.now + (task.ttl ?? DEFAULT_TTL) });
   }
   return ok({});
