@@ -31,6 +31,11 @@ export interface Effects {
   /** Settles a child's durable promise; a promise settled before stays as it was. */
   settle(id: string, state: "resolved" | "rejected", value: Value, attempts: number): Promise<PromiseRecord>;
   getDependency(name: string): unknown;
+  /**
+   * Wraps one run of the execution (kind "root") and each call that actually runs (not one
+   * answered from its record). Tracing and metrics hook in here; the engine only reports.
+   */
+  observe<T extends { ok: boolean; error?: unknown }>(call: ObservedCall, run: () => Promise<T>): Promise<T>;
   /** The address remote calls go to when the call names no target. */
   defaultTarget(): string;
   /** Turns a target option (group name or address) into an address. */
@@ -40,4 +45,12 @@ export interface Effects {
 /** Thrown by Effects when this process no longer holds the execution's lease: stop quietly. */
 export class LeaseLostError extends Error {
   override name = "LeaseLostError";
+}
+
+export interface ObservedCall {
+  id: string;
+  func: string;
+  kind: ChildKind | "root";
+  /** The execution or workflow that made the call. */
+  parentId?: string;
 }

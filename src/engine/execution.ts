@@ -58,7 +58,8 @@ export class Execution {
 
   private async runRoot(): Promise<void> {
     try {
-      const result = await this.invoke(this.root.id, this.root.name, this.root.func, this.root.args, this.root.timeoutAt);
+      const { id, name, func, args, timeoutAt } = this.root;
+      const result = await this.effects.observe({ id, func: name, kind: "root" }, () => this.invoke(id, name, func, args, timeoutAt));
       this.finish(this.completed(result));
     } catch (thrown) {
       this.finish(this.fatal(thrown));
@@ -204,9 +205,12 @@ export class Execution {
     const work = async (): Promise<Result> => {
       if (record && record.state !== "pending") return resultOf(record);
       const timeoutAt = record?.timeoutAt ?? this.deadlineOf(scope, cmd.options);
-      const { result, attempts } = isWorkflow
-        ? { result: await this.invoke(id, cmd.name, cmd.func, cmd.args, timeoutAt), attempts: 1 }
-        : await this.runStep(id, cmd, timeoutAt);
+      const { result, attempts } = await this.effects.observe({ id, func: cmd.name, kind, parentId: scope.id }, async () => {
+        const ran = isWorkflow
+          ? { result: await this.invoke(id, cmd.name, cmd.func, cmd.args, timeoutAt), attempts: 1 }
+          : await this.runStep(id, cmd, timeoutAt);
+        return { ...ran, ...ran.result };
+      });
       const created = record ?? (await creating);
       if (created.state !== "pending") return resultOf(created);
       return this.record(id, result, attempts);

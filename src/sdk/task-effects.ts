@@ -3,7 +3,9 @@
  * process that lost its lease cannot write, and promises preloaded at acquire time (or seen
  * earlier in this run) are answered without a round trip.
  */
-import { LeaseLostError, type ChildSpec, type Effects } from "../engine/effects.js";
+import type { Span } from "@opentelemetry/api";
+import { LeaseLostError, type ChildSpec, type Effects, type ObservedCall } from "../engine/effects.js";
+import { recordFailure, withExecutionSpan, withStepSpan } from "../observability/tracing.js";
 import { StoreError } from "../engine/errors.js";
 import type { PromiseRecord, Value } from "../protocol/records.js";
 import type { Response } from "../protocol/requests.js";
@@ -62,6 +64,15 @@ export class TaskEffects implements Effects {
     const record = await this.fenced(action("promise.settle", { id, state, value: { ...value, headers } }));
     this.known.set(record.id, record);
     return record;
+  }
+
+  observe<T extends { ok: boolean; error?: unknown }>(call: ObservedCall, run: () => Promise<T>): Promise<T> {
+    const traced = (span: Span) =>
+      run().then((result) => {
+        if (!result.ok) recordFailure(span, result.error);
+        return result;
+      });
+    return call.kind === "root" ? withExecutionSpan(call.id, call.func, traced) : withStepSpan({ ...call, kind: call.kind }, traced);
   }
 
   getDependency(name: string): unknown {

@@ -33,7 +33,7 @@ describe.runIf(run)("two servers over one PostgreSQL", () => {
     const first = await startServerChild(store, 0);
     const second = await startServerChild(store, 0);
     children.push(first.child, second.child);
-    const debug = process.env.DEBUG_WORKER ? { REPRISE_LOG_LEVEL: "debug" } : {};
+    const debug: Record<string, string> = process.env.DEBUG_WORKER ? { REPRISE_LOG_LEVEL: "debug" } : {};
     const workers = [startWorkerChild(first.url, log, { STEP_MS: "5", ...debug }), startWorkerChild(second.url, log, { STEP_MS: "5", ...debug })];
     children.push(...workers);
     await until(() => readLog(log).filter((l) => l.includes("worker ready")).length === 2, 20_000, "two workers");

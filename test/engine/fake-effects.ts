@@ -58,6 +58,13 @@ export class FakeEffects implements Effects {
     return this.pipelining && !this.records.has(id);
   }
 
+  observed: string[] = [];
+
+  observe<T>(call: { id: string; kind: string }, run: () => Promise<T>): Promise<T> {
+    this.observed.push(`${call.kind} ${call.id}`);
+    return run();
+  }
+
   getDependency(name: string): unknown {
     return this.dependencies.get(name);
   }
