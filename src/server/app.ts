@@ -1,7 +1,7 @@
 /**
  * Builds the Reprise HTTP server over a Store: the protocol endpoint, worker streams, the REST
- * face, the dashboard, health checks, auth, and the ticker that fires deadlines. Closing the app stops the
- * ticker and the streams; the caller owns (and closes) the store.
+ * face, the dashboard, health checks, auth, and the ticker that fires deadlines. Closing the app
+ * stops the ticker and the streams; the caller owns (and closes) the store.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
@@ -54,7 +54,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const message = describeError(error, bodyLimit);
     const refused = status === 413 || status === 415 || error.code?.startsWith("FST_ERR_CTP_") ? { field: "body", expected: message, message: `body: ${message}` } : undefined;
     if (request.method === "POST" && request.url === "/") {
-      return reply.code(status).send(protocolRefusal(request.body, status as never, refused?.message ?? message, refused));
+      return reply.code(status).send(protocolRefusal(request.body, status, refused?.message ?? message, refused));
     }
     return reply.code(status).send({ error: refused ?? { message } });
   });

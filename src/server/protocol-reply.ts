@@ -1,5 +1,5 @@
 /** Protocol-shaped error bodies for requests the server refuses before the store sees them. */
-import { PROTOCOL_VERSION, type Status } from "../protocol/requests.js";
+import { PROTOCOL_VERSION } from "../protocol/requests.js";
 
 export interface RefusedField {
   field: string;
@@ -11,7 +11,7 @@ export interface RefusedField {
  * `{ kind, head: { corrId, status, version }, data: message }`, echoing whatever can be read of the
  * request so a client can still match the answer to it. `error` names the refused field, if any.
  */
-export function protocolRefusal(body: unknown, status: Status, message: string, error?: RefusedField) {
+export function protocolRefusal(body: unknown, status: number, message: string, error?: RefusedField) {
   const { kind, head } = (typeof body === "object" && body !== null ? body : {}) as {
     kind?: unknown;
     head?: { corrId?: unknown; version?: unknown };

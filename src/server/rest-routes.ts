@@ -21,7 +21,11 @@ export interface RestRoutesOptions {
   ticker: Ticker;
 }
 
-const SETTLE_ACTIONS: Record<string, SettleState> = { resolve: "resolved", reject: "rejected", cancel: "rejected_canceled" };
+const SETTLE_ACTIONS: ReadonlyMap<string, SettleState> = new Map([
+  ["resolve", "resolved"],
+  ["reject", "rejected"],
+  ["cancel", "rejected_canceled"],
+]);
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -53,7 +57,7 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
   app.post<{ Params: { id: string; action: string }; Body: { value?: unknown } | undefined }>(
     "/promises/:id/:action",
     async (request, reply) => {
-      const state = SETTLE_ACTIONS[request.params.action];
+      const state = SETTLE_ACTIONS.get(request.params.action);
       if (!state) return reply.code(STATUS.notFound).send({ error: { message: "expected /promises/:id/resolve, /reject or /cancel" } });
       const body: unknown = request.body ?? {};
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
