@@ -51,6 +51,7 @@ export class Ticker {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.scheduledAt = Number.POSITIVE_INFINITY;
     await this.running;
   }
 
