@@ -11,7 +11,8 @@
  *   after:sor.createAccount      the effect happened, the step's result is not recorded yet
  *   recorded:<promise id>        the step's result is on disk, nothing after it has run
  *
- * CRASH_AT may list several points, comma-separated.
+ * `before:`/`after:` points may end in `@<value>` to stop only a call with that argument
+ * (`after:systems.notify@shipped`). CRASH_AT may list several points, comma-separated.
  */
 import type { Store } from "../../src/index.js";
 
@@ -26,10 +27,10 @@ export function instrument<T extends object>(label: string, client: T): T {
       const point = `${label}.${property}`;
       return async (...args: unknown[]) => {
         say(`CALL ${point} ${toJson(args)}`);
-        await hangIf(`before:${point}`);
+        await hangIf(`before:${point}`, args);
         const result: unknown = await value.apply(target, args);
         say(`DONE ${point} ${toJson(result)}`);
-        await hangIf(`after:${point}`);
+        await hangIf(`after:${point}`, args);
         return result;
       };
     },
@@ -70,8 +71,9 @@ function crashPoints(): string[] {
   return (process.env[CRASH_AT] ?? "").split(",").map((point) => point.trim()).filter(Boolean);
 }
 
-async function hangIf(point: string): Promise<void> {
-  if (crashPoints().includes(point)) await hang(point);
+async function hangIf(point: string, args: unknown[]): Promise<void> {
+  const hit = crashPoints().find((wanted) => wanted === point || args.some((arg) => wanted === `${point}@${String(arg)}`));
+  if (hit) await hang(hit);
 }
 
 function hang(point: string): Promise<never> {
