@@ -211,9 +211,13 @@ export class Execution {
           : await this.runStep(id, cmd, timeoutAt);
         return { ...ran, ...ran.result };
       });
-      const created = record ?? (await creating);
-      if (created.state !== "pending") return resultOf(created);
-      return this.record(id, result, attempts);
+      if (record) return this.record(id, result, attempts);
+      // Pipelined: settle without waiting for the create's answer, so both can share a commit.
+      // Settling never changes a promise settled before, and the answer is what was stored.
+      const settling = this.record(id, result, attempts);
+      settling.catch(() => {});
+      await creating;
+      return settling;
     };
     if (!cmd.deferred) return work();
     // A deferred call runs beside its caller: it is one more active strand until it ends.

@@ -7,6 +7,7 @@ import type { Envelope } from "../../protocol/messages.js";
 import { STATUS, type Request, type RequestKind, type RequestOf, type Response } from "../../protocol/requests.js";
 import type { Backend } from "../backend.js";
 import type { Store } from "../store.js";
+import { withRowCache } from "./row-cache.js";
 import { KernelContext } from "./context.js";
 import { dispatch } from "./dispatch.js";
 import { fail, toResponse } from "./outcome.js";
@@ -92,7 +93,7 @@ export class ProtocolStore implements Store {
   private async transact<T>(now: number, work: (ctx: KernelContext) => Promise<T>): Promise<{ result: T; outbox: readonly Envelope[] }> {
     this.assertOpen();
     return this.backend.transaction(async (tx) => {
-      const ctx = new KernelContext(tx, now, this.redeliverAfterMs);
+      const ctx = new KernelContext(withRowCache(tx), now, this.redeliverAfterMs);
       const result = await work(ctx);
       return { result, outbox: ctx.outbox };
     });
