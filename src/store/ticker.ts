@@ -1,71 +1,85 @@
 /**
- * Wakes the store when something becomes due (a timer, a promise timeout, a lease, a schedule):
- * sleeps until `store.nextDeadline()`, never longer than `maxIntervalMs` (other processes sharing
- * the store may add earlier deadlines), and `hint(at)` pulls the wake-up earlier for deadlines
- * this process just created. Each wake-up is one indexed query, never a scan.
+ * Drives `store.tick()` at the store's next deadline, so timers, lease expiries and schedules fire
+ * on time without scanning: one indexed `nextDeadline()` read after each tick decides when the
+ * next one runs. Deadlines live in the store, so a restarted server picks them up where they were.
  */
-import type { Store } from "./store.js";
+import type { Logger } from "pino";
+import type { Store } from "../store/store.js";
 
 export interface TickerOptions {
+  /** Longest sleep between ticks, so a deadline written by another replica is seen soon. */
   maxIntervalMs?: number;
-  onError?: (error: unknown) => void;
-  clock?: () => number;
+  /** How soon after `recheck()` the next deadline is read again; coalesces bursts of changes. */
+  recheckDelayMs?: number;
+  logger?: Logger;
 }
 
 export class Ticker {
-  private timer: NodeJS.Timeout | undefined;
-  private wakeAt = Number.POSITIVE_INFINITY;
-  private running = false;
-  private ticking = false;
   private readonly maxIntervalMs: number;
-  private readonly clock: () => number;
+  private readonly recheckDelayMs: number;
+  private readonly logger: Logger | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private scheduledAt = Number.POSITIVE_INFINITY;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private stopped = true;
 
   constructor(
     private readonly store: Store,
-    private readonly options: TickerOptions = {},
+    options: TickerOptions = {},
   ) {
     this.maxIntervalMs = options.maxIntervalMs ?? 1000;
-    this.clock = options.clock ?? Date.now;
+    this.recheckDelayMs = options.recheckDelayMs ?? 5;
+    this.logger = options.logger;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
+    if (!this.stopped) return;
+    this.stopped = false;
     this.schedule(0);
   }
 
-  stop(): void {
-    this.running = false;
+  /** Something changed (a create, a message): the next deadline may now be sooner. */
+  recheck(): void {
+    if (this.stopped) return;
+    if (this.running) this.rerun = true;
+    else this.schedule(this.recheckDelayMs);
+  }
+
+  /** Stops ticking and waits for a tick in progress to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.scheduledAt = Number.POSITIVE_INFINITY;
+    await this.running;
   }
 
-  /** Something becomes due at `at`: wake up by then. */
-  hint(at: number): void {
-    if (!this.running || at >= this.wakeAt) return;
-    this.schedule(Math.max(0, at - this.clock()));
-  }
-
+  /** Ticks run one at a time; each schedules the next when it ends. */
   private schedule(delayMs: number): void {
+    const at = Date.now() + delayMs;
+    if (this.stopped || this.running || at >= this.scheduledAt) return;
     clearTimeout(this.timer);
-    this.wakeAt = this.clock() + delayMs;
-    this.timer = setTimeout(() => void this.wake(), delayMs);
+    this.scheduledAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.scheduledAt = Number.POSITIVE_INFINITY;
+      this.running = this.run();
+    }, delayMs);
   }
 
-  private async wake(): Promise<void> {
-    if (!this.running || this.ticking) return;
-    this.ticking = true;
-    this.wakeAt = Number.POSITIVE_INFINITY;
-    let next = this.clock() + this.maxIntervalMs;
+  private async run(): Promise<void> {
+    let delay = this.maxIntervalMs;
     try {
-      await this.store.tick(this.clock());
-      const deadline = await this.store.nextDeadline();
-      if (deadline !== undefined) next = Math.min(next, deadline);
+      await this.store.tick(Date.now());
+      const next = await this.store.nextDeadline();
+      if (next !== undefined) delay = Math.min(delay, Math.max(0, next - Date.now()));
     } catch (error) {
-      this.options.onError?.(error);
-    } finally {
-      this.ticking = false;
+      this.logger?.error({ err: error }, "tick failed; retrying");
     }
-    if (this.running) this.schedule(Math.min(Math.max(0, next - this.clock()), this.maxIntervalMs));
+    if (this.rerun) delay = Math.min(delay, this.recheckDelayMs);
+    this.rerun = false;
+    this.running = undefined;
+    this.schedule(delay);
   }
 }
