@@ -38,6 +38,7 @@ export function meterStore(store: Store, metrics: MetricsRecorder): Store {
     tick: (now) => store.tick(now),
     nextDeadline: () => store.nextDeadline(),
     onMessage: (listener) => store.onMessage(listener),
+    onTick: store.onTick?.bind(store),
     close: () => store.close(),
   };
 }

@@ -208,7 +208,7 @@ export class Reprise {
   }
 
   private async start(): Promise<{ client: ProtocolClient; worker: Worker }> {
-    const transport = this.config.transport ?? (await openTransport(this.config, (error) => this.log.error({ err: error }, "store tick failed")));
+    const transport = this.config.transport ?? (await openTransport(this.config, this.log));
     const client = new ProtocolClient(transport, this.config.authToken);
     const worker = new Worker({
       client,

@@ -1,4 +1,5 @@
 /** Picks the transport a Reprise instance uses: a server when given a url, else an embedded store. */
+import type { Logger } from "pino";
 import { openStore } from "../store/index.js";
 import { EmbeddedTransport } from "../transport/embedded.js";
 import { HttpTransport } from "../transport/http.js";
@@ -6,12 +7,12 @@ import type { Transport } from "../transport/transport.js";
 
 export async function openTransport(
   options: { store?: string | import("../store/store.js").Store; url?: string; authToken?: string },
-  onError: (error: unknown) => void,
+  logger: Logger,
 ): Promise<Transport> {
   if (options.url !== undefined) {
     if (options.store !== undefined) throw new Error("Reprise: pass either `url` (a server) or `store` (embedded), not both");
     return new HttpTransport({ url: options.url, authToken: options.authToken });
   }
   const store = typeof options.store === "object" ? options.store : await openStore(options.store);
-  return new EmbeddedTransport(store, { onError });
+  return new EmbeddedTransport(store, { logger });
 }

@@ -6,6 +6,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 import { registerDashboard } from "../dashboard/plugin.js";
+import { meterStore } from "../observability/metered-store.js";
+import { Metrics } from "../observability/metrics.js";
+import { registerMetrics } from "../observability/metrics-route.js";
 import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
 import { registerAuth } from "./auth.js";
@@ -14,7 +17,7 @@ import { registerPollRoute } from "./poll-route.js";
 import { protocolRefusal } from "./protocol-reply.js";
 import { registerProtocolRoute } from "./protocol-route.js";
 import { registerRestRoutes } from "./rest-routes.js";
-import { Ticker, type TickerOptions } from "./ticker.js";
+import { Ticker, type TickerOptions } from "../store/ticker.js";
 import { Workers } from "./workers.js";
 
 export interface AppOptions {
@@ -33,7 +36,10 @@ export interface AppOptions {
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { store } = options;
+  const metrics = new Metrics();
+  // Every route and the ticker go through the metered store, so /metrics sees all traffic.
+  const store = meterStore(options.store, metrics);
+  const stopCountingExpiries = store.onTick?.((report) => metrics.leaseExpired(report.leasesExpired));
   const logger = options.logger ?? pino({ level: "warn" });
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const loggerInstance: FastifyBaseLogger = logger;
@@ -65,6 +71,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000 });
   registerRestRoutes(app, { store, workers, ticker });
   registerDashboard(app, { store });
+  registerMetrics(app, { store, metrics });
 
   app.addHook("onReady", async () => ticker.start());
   app.addHook("preClose", async () => {
@@ -73,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook("onClose", async () => {
     unsubscribe();
+    stopCountingExpiries?.();
     await ticker.stop();
   });
   return app;

@@ -8,7 +8,7 @@ import { STATUS, type Request, type RequestKind } from "../protocol/requests.js"
 import { parseRequest } from "../protocol/schema.js";
 import type { Store } from "../store/store.js";
 import { protocolRefusal } from "./protocol-reply.js";
-import type { Ticker } from "./ticker.js";
+import type { Ticker } from "../store/ticker.js";
 
 export interface ProtocolRouteOptions {
   store: Store;

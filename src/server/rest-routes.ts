@@ -12,7 +12,7 @@ import { PROTOCOL_VERSION, STATUS, type RequestHead, type Response } from "../pr
 import { parseRequest } from "../protocol/schema.js";
 import type { Store } from "../store/store.js";
 import { buildTree } from "../tree/build-tree.js";
-import type { Ticker } from "./ticker.js";
+import type { Ticker } from "../store/ticker.js";
 import type { Workers } from "./workers.js";
 
 export interface RestRoutesOptions {

@@ -24,5 +24,12 @@ export interface Store {
   nextDeadline(): Promise<number | undefined>;
   /** Subscribes to messages produced by committed changes (execute / unblock), in commit order. */
   onMessage(listener: (envelope: Envelope) => void): () => void;
+  /** Subscribes to what ticks did that nobody asked for (lease expiries), for metrics. */
+  onTick?(listener: (report: TickReport) => void): () => void;
   close(): Promise<void>;
+}
+
+export interface TickReport {
+  /** Acquired tasks whose holder stopped renewing its lease, now pending again. */
+  leasesExpired: number;
 }

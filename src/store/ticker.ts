@@ -39,6 +39,13 @@ export class Ticker {
     this.schedule(0);
   }
 
+  /** Something becomes due at `at` (a deadline this process just wrote): wake up by then, no query needed. */
+  hint(at: number): void {
+    if (this.stopped) return;
+    if (this.running) this.rerun = true;
+    else this.schedule(Math.max(0, at - Date.now()));
+  }
+
   /** Something changed (a create, a message): the next deadline may now be sooner. */
   recheck(): void {
     if (this.stopped) return;

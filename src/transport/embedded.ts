@@ -7,6 +7,7 @@ import type { Message } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
 import { parseAddress } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
+import type { Logger } from "pino";
 import { Ticker } from "../store/ticker.js";
 import type { Transport } from "./transport.js";
 
@@ -16,9 +17,9 @@ export class EmbeddedTransport implements Transport {
 
   constructor(
     readonly store: Store,
-    options: { onError?: (error: unknown) => void; maxTickIntervalMs?: number } = {},
+    options: { logger?: Logger; maxTickIntervalMs?: number } = {},
   ) {
-    this.ticker = new Ticker(store, { onError: options.onError, maxIntervalMs: options.maxTickIntervalMs ?? 500 });
+    this.ticker = new Ticker(store, { logger: options.logger, maxIntervalMs: options.maxTickIntervalMs ?? 500 });
   }
 
   async send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
@@ -42,7 +43,7 @@ export class EmbeddedTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.ticker.stop();
+    await this.ticker.stop();
     this.unsubscribes.splice(0).forEach((unsubscribe) => unsubscribe());
     await this.store.close();
   }

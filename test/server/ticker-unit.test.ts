@@ -1,6 +1,6 @@
 /** The Ticker's scheduling, over a fake store whose deadlines the test controls. */
 import { describe, expect, it } from "vitest";
-import { Ticker } from "../../src/server/ticker.js";
+import { Ticker } from "../../src/store/ticker.js";
 import type { Store } from "../../src/store/store.js";
 import { eventually } from "./harness.js";
 

@@ -6,7 +6,7 @@
 import type { Envelope } from "../../protocol/messages.js";
 import { STATUS, type Request, type RequestKind, type RequestOf, type Response } from "../../protocol/requests.js";
 import type { Backend } from "../backend.js";
-import type { Store } from "../store.js";
+import type { Store, TickReport } from "../store.js";
 import { withRowCache } from "./row-cache.js";
 import { KernelContext } from "./context.js";
 import { dispatch } from "./dispatch.js";
@@ -30,6 +30,7 @@ const MAX_TICK_ROUNDS = 16;
 
 export class ProtocolStore implements Store {
   private readonly listeners = new Set<(envelope: Envelope) => void>();
+  private readonly tickListeners = new Set<(report: TickReport) => void>();
   private readonly redeliverAfterMs: number;
   private readonly clock: () => number;
   private closed = false;
@@ -47,12 +48,18 @@ export class ProtocolStore implements Store {
     return this.applyKind<R["kind"]>(req as unknown as RequestOf<R["kind"]>, now);
   }
 
+  onTick(listener: (report: TickReport) => void): () => void {
+    this.tickListeners.add(listener);
+    return () => this.tickListeners.delete(listener);
+  }
+
   async tick(now: number = this.clock()): Promise<number> {
     let changed = 0;
     for (let round = 0; round < MAX_TICK_ROUNDS; round++) {
       const { result, outbox } = await this.transact(now, (ctx) => tick(ctx, TICK_BATCH));
       await this.deliver(outbox);
       changed += result.changed;
+      if (result.leasesExpired > 0) for (const listener of this.tickListeners) listener({ leasesExpired: result.leasesExpired });
       if (!result.more) break;
     }
     return changed;

@@ -19,16 +19,22 @@ export interface TickResult {
   changed: number;
   /** Whether a batch was full, so more may be due right now. */
   more: boolean;
+  /** Acquired tasks whose holder stopped renewing its lease. */
+  leasesExpired: number;
 }
 
 export async function tick(ctx: KernelContext, batch: number): Promise<TickResult> {
   const promises = await timeOutPromises(ctx, batch);
-  const tasks = await expireTasks(ctx, batch);
+  const due = await ctx.tx.dueTasks(ctx.now, batch);
+  const leasesExpired = due.filter((task) => task.state === "acquired").length;
+  for (const task of due) await expireTask(ctx, task);
+  const tasks = due.length;
   const schedules = await ctx.tx.dueSchedules(ctx.now, batch);
   for (const schedule of schedules) await fireSchedule(ctx, schedule);
   return {
     changed: promises + tasks + schedules.length,
     more: promises >= batch || tasks >= batch || schedules.length >= batch,
+    leasesExpired,
   };
 }
 
@@ -48,12 +54,6 @@ async function timeOutPromises(ctx: KernelContext, batch: number): Promise<numbe
     await resumeAwaiters(ctx, promise.id);
     await notifyListeners(ctx, promise);
   }
-  return due.length;
-}
-
-async function expireTasks(ctx: KernelContext, batch: number): Promise<number> {
-  const due = await ctx.tx.dueTasks(ctx.now, batch);
-  for (const task of due) await expireTask(ctx, task);
   return due.length;
 }
 
