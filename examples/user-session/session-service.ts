@@ -19,6 +19,8 @@ export class SessionEnded extends Error {
 export interface SessionView {
   user: string;
   state: "active" | "ended";
+  /** While active: when the session ends if no activity comes first (the current idle timer's deadline). */
+  idleUntil?: number;
   summary?: SessionSummary;
   log: LogEntry[];
 }
@@ -57,13 +59,9 @@ export class SessionService {
 
   async view(user: string): Promise<SessionView> {
     const handle = await this.find(user);
-    const ended = await handle.done();
-    return {
-      user,
-      state: ended ? "ended" : "active",
-      ...(ended ? { summary: await handle.result() } : {}),
-      log: await this.store.entries(user),
-    };
+    if (await handle.done()) return { user, state: "ended", summary: await handle.result(), log: await this.store.entries(user) };
+    const idleUntil = await this.idleDeadline(user);
+    return { user, state: "active", ...(idleUntil !== undefined ? { idleUntil } : {}), log: await this.store.entries(user) };
   }
 
   private async requireActive(user: string): Promise<void> {
@@ -77,6 +75,12 @@ export class SessionService {
       if (error instanceof StoreError && error.status === 404) throw new SessionNotFound(`no session for ${user}; log in first`);
       throw error;
     }
+  }
+
+  /** The deadline of the newest idle timer: each wait creates one, so the latest pending one is current. */
+  private async idleDeadline(user: string): Promise<number | undefined> {
+    const { promises } = await this.reprise.promises.search({ id: `${sessionId(user)}.*`, state: "pending", tags: { "reprise:kind": "sleep" } });
+    return promises.length ? Math.max(...promises.map((timer) => timer.timeoutAt)) : undefined;
   }
 
   /** The number the workflow waits for: the highest activity promise if still pending, else the next. */
