@@ -10,6 +10,7 @@ import { ExampleProcess, killAll } from "../../test/examples-helpers/example-pro
 import { dropSchema, freshSchema, PG_URL, postgresReachable } from "../../test/examples-helpers/postgres.js";
 import { SeededRandom } from "../../test/examples-helpers/seeded-random.js";
 import { TempDir } from "../../test/examples-helpers/temp-dir.js";
+import type { LedgerAccount } from "./ledger.js";
 import { PostgresLedger } from "./postgres-ledger.js";
 import { ACCOUNT_KIND } from "./steps.js";
 import { SystemOfReference } from "./system-of-reference.js";
@@ -93,7 +94,7 @@ describe.skipIf(!pgUp)("account creation survives kill -9 (Write Last, Read Firs
     };
   }
 
-  async function ledgerWrite(guid: string, fields: Partial<typeof ACCOUNT_KIND> = {}): Promise<void> {
+  async function ledgerWrite(guid: string, fields: Partial<Omit<LedgerAccount, "id">> = {}): Promise<void> {
     const ledger = await PostgresLedger.connect({ url: PG_URL, schema });
     try {
       expect(await ledger.createAccount({ id: BigInt(guid), ...ACCOUNT_KIND, ...fields })).toBe("created");

@@ -69,7 +69,7 @@ describe("the seed's createAccount, verbatim", () => {
 
   it("creates the account in both stores and returns { uuid, guid }; a rerun returns the same", async () => {
     const uuid = "a7c1e0f2";
-    const result = await resonate.run(`create-account-${uuid}`, createAccount, uuid);
+    const result = await resonate.run<{ uuid: string; guid: string }>(`create-account-${uuid}`, createAccount, uuid);
     expect(result.uuid).toBe(uuid);
     expect((await sqClient.findAccount(uuid))?.guid).toBe(result.guid);
     expect(await tbClient.lookupAccount(BigInt(result.guid))).toBeDefined();
