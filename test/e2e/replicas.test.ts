@@ -34,7 +34,9 @@ describe.runIf(run)("two servers over one PostgreSQL", () => {
     const second = await startServerChild(store, 0);
     children.push(first.child, second.child);
     const debug: Record<string, string> = process.env.DEBUG_WORKER ? { REPRISE_LOG_LEVEL: "debug" } : {};
-    const workers = [startWorkerChild(first.url, log, { STEP_MS: "5", ...debug }), startWorkerChild(second.url, log, { STEP_MS: "5", ...debug })];
+    // Nobody dies here, so a long lease: a step may run twice only if a lease lapses under load.
+    const env = { STEP_MS: "5", TTL: "10000", ...debug };
+    const workers = [startWorkerChild(first.url, log, env), startWorkerChild(second.url, log, env)];
     children.push(...workers);
     await until(() => readLog(log).filter((l) => l.includes("worker ready")).length === 2, 20_000, "two workers");
 
