@@ -40,17 +40,21 @@ describe.runIf(run)("two servers over one PostgreSQL", () => {
     children.push(...workers);
     await until(() => readLog(log).filter((l) => l.includes("worker ready")).length === 2, 20_000, "two workers");
 
-    const client = new Reprise({ url: first.url, group: "clients" });
+    // Half the workflows start through each server, so each server's own worker is offered work first.
+    const clients = [new Reprise({ url: first.url, group: "clients" }), new Reprise({ url: second.url, group: "clients" })];
     const workflows = 12;
     const steps = 8;
     try {
       const handles = await Promise.all(
-        Array.from({ length: workflows }, (_, i) => client.beginRpc<string[]>(`replica-${i}`, "pipeline", steps, client.options({ target: "workers" }))),
+        Array.from({ length: workflows }, (_, i) => {
+          const client = clients[i % 2]!;
+          return client.beginRpc<string[]>(`replica-${i}`, "pipeline", steps, client.options({ target: "workers" }));
+        }),
       );
       const results = await Promise.all(handles.map((h) => h.result()));
       for (const result of results) expect(result).toEqual(Array.from({ length: steps }, (_, i) => `step${i + 1}-ok`));
     } finally {
-      await client.stop();
+      await Promise.all(clients.map((c) => c.stop()));
     }
 
     const done = readLog(log).filter((l) => l.split(" ")[1] === "done").map((l) => l.split(" ")[2]!);
