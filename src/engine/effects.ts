@@ -28,6 +28,8 @@ export interface Effects {
    * in it). The engine then runs a step while its create is being committed, instead of after.
    */
   isUnrecorded(id: string): boolean;
+  /** Whether requests reach the store in the order they are made (in-process), not just eventually (HTTP). */
+  readonly ordered: boolean;
   /** Settles a child's durable promise; a promise settled before stays as it was. */
   settle(id: string, state: "resolved" | "rejected", value: Value, attempts: number): Promise<PromiseRecord>;
   getDependency(name: string): unknown;

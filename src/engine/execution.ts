@@ -212,8 +212,12 @@ export class Execution {
         return { ...ran, ...ran.result };
       });
       if (record) return this.record(id, result, attempts);
-      // Pipelined: settle without waiting for the create's answer, so both can share a commit.
-      // Settling never changes a promise settled before, and the answer is what was stored.
+      if (!this.effects.ordered) {
+        const created = await creating;
+        return created.state === "pending" ? this.record(id, result, attempts) : resultOf(created);
+      }
+      // In order to the store: settle without waiting for the create's answer, so both can share a
+      // commit. Settling never changes a promise settled before, and the answer is what was stored.
       const settling = this.record(id, result, attempts);
       settling.catch(() => {});
       await creating;

@@ -28,6 +28,7 @@ export class TaskEffects implements Effects {
     private readonly group: string,
     /** Whether `known` holds the execution's whole recorded history (the preload was not cut off). */
     private readonly historyComplete: boolean,
+    readonly ordered: boolean,
   ) {}
 
   isUnrecorded(id: string): boolean {

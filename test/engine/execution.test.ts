@@ -86,6 +86,11 @@ describe("execution", () => {
     // The engine is told (wrongly) that wf.1 is new: the create's answer must still win.
     effects.isUnrecorded = () => true;
     expect(resultOf(await run(effects, flow))).toBe("recorded");
+    // Over a transport without ordering, the settle waits for the create: same answer.
+    effects.ordered = false;
+    const settlesBefore = effects.settles;
+    expect(resultOf(await run(effects, flow))).toBe("recorded");
+    expect(effects.settles).toBe(settlesBefore);
   });
 
   it("retries a failing step by its policy, then succeeds", async () => {

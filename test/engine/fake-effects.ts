@@ -11,6 +11,7 @@ export class FakeEffects implements Effects {
   settles = 0;
   /** Let the engine run fresh steps while their create is in flight. */
   pipelining = false;
+  ordered = true;
 
   now(): number {
     return this.clock;
