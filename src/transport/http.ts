@@ -6,6 +6,7 @@
  * with backoff; any protocol answer, 4xx included, is returned as a response, never thrown.
  */
 import { randomUUID } from "node:crypto";
+import http from "node:http";
 import type { Message } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
 import type { Transport } from "./transport.js";
@@ -60,6 +61,8 @@ export class HttpTransport implements Transport {
   private readonly headers: Record<string, string>;
   private readonly retry: Required<RetryOptions>;
   private readonly subscriptions = new Set<Subscription>();
+  /** Keep-alive sockets: node:http answers a loopback request in about half the time fetch does. */
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   constructor(private readonly options: HttpTransportOptions) {
     this.url = options.url.replace(/\/+$/, "");
@@ -71,13 +74,8 @@ export class HttpTransport implements Transport {
     const head = { ...req.head, corrId: req.head.corrId || randomUUID(), ...(this.options.authToken ? { auth: this.options.authToken } : {}) };
     const body = JSON.stringify({ ...req, head });
     return this.withRetries(async () => {
-      const answer = await fetch(this.url, {
-        method: "POST",
-        headers: { ...this.headers, "content-type": "application/json" },
-        body,
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
-      });
-      const text = await answer.text();
+      const answer = await post(this.agent, this.url, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000);
+      const text = answer.text;
       if (answer.status >= 500 || answer.status === 429) throw new RetryableError(`HTTP ${answer.status}: ${text.slice(0, 200)}`);
       const parsed = parseJson(text);
       if (!isResponseTo(parsed, req.kind, head.corrId)) {
@@ -104,6 +102,7 @@ export class HttpTransport implements Transport {
   async close(): Promise<void> {
     for (const subscription of this.subscriptions) subscription.close();
     this.subscriptions.clear();
+    this.agent.destroy();
   }
 
   private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
@@ -122,6 +121,21 @@ export class HttpTransport implements Transport {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** One POST with node:http: resolves with the status and the whole body, rejects on network errors. */
+function post(agent: http.Agent, url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      response.on("error", reject);
+    });
+    request.setTimeout(timeoutMs, () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on("error", reject);
+    request.end(body);
+  });
+}
 
 /** One worker stream: connects, parses events, reconnects with backoff until closed. */
 class Subscription {
