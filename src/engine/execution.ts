@@ -300,7 +300,7 @@ export class Execution {
     if (record.state !== "pending") {
       winner = decodeValue(record.value) as number;
     } else {
-      const settled = states.findIndex((state) => isSettled(state!));
+      const settled = firstSettled(states as FutureState[], this.effects.now());
       if (settled >= 0) winner = settled;
       else {
         const waiting = states.filter((state) => state!.kind === "durable").map((state) => state!.id);
@@ -401,8 +401,22 @@ function resultOf(record: PromiseRecord): Result {
   }
 }
 
-function isSettled(state: FutureState): boolean {
-  return state.kind === "local" ? state.result !== undefined : state.record.state !== "pending";
+/**
+ * The future that settled first, or -1. Durable promises carry their settle time, so a replay
+ * after downtime still picks the one that really came first (a timer that fired before a late
+ * signal wins, whatever their order in the list); a local call finished just now.
+ */
+function firstSettled(states: FutureState[], now: number): number {
+  let winner = -1;
+  let earliest = Number.POSITIVE_INFINITY;
+  states.forEach((state, index) => {
+    const at = state.kind === "local" ? (state.result !== undefined ? now : undefined) : state.record.state !== "pending" ? (state.record.settledAt ?? now) : undefined;
+    if (at !== undefined && at < earliest) {
+      earliest = at;
+      winner = index;
+    }
+  });
+  return winner;
 }
 
 function encodeArgs(func: string, args: unknown[], required: boolean): Value {

@@ -102,17 +102,21 @@ export class Reprise {
     const name = typeof nameOrFunc === "string" ? nameOrFunc : func?.name;
     this.registry.add(name, func);
     return {
-      run: (id, ...args) => this.run(id, name, ...args) as Promise<WorkflowResult<F>>,
-      beginRun: (id, ...args) => this.beginRun(id, name, ...args) as Promise<Handle<WorkflowResult<F>>>,
+      run: (id, ...args) => this.run<WorkflowResult<F>>(id, name, ...args),
+      beginRun: (id, ...args) => this.beginRun<WorkflowResult<F>>(id, name, ...args),
     };
   }
 
   /** Runs `func` as the execution `id` and waits for its result. The same id is the same execution. */
-  async run<R = unknown>(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<R> {
-    return (await this.beginRun<R>(id, func, ...args)).result();
+  run<F extends AnyFunction>(id: string, func: F, ...args: [...WorkflowArgs<F>] | [...WorkflowArgs<F>, Options]): Promise<WorkflowResult<F>>;
+  run<R = unknown>(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<R>;
+  async run(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<unknown> {
+    return (await this.beginRun(id, func as string, ...args)).result();
   }
 
   /** Starts (or joins) the execution `id` and returns a handle at once. */
+  beginRun<F extends AnyFunction>(id: string, func: F, ...args: [...WorkflowArgs<F>] | [...WorkflowArgs<F>, Options]): Promise<Handle<WorkflowResult<F>>>;
+  beginRun<R = unknown>(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<Handle<R>>;
   async beginRun<R = unknown>(id: string, func: string | AnyFunction, ...rest: unknown[]): Promise<Handle<R>> {
     checkId(id, "id");
     const { name } = this.registry.require(func);

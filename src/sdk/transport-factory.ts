@@ -5,6 +5,8 @@ import { EmbeddedTransport } from "../transport/embedded.js";
 import { HttpTransport } from "../transport/http.js";
 import type { Transport } from "../transport/transport.js";
 
+export const EMBEDDED_REDELIVER_AFTER_MS = 1000;
+
 export async function openTransport(
   options: { store?: string | import("../store/store.js").Store; url?: string; authToken?: string },
   logger: Logger,
@@ -13,6 +15,9 @@ export async function openTransport(
     if (options.store !== undefined) throw new Error("Reprise: pass either `url` (a server) or `store` (embedded), not both");
     return new HttpTransport({ url: options.url, authToken: options.authToken });
   }
-  const store = typeof options.store === "object" ? options.store : await openStore(options.store);
+  // Several processes may share one SQLite file, and a store's messages reach only the process
+  // that wrote them: re-delivering unclaimed tasks every second lets another process's signal
+  // (a resolved promise that resumes a workflow here) arrive within about a second.
+  const store = typeof options.store === "object" ? options.store : await openStore(options.store, { redeliverAfterMs: EMBEDDED_REDELIVER_AFTER_MS });
   return new EmbeddedTransport(store, { logger });
 }

@@ -303,6 +303,22 @@ describe("execution", () => {
     expect(resultOf(await run(effects, flow))).toBe("idle");
   });
 
+  it("races by settle time when both futures settled while nothing ran", async () => {
+    const effects = new FakeEffects();
+    function* flow(ctx: Context): Generator<unknown, string, unknown> {
+      const cancel = yield* ctx.promise<string>();
+      const window = yield* ctx.timer(5_000);
+      const first = yield* ctx.race<unknown>([cancel, window]);
+      return first.index === 0 ? "cancelled" : "confirmed";
+    }
+    await run(effects, flow);
+    effects.clock += 5_000;
+    effects.external("wf.2", "resolved");
+    effects.clock += 700;
+    effects.external("wf.1", "resolved", { data: Buffer.from('"late cancel"').toString("base64") });
+    expect(resultOf(await run(effects, flow))).toBe("confirmed");
+  });
+
   it("checkpoints ctx.date.now and ctx.math.random", async () => {
     const effects = new FakeEffects();
     function* flow(ctx: Context): Generator<unknown, [number, number], unknown> {

@@ -154,6 +154,24 @@ describe("Reprise (embedded SQLite)", () => {
     await expect(reprise.promises.get("missing")).rejects.toThrow(StoreError);
   });
 
+  it("hears a signal sent through another connection to the same file within seconds", async () => {
+    const store = dbPath();
+    const runner = open(store);
+    function* awaitSignal(ctx: Context): Generator<unknown, string, unknown> {
+      const signal = yield* ctx.promise<string>({ id: "signal-11" });
+      return yield* signal;
+    }
+    runner.register("awaitSignal", awaitSignal);
+    const handle = await runner.beginRun("job-11", "awaitSignal");
+    await waitFor(async () => (await runner.promises.search({ id: "signal-11" })).promises.length === 1);
+
+    const other = open(store);
+    const sentAt = Date.now();
+    await other.promises.resolve("signal-11", "hi");
+    expect(await handle.result()).toBe("hi");
+    expect(Date.now() - sentAt).toBeLessThan(10_000);
+  });
+
   it("a second process on the same file finishes what a stopped one left", async () => {
     const store = dbPath();
     const first = open(store);
