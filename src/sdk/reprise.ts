@@ -61,6 +61,7 @@ type WorkflowResult<F> = F extends (...args: never[]) => Generator<unknown, infe
 
 const DAY = 24 * 60 * 60 * 1000;
 const RESULT_POLL_MS = 2000;
+const EMBEDDED_SWEEP_MS = 1000;
 
 export class Reprise {
   readonly promises: Promises;
@@ -76,6 +77,7 @@ export class Reprise {
   private readonly ttl: number;
   private readonly timeout: number;
   private stopped = false;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: RepriseOptions = {}) {
     const options = config;
@@ -200,6 +202,7 @@ export class Reprise {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.sweeper);
     liveEmbeddedNonces.delete(this.pid.split(":").pop() ?? "");
     try {
       const { client, worker } = await this.started;
@@ -227,10 +230,14 @@ export class Reprise {
     worker.start();
     await transport.subscribe(this.group, this.pid, (message) => worker.onMessage(message));
     // Registrations usually follow the constructor synchronously; look for work once they are in.
-    setImmediate(() => {
+    const recover = () => {
       if (this.stopped) return;
       recoverOrphanedTasks(client, worker, this.embedded).catch((error: unknown) => this.log.warn({ err: error }, "recovery failed"));
-    });
+    };
+    setImmediate(recover);
+    // Processes sharing a SQLite file hear only their own messages, and whichever ticks first
+    // re-delivers a task to itself: so embedded workers also look for claimable work now and then.
+    if (this.embedded) this.sweeper = setInterval(recover, EMBEDDED_SWEEP_MS);
     return { client, worker };
   }
 

@@ -39,8 +39,11 @@ export class GroupCommit {
       this.queue.push({ work, resolve, reject } as Job<unknown>);
       if (!this.draining) {
         this.draining = true;
-        // Start on a microtask so that callers arriving in the same turn share the first batch.
-        queueMicrotask(() => void this.drain());
+        // Start on the next turn, so that callers arriving meanwhile (a step's settle right after
+        // its create) share the first batch. The write lock is taken only then, and never held
+        // across a turn of the event loop: another connection in this process would block on it
+        // synchronously, and the lock would never be released.
+        setImmediate(() => void this.drain());
       }
     });
   }
@@ -69,18 +72,11 @@ export class GroupCommit {
     const batch: Job<unknown>[] = [];
     const answers: (() => void)[] = [];
     try {
-      // Jobs that arrive while the batch runs join it, up to the cap. Before committing, let the
-      // callbacks already scheduled run once: a caller about to send its next write (a step's
-      // settle right after its create) joins this commit instead of paying for its own.
-      for (let lastCall = false; ; ) {
-        while (this.queue.length > 0 && batch.length < this.maxBatch) {
-          const job = this.queue.shift()!;
-          batch.push(job);
-          answers.push(await this.runJob(job));
-        }
-        if (lastCall || batch.length >= this.maxBatch) break;
-        lastCall = true;
-        await new Promise((resolve) => setImmediate(resolve));
+      // Jobs that arrive while the batch runs join it, up to the cap.
+      while (this.queue.length > 0 && batch.length < this.maxBatch) {
+        const job = this.queue.shift()!;
+        batch.push(job);
+        answers.push(await this.runJob(job));
       }
       this.statements.commit.run();
       this.committedBatches++;
