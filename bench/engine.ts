@@ -12,7 +12,8 @@ function noop(_ctx: Context, i: number): number {
   return i;
 }
 
-function* sequential(ctx: Context, steps: number): Generator<unknown, number, unknown> {
+/** A workflow of `steps` trivial steps: what is measured is the durability around them. */
+export function* sequential(ctx: Context, steps: number): Generator<unknown, number, unknown> {
   let sum = 0;
   for (let i = 0; i < steps; i++) sum += yield* ctx.run(noop, i);
   return sum;

@@ -6,19 +6,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Reprise, type Context } from "../src/index.js";
+import { Reprise } from "../src/index.js";
 import { kill, readLog, until, type Child } from "../test/e2e/child.js";
 import { startServerChild, startWorkerChild } from "../test/e2e/servers.js";
-
-function noop(_ctx: Context, i: number): number {
-  return i;
-}
-
-function* sequential(ctx: Context, steps: number): Generator<unknown, number, unknown> {
-  let sum = 0;
-  for (let i = 0; i < steps; i++) sum += yield* ctx.run(noop, i);
-  return sum;
-}
+import { sequential } from "./engine.js";
 
 export interface ServerFigures {
   store: string;
