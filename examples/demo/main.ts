@@ -65,8 +65,24 @@ try {
   say(`  System of Record:    account ${guid ? short(guid) : "?"} ${inLedger ? "exists" : "missing"}`);
   say();
   say(green(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Try it yourself: examples/account-creation/README.md`));
+  if (process.argv.includes("--serve")) await serveDashboard(`create-account-${uuid}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** `npm start`: keep the demo's promise store open in the dashboard until Ctrl-C. */
+async function serveDashboard(executionId: string): Promise<void> {
+  const { startServer } = await import("../../src/server/serve.js");
+  const port = Number(process.env.PORT ?? 8001);
+  const server = await startServer({ store: files.REPRISE_STORE, port }).catch(() => startServer({ store: files.REPRISE_STORE, port: 0 }));
+  say();
+  say(bold(`The dashboard shows what happened: ${server.url}/dashboard/#/executions/${encodeURIComponent(executionId)}`));
+  say(dim("Its promise tree has the three steps, each with its recorded result. Ctrl-C to stop."));
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await server.close();
 }
 
 /** Run 1 stops just before the ledger write (CRASH_AT), and the narrator kills it there. */
