@@ -19,20 +19,36 @@ export interface TaskRef {
   version: number;
 }
 
+export interface TaskEffectsOptions {
+  client: ProtocolClient;
+  task: TaskRef;
+  /** Promises of this execution already seen (preloaded, or created earlier in this run). */
+  known: Map<string, PromiseRecord>;
+  dependencies: Map<string, unknown>;
+  group: string;
+  /** Whether `known` holds the execution's whole recorded history (the preload was not cut off). */
+  historyComplete: boolean;
+  /** Whether requests reach the store in the order they are sent. */
+  ordered: boolean;
+  /** Debug log of every call that runs, with its execution and step ids. */
+  log: (message: string, fields: Record<string, unknown>) => void;
+}
+
 export class TaskEffects implements Effects {
-  constructor(
-    private readonly client: ProtocolClient,
-    private readonly task: TaskRef,
-    private readonly known: Map<string, PromiseRecord>,
-    private readonly dependencies: Map<string, unknown>,
-    private readonly group: string,
-    /** Whether `known` holds the execution's whole recorded history (the preload was not cut off). */
-    private readonly historyComplete: boolean,
-    readonly ordered: boolean,
-  ) {}
+  private readonly client: ProtocolClient;
+  private readonly task: TaskRef;
+  private readonly known: Map<string, PromiseRecord>;
+  readonly ordered: boolean;
+
+  constructor(private readonly options: TaskEffectsOptions) {
+    this.client = options.client;
+    this.task = options.task;
+    this.known = options.known;
+    this.ordered = options.ordered;
+  }
 
   isUnrecorded(id: string): boolean {
-    return this.historyComplete && !this.known.has(id);
+    return this.options.historyComplete && !this.known.has(id);
   }
 
   now(): number {
@@ -68,24 +84,33 @@ export class TaskEffects implements Effects {
   }
 
   observe<T extends { ok: boolean; error?: unknown }>(call: ObservedCall, run: () => Promise<T>): Promise<T> {
+    const started = Date.now();
     const traced = (span: Span) =>
       run().then((result) => {
         if (!result.ok) recordFailure(span, result.error);
+        this.options.log(call.kind === "root" ? "run finished" : "call finished", {
+          executionId: this.task.id,
+          ...(call.kind === "root" ? {} : { stepId: call.id }),
+          func: call.func,
+          kind: call.kind,
+          ok: result.ok,
+          ms: Date.now() - started,
+        });
         return result;
       });
     return call.kind === "root" ? withExecutionSpan(call.id, call.func, traced) : withStepSpan({ ...call, kind: call.kind }, traced);
   }
 
   getDependency(name: string): unknown {
-    if (!this.dependencies.has(name)) {
-      const known = [...this.dependencies.keys()];
+    if (!this.options.dependencies.has(name)) {
+      const known = [...this.options.dependencies.keys()];
       throw new Error(`dependency "${name}" is not set; call reprise.setDependency("${name}", value)` + (known.length ? ` (set: ${known.join(", ")})` : ""));
     }
-    return this.dependencies.get(name);
+    return this.options.dependencies.get(name);
   }
 
   defaultTarget(): string {
-    return ADDRESS.anycast(this.group);
+    return ADDRESS.anycast(this.options.group);
   }
 
   resolveTarget(target: string): string {

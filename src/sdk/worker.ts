@@ -130,7 +130,16 @@ export class Worker {
     const param = decodeRoot(root);
     const func = this.options.registry.get(String(param.func));
     if (!func) return Promise.resolve({ type: "abandoned", reason: `function ${String(param.func)} is not registered here` });
-    const effects = new TaskEffects(this.options.client, task, known, this.options.dependencies, this.options.group, complete, this.options.client.transport.ordered === true);
+    const effects = new TaskEffects({
+      client: this.options.client,
+      task,
+      known,
+      dependencies: this.options.dependencies,
+      group: this.options.group,
+      historyComplete: complete,
+      ordered: this.options.client.transport.ordered === true,
+      log: (message, fields) => this.options.log("debug", message, fields),
+    });
     const args = Array.isArray(param.args) ? param.args : [];
     return new Execution({ id: task.id, name: String(param.func), func, args, timeoutAt: root.timeoutAt }, effects).run();
   }
