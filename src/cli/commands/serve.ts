@@ -37,6 +37,6 @@ export function registerServe(program: Command): void {
       });
       const details = [`store ${options.store ?? "./reprise.db"}`, globals.authToken ? "auth on" : "auth off"];
       const out = consoleOutput(globals.json === true);
-      out.print(out.json ? JSON.stringify({ url: server.url }) : `Reprise server listening on ${server.url} (${details.join(", ")})`);
+      out.print(out.json ? JSON.stringify({ url: server.url }) : `Reprise server listening on ${server.url} (${details.join(", ")}); dashboard: ${server.url}/dashboard/`);
     });
 }
