@@ -20,7 +20,7 @@ const engine = [
   { benchmark: "embedded SQLite: 1 workflow x 1,000 sequential steps", "steps/s": round(seq.stepsPerSecond, 0), "mean step ms": round(seq.meanStepLatencyMs, 3) },
   { benchmark: "embedded SQLite: 500 concurrent workflows x 10 steps", "steps/s": round(conc.stepsPerSecond, 0), "mean step ms": round(conc.meanStepLatencyMs, 3) },
 ];
-console.log("Durable steps through the SDK (each step = a create and a settle, committed before the next step)");
+console.log("Durable steps through the SDK (each step = a create and a settle, committed before the next step); median of 3 runs after a warm-up");
 console.table(engine);
 all.engine = engine;
 

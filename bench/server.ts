@@ -30,7 +30,7 @@ export async function benchServer(label: string, storeFor: (dir: string) => stri
     const worker = new Reprise({ url, group: "bench" });
     worker.register("sequential", sequential);
     await worker.ready();
-    await worker.run(`warmup-${Date.now()}`, "sequential", 20);
+    await worker.run(`warmup-${Date.now()}`, "sequential", steps);
     const started = performance.now();
     await worker.run(`server-seq-${Date.now()}`, "sequential", steps);
     const seconds = (performance.now() - started) / 1000;
