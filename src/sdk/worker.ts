@@ -6,6 +6,7 @@ import { Execution } from "../engine/execution.js";
 import type { Outcome } from "../engine/outcome.js";
 import { decodeValue } from "../protocol/codec.js";
 import { MAX_PRELOAD } from "../protocol/limits.js";
+import { parseAddress, TAG } from "../protocol/tags.js";
 import type { Message } from "../protocol/messages.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
 import { action, type ProtocolClient } from "./client.js";
@@ -144,7 +145,11 @@ export class Worker {
     return new Execution({ id: task.id, name: String(param.func), func, args, timeoutAt: root.timeoutAt }, effects).run();
   }
 
+  /** Whether this process should run `root`: it is addressed to our group (or to us), and we know its function. */
   private runs(root: PromiseRecord): boolean {
+    const target = root.tags[TAG.target];
+    const address = target === undefined ? undefined : parseAddress(target);
+    if (!address || address.group !== this.options.group || (address.cast === "uni" && address.pid !== this.options.pid)) return false;
     try {
       return this.options.registry.get(String(decodeRoot(root).func)) !== undefined;
     } catch {
