@@ -83,6 +83,21 @@ describe("server mode", () => {
     }
   }, 60_000);
 
+  it("runs remote calls (ctx.beginRpc) on workers of a group and resumes the caller when they finish", async () => {
+    const { db, log } = workspace();
+    const { child: server, url } = await startServerChild(db, 0);
+    track(server);
+    track(startWorkerChild(url, log));
+    track(startWorkerChild(url, log));
+    await until(() => readLog(log).filter((l) => l.includes("worker ready")).length === 2, 20_000, "two workers");
+
+    const starter = client(url);
+    expect(await starter.rpc<number>("fanout-1", "fanout", 3, starter.options({ target: "workers" }))).toBe(6);
+    // Each remote call ran as its own execution, under the caller's id.
+    expect(doneCount(log, "fanout-1.1.1/step1")).toBe(1);
+    expect(doneCount(log, "fanout-1.2.3/step3")).toBe(1);
+  }, 60_000);
+
   it("finishes a workflow across a server killed with SIGKILL and restarted", async () => {
     const { db, log } = workspace();
     const port = await freePort();
