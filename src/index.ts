@@ -3,6 +3,7 @@ export { Reprise, type RepriseOptions, type Registered } from "./sdk/reprise.js"
 export type { Handle } from "./sdk/handle.js";
 export type { DurablePromiseView, SearchQuery } from "./sdk/promises.js";
 export { Future, DurablePromise, type Context, type RaceResult } from "./engine/context.js";
+export type { AsyncContext } from "./engine/async-context.js";
 export { Options, type CallOptions } from "./engine/options.js";
 export { exponential, constant, linear, never, defaultRetryPolicy, type RetryPolicy } from "./engine/retry.js";
 export {

@@ -103,6 +103,21 @@ function mathRandom(): number {
   return Math.random();
 }
 
+/**
+ * Awaiting a generator-form call (in an async step, say) would silently do nothing: make it fail
+ * with a message that says what to do instead.
+ */
+function refuseAwait<G extends Generator<unknown, unknown, unknown>>(gen: G): G {
+  const then = (_resolve: unknown, reject?: (error: unknown) => void) =>
+    reject?.(
+      new TypeError(
+        "a ctx call of a generator workflow was awaited; use `yield* ctx.run(...)` in a generator workflow, " +
+          "or register an async workflow (async function (ctx: AsyncContext)) to await ctx calls",
+      ),
+    );
+  return Object.assign(gen, { then });
+}
+
 export function createContext(info: ContextInfo): Context {
   const ctx: Context = {
     id: info.id,
@@ -149,5 +164,9 @@ export function createContext(info: ContextInfo): Context {
     date: { now: () => ctx.run(dateNow) },
     math: { random: () => ctx.run(mathRandom) },
   };
+  for (const method of ["run", "beginRun", "rpc", "beginRpc", "sleep", "timer", "promise", "race", "panic", "assert"] as const) {
+    const inner = ctx[method] as (...args: unknown[]) => Generator<unknown, unknown, unknown>;
+    (ctx as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => refuseAwait(inner(...args));
+  }
   return ctx;
 }

@@ -8,6 +8,7 @@ import { decodeValue, encodeValue, SerializationError } from "../protocol/codec.
 import type { PromiseRecord, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 import { isYielded, COMMAND, type AnyFunction, type Command, type FutureRef, type RunCommand } from "./commands.js";
+import { createAsyncContext } from "./async-context.js";
 import { createContext, DurablePromise, Future, type Context } from "./context.js";
 import type { ChildKind, ChildSpec, Effects } from "./effects.js";
 import { DivergenceError, PanicError, PromiseRejectedError, RetriesExhaustedError, StoreError, toError } from "./errors.js";
@@ -41,6 +42,7 @@ export class Execution {
   private readonly blocked = new Set<string>();
   private readonly futures: FutureState[] = [];
   private finished = false;
+  private asyncRoot = false;
   private resolveOutcome!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
 
@@ -96,6 +98,7 @@ export class Execution {
   /** Calls a function with a fresh context: drives it if it is a generator, awaits it otherwise. */
   private async invoke(id: string, name: string, func: AnyFunction, args: unknown[], timeoutAt: number): Promise<Result> {
     const scope = new Scope(id, timeoutAt);
+    if (id === this.root.id && isAsyncFunction(func)) return this.invokeAsync(scope, name, func, args);
     const ctx = this.contextFor(id, name);
     let produced: unknown;
     try {
@@ -111,6 +114,50 @@ export class Execution {
       }
     }
     return this.drive(produced, scope);
+  }
+
+  /**
+   * An async root: its body is not a strand of its own; each ctx call it makes is one, from call
+   * to answer. So the run suspends when every call it started waits on a pending promise.
+   */
+  private async invokeAsync(scope: Scope, name: string, func: AnyFunction, args: unknown[]): Promise<Result> {
+    this.asyncRoot = true;
+    const ctx = createAsyncContext({
+      id: scope.id,
+      rootId: this.root.id,
+      func: name,
+      getDependency: (dependency) => this.effects.getDependency(dependency),
+      perform: (cmd) => this.perform(cmd, scope),
+    });
+    let produced: unknown;
+    try {
+      produced = func(ctx, ...args);
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      this.park();
+    }
+    try {
+      return { ok: true, value: await produced };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /** One ctx call of an async workflow. An Abort or a store failure ends the run there and then. */
+  private perform(cmd: Command, scope: Scope): Promise<unknown> {
+    this.active++;
+    return this.handleOrRefuse(cmd, scope).then(
+      (result) => {
+        this.park();
+        if (result.ok) return result.value;
+        throw result.error;
+      },
+      (thrown: unknown) => {
+        this.finish(this.fatal(thrown));
+        return NEVER;
+      },
+    );
   }
 
   private contextFor(id: string, name: string): Context {
@@ -359,6 +406,8 @@ export class Execution {
     // Let promise continuations already queued run first: a strand may be about to resume.
     setImmediate(() => {
       if (this.active > 0 || this.finished) return;
+      // An async body may be awaiting something that is not a ctx call: it will come back.
+      if (this.blocked.size === 0 && this.asyncRoot) return;
       if (this.blocked.size === 0) {
         this.finish({ type: "completed", state: "rejected", value: encodeValue(new Error("execution deadlocked: nothing to wait for")) });
         return;
@@ -444,6 +493,10 @@ function retriesExhausted(name: string, attempts: number, cause: Error): Error {
 
 function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {
   return typeof value === "object" && value !== null && typeof (value as Generator).next === "function" && typeof (value as Generator).throw === "function";
+}
+
+function isAsyncFunction(func: AnyFunction): boolean {
+  return Object.prototype.toString.call(func) === "[object AsyncFunction]";
 }
 
 function isGeneratorFunction(func: AnyFunction): boolean {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConflictError, InvalidArgumentError, NotRegisteredError, Reprise, StoreError, type Context } from "../../src/index.js";
+import { ConflictError, InvalidArgumentError, NotRegisteredError, Reprise, StoreError, type AsyncContext, type Context } from "../../src/index.js";
 
 const instances: Reprise[] = [];
 const dirs: string[] = [];
@@ -170,6 +170,23 @@ describe("Reprise (embedded SQLite)", () => {
     await other.promises.resolve("signal-11", "hi");
     expect(await handle.result()).toBe("hi");
     expect(Date.now() - sentAt).toBeLessThan(10_000);
+  });
+
+  it("runs async workflows: await ctx.run, a durable sleep, a promise resolved from outside", async () => {
+    const reprise = open();
+    async function checkout(ctx: AsyncContext, cart: string): Promise<string> {
+      const total = await ctx.run(record, `price-${cart}`);
+      await ctx.sleep(200);
+      const approval = await ctx.promise<string>({ id: `approve-${cart}` });
+      return `${total} approved by ${await ctx.wait(approval)}`;
+    }
+    reprise.register("checkout", checkout);
+    const handle = await reprise.beginRun("job-12", checkout, "c1");
+    await waitFor(async () => (await reprise.promises.search({ id: "approve-c1" })).promises.length === 1);
+    await reprise.promises.resolve("approve-c1", "ada");
+    const result: string = await handle.result();
+    expect(result).toBe("price-c1! approved by ada");
+    expect(effects).toEqual(["price-c1"]);
   });
 
   it("a second process on the same file finishes what a stopped one left", async () => {
