@@ -68,16 +68,16 @@ function mathRandom(): number {
 
 export function createAsyncContext(info: AsyncContextInfo): AsyncContext {
   const call = <T>(command: Command) => info.perform(command) as Promise<T>;
-  const run = (func: AnyFunction, rest: unknown[], deferred: boolean) => {
+  const run = <T>(func: AnyFunction, rest: unknown[], deferred: boolean): Promise<T> => {
     const { args, options } = splitOptions(rest);
-    return call({ kind: "run", func, name: func.name || "anonymous", args, options, deferred });
+    return call<T>({ kind: "run", func, name: func.name || "anonymous", args, options, deferred });
   };
   const ctx: AsyncContext = {
     id: info.id,
     rootId: info.rootId,
     func: info.func,
-    run: (func, ...rest) => run(func, rest, false) as never,
-    beginRun: (func, ...rest) => run(func, rest, true) as never,
+    run: (func, ...rest) => run(func, rest, false),
+    beginRun: (func, ...rest) => run(func, rest, true),
     rpc: (name, ...rest) => {
       const { args, options } = splitOptions(rest);
       return call({ kind: "rpc", name, args, options, deferred: false });
