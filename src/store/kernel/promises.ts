@@ -18,6 +18,7 @@ import type { KernelContext } from "./context.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { isAwaitable, projectPromise, timeoutState } from "./projection.js";
 import { fetchPage } from "./search.js";
+import { timeOutPromises } from "./timeouts.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
 import { fulfilledTask, pendingTask } from "./task-states.js";
 
@@ -93,8 +94,14 @@ export async function registerListener(
   return ok({ promise });
 }
 
+/** Due timeouts a state-filtered search settles first; a larger backlog is the ticker's. */
+const CONVERGE_BEFORE_SEARCH = 1000;
+
 export async function searchPromises(ctx: KernelContext, req: PromiseSearchReq): Promise<Outcome<"promise.search">> {
   const { id: idPattern, state, tags, limit, cursor } = req.data;
+  // A state filter is answered from stored states: first write down the timeouts already due
+  // (an indexed read), so a pending promise past its deadline is found as timed out.
+  if (state !== undefined) await timeOutPromises(ctx, CONVERGE_BEFORE_SEARCH);
   const page = await fetchPage(limit, cursor, (size, after) =>
     ctx.tx.searchPromises({ idPattern, state, tags, limit: size, after }),
   );

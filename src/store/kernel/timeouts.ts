@@ -43,7 +43,7 @@ export async function tick(ctx: KernelContext, batch: number): Promise<TickResul
  * promises first, then the tasks they fulfil, then the tasks they resume. A task whose own
  * promise timed out in this tick is fulfilled, never first resumed by a sibling's timeout.
  */
-async function timeOutPromises(ctx: KernelContext, batch: number): Promise<number> {
+export async function timeOutPromises(ctx: KernelContext, batch: number): Promise<number> {
   const due = await ctx.tx.duePromises(ctx.now, batch);
   const settled: PromiseRecord[] = [];
   for (const promise of due) {

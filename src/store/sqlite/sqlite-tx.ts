@@ -2,7 +2,7 @@
  * The `Tx` of the SQLite backend. better-sqlite3 is synchronous: each method does its work at
  * once; the surrounding transaction (and its savepoint) is the group commit's business.
  */
-import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
+import { PROMISE_STATES, type PromiseRecord, type PromiseState, type ScheduleRecord, type TaskRecord } from "../../protocol/records.js";
 import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
 import {
@@ -81,12 +81,17 @@ export class SqliteTx implements Tx {
   async searchPromises(query: PromiseQuery): Promise<PromiseRecord[]> {
     const where = new Where();
     if (query.idPattern !== undefined) where.idMatches(query.idPattern);
-    if (query.state !== undefined) where.add("state = ?", query.state);
+    // The state goes into the SQL text (it is one of five known words): a partial index can only
+    // serve a literal. Without an id pattern to range over, that index is the one to read.
+    if (query.state !== undefined) where.add(`state = '${stateLiteral(query.state)}'`);
+    // SQLite uses a partial index only when the query repeats its condition term for term.
+    if (query.state !== undefined && STATE_INDEX[query.state] === "promises_failed_by_state") where.add(FAILED_STATES);
+    const index = query.state !== undefined && query.idPattern === undefined ? STATE_INDEX[query.state] : undefined;
     for (const [key, value] of Object.entries(query.tags ?? {})) {
       where.add("EXISTS (SELECT 1 FROM json_each(promises.tags) WHERE key = ? AND value = ?)", key, value);
     }
     if (query.after !== undefined) where.add("id > ?", query.after);
-    const sql = `SELECT * FROM promises ${where.sql()} ORDER BY id LIMIT ?`;
+    const sql = `SELECT * FROM promises ${index ? `INDEXED BY ${index} ` : ""}${where.sql()} ORDER BY id LIMIT ?`;
     const rows = this.statements.get(sql).all(...where.params, query.limit) as PromiseRow[];
     return rows.map(promiseFromRow);
   }
@@ -206,4 +211,20 @@ class Where {
   sql(): string {
     return this.conditions.length === 0 ? "" : `WHERE ${this.conditions.join(" AND ")}`;
   }
+}
+
+const FAILED_STATES = "state IN ('rejected', 'rejected_canceled', 'rejected_timedout')";
+
+/** The partial index holding each state; resolved promises are most of the table, read by id. */
+const STATE_INDEX: Record<PromiseState, string | undefined> = {
+  pending: "promises_pending_by_timeout",
+  resolved: undefined,
+  rejected: "promises_failed_by_state",
+  rejected_canceled: "promises_failed_by_state",
+  rejected_timedout: "promises_failed_by_state",
+};
+
+function stateLiteral(state: string): string {
+  if (!(PROMISE_STATES as readonly string[]).includes(state)) throw new Error(`state: expected one of ${PROMISE_STATES.join(", ")}, got ${JSON.stringify(state)}`);
+  return state;
 }

@@ -1,4 +1,5 @@
 /** Searches: id patterns, state, tags, limits and cursors, for promises, tasks and schedules. */
+import type { PromiseState } from "../../../src/protocol/records.js";
 import { describe, expect, it } from "vitest";
 import type { PromiseRecord } from "../../../src/protocol/records.js";
 import { TARGETED, T0, type Subject } from "./harness.js";
@@ -31,6 +32,23 @@ export function searchSpecs(subject: () => Subject): void {
       expect(await search({ tags: { team: "red", tier: "2" } })).toEqual(["b"]);
       expect(await search({ tags: { team: "green" } })).toEqual([]);
       expect(await search({ state: "pending", tags: { team: "red" } })).toEqual(["a"]);
+    });
+
+    it("finds promises in each failure state", async () => {
+      const s = subject();
+      await s.create("d");
+      await s.create("e");
+      await s.create("f", { timeoutAt: T0 + 10 });
+      await s.create("g");
+      await s.settle("d", "rejected");
+      await s.settle("e", "rejected_canceled");
+      await s.settle("g");
+      const search = async (state: PromiseState) => (await s.ok("promise.search", { state }, T0 + 20)).promises.map((p) => p.id);
+      expect(await search("rejected")).toEqual(["d"]);
+      expect(await search("rejected_canceled")).toEqual(["e"]);
+      expect(await search("rejected_timedout")).toEqual(["f"]);
+      expect(await search("resolved")).toEqual(["g"]);
+      expect(await search("pending")).toEqual([]);
     });
 
     it("reads promises past their timeout as timed out", async () => {
