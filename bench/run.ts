@@ -40,6 +40,7 @@ if (!quick) {
     benchmark: `server on ${s.store}: 1 HTTP worker, ${s.steps} sequential steps`,
     "steps/s": round(s.stepsPerSecond, 0),
     "mean step ms": round(s.meanStepLatencyMs, 2),
+    "steps/s, 100 workflows at once": round(s.concurrentStepsPerSecond, 0),
     [`failover ms (lease ${s.leaseTtlMs} ms)`]: s.failoverMs,
   }));
   console.log("The server path, and the time from a worker's SIGKILL to another worker resuming its workflow");

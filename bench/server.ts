@@ -11,11 +11,15 @@ import { kill, readLog, until, type Child } from "../test/e2e/child.js";
 import { startServerChild, startWorkerChild } from "../test/e2e/servers.js";
 import { sequential } from "./engine.js";
 
+const CONCURRENT_WORKFLOWS = 100;
+
 export interface ServerFigures {
   store: string;
   steps: number;
   stepsPerSecond: number;
   meanStepLatencyMs: number;
+  /** 100 workflows of 10 steps at once, through the same worker. */
+  concurrentStepsPerSecond: number;
   failoverMs: number;
   leaseTtlMs: number;
 }
@@ -34,6 +38,9 @@ export async function benchServer(label: string, storeFor: (dir: string) => stri
     const started = performance.now();
     await worker.run(`server-seq-${Date.now()}`, "sequential", steps);
     const seconds = (performance.now() - started) / 1000;
+    const concurrentStarted = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENT_WORKFLOWS }, (_, i) => worker.run(`server-conc-${Date.now()}-${i}`, "sequential", 10)));
+    const concurrentSeconds = (performance.now() - concurrentStarted) / 1000;
     await worker.stop();
 
     const ttl = 1500;
@@ -54,7 +61,15 @@ export async function benchServer(label: string, storeFor: (dir: string) => stri
     const resumedAt = Number(readLog(log).find((l) => Number(l.split(" ")[0]) > killedAt && l.endsWith(` ${survivorPid}`))!.split(" ")[0]);
     await starter.stop();
 
-    return { store: label, steps, stepsPerSecond: steps / seconds, meanStepLatencyMs: (seconds * 1000) / steps, failoverMs: resumedAt - killedAt, leaseTtlMs: ttl };
+    return {
+      store: label,
+      steps,
+      stepsPerSecond: steps / seconds,
+      meanStepLatencyMs: (seconds * 1000) / steps,
+      concurrentStepsPerSecond: (CONCURRENT_WORKFLOWS * 10) / concurrentSeconds,
+      failoverMs: resumedAt - killedAt,
+      leaseTtlMs: ttl,
+    };
   } finally {
     await Promise.all(children.map(kill));
     rmSync(dir, { recursive: true, force: true });
