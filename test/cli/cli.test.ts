@@ -1,12 +1,12 @@
 /** The `reprise` command end to end: the real bin against a real `reprise serve` child process. */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
 import { reprise, serve, type ServeChild } from "./run-cli.js";
+import { freePort } from "../e2e/servers.js";
 
 const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 };
 
@@ -182,7 +182,8 @@ describe.concurrent("usage and help", () => {
 
 describe("server connection", () => {
   it("exits 3 with a readable message when no server answers", async () => {
-    const port = await closedPort();
+    // A port nothing listens on: bound once by the OS, then released.
+    const port = await freePort();
     const result = await reprise(["--server", `http://127.0.0.1:${port}`, "get", "x"]);
     expect(result.code).toBe(EXIT.unreachable);
     expect(result.stderr).toContain(`cannot reach Reprise server at http://127.0.0.1:${port} — is \`reprise serve\` running?`);
@@ -206,15 +207,3 @@ describe("server connection", () => {
     }
   });
 });
-
-/** A port nothing listens on: bound once by the OS, then released. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
