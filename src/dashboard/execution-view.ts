@@ -5,7 +5,8 @@
  */
 import type { PromiseRecord } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
-import { buildTree, type TreeNode } from "../tree/build-tree.js";
+import type { TreeNode } from "../tree/build-tree.js";
+import { buildExecutionTree } from "../tree/execution-tree.js";
 import type { ExecutionNode, ExecutionNodeKind } from "./api-types.js";
 import { argumentsOf, attemptsOf, decodeData, DEFAULT_FOLD_LIMIT, errorOf, showValue } from "./values.js";
 
@@ -16,42 +17,10 @@ export interface AssembleOptions {
 
 /** The view of execution `rootId`, or undefined when its root is not among `records`. */
 export function assembleExecution(rootId: string, records: readonly PromiseRecord[], options: AssembleOptions = {}): ExecutionNode | undefined {
-  const tree = buildTree(rootId, records);
+  const tree = buildExecutionTree(rootId, records);
   if (!tree) return undefined;
-  graftByParentTag(tree, records);
   const byId = new Map(records.map((record) => [record.id, record]));
   return toExecutionNode(tree, byId, options.foldLimit ?? DEFAULT_FOLD_LIMIT);
-}
-
-/**
- * Adds to `tree` the promises whose ids do not extend their parent's (named with `{ id }`), under
- * the node their `resonate:parent` tag names, with whatever hangs under them by id.
- */
-export function graftByParentTag(tree: TreeNode, records: readonly PromiseRecord[]): void {
-  const placed = new Map<string, TreeNode>();
-  const place = (node: TreeNode): void => {
-    placed.set(node.id, node);
-    node.children.forEach(place);
-  };
-  place(tree);
-  let pending = records.filter((record) => !placed.has(record.id));
-  for (let progress = true; progress; ) {
-    progress = false;
-    const waiting: PromiseRecord[] = [];
-    for (const record of pending) {
-      if (placed.has(record.id)) continue;
-      const parent = placed.get(record.tags[TAG.parent] ?? "");
-      const subtree = parent && buildTree(record.id, records);
-      if (!parent || !subtree) {
-        waiting.push(record);
-        continue;
-      }
-      insertByCreation(parent.children, subtree);
-      place(subtree);
-      progress = true;
-    }
-    pending = waiting;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -92,8 +61,3 @@ function kindOf(record: PromiseRecord | undefined, node: TreeNode): ExecutionNod
   return node.kind;
 }
 
-function insertByCreation(siblings: TreeNode[], node: TreeNode): void {
-  const later = siblings.findIndex((sibling) => sibling.createdAt > node.createdAt);
-  if (later < 0) siblings.push(node);
-  else siblings.splice(later, 0, node);
-}

@@ -11,7 +11,7 @@ import type { SettleState } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead, type Response } from "../protocol/requests.js";
 import { parseRequest } from "../protocol/schema.js";
 import type { Store } from "../store/store.js";
-import { buildTree } from "../tree/build-tree.js";
+import { buildExecutionTree } from "../tree/execution-tree.js";
 import type { Ticker } from "../store/ticker.js";
 import type { Workers } from "./workers.js";
 
@@ -76,7 +76,7 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
     const id = request.params.id;
     const execution = await loadExecutionRecords(store, id);
     if (!execution) return reply.code(STATUS.notFound).send({ error: { message: `promise ${id} not found` } });
-    return { tree: buildTree(id, execution.records), truncated: execution.truncated };
+    return { tree: buildExecutionTree(id, execution.records), truncated: execution.truncated };
   });
 
   app.get<{ Querystring: Query }>("/tasks", (request, reply) =>

@@ -32,7 +32,8 @@ function appendChildren(node: TreeNode, indent: string, now: number, lines: stri
 }
 
 function describe(node: TreeNode, now: number): string {
-  const what = [node.kind, node.func].filter((part) => part !== undefined).join(" ");
+  // A sleep's or a promise's func is its kind again: say it once.
+  const what = [node.kind, node.func === node.kind ? undefined : node.func].filter((part) => part !== undefined).join(" ");
   return [node.id, what && `(${what})`, node.state, timing(node, now)].filter(Boolean).join("  ");
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PromiseRecord } from "../../src/protocol/records.js";
 import { TAG } from "../../src/protocol/tags.js";
 import { buildTree, decodeJson, funcOf, type TreeNode } from "../../src/tree/build-tree.js";
+import { buildExecutionTree } from "../../src/tree/execution-tree.js";
 import { formatDuration, renderTree } from "../../src/tree/render-tree.js";
 
 const T0 = 1_700_000_000_000;
@@ -108,5 +109,21 @@ describe("formatDuration", () => {
       "2h 10m",
       "2d 0h",
     ]);
+  });
+});
+
+describe("buildExecutionTree", () => {
+  it("hangs promises created with their own ids under the node their parent tag names", () => {
+    const records = [
+      promise("order-9", { createdAt: T0 }),
+      promise("order-9.1", { createdAt: T0 + 1, tags: { [TAG.kind]: "step" } }),
+      promise("order-9.2", { createdAt: T0 + 2, tags: { [TAG.kind]: "workflow" } }),
+      promise("approve-order-9", { createdAt: T0 + 3, tags: { [TAG.kind]: "promise", [TAG.parent]: "order-9.2" } }),
+      promise("approve-order-9.1", { createdAt: T0 + 4 }),
+      promise("order-9.3", { createdAt: T0 + 5, tags: { [TAG.kind]: "race" } }),
+    ];
+    const tree = buildExecutionTree("order-9", records)!;
+    expect(ids(tree)).toEqual({ "order-9": ["order-9.1", { "order-9.2": [{ "approve-order-9": ["approve-order-9.1"] }] }, "order-9.3"] });
+    expect(tree.children.map((child) => child.kind)).toEqual(["step", "workflow", "race"]);
   });
 });
