@@ -13,7 +13,7 @@ import type { Request, RequestKind, Response, SuccessData } from "../protocol/re
 import { STATUS } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
-import { isExecutionRoot } from "../dashboard/summary.js";
+import { isExecutionRoot } from "../tree/execution-tree.js";
 import { funcOf } from "../tree/build-tree.js";
 import type { MetricsRecorder, SettledState } from "./metrics.js";
 
