@@ -61,8 +61,21 @@ describe.runIf(run)("two servers over one PostgreSQL", () => {
     if (process.env.DEBUG_WORKER) console.log(workers.map((w) => w.output()).join("\n"), first.child.output(), second.child.output());
     expect(done).toHaveLength(workflows * steps);
     expect(new Set(done).size).toBe(workflows * steps);
-    // Both workers (one behind each server) took part.
-    const pids = new Set(readLog(log).filter((l) => l.split(" ")[1] === "done").map((l) => l.split(" ")[3]));
-    expect(pids.size).toBe(2);
+
+    // With the worker behind the first server gone, work started through the first server reaches
+    // the worker behind the second one (LISTEN/NOTIFY), and it alone runs it.
+    await kill(workers[0]!);
+    const client = new Reprise({ url: first.url, group: "clients" });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => client.rpc<string[]>(`crossing-${i}`, "pipeline", steps, client.options({ target: "workers" }))),
+      );
+      expect(results.every((result) => result.length === steps)).toBe(true);
+    } finally {
+      await client.stop();
+    }
+    const crossing = readLog(log).filter((l) => l.split(" ")[1] === "done" && l.split(" ")[2]!.startsWith("crossing-"));
+    expect(crossing).toHaveLength(4 * steps);
+    expect(new Set(crossing.map((l) => l.split(" ")[3]))).toEqual(new Set([String(workers[1]!.process.pid)]));
   }, 90_000);
 });
