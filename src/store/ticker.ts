@@ -43,7 +43,7 @@ export class Ticker {
   hint(at: number): void {
     if (this.stopped) return;
     if (this.running) this.rerun = true;
-    else this.schedule(Math.max(0, at - Date.now()));
+    else this.schedule(untilDue(at));
   }
 
   /** Something changed (a create, a message): the next deadline may now be sooner. */
@@ -80,7 +80,7 @@ export class Ticker {
     try {
       await this.store.tick(Date.now());
       const next = await this.store.nextDeadline();
-      if (next !== undefined) delay = Math.min(delay, Math.max(0, next - Date.now()));
+      if (next !== undefined) delay = Math.min(delay, untilDue(next));
     } catch (error) {
       this.logger?.error({ err: error }, "tick failed; retrying");
     }
@@ -89,4 +89,13 @@ export class Ticker {
     this.running = undefined;
     this.schedule(delay);
   }
+}
+
+/**
+ * Milliseconds until `at` is due. A timer may fire up to a millisecond before its delay by the
+ * wall clock, and a tick a millisecond early finds nothing due: wait one more.
+ */
+function untilDue(at: number): number {
+  const delay = at - Date.now();
+  return delay > 0 ? delay + 1 : 0;
 }
