@@ -1,8 +1,9 @@
 /**
- * Recovery at start-up. Pending tasks whose execute message found nobody listening (or died with
- * an old process) are offered to this worker directly. Embedded only: a process killed mid-workflow left tasks acquired under its pid.
- * Embedded pids name the host and OS process, so a restarted process can see that holder is gone
- * and release its tasks at once instead of waiting for the lease to run out.
+ * Finding work nobody is doing. Pending tasks whose execute message found nobody listening (or
+ * died with an old process, or went to another process sharing the SQLite file) are offered to
+ * this worker directly. Embedded mode also looks for tasks held by a dead process: embedded pids
+ * name the host and OS process, so the holder's death is visible and its tasks are released at
+ * once instead of when their leases run out.
  */
 import { hostname } from "node:os";
 import type { TaskRecord } from "../protocol/records.js";
@@ -12,17 +13,20 @@ import type { Worker } from "./worker.js";
 /** Nonces of the embedded instances alive in this process (an OS pid can be reused by a restart). */
 export const liveEmbeddedNonces = new Set<string>();
 
-export async function recoverOrphanedTasks(client: ProtocolClient, worker: Worker, embedded: boolean): Promise<void> {
-  if (embedded) {
-    for await (const task of tasksIn(client, "acquired")) {
-      if (task.pid && isDeadEmbeddedHolder(task.pid)) {
-        await client.send("task.release", { id: task.id, version: task.version });
-      }
+export async function offerPendingTasks(client: ProtocolClient, worker: Worker): Promise<void> {
+  for await (const task of tasksIn(client, "pending")) void worker.offer(task.id, task.version);
+}
+
+/** Releases the tasks of embedded holders that are gone; returns how many. */
+export async function releaseDeadHolders(client: ProtocolClient): Promise<number> {
+  let released = 0;
+  for await (const task of tasksIn(client, "acquired")) {
+    if (task.pid && isDeadEmbeddedHolder(task.pid)) {
+      const answer = await client.send("task.release", { id: task.id, version: task.version });
+      if (answer.head.status === 200) released++;
     }
   }
-  for await (const task of tasksIn(client, "pending")) {
-    void worker.offer(task.id, task.version);
-  }
+  return released;
 }
 
 async function* tasksIn(client: ProtocolClient, state: "acquired" | "pending"): AsyncGenerator<TaskRecord> {

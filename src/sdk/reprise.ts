@@ -20,7 +20,7 @@ import { action, ProtocolClient } from "./client.js";
 import { outcomeOf, type Handle } from "./handle.js";
 import { checkId } from "./ids.js";
 import { Promises } from "./promises.js";
-import { liveEmbeddedNonces, recoverOrphanedTasks } from "./recovery.js";
+import { liveEmbeddedNonces, offerPendingTasks, releaseDeadHolders } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { Schedules } from "./schedules.js";
 import { openTransport } from "./transport-factory.js";
@@ -62,6 +62,7 @@ type WorkflowResult<F> = F extends (...args: never[]) => Generator<unknown, infe
 const DAY = 24 * 60 * 60 * 1000;
 const RESULT_POLL_MS = 2000;
 const EMBEDDED_SWEEP_MS = 1000;
+const DEAD_HOLDER_EVERY_SWEEPS = 10;
 
 export class Reprise {
   readonly promises: Promises;
@@ -229,15 +230,21 @@ export class Reprise {
     });
     worker.start();
     await transport.subscribe(this.group, this.pid, (message) => worker.onMessage(message));
-    // Registrations usually follow the constructor synchronously; look for work once they are in.
-    const recover = () => {
+    let sweeps = 0;
+    const sweep = () => {
       if (this.stopped) return;
-      recoverOrphanedTasks(client, worker, this.embedded).catch((error: unknown) => this.log.warn({ err: error }, "recovery failed"));
+      // Dead holders are looked for at start and every few sweeps: a scan of every acquired task.
+      const lookForDead = this.embedded && sweeps++ % DEAD_HOLDER_EVERY_SWEEPS === 0;
+      (async () => {
+        if (lookForDead) await releaseDeadHolders(client);
+        await offerPendingTasks(client, worker);
+      })().catch((error: unknown) => this.log.warn({ err: error }, "looking for work failed"));
     };
-    setImmediate(recover);
+    // Registrations usually follow the constructor synchronously; look for work once they are in.
+    setImmediate(sweep);
     // Processes sharing a SQLite file hear only their own messages, and whichever ticks first
     // re-delivers a task to itself: so embedded workers also look for claimable work now and then.
-    if (this.embedded) this.sweeper = setInterval(recover, EMBEDDED_SWEEP_MS);
+    if (this.embedded) this.sweeper = setInterval(sweep, EMBEDDED_SWEEP_MS);
     return { client, worker };
   }
 
