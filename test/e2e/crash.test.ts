@@ -112,7 +112,7 @@ describe("a workflow killed with SIGKILL over and over", () => {
 
   it("keeps a sleeping workflow's original deadline across a kill", async () => {
     const { db, log } = workspace();
-    const sleepMs = 2500;
+    const sleepMs = 4000;
     const env = { DB: db, LOG: log, WORKFLOW: "sleeper", ID: "sleeper-1", SLEEP_MS: String(sleepMs), STEP_MS: "5" };
     const first = start(env);
     await until(() => count(log, "done before") === 1, 20_000, "the step before the sleep");
