@@ -2,10 +2,9 @@
  * The cancellation window, with real processes. The durable form keeps its deadline across a
  * kill -9 and keeps a cancel sent while no process runs; the seed's in-memory form does neither.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ExampleProcess, killAll } from "../../test/examples-helpers/example-process.js";
+import { describe, expect, it } from "vitest";
+import { ExampleProcess, freshDirPerTest } from "../../test/examples-helpers/example-process.js";
 import { baseUrl, getJson, postJson } from "../../test/examples-helpers/http.js";
-import { TempDir } from "../../test/examples-helpers/temp-dir.js";
 import { Purchases } from "./purchases.js";
 
 const MAIN = "examples/one-click-buy/main.ts";
@@ -15,22 +14,13 @@ const WINDOW_MS = 2_500;
 const LATENESS_MS = 600;
 
 describe("one-click buy: a cancellation window that survives kill -9", () => {
-  let dir: TempDir;
-
-  beforeEach(() => {
-    dir = new TempDir();
-  });
-
-  afterEach(async () => {
-    await killAll();
-    dir.remove();
-  });
+  const workspace = freshDirPerTest();
 
   const env = (): Record<string, string> => ({
     PORT: "0",
     WINDOW_MS: String(WINDOW_MS),
-    REPRISE_STORE: dir.file("reprise.db"),
-    PURCHASES_DB: dir.file("purchases.db"),
+    REPRISE_STORE: workspace.dir.file("reprise.db"),
+    PURCHASES_DB: workspace.dir.file("purchases.db"),
   });
 
   async function startShop(): Promise<{ child: ExampleProcess; url: string; readyAt: number }> {
@@ -60,7 +50,7 @@ describe("one-click buy: a cancellation window that survives kill -9", () => {
   }
 
   async function log(orderId: string): Promise<string[]> {
-    const purchases = Purchases.open(dir.file("purchases.db"));
+    const purchases = Purchases.open(workspace.dir.file("purchases.db"));
     try {
       return (await purchases.entries(orderId)).map((entry) => entry.event);
     } finally {

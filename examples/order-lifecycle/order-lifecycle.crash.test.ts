@@ -3,11 +3,10 @@
  * repeating a side effect that was already recorded, and a step cut off mid-way runs again with
  * its keyed insert adding nothing. Orders then carry on through the restarted process.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ExampleProcess, killAll } from "../../test/examples-helpers/example-process.js";
+import { describe, expect, it } from "vitest";
+import { ExampleProcess, freshDirPerTest } from "../../test/examples-helpers/example-process.js";
 import { baseUrl, getJson, postJson } from "../../test/examples-helpers/http.js";
 import { SeededRandom } from "../../test/examples-helpers/seeded-random.js";
-import { TempDir } from "../../test/examples-helpers/temp-dir.js";
 import { crashPointsOf, expectedEffects, ORDER_PATHS } from "./order-paths.js";
 import { OrderSystems } from "./order-systems.js";
 import type { OrderView } from "./order-view.js";
@@ -21,23 +20,14 @@ interface Service {
 }
 
 describe("order lifecycle survives kill -9 mid-transition", () => {
-  let dir: TempDir;
-
-  beforeEach(() => {
-    dir = new TempDir();
-  });
-
-  afterEach(async () => {
-    await killAll();
-    dir.remove();
-  });
+  const workspace = freshDirPerTest();
 
   async function startService(crashAt?: string): Promise<Service> {
     const env: Record<string, string> = {
       PORT: "0",
       REFUND_WINDOW_MS: String(REFUND_WINDOW_MS),
-      REPRISE_STORE: dir.file("reprise.db"),
-      ORDERS_DB: dir.file("orders.db"),
+      REPRISE_STORE: workspace.dir.file("reprise.db"),
+      ORDERS_DB: workspace.dir.file("orders.db"),
     };
     if (crashAt) env.CRASH_AT = crashAt;
     const child = ExampleProcess.start(MAIN, { env });
@@ -71,7 +61,7 @@ describe("order lifecycle survives kill -9 mid-transition", () => {
   }
 
   async function effects(id: string): Promise<string[]> {
-    const systems = OrderSystems.open(dir.file("orders.db"));
+    const systems = OrderSystems.open(workspace.dir.file("orders.db"));
     try {
       return await systems.effectsOf(id);
     } finally {

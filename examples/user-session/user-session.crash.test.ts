@@ -2,11 +2,10 @@
  * A session survives kill -9: the restarted process neither records earlier activities again nor
  * restarts the idle clock (the session ends at last activity + idle, measured), and cleans up once.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ExampleProcess, killAll } from "../../test/examples-helpers/example-process.js";
+import { describe, expect, it } from "vitest";
+import { ExampleProcess, freshDirPerTest } from "../../test/examples-helpers/example-process.js";
 import { baseUrl, getJson, postJson } from "../../test/examples-helpers/http.js";
 import { SeededRandom } from "../../test/examples-helpers/seeded-random.js";
-import { TempDir } from "../../test/examples-helpers/temp-dir.js";
 import { ActivityStore } from "./activity-store.js";
 import type { SessionView } from "./session-service.js";
 
@@ -16,19 +15,10 @@ const IDLE_MS = 2_500;
 const LATENESS_MS = 600;
 
 describe("user session survives kill -9", () => {
-  let dir: TempDir;
-
-  beforeEach(() => {
-    dir = new TempDir();
-  });
-
-  afterEach(async () => {
-    await killAll();
-    dir.remove();
-  });
+  const workspace = freshDirPerTest();
 
   async function startServer(crashAt?: string): Promise<{ child: ExampleProcess; url: string; readyAt: number }> {
-    const env: Record<string, string> = { PORT: "0", IDLE_MS: String(IDLE_MS), REPRISE_STORE: dir.file("reprise.db"), ACTIVITY_DB: dir.file("activity.db") };
+    const env: Record<string, string> = { PORT: "0", IDLE_MS: String(IDLE_MS), REPRISE_STORE: workspace.dir.file("reprise.db"), ACTIVITY_DB: workspace.dir.file("activity.db") };
     if (crashAt) env.CRASH_AT = crashAt;
     const child = ExampleProcess.start(MAIN, { env });
     const listening = await child.waitFor("LISTENING ");
@@ -36,7 +26,7 @@ describe("user session survives kill -9", () => {
   }
 
   async function log(user: string): Promise<string[]> {
-    const store = ActivityStore.open(dir.file("activity.db"));
+    const store = ActivityStore.open(workspace.dir.file("activity.db"));
     try {
       return (await store.entries(user)).map((entry) => entry.entry);
     } finally {

@@ -5,6 +5,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach } from "vitest";
+import { TempDir } from "./temp-dir.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -138,4 +140,25 @@ export class ExampleProcess {
 /** SIGKILLs every example process still running; for afterEach. */
 export async function killAll(): Promise<void> {
   await Promise.all([...live].map((child) => child.kill()));
+}
+
+/**
+ * Registers the hooks every crash test of the examples needs: a fresh directory before each test;
+ * after it, every example process killed and the directory removed. Read `.dir` inside a test.
+ */
+export function freshDirPerTest(): { readonly dir: TempDir } {
+  let current: TempDir | undefined;
+  beforeEach(() => {
+    current = new TempDir();
+  });
+  afterEach(async () => {
+    await killAll();
+    current?.remove();
+  });
+  return {
+    get dir(): TempDir {
+      if (!current) throw new Error("freshDirPerTest: .dir is only there inside a test");
+      return current;
+    },
+  };
 }
