@@ -226,6 +226,7 @@ export class Reprise {
       pid: this.pid,
       ttl: this.ttl,
       log: (level, message, fields) => this.log[level](fields ?? {}, message),
+      debug: this.log.isLevelEnabled("debug"),
       onSettled: (record) => this.settled(record),
     });
     worker.start();

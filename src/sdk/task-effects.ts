@@ -30,8 +30,8 @@ export interface TaskEffectsOptions {
   historyComplete: boolean;
   /** Whether requests reach the store in the order they are sent. */
   ordered: boolean;
-  /** Debug log of every call that runs, with its execution and step ids. */
-  log: (message: string, fields: Record<string, unknown>) => void;
+  /** Debug log of every call that runs, with its execution and step ids; absent when debug is off. */
+  log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 export class TaskEffects implements Effects {
@@ -88,7 +88,7 @@ export class TaskEffects implements Effects {
     const traced = (span: Span) =>
       run().then((result) => {
         if (!result.ok) recordFailure(span, result.error);
-        this.options.log(call.kind === "root" ? "run finished" : "call finished", {
+        this.options.log?.(call.kind === "root" ? "run finished" : "call finished", {
           executionId: this.task.id,
           ...(call.kind === "root" ? {} : { stepId: call.id }),
           func: call.func,

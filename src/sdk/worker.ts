@@ -22,6 +22,8 @@ export interface WorkerOptions {
   /** Lease length in ms; heartbeats renew it at a third of that. */
   ttl: number;
   log: (level: "debug" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+  /** Whether debug lines are wanted (each call that runs logs one: skip building them otherwise). */
+  debug: boolean;
   /** Told whenever a promise this process watches or runs settles. */
   onSettled: (promise: PromiseRecord) => void;
 }
@@ -139,7 +141,7 @@ export class Worker {
       group: this.options.group,
       historyComplete: complete,
       ordered: this.options.client.transport.ordered === true,
-      log: (message, fields) => this.options.log("debug", message, fields),
+      log: this.options.debug ? (message, fields) => this.options.log("debug", message, fields) : undefined,
     });
     const args = Array.isArray(param.args) ? param.args : [];
     return new Execution({ id: task.id, name: String(param.func), func, args, timeoutAt: root.timeoutAt }, effects).run();
