@@ -2,16 +2,15 @@
  * A stand-in System of Record on SQLite, for the demo (no PostgreSQL or TigerBeetle needed). It
  * keeps the same create_accounts contract as the PostgreSQL ledger; do not use it as a real ledger.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite.js";
 import { compareExisting, toLedgerResult, validate, type CreateAccountResultName, type Ledger, type LedgerAccount, type LedgerResult } from "./ledger.js";
 
 export class SqliteLedger implements Ledger {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): SqliteLedger {
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.exec(`
+    const db = openSqlite(path, `
       CREATE TABLE IF NOT EXISTS ledger_accounts (
         id     TEXT PRIMARY KEY,   -- u128 in decimal
         ledger INTEGER NOT NULL,

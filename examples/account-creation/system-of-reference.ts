@@ -3,7 +3,8 @@
  * ledger's account id (guid). UNIQUE on uuid makes the write idempotent: a second write of the
  * same uuid reads the stored guid back and says whether it is the same one.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite.js";
 import type { LedgerResult } from "./ledger.js";
 
 export interface AccountReference {
@@ -15,9 +16,7 @@ export class SystemOfReference {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): SystemOfReference {
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.exec("CREATE TABLE IF NOT EXISTS accounts (uuid TEXT NOT NULL UNIQUE, guid TEXT NOT NULL)");
+    const db = openSqlite(path, "CREATE TABLE IF NOT EXISTS accounts (uuid TEXT NOT NULL UNIQUE, guid TEXT NOT NULL)");
     return new SystemOfReference(db);
   }
 

@@ -2,7 +2,8 @@
  * The purchase's side effects, as a SQLite log (in a real shop: the payment provider and the
  * warehouse). Entries are keyed (order, event), so a step that runs again adds nothing.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite.js";
 
 export type PurchaseEvent = "started" | "confirmed" | "cancelled";
 
@@ -15,9 +16,7 @@ export class Purchases {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): Purchases {
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.exec(`
+    const db = openSqlite(path, `
       CREATE TABLE IF NOT EXISTS purchase_log (
         order_id TEXT NOT NULL,
         event    TEXT NOT NULL,

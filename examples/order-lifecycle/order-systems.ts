@@ -3,7 +3,8 @@
  * the payment provider's refunds — as SQLite tables. Every row has a deterministic id (INSERT
  * OR IGNORE), so a transition step that runs again after a crash changes nothing.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite.js";
 
 export interface Notification {
   id: string;
@@ -15,9 +16,7 @@ export class OrderSystems {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): OrderSystems {
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.exec(`
+    const db = openSqlite(path, `
       CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS shipments (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS refunds (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, at INTEGER NOT NULL);`);

@@ -3,7 +3,8 @@
  * a deterministic key (login, activity-3, cleanup), so a step that runs again after a crash
  * appends nothing new.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../shared/sqlite.js";
 
 export interface Activity {
   kind: string;
@@ -21,9 +22,7 @@ export class ActivityStore {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): ActivityStore {
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.exec(`
+    const db = openSqlite(path, `
       CREATE TABLE IF NOT EXISTS session_log (
         user  TEXT NOT NULL,
         entry TEXT NOT NULL,      -- login | activity-<n> | cleanup
