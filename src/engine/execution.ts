@@ -4,6 +4,7 @@
  * pending promises, or abandoned). A run always starts from the top; calls recorded by earlier
  * runs return their stored results without running again.
  */
+import { encodeCall } from "../protocol/calls.js";
 import { decodeValue, encodeValue, SerializationError } from "../protocol/codec.js";
 import type { PromiseRecord, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
@@ -470,7 +471,7 @@ function firstSettled(states: FutureState[], now: number): number {
 
 function encodeArgs(func: string, args: unknown[], required: boolean): Value {
   try {
-    return encodeValue({ func, args, version: 1 }, `the arguments of ${func}`);
+    return encodeCall(func, args);
   } catch (error) {
     // A local step may take live objects (clients, callbacks): they are passed again on every
     // replay, so only remote calls need storable arguments.

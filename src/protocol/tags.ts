@@ -24,6 +24,11 @@ export const ADDRESS = {
   unicast: (group: string, pid: string) => `poll://uni@${group}/${pid}`,
 } as const;
 
+/** A target option as an address: an address as given, a group name as "any member of it". */
+export function toAddress(target: string): string {
+  return target.includes("://") ? target : ADDRESS.anycast(target);
+}
+
 export interface ParsedAddress {
   scheme: string;
   cast: "any" | "uni";

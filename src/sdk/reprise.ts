@@ -10,9 +10,11 @@ import { randomBytes } from "node:crypto";
 import type { AnyFunction } from "../engine/commands.js";
 import { ConflictError, InvalidArgumentError, StoreError } from "../engine/errors.js";
 import { Options, splitOptions, type CallOptions } from "../engine/options.js";
-import { encodeValue, decodeValue, SerializationError } from "../protocol/codec.js";
+import { encodeCall, rootTags } from "../protocol/calls.js";
+import { SerializationError } from "../protocol/codec.js";
+import { funcOf } from "../tree/build-tree.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
-import { ADDRESS, TAG } from "../protocol/tags.js";
+import { ADDRESS, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
@@ -129,7 +131,7 @@ export class Reprise {
       id,
       timeoutAt: Date.now() + this.timeoutOf(options),
       param: encodeParam(name, args),
-      tags: this.rootTags(id, name, ADDRESS.anycast(this.group), options),
+      tags: { ...options.tags, ...rootTags(name, ADDRESS.anycast(this.group), id) },
     });
     const created = await client.send("task.create", { pid: this.pid, ttl: this.ttl, action: create });
     if (created.head.status === 200) {
@@ -163,12 +165,12 @@ export class Reprise {
     checkId(id, "id");
     const { args, options } = splitOptions(rest);
     const { client } = await this.started;
-    const target = options.target ? (options.target.includes("://") ? options.target : ADDRESS.anycast(options.target)) : ADDRESS.anycast(this.group);
+    const target = toAddress(options.target ?? this.group);
     const { promise } = await client.expect("promise.create", {
       id,
       timeoutAt: Date.now() + this.timeoutOf(options),
       param: encodeParam(func, args),
-      tags: this.rootTags(id, func, target, options),
+      tags: { ...options.tags, ...rootTags(func, target, id) },
     });
     if (funcOf(promise) !== func) throw sameIdOtherFunction(id, funcOf(promise), func);
     return this.handle<R>(id);
@@ -313,38 +315,17 @@ export class Reprise {
     if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidArgumentError(`timeout: expected a positive number of ms, got ${timeout}`);
     return timeout;
   }
-
-  private rootTags(id: string, func: string, target: string, options: CallOptions): Record<string, string> {
-    return {
-      ...options.tags,
-      [TAG.target]: target,
-      [TAG.scope]: "global",
-      [TAG.origin]: id,
-      [TAG.branch]: id,
-      [TAG.parent]: id,
-      [TAG.kind]: "root",
-      [TAG.func]: func,
-    };
-  }
 }
 
 function encodeParam(func: string, args: unknown[]): PromiseRecord["param"] {
   try {
-    return encodeValue({ func, args, version: 1 }, `the arguments of ${func}`);
+    return encodeCall(func, args);
   } catch (error) {
     if (error instanceof SerializationError) throw new InvalidArgumentError(error.message);
     throw error;
   }
 }
 
-function funcOf(promise: PromiseRecord): string | undefined {
-  try {
-    const param = decodeValue(promise.param) as { func?: unknown } | undefined;
-    return typeof param?.func === "string" ? param.func : promise.tags[TAG.func];
-  } catch {
-    return promise.tags[TAG.func];
-  }
-}
 
 function sameIdOtherFunction(id: string, recorded: string | undefined, requested: string): ConflictError {
   return new ConflictError(`execution "${id}" already exists for function "${recorded ?? "unknown"}", not "${requested}"; pick another id`);

@@ -1,9 +1,9 @@
 /** Cron schedules: the store creates an execution of `func` at every tick of `cron`. */
 import { InvalidArgumentError, StoreError } from "../engine/errors.js";
 import { splitOptions } from "../engine/options.js";
-import { encodeValue } from "../protocol/codec.js";
+import { encodeCall, rootTags } from "../protocol/calls.js";
 import type { ScheduleRecord } from "../protocol/records.js";
-import { ADDRESS, TAG } from "../protocol/tags.js";
+import { toAddress } from "../protocol/tags.js";
 import type { ProtocolClient } from "./client.js";
 import { checkId } from "./ids.js";
 
@@ -17,15 +17,15 @@ export class Schedules {
   async create(id: string, cron: string, func: string, ...rest: unknown[]): Promise<ScheduleRecord> {
     checkId(id, "id");
     const { args, options } = splitOptions(rest);
-    const target = options.target ? (options.target.includes("://") ? options.target : ADDRESS.anycast(options.target)) : ADDRESS.anycast(this.group);
+    const target = toAddress(options.target ?? this.group);
     const client = await this.client();
     const response = await client.send("schedule.create", {
       id,
       cron,
       promiseId: "{{.id}}.{{.timestamp}}",
       promiseTimeout: options.timeout ?? 24 * 60 * 60 * 1000,
-      promiseParam: encodeValue({ func, args, version: 1 }, `the arguments of ${func}`),
-      promiseTags: { ...options.tags, [TAG.target]: target, [TAG.scope]: "global", [TAG.kind]: "root", [TAG.func]: func },
+      promiseParam: encodeCall(func, args),
+      promiseTags: { ...options.tags, ...rootTags(func, target) },
     });
     if (response.head.status === 400) throw new InvalidArgumentError(String(response.data));
     if (response.head.status !== 200) throw new StoreError(response.head.status, String(response.data));

@@ -9,7 +9,7 @@ import { recordFailure, withExecutionSpan, withStepSpan } from "../observability
 import { StoreError } from "../engine/errors.js";
 import type { PromiseRecord, Value } from "../protocol/records.js";
 import type { Response } from "../protocol/requests.js";
-import { ADDRESS, parseAddress, TAG } from "../protocol/tags.js";
+import { ADDRESS, parseAddress, TAG, toAddress } from "../protocol/tags.js";
 import { action, type ProtocolClient } from "./client.js";
 
 export const ATTEMPTS_HEADER = "reprise:attempts";
@@ -116,7 +116,7 @@ export class TaskEffects implements Effects {
   resolveTarget(target: string): string {
     const parsed = parseAddress(target);
     if (!parsed) throw new Error(`target "${target}" is neither a group name nor an address like poll://any@group`);
-    return target.includes("://") ? target : ADDRESS.anycast(target);
+    return toAddress(target);
   }
 
   private async fenced(inner: ReturnType<typeof action<"promise.create">> | ReturnType<typeof action<"promise.settle">>): Promise<PromiseRecord> {

@@ -4,7 +4,7 @@
  */
 import { Execution } from "../engine/execution.js";
 import type { Outcome } from "../engine/outcome.js";
-import { decodeValue } from "../protocol/codec.js";
+import { decodeCall } from "../protocol/calls.js";
 import { MAX_PRELOAD } from "../protocol/limits.js";
 import { parseAddress, TAG } from "../protocol/tags.js";
 import type { Message } from "../protocol/messages.js";
@@ -26,11 +26,6 @@ export interface WorkerOptions {
   debug: boolean;
   /** Told whenever a promise this process watches or runs settles. */
   onSettled: (promise: PromiseRecord) => void;
-}
-
-interface RootParam {
-  func?: unknown;
-  args?: unknown;
 }
 
 export class Worker {
@@ -130,9 +125,9 @@ export class Worker {
   }
 
   private runOnce(task: TaskRecord, root: PromiseRecord, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {
-    const param = decodeRoot(root);
-    const func = this.options.registry.get(String(param.func));
-    if (!func) return Promise.resolve({ type: "abandoned", reason: `function ${String(param.func)} is not registered here` });
+    const call = decodeCall(root.param);
+    const func = call.func === undefined ? undefined : this.options.registry.get(call.func);
+    if (!func || call.func === undefined) return Promise.resolve({ type: "abandoned", reason: `function ${String(call.func)} is not registered here` });
     const effects = new TaskEffects({
       client: this.options.client,
       task,
@@ -143,8 +138,7 @@ export class Worker {
       ordered: this.options.client.transport.ordered === true,
       log: this.options.debug ? (message, fields) => this.options.log("debug", message, fields) : undefined,
     });
-    const args = Array.isArray(param.args) ? param.args : [];
-    return new Execution({ id: task.id, name: String(param.func), func, args, timeoutAt: root.timeoutAt }, effects).run();
+    return new Execution({ id: task.id, name: call.func, func, args: call.args, timeoutAt: root.timeoutAt }, effects).run();
   }
 
   /** Whether this process should run `root`: it is addressed to our group (or to us), and we know its function. */
@@ -152,11 +146,8 @@ export class Worker {
     const target = root.tags[TAG.target];
     const address = target === undefined ? undefined : parseAddress(target);
     if (!address || address.group !== this.options.group || (address.cast === "uni" && address.pid !== this.options.pid)) return false;
-    try {
-      return this.options.registry.get(String(decodeRoot(root).func)) !== undefined;
-    } catch {
-      return false;
-    }
+    const { func } = decodeCall(root.param);
+    return func !== undefined && this.options.registry.get(func) !== undefined;
   }
 
   private async renewLeases(): Promise<void> {
@@ -170,9 +161,4 @@ export class Worker {
       this.options.log("warn", "heartbeat failed", { error: String(error) });
     }
   }
-}
-
-function decodeRoot(root: PromiseRecord): RootParam {
-  const param = decodeValue(root.param);
-  return typeof param === "object" && param !== null ? (param as RootParam) : {};
 }

@@ -1,7 +1,7 @@
 /** `reprise invoke <id> --func <name>`: start an execution the way both SDKs start one. */
 import type { Command } from "commander";
-import { encodeValue } from "../../protocol/codec.js";
-import { TAG, ADDRESS } from "../../protocol/tags.js";
+import { encodeCall, rootTags } from "../../protocol/calls.js";
+import { toAddress } from "../../protocol/tags.js";
 import { contextOf } from "../context.js";
 import { show } from "../output.js";
 import { collectJson, parseNonNegativeInteger } from "../parse-args.js";
@@ -28,8 +28,8 @@ export function registerInvoke(program: Command): void {
       const { promise } = await client.request("promise.create", {
         id,
         timeoutAt: Date.now() + options.timeout,
-        param: encodeValue({ func: options.func, args: options.arg, version: 1 }),
-        tags: rootTags(id, options.func, options.target),
+        param: encodeCall(options.func, options.arg),
+        tags: rootTags(options.func, toAddress(options.target), id),
       });
       show(out, { promise }, () =>
         promise.state === "pending"
@@ -37,17 +37,4 @@ export function registerInvoke(program: Command): void {
           : `${id} already ran: ${promise.state}; see \`reprise get ${id}\``,
       );
     });
-}
-
-/** The tags @resonatehq/sdk's `rpc` puts on a root promise, plus Reprise's own. */
-export function rootTags(id: string, func: string, group: string): Record<string, string> {
-  return {
-    [TAG.target]: ADDRESS.anycast(group),
-    [TAG.scope]: "global",
-    [TAG.origin]: id,
-    [TAG.branch]: id,
-    [TAG.parent]: id,
-    [TAG.func]: func,
-    [TAG.kind]: "root",
-  };
 }

@@ -1,7 +1,7 @@
 /** `reprise schedules create | get | delete | search`. */
 import type { Command } from "commander";
-import { encodeValue } from "../../protocol/codec.js";
-import { ADDRESS, TAG } from "../../protocol/tags.js";
+import { encodeCall, rootTags } from "../../protocol/calls.js";
+import { toAddress } from "../../protocol/tags.js";
 import { contextOf } from "../context.js";
 import { describeSchedule, listSchedules, show } from "../output.js";
 import { collectJson, collectTag, parseNonNegativeInteger } from "../parse-args.js";
@@ -36,8 +36,8 @@ export function registerSchedules(program: Command): void {
         cron: options.cron,
         promiseId: SCHEDULED_PROMISE_ID,
         promiseTimeout: options.timeout,
-        promiseParam: encodeValue({ func: options.func, args: options.arg, version: 1 }),
-        promiseTags: { [TAG.target]: ADDRESS.anycast(options.target), [TAG.func]: options.func, [TAG.kind]: "root" },
+        promiseParam: encodeCall(options.func, options.arg),
+        promiseTags: rootTags(options.func, toAddress(options.target)),
       });
       show(out, { schedule }, () => describeSchedule(schedule));
     });
