@@ -2,7 +2,7 @@
  * The Context a workflow receives: every method returns a generator to `yield*`, which makes the
  * call durable. The Context only builds commands; the engine (execution.ts) carries them out.
  */
-import { command, type AnyFunction, type FutureRef, type Yielded } from "./commands.js";
+import { command, type AnyFunction, type Command, type FutureRef, type Yielded } from "./commands.js";
 import { Options, splitOptions, type CallOptions } from "./options.js";
 
 /** What `yield*` on a generator function returns. */
@@ -118,45 +118,39 @@ function refuseAwait<G extends Generator<unknown, unknown, unknown>>(gen: G): G 
   return Object.assign(gen, { then });
 }
 
+/** A call as the workflow gets it: a generator to `yield*` (that refuses to be awaited). */
+function call<T>(cmd: Command | undefined): Generator<Yielded, T, unknown> {
+  return refuseAwait(cmd === undefined ? nothing<T>() : command<T>(cmd));
+}
+
+/** A call with nothing to do (a panic whose condition is false). */
+function* nothing<T>(): Generator<Yielded, T, unknown> {
+  return undefined as T;
+}
+
 export function createContext(info: ContextInfo): Context {
+  const run = (func: AnyFunction, rest: unknown[], deferred: boolean) => {
+    const { args, options } = splitOptions(rest);
+    return { kind: "run", func, name: nameOf(func), args, options, deferred } as const;
+  };
+  const rpc = (name: string, rest: unknown[], deferred: boolean) => {
+    const { args, options } = splitOptions(rest);
+    return { kind: "rpc", name, args, options, deferred } as const;
+  };
   const ctx: Context = {
     id: info.id,
     rootId: info.rootId,
     func: info.func,
-    *run(func, ...rest) {
-      const { args, options } = splitOptions(rest);
-      return yield* command({ kind: "run", func, name: nameOf(func), args, options, deferred: false });
-    },
-    *beginRun(func, ...rest) {
-      const { args, options } = splitOptions(rest);
-      return yield* command({ kind: "run", func, name: nameOf(func), args, options, deferred: true });
-    },
-    *rpc(name, ...rest) {
-      const { args, options } = splitOptions(rest);
-      return yield* command({ kind: "rpc", name, args, options, deferred: false });
-    },
-    *beginRpc(name, ...rest) {
-      const { args, options } = splitOptions(rest);
-      return yield* command({ kind: "rpc", name, args, options, deferred: true });
-    },
-    *sleep(duration) {
-      yield* command({ kind: "timer", ...durationOf(duration), deferred: false });
-    },
-    *timer(duration) {
-      return yield* command({ kind: "timer", ...durationOf(duration), deferred: true });
-    },
-    *promise(options = {}) {
-      return yield* command({ kind: "promise", ...options });
-    },
-    *race(futures) {
-      return yield* command({ kind: "race", futures });
-    },
-    *panic(condition, message) {
-      if (condition) yield* command({ kind: "panic", message: message ?? "panic condition was true" });
-    },
-    *assert(condition, message) {
-      if (!condition) yield* command({ kind: "panic", message: message ?? "assertion failed" });
-    },
+    run: (func, ...rest) => call(run(func, rest, false)),
+    beginRun: (func, ...rest) => call(run(func, rest, true)),
+    rpc: (name, ...rest) => call(rpc(name, rest, false)),
+    beginRpc: (name, ...rest) => call(rpc(name, rest, true)),
+    sleep: (duration) => call({ kind: "timer", ...durationOf(duration), deferred: false }),
+    timer: (duration) => call({ kind: "timer", ...durationOf(duration), deferred: true }),
+    promise: (options = {}) => call({ kind: "promise", ...options }),
+    race: (futures) => call({ kind: "race", futures }),
+    panic: (condition, message) => call(condition ? { kind: "panic", message: message ?? "panic condition was true" } : undefined),
+    assert: (condition, message) => call(condition ? undefined : { kind: "panic", message: message ?? "assertion failed" }),
     getDependency<T>(name: string): T {
       return info.getDependency(name) as T;
     },
@@ -164,9 +158,5 @@ export function createContext(info: ContextInfo): Context {
     date: { now: () => ctx.run(dateNow) },
     math: { random: () => ctx.run(mathRandom) },
   };
-  for (const method of ["run", "beginRun", "rpc", "beginRpc", "sleep", "timer", "promise", "race", "panic", "assert"] as const) {
-    const inner = ctx[method] as (...args: unknown[]) => Generator<unknown, unknown, unknown>;
-    (ctx as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => refuseAwait(inner(...args));
-  }
   return ctx;
 }
