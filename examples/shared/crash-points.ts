@@ -53,8 +53,17 @@ export async function storeFor(path: string): Promise<string | Store> {
     if (settled !== undefined && recorded.includes(settled)) await hang(`recorded:${settled}`);
     return response;
   };
+  const applyBatch: Store["applyBatch"] = async (reqs, now) => {
+    const responses = await store.applyBatch(reqs, now);
+    for (const req of reqs) {
+      const settled = settledId(req);
+      if (settled !== undefined && recorded.includes(settled)) await hang(`recorded:${settled}`);
+    }
+    return responses;
+  };
   return {
     apply,
+    applyBatch,
     tick: (now) => store.tick(now),
     nextDeadline: () => store.nextDeadline(),
     onMessage: (listener) => store.onMessage(listener),
@@ -87,6 +96,8 @@ function hang(point: string): Promise<never> {
 function settledId(req: Parameters<Store["apply"]>[0]): string | undefined {
   if (req.kind === "promise.settle") return req.data.id;
   if ((req.kind === "task.fence" || req.kind === "task.fulfill") && req.data.action.kind === "promise.settle") return req.data.action.data.id;
+  // A step recorded in one write: created already settled.
+  if (req.kind === "task.fence" && req.data.action.kind === "promise.create" && req.data.action.data.result) return req.data.action.data.id;
   return undefined;
 }
 

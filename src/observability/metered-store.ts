@@ -35,6 +35,20 @@ export function meterStore(store: Store, metrics: MetricsRecorder): Store {
         metrics.storeWrite(req.kind, performance.now() - started);
       }
     },
+    async applyBatch(reqs: readonly Request[], now?: number): Promise<Response[]> {
+      const started = performance.now();
+      const window = { from: now ?? Date.now(), to: now ?? Number.POSITIVE_INFINITY };
+      try {
+        const responses = await store.applyBatch(reqs, now);
+        if (now === undefined) window.to = Date.now();
+        responses.forEach((response, index) => {
+          if (!READ_KINDS.has(reqs[index]!.kind)) record(metrics, response, window);
+        });
+        return responses;
+      } finally {
+        metrics.storeWrite("reprise.batch", performance.now() - started);
+      }
+    },
     tick: (now) => store.tick(now),
     nextDeadline: () => store.nextDeadline(),
     onMessage: (listener) => store.onMessage(listener),

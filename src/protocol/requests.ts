@@ -23,8 +23,20 @@ export type PromiseCreateReq = Req<
     tags: Tags;
     /** Reprise extension: a create with a different key than the stored one is a 409 conflict. */
     idempotencyKey?: string;
+    /**
+     * Reprise extension: record the promise already settled with this result (a step that ran in
+     * the caller's process: its result is all replay needs, so it costs one write, not two). An
+     * existing promise is returned unchanged, as for any create.
+     */
+    result?: CreateResult;
   }
 >;
+
+/** The settled state and value of a promise created already settled (`promise.create` with `result`). */
+export interface CreateResult {
+  state: "resolved" | "rejected";
+  value: Value;
+}
 export type PromiseSettleReq = Req<
   "promise.settle",
   {

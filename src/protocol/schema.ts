@@ -143,12 +143,17 @@ const versioned = { id, version };
 const batch = <T extends z.ZodType>(item: T, expected: string) =>
   z.array(item, { error: expected }).max(MAX_BATCH, { error: `${expected} of at most ${MAX_BATCH} entries` });
 
+const createResult = z.object(
+  { state: z.enum(["resolved", "rejected"], { error: "one of resolved, rejected" }), value },
+  { error: "an object { state: resolved | rejected, value }" },
+);
 const promiseCreate = request("promise.create", {
   id,
   timeoutAt: time("an absolute time"),
   param: value.optional(),
   tags: tags.optional(),
   idempotencyKey: idempotencyKey.optional(),
+  result: createResult.optional(),
 });
 const promiseSettle = request("promise.settle", { id, state: settleState, value: value.optional(), idempotencyKey: idempotencyKey.optional() });
 const promiseRegisterCallback = request("promise.register_callback", { awaited: id, awaiter: id }).superRefine(

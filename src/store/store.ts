@@ -15,6 +15,11 @@ export interface Store {
    */
   apply<R extends Request>(req: R, now?: number): Promise<Response<R["kind"]>>;
   /**
+   * Applies several requests, in order, each with its own answer: a refused item (4xx) never fails
+   * its neighbours. The answers are given only once every item's change is committed.
+   */
+  applyBatch(reqs: readonly Request[], now?: number): Promise<Response[]>;
+  /**
    * Does the work that is due at `now`: times out promises (timers resolve), releases expired
    * leases, re-delivers unclaimed tasks, fires schedules. Uses indexes, never a full scan.
    * Returns how many records it changed.

@@ -118,6 +118,12 @@ export async function searchPromises(ctx: KernelContext, req: PromiseSearchReq):
  */
 export function newPromise(ctx: KernelContext, data: PromiseCreateReq["data"]): PromiseRecord {
   const tags = data.tags ?? {};
+  if (data.result !== undefined && ctx.now < data.timeoutAt) {
+    // Recorded already settled (a step that ran in the caller's process): created and settled now.
+    const recorded: PromiseRecord = { id: data.id, state: data.result.state, param: data.param ?? {}, value: data.result.value ?? {}, tags, timeoutAt: data.timeoutAt, createdAt: ctx.now, settledAt: ctx.now };
+    if (data.idempotencyKey !== undefined) recorded.idempotencyKeyForCreate = data.idempotencyKey;
+    return recorded;
+  }
   const bornSettled = ctx.now >= data.timeoutAt;
   const promise: PromiseRecord = {
     id: data.id,

@@ -48,6 +48,12 @@ export class ProtocolStore implements Store {
     return this.applyKind<R["kind"]>(req as unknown as RequestOf<R["kind"]>, now);
   }
 
+  async applyBatch(reqs: readonly Request[], now: number = this.clock()): Promise<Response[]> {
+    const responses: Response[] = [];
+    for (const req of reqs) responses.push(await this.apply(req, now));
+    return responses;
+  }
+
   onTick(listener: (report: TickReport) => void): () => void {
     this.tickListeners.add(listener);
     return () => this.tickListeners.delete(listener);

@@ -98,8 +98,15 @@ function promiseCreate(prefix: string, d: Fields): Problem {
     time(`${prefix}timeoutAt`, d.timeoutAt) ??
     value(`${prefix}param`, d.param) ??
     tags(`${prefix}tags`, d.tags) ??
-    idempotencyKey(`${prefix}idempotencyKey`, d.idempotencyKey)
+    idempotencyKey(`${prefix}idempotencyKey`, d.idempotencyKey) ??
+    optional(d.result, () => createResult(`${prefix}result`, d.result))
   );
+}
+
+/** Reprise extension: a create that records its promise already settled. */
+function createResult(field: string, v: unknown): Problem {
+  if (!isFields(v)) return `${field}: expected an object { state, value }, got ${show(v)}`;
+  return oneOf(`${field}.state`, v.state, ["resolved", "rejected"] as const) ?? value(`${field}.value`, v.value ?? {});
 }
 
 const SETTLE_STATES = ["resolved", "rejected", "rejected_canceled"] as const;
