@@ -128,35 +128,78 @@ function* nothing<T>(): Generator<Yielded, T, unknown> {
   return undefined as T;
 }
 
-export function createContext(info: ContextInfo): Context {
-  const run = (func: AnyFunction, rest: unknown[], deferred: boolean) => {
-    const { args, options } = splitOptions(rest);
-    return { kind: "run", func, name: nameOf(func), args, options, deferred } as const;
-  };
-  const rpc = (name: string, rest: unknown[], deferred: boolean) => {
-    const { args, options } = splitOptions(rest);
-    return { kind: "rpc", name, args, options, deferred } as const;
-  };
-  const ctx: Context = {
-    id: info.id,
-    rootId: info.rootId,
-    func: info.func,
-    run: (func, ...rest) => call(run(func, rest, false)),
-    beginRun: (func, ...rest) => call(run(func, rest, true)),
-    rpc: (name, ...rest) => call(rpc(name, rest, false)),
-    beginRpc: (name, ...rest) => call(rpc(name, rest, true)),
-    sleep: (duration) => call({ kind: "timer", ...durationOf(duration), deferred: false }),
-    timer: (duration) => call({ kind: "timer", ...durationOf(duration), deferred: true }),
-    promise: (options = {}) => call({ kind: "promise", ...options }),
-    race: (futures) => call({ kind: "race", futures }),
-    panic: (condition, message) => call(condition ? { kind: "panic", message: message ?? "panic condition was true" } : undefined),
-    assert: (condition, message) => call(condition ? undefined : { kind: "panic", message: message ?? "assertion failed" }),
-    getDependency<T>(name: string): T {
-      return info.getDependency(name) as T;
-    },
-    options: (options) => new Options(options),
-    date: { now: () => ctx.run(dateNow) },
-    math: { random: () => ctx.run(mathRandom) },
-  };
-  return ctx;
+/**
+ * The Context of one workflow or step. A class, not an object of closures: one is made for every
+ * step that runs, so it must cost no more than its four fields.
+ */
+export class WorkflowContext implements Context {
+  readonly id: string;
+  readonly rootId: string;
+  readonly func: string;
+  readonly date = { now: (): Generator<Yielded, number, unknown> => this.run(dateNow) };
+  readonly math = { random: (): Generator<Yielded, number, unknown> => this.run(mathRandom) };
+
+  constructor(private readonly info: ContextInfo) {
+    this.id = info.id;
+    this.rootId = info.rootId;
+    this.func = info.func;
+  }
+
+  run<F extends (ctx: Context, ...args: never[]) => unknown>(func: F, ...rest: StepArgs<F>): Generator<Yielded, ResultOf<F>, unknown> {
+    return call(runCommand(func, rest, false));
+  }
+
+  beginRun<F extends (ctx: Context, ...args: never[]) => unknown>(func: F, ...rest: StepArgs<F>): Generator<Yielded, Future<ResultOf<F>>, unknown> {
+    return call(runCommand(func, rest, true));
+  }
+
+  rpc<T = unknown>(name: string, ...rest: unknown[]): Generator<Yielded, T, unknown> {
+    return call(rpcCommand(name, rest, false));
+  }
+
+  beginRpc<T = unknown>(name: string, ...rest: unknown[]): Generator<Yielded, Future<T>, unknown> {
+    return call(rpcCommand(name, rest, true));
+  }
+
+  sleep(duration: number | { for: number } | { until: Date | number }): Generator<Yielded, void, unknown> {
+    return call({ kind: "timer", ...durationOf(duration), deferred: false });
+  }
+
+  timer(duration: number | { for: number } | { until: Date | number }): Generator<Yielded, Future<void>, unknown> {
+    return call({ kind: "timer", ...durationOf(duration), deferred: true });
+  }
+
+  promise<T = unknown>(options: { id?: string; timeout?: number; data?: unknown; tags?: Record<string, string> } = {}): Generator<Yielded, DurablePromise<T>, unknown> {
+    return call({ kind: "promise", ...options });
+  }
+
+  race<T>(futures: Future<T>[]): Generator<Yielded, RaceResult<T>, unknown> {
+    return call({ kind: "race", futures });
+  }
+
+  panic(condition: boolean, message?: string): Generator<Yielded, void, unknown> {
+    return call(condition ? { kind: "panic", message: message ?? "panic condition was true" } : undefined);
+  }
+
+  assert(condition: boolean, message?: string): Generator<Yielded, void, unknown> {
+    return call(condition ? undefined : { kind: "panic", message: message ?? "assertion failed" });
+  }
+
+  getDependency<T = unknown>(name: string): T {
+    return this.info.getDependency(name) as T;
+  }
+
+  options(options: CallOptions): Options {
+    return new Options(options);
+  }
+}
+
+function runCommand(func: AnyFunction, rest: unknown[], deferred: boolean): Command {
+  const { args, options } = splitOptions(rest);
+  return { kind: "run", func, name: nameOf(func), args, options, deferred };
+}
+
+function rpcCommand(name: string, rest: unknown[], deferred: boolean): Command {
+  const { args, options } = splitOptions(rest);
+  return { kind: "rpc", name, args, options, deferred };
 }

@@ -1,6 +1,7 @@
 /**
- * The engine's only way to touch the world. The SDK implements it over a Transport (fenced by the
- * task lease); tests implement it in memory. The engine itself does no I/O.
+ * What the engine asks of the world: the durable promises of one execution. The SDK implements it
+ * over a Transport (every write fenced by the task lease); tests implement it in memory. The
+ * engine itself does no I/O, and knows nothing of how these calls travel.
  */
 import type { PromiseRecord, Tags, Value } from "../protocol/records.js";
 
@@ -17,42 +18,37 @@ export interface ChildSpec {
   tags: Tags;
 }
 
+/** A call's result as it is stored. */
+export interface Settled {
+  state: "resolved" | "rejected";
+  value: Value;
+  /** How many times the call's function ran in this process (1 unless it was retried). */
+  attempts: number;
+  /** When it began to run here (engine clock). */
+  startedAt?: number;
+}
+
 export interface Effects {
-  now(): number;
-  /** Waits (not durably) before a step's next attempt. */
-  delay(ms: number): Promise<void>;
-  /** Creates the child's durable promise, or returns the one recorded by an earlier run. */
+  /**
+   * What this process already knows of `id` without I/O: its record, "absent" when it is
+   * certainly not recorded (the execution's whole history is at hand), or undefined when only
+   * the store can tell.
+   */
+  lookup(id: string): PromiseRecord | "absent" | undefined;
+  /** Reads a record from the store; undefined when there is none. */
+  read(id: string): Promise<PromiseRecord | undefined>;
+  /** Creates the child's durable promise, pending; or returns the one recorded earlier. */
   create(spec: ChildSpec): Promise<PromiseRecord>;
   /**
-   * True when `id` is certainly not recorded yet (the whole history was preloaded and it is not
-   * in it). The engine then runs a step while its create is being committed, instead of after.
+   * Records a call that ran here, already settled, in one write (its result is all replay
+   * needs). A record that exists already wins and is returned unchanged.
    */
-  isUnrecorded(id: string): boolean;
-  /** Whether requests reach the store in the order they are made (in-process), not just eventually (HTTP). */
-  readonly ordered: boolean;
-  /** Settles a child's durable promise; a promise settled before stays as it was. */
-  settle(id: string, state: "resolved" | "rejected", value: Value, attempts: number): Promise<PromiseRecord>;
-  getDependency(name: string): unknown;
-  /**
-   * Wraps one run of the execution (kind "root") and each call that actually runs (not one
-   * answered from its record). Tracing and metrics hook in here; the engine only reports.
-   */
-  observe<T extends { ok: boolean; error?: unknown }>(call: ObservedCall, run: () => Promise<T>): Promise<T>;
-  /** The address remote calls go to when the call names no target. */
-  defaultTarget(): string;
-  /** Turns a target option (group name or address) into an address. */
-  resolveTarget(target: string): string;
+  record(spec: ChildSpec, result: Settled): Promise<PromiseRecord>;
+  /** Settles a pending child promise; one settled before stays as it was and is returned. */
+  settle(id: string, result: Settled): Promise<PromiseRecord>;
 }
 
 /** Thrown by Effects when this process no longer holds the execution's lease: stop quietly. */
 export class LeaseLostError extends Error {
   override name = "LeaseLostError";
-}
-
-export interface ObservedCall {
-  id: string;
-  func: string;
-  kind: ChildKind | "root";
-  /** The execution or workflow that made the call. */
-  parentId?: string;
 }

@@ -3,19 +3,29 @@
  * promise operations through `Effects`, and decides how this run ends (completed, suspended on
  * pending promises, or abandoned). A run always starts from the top; calls recorded by earlier
  * runs return their stored results without running again.
+ *
+ * A step that runs here is recorded once, already settled: its result is all replay needs. Only
+ * what others must see in flight gets a pending record first: sleeps, external promises, remote
+ * calls and child workflows. Suspension is decided from state (strands.ts), never by waiting for
+ * the event loop to go quiet.
  */
-import { encodeCall } from "../protocol/calls.js";
 import { decodeValue, encodeValue, SerializationError } from "../protocol/codec.js";
-import type { PromiseRecord, Value } from "../protocol/records.js";
-import { TAG } from "../protocol/tags.js";
-import { isYielded, COMMAND, type AnyFunction, type Command, type FutureRef, type RunCommand } from "./commands.js";
+import type { PromiseRecord } from "../protocol/records.js";
+import { ADDRESS, parseAddress, TAG, toAddress } from "../protocol/tags.js";
 import { createAsyncContext } from "./async-context.js";
-import { createContext, DurablePromise, Future, type Context } from "./context.js";
+import { systemClock, type Clock } from "./clock.js";
+import { isYielded, COMMAND, type AnyFunction, type Command, type FutureRef, type RunCommand } from "./commands.js";
+import { DurablePromise, Future, WorkflowContext } from "./context.js";
 import type { ChildKind, ChildSpec, Effects } from "./effects.js";
-import { DivergenceError, PanicError, PromiseRejectedError, RetriesExhaustedError, StoreError, toError } from "./errors.js";
+import { PanicError, StoreError } from "./errors.js";
+import { LocalCall } from "./local-call.js";
+import { unobserved, type Observer } from "./observer.js";
 import type { CallOptions } from "./options.js";
 import type { Outcome } from "./outcome.js";
-import { defaultRetryPolicy, never } from "./retry.js";
+import { firstSettled, firstToComplete, type FutureState } from "./race.js";
+import { divergenceOf, encodeArgs, resultOf, settledOf, type Result } from "./replay.js";
+import { runStep } from "./steps.js";
+import { Strands } from "./strands.js";
 
 export interface RootSpec {
   id: string;
@@ -25,22 +35,26 @@ export interface RootSpec {
   timeoutAt: number;
 }
 
-type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
+export interface ExecutionOptions {
+  effects: Effects;
+  /** The worker group: a remote call that names no target goes to any worker of it. */
+  group: string;
+  clock?: Clock;
+  observer?: Observer;
+  /** Values registered with `setDependency`, for `ctx.getDependency`. */
+  dependencies?: ReadonlyMap<string, unknown>;
+}
 
 /** Ends the whole execution from anywhere inside it, bypassing the generators' try/catch. */
 class Abort {
   constructor(readonly outcome: Outcome) {}
 }
 
-type FutureState =
-  | { kind: "local"; id: string; done: Promise<Result>; result?: Result }
-  | { kind: "durable"; id: string; record: PromiseRecord };
-
-const NEVER = new Promise<never>(() => {});
-
 export class Execution {
-  private active = 0;
-  private readonly blocked = new Set<string>();
+  private readonly effects: Effects;
+  private readonly clock: Clock;
+  private readonly observer: Observer;
+  private readonly strands = new Strands(() => this.idle());
   private readonly futures: FutureState[] = [];
   private finished = false;
   private asyncRoot = false;
@@ -49,12 +63,16 @@ export class Execution {
 
   constructor(
     private readonly root: RootSpec,
-    private readonly effects: Effects,
-  ) {}
+    private readonly options: ExecutionOptions,
+  ) {
+    this.effects = options.effects;
+    this.clock = options.clock ?? systemClock;
+    this.observer = options.observer ?? unobserved;
+  }
 
   /** Runs until the root finishes or nothing can move without an outside event. */
   run(): Promise<Outcome> {
-    this.active = 1;
+    this.strands.start();
     void this.runRoot();
     return this.outcome;
   }
@@ -62,8 +80,9 @@ export class Execution {
   private async runRoot(): Promise<void> {
     try {
       const { id, name, func, args, timeoutAt } = this.root;
-      const result = await this.effects.observe({ id, func: name, kind: "root" }, () => this.invoke(id, name, func, args, timeoutAt));
-      this.finish(this.completed(result));
+      const result = await this.observer.observe({ id, func: name, kind: "root" }, () => this.invoke(id, name, func, args, timeoutAt));
+      const settled = settledOf(result, 1, `the return value of ${name}`);
+      this.finish({ type: "completed", state: settled.state, value: settled.value });
     } catch (thrown) {
       this.finish(this.fatal(thrown));
     }
@@ -73,17 +92,6 @@ export class Execution {
     if (this.finished) return;
     this.finished = true;
     this.resolveOutcome(outcome);
-  }
-
-  private completed(result: Result): Outcome {
-    if (result.ok) {
-      try {
-        return { type: "completed", state: "resolved", value: encodeValue(result.value, `the return value of ${this.root.name}`) };
-      } catch (error) {
-        return { type: "completed", state: "rejected", value: encodeValue(toError(error)) };
-      }
-    }
-    return { type: "completed", state: "rejected", value: encodeValue(toError(result.error)) };
   }
 
   /**
@@ -96,14 +104,31 @@ export class Execution {
     return { type: "abandoned", reason: thrown instanceof Error ? thrown.message : String(thrown) };
   }
 
+  /** No strand runs: the run suspends on what the blocked strands await. */
+  private idle(): void {
+    if (this.finished) return;
+    if (this.asyncRoot) {
+      // An async body resumes after each answer in a later microtask, not as a counted strand:
+      // look again once those have run. (Its body may only await ctx calls, docs/workflows.md.)
+      this.clock.defer(() => {
+        if (this.finished || !this.strands.idle) return;
+        const awaiting = this.strands.awaiting();
+        if (awaiting.length > 0) this.finish({ type: "suspended", awaiting });
+      });
+      return;
+    }
+    const awaiting = this.strands.awaiting();
+    if (awaiting.length > 0) this.finish({ type: "suspended", awaiting });
+    else this.finish({ type: "completed", state: "rejected", value: encodeValue(new Error("execution deadlocked: nothing to wait for")) });
+  }
+
   /** Calls a function with a fresh context: drives it if it is a generator, awaits it otherwise. */
   private async invoke(id: string, name: string, func: AnyFunction, args: unknown[], timeoutAt: number): Promise<Result> {
     const scope = new Scope(id, timeoutAt);
     if (id === this.root.id && isAsyncFunction(func)) return this.invokeAsync(scope, name, func, args);
-    const ctx = this.contextFor(id, name);
     let produced: unknown;
     try {
-      produced = func(ctx, ...args);
+      produced = func(this.contextFor(id, name), ...args);
     } catch (error) {
       return { ok: false, error };
     }
@@ -127,7 +152,7 @@ export class Execution {
       id: scope.id,
       rootId: this.root.id,
       func: name,
-      getDependency: (dependency) => this.effects.getDependency(dependency),
+      getDependency: (dependency) => this.dependency(dependency),
       perform: (cmd) => this.perform(cmd, scope),
     });
     let produced: unknown;
@@ -136,7 +161,7 @@ export class Execution {
     } catch (error) {
       return { ok: false, error };
     } finally {
-      this.park();
+      this.strands.stop();
     }
     try {
       return { ok: true, value: await produced };
@@ -147,27 +172,22 @@ export class Execution {
 
   /** One ctx call of an async workflow. An Abort or a store failure ends the run there and then. */
   private perform(cmd: Command, scope: Scope): Promise<unknown> {
-    this.active++;
+    this.strands.start();
     return this.handleOrRefuse(cmd, scope).then(
       (result) => {
-        this.park();
+        this.strands.stop();
         if (result.ok) return result.value;
         throw result.error;
       },
       (thrown: unknown) => {
         this.finish(this.fatal(thrown));
-        return NEVER;
+        return forever();
       },
     );
   }
 
-  private contextFor(id: string, name: string): Context {
-    return createContext({
-      id,
-      rootId: this.root.id,
-      func: name,
-      getDependency: (dependency) => this.effects.getDependency(dependency),
-    });
+  private contextFor(id: string, name: string): WorkflowContext {
+    return new WorkflowContext({ id, rootId: this.root.id, func: name, getDependency: (dependency) => this.dependency(dependency) });
   }
 
   private async drive(gen: Generator<unknown, unknown, unknown>, scope: Scope): Promise<Result> {
@@ -183,9 +203,7 @@ export class Execution {
       if (!isYielded(step.value)) {
         input = {
           ok: false,
-          error: new TypeError(
-            `a workflow yielded ${describe(step.value)}; use \`yield*\` (with a star) on ctx calls, e.g. \`yield* ctx.run(step)\``,
-          ),
+          error: new TypeError(`a workflow yielded ${describe(step.value)}; use \`yield*\` (with a star) on ctx calls, e.g. \`yield* ctx.run(step)\``),
         };
         continue;
       }
@@ -198,38 +216,34 @@ export class Execution {
     try {
       return await this.handle(cmd, scope);
     } catch (error) {
-      if (error instanceof SerializationError || (error instanceof StoreError && error.status === 400)) return { ok: false, error };
+      if (isRefusal(error)) return { ok: false, error };
       throw error;
     }
   }
 
-  private async handle(cmd: Command, scope: Scope): Promise<Result> {
+  private handle(cmd: Command, scope: Scope): Promise<Result> | Result {
     switch (cmd.kind) {
       case "run":
         return this.handleRun(cmd, scope);
       case "rpc": {
         const id = scope.childId(cmd.options);
-        const target = cmd.options.target ? this.effects.resolveTarget(cmd.options.target) : this.effects.defaultTarget();
-        const record = await this.createChild(scope, id, "rpc", cmd.name, encodeArgs(cmd.name, cmd.args, true), cmd.options, {
-          [TAG.target]: target,
-          [TAG.scope]: "global",
-        });
-        const future = this.durableFuture(record);
-        return cmd.deferred ? { ok: true, value: future } : this.await(future);
+        const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.options.group);
+        const tags = { ...cmd.options.tags, [TAG.target]: target, [TAG.scope]: "global" };
+        return this.durableCall(scope, { id, kind: "rpc", func: cmd.name, param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags }, cmd.deferred);
       }
       case "timer": {
         const id = scope.childId({});
-        const until = cmd.until ?? this.effects.now() + (cmd.ms ?? 0);
-        const record = await this.create(scope, { id, kind: "sleep", func: "sleep", timeoutAt: until, param: {}, tags: { [TAG.timer]: "true" } });
-        const future = this.durableFuture(record);
-        return cmd.deferred ? { ok: true, value: future } : this.await(future);
+        const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
+        return this.durableCall(scope, { id, kind: "sleep", func: "sleep", param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }, cmd.deferred);
       }
       case "promise": {
         const id = scope.childId({ id: cmd.id });
         const param = cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data");
-        const record = await this.createChild(scope, id, "promise", "promise", param, { timeout: cmd.timeout }, cmd.tags ?? {});
-        const slot = this.futures.push({ kind: "durable", id, record }) - 1;
-        return { ok: true, value: new DurablePromise(id, slot) };
+        const timeoutAt = this.deadlineOf(scope, { timeout: cmd.timeout });
+        return this.ensure(scope, { id, kind: "promise", func: "promise", param, timeoutAt, tags: cmd.tags ?? {} }).then((record) => {
+          const slot = this.futures.push({ kind: "durable", id, record }) - 1;
+          return { ok: true, value: new DurablePromise(id, slot) };
+        });
       }
       case "await":
         return this.await(cmd.future);
@@ -240,185 +254,141 @@ export class Execution {
     }
   }
 
-  private async handleRun(cmd: RunCommand, scope: Scope): Promise<Result> {
+  /** A step or child workflow run here: now, or (beginRun) as a strand of its own. */
+  private handleRun(cmd: RunCommand, scope: Scope): Promise<Result> | Result {
     const id = scope.childId(cmd.options);
-    const isWorkflow = isGeneratorFunction(cmd.func);
-    const kind: ChildKind = isWorkflow ? "workflow" : "step";
-    const creating = this.createChild(scope, id, kind, cmd.name, encodeArgs(cmd.name, cmd.args, false), cmd.options, {});
-    // A step nobody recorded yet runs while its create commits: create and settle then share one
-    // commit. Steps are at-least-once anyway; if the create finds a record after all, it wins.
-    const pipelined = !isWorkflow && this.effects.isUnrecorded(id);
-    if (pipelined) creating.catch(() => {});
-    const record = pipelined ? undefined : await creating;
-    const work = async (): Promise<Result> => {
-      if (record && record.state !== "pending") return resultOf(record);
-      const timeoutAt = record?.timeoutAt ?? this.deadlineOf(scope, cmd.options);
-      const { result, attempts } = await this.effects.observe({ id, func: cmd.name, kind, parentId: scope.id }, async () => {
-        const ran = isWorkflow
-          ? { result: await this.invoke(id, cmd.name, cmd.func, cmd.args, timeoutAt), attempts: 1 }
-          : await this.runStep(id, cmd, timeoutAt);
-        return { ...ran, ...ran.result };
-      });
-      if (record) return this.record(id, result, attempts);
-      if (!this.effects.ordered) {
-        const created = await creating;
-        return created.state === "pending" ? this.record(id, result, attempts) : resultOf(created);
-      }
-      // In order to the store: settle without waiting for the create's answer, so both can share a
-      // commit. Settling never changes a promise settled before, and the answer is what was stored.
-      const settling = this.record(id, result, attempts);
-      settling.catch(() => {});
-      await creating;
-      return settling;
-    };
-    if (!cmd.deferred) return work();
-    // A deferred call runs beside its caller: it is one more active strand until it ends.
-    this.active++;
-    const done = work()
-      .catch((thrown: unknown) => {
-        this.finish(this.fatal(thrown));
-        return NEVER;
+    const kind: ChildKind = isGeneratorFunction(cmd.func) ? "workflow" : "step";
+    if (!cmd.deferred) return this.runHere(id, kind, cmd, scope);
+    const call = new LocalCall(id);
+    this.strands.start();
+    this.runHere(id, kind, cmd, scope)
+      .catch((error: unknown) => {
+        if (isRefusal(error)) return { ok: false, error } as Result;
+        throw error;
       })
-      .finally(() => this.park());
-    const state: FutureState = { kind: "local", id, done };
-    void done.then((result) => (state.result = result));
-    const slot = this.futures.push(state) - 1;
+      .then(
+        (result) => {
+          call.complete(result);
+          this.strands.stop();
+        },
+        (thrown: unknown) => this.finish(this.fatal(thrown)),
+      );
+    const slot = this.futures.push({ kind: "local", id, call }) - 1;
     return { ok: true, value: new Future(id, slot) };
   }
 
-  private async runStep(id: string, cmd: RunCommand, timeoutAt: number): Promise<{ result: Result; attempts: number }> {
-    const policy = cmd.options.retryPolicy ?? defaultRetryPolicy;
-    const ctx = this.contextFor(id, cmd.name);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return { result: { ok: true, value: await cmd.func(ctx, ...cmd.args) }, attempts: attempt };
-      } catch (thrown) {
-        const error = toError(thrown);
-        const delay = isNonRetryable(error, cmd.options) ? null : (policy ?? never).delayBefore(attempt);
-        if (delay === null || this.effects.now() + delay >= timeoutAt) {
-          const exhausted = attempt > 1 && delay === null && !isNonRetryable(error, cmd.options);
-          return { result: { ok: false, error: exhausted ? retriesExhausted(cmd.name, attempt, error) : error }, attempts: attempt };
-        }
-        await this.effects.delay(delay);
-      }
-    }
+  /**
+   * Answers from the record when there is a settled one; otherwise runs the call and stores its
+   * result: in one write for a step, by settling its pending record for a child workflow (created
+   * first, so that its own children and the dashboard see it in flight).
+   */
+  private async runHere(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope): Promise<Result> {
+    const spec: ChildSpec = {
+      id,
+      kind,
+      func: cmd.name,
+      parentId: scope.id,
+      param: encodeArgs(cmd.name, cmd.args, false),
+      timeoutAt: this.deadlineOf(scope, cmd.options),
+      tags: cmd.options.tags ?? {},
+    };
+    let record = await this.recorded(id);
+    if (record) this.checkReplay(record, kind, cmd.name);
+    else if (kind === "workflow") record = this.checkReplay(await this.effects.create(spec), kind, cmd.name);
+    if (record && record.state !== "pending") return resultOf(record);
+
+    const timeoutAt = record?.timeoutAt ?? spec.timeoutAt;
+    let attempts = 1;
+    const startedAt = this.clock.now();
+    const result = await this.observer.observe({ id, func: cmd.name, kind, parentId: scope.id }, async () => {
+      if (kind === "workflow") return this.invoke(id, cmd.name, cmd.func, cmd.args, timeoutAt);
+      const ctx = this.contextFor(id, cmd.name);
+      const ran = await runStep(() => cmd.func(ctx, ...cmd.args), cmd.name, cmd.options, timeoutAt, this.clock);
+      attempts = ran.attempts;
+      return ran.result;
+    });
+    const settled = { ...settledOf(result, attempts, `the result of ${id}`), startedAt };
+    const stored = record ? await this.effects.settle(id, settled) : this.checkReplay(await this.effects.record(spec, settled), kind, cmd.name);
+    return resultOf(stored);
   }
 
-  /** Stores a call's result durably and returns what the caller sees (the stored form). */
-  private async record(id: string, result: Result, attempts: number): Promise<Result> {
-    let value: Value;
-    let state: "resolved" | "rejected" = result.ok ? "resolved" : "rejected";
-    try {
-      value = result.ok ? encodeValue(result.value, `the result of ${id}`) : encodeValue(toError(result.error));
-    } catch (error) {
-      state = "rejected";
-      value = encodeValue(toError(error));
-    }
-    const settled = await this.effects.settle(id, state, value, attempts);
-    return resultOf(settled);
+  /** A call that lives in the store until the outside world settles it: a sleep or a remote call. */
+  private async durableCall(scope: Scope, spec: Omit<ChildSpec, "parentId">, deferred: boolean): Promise<Result> {
+    const record = await this.ensure(scope, spec);
+    const slot = this.futures.push({ kind: "durable", id: record.id, record }) - 1;
+    const future = new Future(record.id, slot);
+    return deferred ? { ok: true, value: future } : this.await(future);
   }
 
-  private async await(ref: FutureRef): Promise<Result> {
+  /** The child's record: a settled one known already, else created (or read back) by the store. */
+  private async ensure(scope: Scope, spec: Omit<ChildSpec, "parentId">): Promise<PromiseRecord> {
+    const known = this.effects.lookup(spec.id);
+    if (known !== undefined && known !== "absent" && known.state !== "pending") return this.checkReplay(known, spec.kind, spec.func);
+    return this.checkReplay(await this.effects.create({ ...spec, parentId: scope.id }), spec.kind, spec.func);
+  }
+
+  /** The record of `id` if there is one, from what is known or else from the store. */
+  private recorded(id: string): PromiseRecord | undefined | Promise<PromiseRecord | undefined> {
+    const known = this.effects.lookup(id);
+    if (known === "absent") return undefined;
+    return known ?? this.effects.read(id);
+  }
+
+  /** A record made by another call at this position ends the execution with a DivergenceError. */
+  private checkReplay(record: PromiseRecord, kind: ChildKind, func: string): PromiseRecord {
+    const divergence = divergenceOf(record, kind, func);
+    if (divergence) throw new Abort({ type: "completed", state: "rejected", value: encodeValue(divergence) });
+    return record;
+  }
+
+  private await(ref: FutureRef): Promise<Result> | Result {
     const state = this.futures[ref.slot];
     if (!state || state.id !== ref.id) {
       return { ok: false, error: new TypeError(`future ${ref.id} does not belong to this execution`) };
     }
-    if (state.kind === "durable") {
-      if (state.record.state !== "pending") return resultOf(state.record);
-      this.blocked.add(state.id);
-      this.park();
-      return NEVER;
-    }
-    if (state.result) return state.result;
-    this.park();
-    const result = await state.done;
-    this.unpark();
-    return result;
+    if (state.kind === "local") return state.call.wait(this.strands);
+    if (state.record.state !== "pending") return resultOf(state.record);
+    // Only the outside world can settle it: this strand is done for this run.
+    this.strands.block([state.id]);
+    return forever();
   }
 
   private async race(refs: FutureRef[], scope: Scope): Promise<Result> {
     if (refs.length === 0) return { ok: false, error: new TypeError("ctx.race needs at least one future") };
     const id = scope.childId({});
-    const record = await this.create(scope, { id, kind: "race", func: "race", timeoutAt: scope.timeoutAt, param: {}, tags: {} });
     const states = refs.map((ref) => this.futures[ref.slot]);
     if (states.some((state, i) => !state || state.id !== refs[i]!.id)) {
       return { ok: false, error: new TypeError("ctx.race was given a future from another execution") };
     }
+    const record = await this.recorded(id);
+    if (record) this.checkReplay(record, "race", "race");
     let winner: number;
-    if (record.state !== "pending") {
+    if (record && record.state !== "pending") {
       winner = decodeValue(record.value) as number;
     } else {
-      const settled = firstSettled(states as FutureState[], this.effects.now());
-      if (settled >= 0) winner = settled;
-      else {
-        const waiting = states.filter((state) => state!.kind === "durable").map((state) => state!.id);
-        const local = states.flatMap((state, index) => (state!.kind === "local" ? [state!.done.then(() => index)] : []));
-        waiting.forEach((waitId) => this.blocked.add(waitId));
-        this.park();
-        winner = await Promise.race(local.length ? local : [NEVER]);
-        this.unpark();
-        waiting.forEach((waitId) => this.blocked.delete(waitId));
-      }
-      await this.effects.settle(id, "resolved", encodeValue(winner), 1);
+      const settled = firstSettled(states as FutureState[], this.clock.now());
+      winner = settled >= 0 ? settled : await firstToComplete(states as FutureState[], this.strands);
+      const result = { state: "resolved", value: encodeValue(winner), attempts: 1 } as const;
+      const spec: ChildSpec = { id, kind: "race", func: "race", parentId: scope.id, param: {}, timeoutAt: scope.timeoutAt, tags: {} };
+      const stored = record ? await this.effects.settle(id, result) : this.checkReplay(await this.effects.record(spec, result), "race", "race");
+      // Whatever was stored first is the winner every replay sees.
+      if (stored.state === "resolved") winner = decodeValue(stored.value) as number;
     }
     const result = await this.await(refs[winner]!);
     return result.ok ? { ok: true, value: { index: winner, value: result.value } } : result;
   }
 
-  private createChild(
-    scope: Scope,
-    id: string,
-    kind: ChildKind,
-    func: string,
-    param: Value,
-    options: CallOptions,
-    tags: Record<string, string>,
-  ): Promise<PromiseRecord> {
-    return this.create(scope, { id, kind, func, timeoutAt: this.deadlineOf(scope, options), param, tags: { ...options.tags, ...tags } });
-  }
-
   private deadlineOf(scope: Scope, options: CallOptions): number {
-    return options.timeout === undefined ? scope.timeoutAt : Math.min(this.effects.now() + options.timeout, scope.timeoutAt);
+    return options.timeout === undefined ? scope.timeoutAt : Math.min(this.clock.now() + options.timeout, scope.timeoutAt);
   }
 
-  private async create(scope: Scope, spec: Omit<ChildSpec, "parentId">): Promise<PromiseRecord> {
-    const record = await this.effects.create({ ...spec, parentId: scope.id });
-    const recordedKind = record.tags[TAG.kind];
-    const recordedFunc = record.tags[TAG.func];
-    if (recordedKind !== undefined && (recordedKind !== spec.kind || recordedFunc !== spec.func)) {
-      throw new Abort({
-        type: "completed",
-        state: "rejected",
-        value: encodeValue(new DivergenceError(spec.id, `${recordedKind} ${recordedFunc}`, `${spec.kind} ${spec.func}`)),
-      });
+  private dependency(name: string): unknown {
+    const dependencies = this.options.dependencies ?? new Map<string, unknown>();
+    if (!dependencies.has(name)) {
+      const known = [...dependencies.keys()];
+      throw new Error(`dependency "${name}" is not set; call reprise.setDependency("${name}", value)` + (known.length ? ` (set: ${known.join(", ")})` : ""));
     }
-    return record;
-  }
-
-  private durableFuture(record: PromiseRecord): Future<unknown> {
-    const slot = this.futures.push({ kind: "durable", id: record.id, record }) - 1;
-    return new Future(record.id, slot);
-  }
-
-  /** A strand stops making progress. When none is left, the run suspends on what it awaits. */
-  private park(): void {
-    this.active--;
-    if (this.active > 0) return;
-    // Let promise continuations already queued run first: a strand may be about to resume.
-    setImmediate(() => {
-      if (this.active > 0 || this.finished) return;
-      // An async body may be awaiting something that is not a ctx call: it will come back.
-      if (this.blocked.size === 0 && this.asyncRoot) return;
-      if (this.blocked.size === 0) {
-        this.finish({ type: "completed", state: "rejected", value: encodeValue(new Error("execution deadlocked: nothing to wait for")) });
-        return;
-      }
-      this.finish({ type: "suspended", awaiting: [...this.blocked] });
-    });
-  }
-
-  private unpark(): void {
-    this.active++;
+    return dependencies.get(name);
   }
 }
 
@@ -436,60 +406,20 @@ class Scope {
   }
 }
 
-function resultOf(record: PromiseRecord): Result {
-  switch (record.state) {
-    case "resolved":
-      return { ok: true, value: decodeValue(record.value) };
-    case "rejected":
-      return { ok: false, error: decodeValue(record.value) ?? new PromiseRejectedError("51", "Rejected", `${record.id} was rejected`) };
-    case "rejected_canceled":
-      return { ok: false, error: new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`) };
-    case "rejected_timedout":
-      return { ok: false, error: new PromiseRejectedError("53", "Timeout", `${record.id} timed out`) };
-    case "pending":
-      return { ok: false, error: new Error(`${record.id} is still pending`) };
-  }
+/** A promise that never settles, made fresh each time: a shared one would keep every suspended strand's continuation alive. */
+function forever<T>(): Promise<T> {
+  return new Promise<T>(() => {});
 }
 
-/**
- * The future that settled first, or -1. Durable promises carry their settle time, so a replay
- * after downtime still picks the one that really came first (a timer that fired before a late
- * signal wins, whatever their order in the list); a local call finished just now.
- */
-function firstSettled(states: FutureState[], now: number): number {
-  let winner = -1;
-  let earliest = Number.POSITIVE_INFINITY;
-  states.forEach((state, index) => {
-    const at = state.kind === "local" ? (state.result !== undefined ? now : undefined) : state.record.state !== "pending" ? (state.record.settledAt ?? now) : undefined;
-    if (at !== undefined && at < earliest) {
-      earliest = at;
-      winner = index;
-    }
-  });
-  return winner;
+/** Refusals the workflow gets back as an error of the call: an unstorable value, a request the store refused. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof SerializationError || (error instanceof StoreError && error.status === 400);
 }
 
-function encodeArgs(func: string, args: unknown[], required: boolean): Value {
-  try {
-    return encodeCall(func, args);
-  } catch (error) {
-    // A local step may take live objects (clients, callbacks): they are passed again on every
-    // replay, so only remote calls need storable arguments.
-    if (required) throw error;
-    return encodeValue({ func, args: "(not serializable)", version: 1 });
-  }
-}
-
-function isNonRetryable(error: Error, options: CallOptions): boolean {
-  if (error instanceof SerializationError || error instanceof PanicError) return true;
-  if ((error as { retryable?: unknown }).retryable === false) return true;
-  return (options.nonRetryableErrors ?? []).some((kind) => (typeof kind === "string" ? error.name === kind : error instanceof kind));
-}
-
-function retriesExhausted(name: string, attempts: number, cause: Error): Error {
-  const error = new RetriesExhaustedError("50", "RetriesExhausted", `${name} failed ${attempts} times; last error: ${cause.message}`);
-  (error as { cause?: unknown }).cause = { name: cause.name, message: cause.message };
-  return error;
+/** A target option (group name or address) as an address. */
+function resolveTarget(target: string): string {
+  if (!parseAddress(target)) throw new Error(`target "${target}" is neither a group name nor an address like poll://any@group`);
+  return toAddress(target);
 }
 
 function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {

@@ -36,6 +36,11 @@ export type PromiseCreateReq = Req<
 export interface CreateResult {
   state: "resolved" | "rejected";
   value: Value;
+  /**
+   * When the call began (ms, the caller's clock): the record's `createdAt`, so a step's duration
+   * reads as it does for one created pending and settled later. Clamped to the store's now.
+   */
+  startedAt?: number;
 }
 export type PromiseSettleReq = Req<
   "promise.settle",

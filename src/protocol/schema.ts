@@ -144,7 +144,7 @@ const batch = <T extends z.ZodType>(item: T, expected: string) =>
   z.array(item, { error: expected }).max(MAX_BATCH, { error: `${expected} of at most ${MAX_BATCH} entries` });
 
 const createResult = z.object(
-  { state: z.enum(["resolved", "rejected"], { error: "one of resolved, rejected" }), value },
+  { state: z.enum(["resolved", "rejected"], { error: "one of resolved, rejected" }), value, startedAt: time("an absolute time").optional() },
   { error: "an object { state: resolved | rejected, value }" },
 );
 const promiseCreate = request("promise.create", {

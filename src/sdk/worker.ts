@@ -11,6 +11,7 @@ import type { Message } from "../protocol/messages.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
 import { action, type ProtocolClient } from "./client.js";
 import type { Registry } from "./registry.js";
+import { ExecutionObserver } from "./execution-observer.js";
 import { TaskEffects } from "./task-effects.js";
 
 export interface WorkerOptions {
@@ -124,21 +125,14 @@ export class Worker {
     }
   }
 
-  private runOnce(task: TaskRecord, root: PromiseRecord, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {
-    const call = decodeCall(root.param);
+  private runOnce(task: TaskRecord, root0: PromiseRecord, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {
+    const call = decodeCall(root0.param);
     const func = call.func === undefined ? undefined : this.options.registry.get(call.func);
     if (!func || call.func === undefined) return Promise.resolve({ type: "abandoned", reason: `function ${String(call.func)} is not registered here` });
-    const effects = new TaskEffects({
-      client: this.options.client,
-      task,
-      known,
-      dependencies: this.options.dependencies,
-      group: this.options.group,
-      historyComplete: complete,
-      ordered: this.options.client.transport.ordered === true,
-      log: this.options.debug ? (message, fields) => this.options.log("debug", message, fields) : undefined,
-    });
-    return new Execution({ id: task.id, name: call.func, func, args: call.args, timeoutAt: root.timeoutAt }, effects).run();
+    const effects = new TaskEffects({ client: this.options.client, task, known, historyComplete: complete });
+    const observer = new ExecutionObserver(task.id, this.options.debug ? (message, fields) => this.options.log("debug", message, fields) : undefined);
+    const root = { id: task.id, name: call.func, func, args: call.args, timeoutAt: root0.timeoutAt };
+    return new Execution(root, { effects, observer, group: this.options.group, dependencies: this.options.dependencies }).run();
   }
 
   /** Whether this process should run `root`: it is addressed to our group (or to us), and we know its function. */

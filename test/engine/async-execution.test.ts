@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AsyncContext } from "../../src/engine/async-context.js";
 import type { Context } from "../../src/engine/context.js";
-import { Execution } from "../../src/engine/execution.js";
 import type { Outcome } from "../../src/engine/outcome.js";
 import { decodeValue } from "../../src/protocol/codec.js";
 import { FakeEffects } from "./fake-effects.js";
@@ -9,7 +8,7 @@ import { FakeEffects } from "./fake-effects.js";
 type AsyncWorkflow = (ctx: AsyncContext, ...args: never[]) => Promise<unknown>;
 
 function run(effects: FakeEffects, func: AsyncWorkflow, args: unknown[] = []): Promise<Outcome> {
-  return new Execution({ id: "wf", name: func.name, func, args, timeoutAt: effects.clock + 3_600_000 }, effects).run();
+  return effects.run({ id: "wf", name: func.name, func, args });
 }
 
 function resultOf(outcome: Outcome): unknown {
@@ -140,7 +139,7 @@ describe("async workflows", () => {
         return (error as Error).message;
       }
     }
-    const message = resultOf(await new Execution({ id: "wf", name: "flow", func: flow, args: [], timeoutAt: effects.clock + 60_000 }, effects).run());
+    const message = resultOf(await effects.run({ id: "wf", name: "flow", func: flow, args: [], timeoutAt: effects.clock + 60_000 }));
     expect(message).toContain("use `yield* ctx.run(...)`");
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "../../src/engine/context.js";
-import { Execution } from "../../src/engine/execution.js";
 import type { Outcome } from "../../src/engine/outcome.js";
 import { exponential } from "../../src/engine/retry.js";
 import { decodeValue } from "../../src/protocol/codec.js";
@@ -9,7 +8,7 @@ import { FakeEffects } from "./fake-effects.js";
 type Workflow = (ctx: Context, ...args: never[]) => Generator<unknown, unknown, unknown>;
 
 function run(effects: FakeEffects, func: Workflow, args: unknown[] = []): Promise<Outcome> {
-  return new Execution({ id: "wf", name: func.name, func, args, timeoutAt: effects.clock + 3_600_000 }, effects).run();
+  return effects.run({ id: "wf", name: func.name, func, args });
 }
 
 function resultOf(outcome: Outcome): unknown {
@@ -56,24 +55,20 @@ describe("execution", () => {
     expect(runs).toBe(2);
   });
 
-  it("runs a fresh step while its create commits, and still replays it from the record", async () => {
+  it("records a step that ran here in one write, already settled", async () => {
     const effects = new FakeEffects();
-    effects.pipelining = true;
-    let runs = 0;
     function step(_ctx: Context, x: number): number {
-      runs++;
       return x * 10;
     }
     function* flow(ctx: Context): Generator<unknown, number, unknown> {
       return (yield* ctx.run(step, 1)) + (yield* ctx.run(step, 2));
     }
     expect(resultOf(await run(effects, flow))).toBe(30);
-    expect(resultOf(await run(effects, flow))).toBe(30);
-    expect(runs).toBe(2);
-    expect(effects.records.get("wf.2")?.state).toBe("resolved");
+    expect({ creates: effects.creates, settles: effects.settles, records: effects.recordsWritten }).toEqual({ creates: 0, settles: 0, records: 2 });
+    expect(effects.records.get("wf.2")).toMatchObject({ state: "resolved", tags: { "reprise:kind": "step", "reprise:func": "step" } });
   });
 
-  it("prefers a record found by a pipelined create over the step's own result", async () => {
+  it("prefers a record already in the store over the step's own result", async () => {
     const effects = new FakeEffects();
     function step(): string {
       return "fresh";
@@ -82,15 +77,54 @@ describe("execution", () => {
       return yield* ctx.run(step);
     }
     await run(effects, flow);
-    effects.external("wf.1", "resolved", { data: Buffer.from('"recorded"').toString("base64") });
-    // The engine is told (wrongly) that wf.1 is new: the create's answer must still win.
-    effects.isUnrecorded = () => true;
+    effects.records.set("wf.1", { ...effects.records.get("wf.1")!, value: { data: Buffer.from('"recorded"').toString("base64") } });
+    // The engine is told (wrongly) that wf.1 is new: the write's answer must still win.
+    effects.forgetful = true;
     expect(resultOf(await run(effects, flow))).toBe("recorded");
-    // Over a transport without ordering, the settle waits for the create: same answer.
-    effects.ordered = false;
-    const settlesBefore = effects.settles;
-    expect(resultOf(await run(effects, flow))).toBe("recorded");
-    expect(effects.settles).toBe(settlesBefore);
+  });
+
+  it("asks the store about a call the known history cannot answer, and runs nothing recorded", async () => {
+    const effects = new FakeEffects();
+    let runs = 0;
+    function step(): number {
+      return ++runs;
+    }
+    function* flow(ctx: Context): Generator<unknown, number[], unknown> {
+      return [yield* ctx.run(step), yield* ctx.run(step)];
+    }
+    await run(effects, flow);
+    effects.historyComplete = false;
+    const known = new Map(effects.records);
+    effects.records.clear();
+    // Only reads reach the records now (lookup knows nothing and says it does not know).
+    effects.read = async (id) => {
+      effects.reads++;
+      return known.get(id);
+    };
+    expect(resultOf(await run(effects, flow))).toEqual([1, 2]);
+    expect(runs).toBe(2);
+    expect(effects.reads).toBe(2);
+  });
+
+  it("replays a step recorded pending by an earlier version by settling that record", async () => {
+    const effects = new FakeEffects();
+    function step(): string {
+      return "ran";
+    }
+    function* flow(ctx: Context): Generator<unknown, string, unknown> {
+      return yield* ctx.run(step);
+    }
+    effects.records.set("wf.1", {
+      id: "wf.1",
+      state: "pending",
+      param: {},
+      value: {},
+      tags: { "reprise:kind": "step", "reprise:func": "step" },
+      timeoutAt: effects.clock + 10_000,
+      createdAt: effects.clock,
+    });
+    expect(resultOf(await run(effects, flow))).toBe("ran");
+    expect({ settles: effects.settles, records: effects.recordsWritten }).toEqual({ settles: 1, records: 0 });
   });
 
   it("retries a failing step by its policy, then succeeds", async () => {
@@ -373,7 +407,7 @@ describe("execution", () => {
 describe("execution when the store fails", () => {
   it("abandons the run instead of recording an infrastructure failure as the result", async () => {
     const effects = new FakeEffects();
-    effects.create = async () => {
+    effects.record = async () => {
       throw new Error("ECONNREFUSED");
     };
     function step(): number {

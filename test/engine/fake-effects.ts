@@ -1,5 +1,8 @@
-/** An in-memory Effects for engine tests: a map of promise records and a counter of I/O calls. */
-import type { ChildSpec, Effects } from "../../src/engine/effects.js";
+/** An in-memory Effects for engine tests: a map of promise records, a virtual clock, and counts of writes. */
+import type { Clock } from "../../src/engine/clock.js";
+import type { ChildSpec, Effects, Settled } from "../../src/engine/effects.js";
+import { Execution, type RootSpec } from "../../src/engine/execution.js";
+import type { Outcome } from "../../src/engine/outcome.js";
 import type { PromiseRecord, Value } from "../../src/protocol/records.js";
 import { TAG } from "../../src/protocol/tags.js";
 
@@ -8,42 +11,62 @@ export class FakeEffects implements Effects {
   readonly dependencies = new Map<string, unknown>();
   clock = 1_000_000;
   creates = 0;
+  /** One-write records of calls that ran here. */
+  recordsWritten = 0;
   settles = 0;
-  /** Let the engine run fresh steps while their create is in flight. */
-  pipelining = false;
-  ordered = true;
+  reads = 0;
+  /** Whether lookups may answer "absent" (the whole history is at hand) instead of asking the store. */
+  historyComplete = true;
+  /** A lookup that wrongly says "absent": the store's answer to the write must still win. */
+  forgetful = false;
 
-  now(): number {
-    return this.clock;
+  /** The engine's clock: waits between step attempts advance virtual time at once. */
+  readonly time: Clock = {
+    now: () => this.clock,
+    sleep: async (ms) => {
+      this.clock += ms;
+    },
+    defer: (callback) => void setImmediate(callback),
+  };
+
+  run(root: Omit<RootSpec, "timeoutAt"> & { timeoutAt?: number }): Promise<Outcome> {
+    return new Execution({ timeoutAt: this.clock + 3_600_000, ...root }, { effects: this, clock: this.time, group: "default", dependencies: this.dependencies }).run();
   }
 
-  async delay(ms: number): Promise<void> {
-    this.clock += ms;
+  lookup(id: string): PromiseRecord | "absent" | undefined {
+    if (this.forgetful) return "absent";
+    return this.records.get(id) ?? (this.historyComplete ? "absent" : undefined);
+  }
+
+  async read(id: string): Promise<PromiseRecord | undefined> {
+    this.reads++;
+    return this.records.get(id);
   }
 
   async create(spec: ChildSpec): Promise<PromiseRecord> {
     this.creates++;
     const existing = this.records.get(spec.id);
     if (existing) return existing;
-    const record: PromiseRecord = {
-      id: spec.id,
-      state: "pending",
-      param: spec.param,
-      value: {},
-      tags: { ...spec.tags, [TAG.kind]: spec.kind, [TAG.func]: spec.func, [TAG.parent]: spec.parentId },
-      timeoutAt: spec.timeoutAt,
-      createdAt: this.clock,
-    };
+    const record = this.newRecord(spec);
     this.records.set(spec.id, record);
     return record;
   }
 
-  async settle(id: string, state: "resolved" | "rejected", value: Value): Promise<PromiseRecord> {
+  async record(spec: ChildSpec, result: Settled): Promise<PromiseRecord> {
+    this.recordsWritten++;
+    const existing = this.records.get(spec.id);
+    if (existing) return existing;
+    const record: PromiseRecord = { ...this.newRecord(spec), state: result.state, value: result.value, settledAt: this.clock };
+    this.records.set(spec.id, record);
+    return record;
+  }
+
+  async settle(id: string, result: Settled): Promise<PromiseRecord> {
     this.settles++;
     const record = this.records.get(id);
     if (!record) throw new Error(`settle of unknown ${id}`);
     if (record.state !== "pending") return record;
-    const settled = { ...record, state, value, settledAt: this.clock };
+    const settled = { ...record, state: result.state, value: result.value, settledAt: this.clock };
     this.records.set(id, settled);
     return settled;
   }
@@ -55,26 +78,15 @@ export class FakeEffects implements Effects {
     this.records.set(id, { ...record, state, value, settledAt: this.clock });
   }
 
-  isUnrecorded(id: string): boolean {
-    return this.pipelining && !this.records.has(id);
-  }
-
-  observed: string[] = [];
-
-  observe<T>(call: { id: string; kind: string }, run: () => Promise<T>): Promise<T> {
-    this.observed.push(`${call.kind} ${call.id}`);
-    return run();
-  }
-
-  getDependency(name: string): unknown {
-    return this.dependencies.get(name);
-  }
-
-  defaultTarget(): string {
-    return "poll://any@default";
-  }
-
-  resolveTarget(target: string): string {
-    return target.includes("://") ? target : `poll://any@${target}`;
+  private newRecord(spec: ChildSpec): PromiseRecord {
+    return {
+      id: spec.id,
+      state: "pending",
+      param: spec.param,
+      value: {},
+      tags: { ...spec.tags, [TAG.kind]: spec.kind, [TAG.func]: spec.func, [TAG.parent]: spec.parentId },
+      timeoutAt: spec.timeoutAt,
+      createdAt: this.clock,
+    };
   }
 }

@@ -120,7 +120,8 @@ export function newPromise(ctx: KernelContext, data: PromiseCreateReq["data"]): 
   const tags = data.tags ?? {};
   if (data.result !== undefined && ctx.now < data.timeoutAt) {
     // Recorded already settled (a step that ran in the caller's process): created and settled now.
-    const recorded: PromiseRecord = { id: data.id, state: data.result.state, param: data.param ?? {}, value: data.result.value ?? {}, tags, timeoutAt: data.timeoutAt, createdAt: ctx.now, settledAt: ctx.now };
+    const createdAt = Math.min(data.result.startedAt ?? ctx.now, ctx.now);
+    const recorded: PromiseRecord = { id: data.id, state: data.result.state, param: data.param ?? {}, value: data.result.value ?? {}, tags, timeoutAt: data.timeoutAt, createdAt, settledAt: ctx.now };
     if (data.idempotencyKey !== undefined) recorded.idempotencyKeyForCreate = data.idempotencyKey;
     return recorded;
   }

@@ -106,7 +106,11 @@ function promiseCreate(prefix: string, d: Fields): Problem {
 /** Reprise extension: a create that records its promise already settled. */
 function createResult(field: string, v: unknown): Problem {
   if (!isFields(v)) return `${field}: expected an object { state, value }, got ${show(v)}`;
-  return oneOf(`${field}.state`, v.state, ["resolved", "rejected"] as const) ?? value(`${field}.value`, v.value ?? {});
+  return (
+    oneOf(`${field}.state`, v.state, ["resolved", "rejected"] as const) ??
+    value(`${field}.value`, v.value ?? {}) ??
+    optional(v.startedAt, () => time(`${field}.startedAt`, v.startedAt))
+  );
 }
 
 const SETTLE_STATES = ["resolved", "rejected", "rejected_canceled"] as const;

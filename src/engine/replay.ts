@@ -1,0 +1,61 @@
+/**
+ * How a recorded promise answers a call on replay, and how a replay is checked against what was
+ * recorded: the same kind of call to the same function at the same position, or a divergence.
+ */
+import { encodeCall } from "../protocol/calls.js";
+import { decodeValue, encodeValue } from "../protocol/codec.js";
+import type { PromiseRecord, Value } from "../protocol/records.js";
+import { TAG } from "../protocol/tags.js";
+import type { ChildKind, Settled } from "./effects.js";
+import { DivergenceError, PromiseRejectedError, toError } from "./errors.js";
+
+export type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** What a workflow sees for a recorded promise. */
+export function resultOf(record: PromiseRecord): Result {
+  switch (record.state) {
+    case "resolved":
+      return { ok: true, value: decodeValue(record.value) };
+    case "rejected":
+      return { ok: false, error: decodeValue(record.value) ?? new PromiseRejectedError("51", "Rejected", `${record.id} was rejected`) };
+    case "rejected_canceled":
+      return { ok: false, error: new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`) };
+    case "rejected_timedout":
+      return { ok: false, error: new PromiseRejectedError("53", "Timeout", `${record.id} timed out`) };
+    case "pending":
+      return { ok: false, error: new Error(`${record.id} is still pending`) };
+  }
+}
+
+/** The divergence, if `record` was made by a different call than the one replayed at its position. */
+export function divergenceOf(record: PromiseRecord, kind: ChildKind, func: string): DivergenceError | undefined {
+  const recordedKind = record.tags[TAG.kind];
+  if (recordedKind === undefined) return undefined;
+  const recordedFunc = record.tags[TAG.func];
+  if (recordedKind === kind && recordedFunc === func) return undefined;
+  return new DivergenceError(record.id, `${recordedKind} ${recordedFunc}`, `${kind} ${func}`);
+}
+
+/** A call's result in its stored form; a value that cannot be stored fails the call instead. */
+export function settledOf(result: Result, attempts: number, what: string): Settled {
+  if (result.ok) {
+    try {
+      return { state: "resolved", value: encodeValue(result.value, what), attempts };
+    } catch (error) {
+      return { state: "rejected", value: encodeValue(toError(error)), attempts };
+    }
+  }
+  return { state: "rejected", value: encodeValue(toError(result.error)), attempts };
+}
+
+/** A call's arguments as its promise's param. */
+export function encodeArgs(func: string, args: unknown[], required: boolean): Value {
+  try {
+    return encodeCall(func, args);
+  } catch (error) {
+    // A local step may take live objects (clients, callbacks): they are passed again on every
+    // replay, so only remote calls need storable arguments.
+    if (required) throw error;
+    return encodeValue({ func, args: "(not serializable)", version: 1 });
+  }
+}
