@@ -45,6 +45,11 @@ export interface ExecutionOptions {
   dependencies?: ReadonlyMap<string, unknown>;
 }
 
+/** Which call a child promise is for: checked against its record on replay. */
+type ChildKey = Pick<ChildSpec, "id" | "kind" | "func">;
+/** What a child promise is created with. */
+type ChildWrite = Pick<ChildSpec, "param" | "timeoutAt" | "tags">;
+
 /** Ends the whole execution from anywhere inside it, bypassing the generators' try/catch. */
 class Abort {
   constructor(readonly outcome: Outcome) {}
@@ -227,20 +232,25 @@ export class Execution {
         return this.handleRun(cmd, scope);
       case "rpc": {
         const id = scope.childId(cmd.options);
-        const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.options.group);
-        const tags = { ...cmd.options.tags, [TAG.target]: target, [TAG.scope]: "global" };
-        return this.durableCall(scope, { id, kind: "rpc", func: cmd.name, param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags }, cmd.deferred);
+        return this.durableCall(scope, { id, kind: "rpc", func: cmd.name }, cmd.deferred, () => {
+          const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.options.group);
+          const tags = { ...cmd.options.tags, [TAG.target]: target, [TAG.scope]: "global" };
+          return { param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags };
+        });
       }
       case "timer": {
         const id = scope.childId({});
         const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
-        return this.durableCall(scope, { id, kind: "sleep", func: "sleep", param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }, cmd.deferred);
+        return this.durableCall(scope, { id, kind: "sleep", func: "sleep" }, cmd.deferred, () => ({ param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }));
       }
       case "promise": {
         const id = scope.childId({ id: cmd.id });
-        const param = cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data");
-        const timeoutAt = this.deadlineOf(scope, { timeout: cmd.timeout });
-        return this.ensure(scope, { id, kind: "promise", func: "promise", param, timeoutAt, tags: cmd.tags ?? {} }).then((record) => {
+        const write = () => ({
+          param: cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data"),
+          timeoutAt: this.deadlineOf(scope, { timeout: cmd.timeout }),
+          tags: cmd.tags ?? {},
+        });
+        return this.ensure(scope, { id, kind: "promise", func: "promise" }, write).then((record) => {
           const slot = this.futures.push({ kind: "durable", id, record }) - 1;
           return { ok: true, value: new DurablePromise(id, slot) };
         });
@@ -283,6 +293,12 @@ export class Execution {
    * first, so that its own children and the dashboard see it in flight).
    */
   private async runHere(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope): Promise<Result> {
+    let record = await this.recorded(id);
+    if (record) {
+      this.checkReplay(record, kind, cmd.name);
+      if (record.state !== "pending") return resultOf(record);
+    }
+    // Built only when something is written: a replay answered from its record encodes nothing.
     const spec: ChildSpec = {
       id,
       kind,
@@ -292,10 +308,10 @@ export class Execution {
       timeoutAt: this.deadlineOf(scope, cmd.options),
       tags: cmd.options.tags ?? {},
     };
-    let record = await this.recorded(id);
-    if (record) this.checkReplay(record, kind, cmd.name);
-    else if (kind === "workflow") record = this.checkReplay(await this.effects.create(spec), kind, cmd.name);
-    if (record && record.state !== "pending") return resultOf(record);
+    if (!record && kind === "workflow") {
+      record = this.checkReplay(await this.effects.create(spec), kind, cmd.name);
+      if (record.state !== "pending") return resultOf(record);
+    }
 
     const timeoutAt = record?.timeoutAt ?? spec.timeoutAt;
     let attempts = 1;
@@ -313,18 +329,21 @@ export class Execution {
   }
 
   /** A call that lives in the store until the outside world settles it: a sleep or a remote call. */
-  private async durableCall(scope: Scope, spec: Omit<ChildSpec, "parentId">, deferred: boolean): Promise<Result> {
-    const record = await this.ensure(scope, spec);
+  private async durableCall(scope: Scope, key: ChildKey, deferred: boolean, write: () => ChildWrite): Promise<Result> {
+    const record = await this.ensure(scope, key, write);
     const slot = this.futures.push({ kind: "durable", id: record.id, record }) - 1;
     const future = new Future(record.id, slot);
     return deferred ? { ok: true, value: future } : this.await(future);
   }
 
-  /** The child's record: a settled one known already, else created (or read back) by the store. */
-  private async ensure(scope: Scope, spec: Omit<ChildSpec, "parentId">): Promise<PromiseRecord> {
-    const known = this.effects.lookup(spec.id);
-    if (known !== undefined && known !== "absent" && known.state !== "pending") return this.checkReplay(known, spec.kind, spec.func);
-    return this.checkReplay(await this.effects.create({ ...spec, parentId: scope.id }), spec.kind, spec.func);
+  /**
+   * The child's record: a settled one known already (nothing encoded, nothing sent), else created
+   * by the store, which answers with the record an earlier run made if there is one.
+   */
+  private async ensure(scope: Scope, key: ChildKey, write: () => ChildWrite): Promise<PromiseRecord> {
+    const known = this.effects.lookup(key.id);
+    if (known !== undefined && known !== "absent" && known.state !== "pending") return this.checkReplay(known, key.kind, key.func);
+    return this.checkReplay(await this.effects.create({ ...key, ...write(), parentId: scope.id }), key.kind, key.func);
   }
 
   /** The record of `id` if there is one, from what is known or else from the store. */
