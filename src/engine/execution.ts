@@ -16,6 +16,7 @@ import { createAsyncContext } from "./async-context.js";
 import { systemClock, type Clock } from "./clock.js";
 import { isYielded, COMMAND, type AnyFunction, type Command, type FutureRef, type RunCommand } from "./commands.js";
 import { DurablePromise, Future, WorkflowContext } from "./context.js";
+import type { DeterminismGuard } from "./determinism.js";
 import type { ChildKind, ChildSpec, Effects } from "./effects.js";
 import { PanicError, StoreError } from "./errors.js";
 import { LocalCall } from "./local-call.js";
@@ -43,6 +44,8 @@ export interface ExecutionOptions {
   observer?: Observer;
   /** Values registered with `setDependency`, for `ctx.getDependency`. */
   dependencies?: ReadonlyMap<string, unknown>;
+  /** Traps Date.now, Math.random, timers and fetch in generator bodies; absent when off. */
+  guard?: DeterminismGuard;
 }
 
 /** Which call a child promise is for: checked against its record on replay. */
@@ -144,7 +147,7 @@ export class Execution {
         return { ok: false, error };
       }
     }
-    return this.drive(produced, scope);
+    return this.drive(produced, scope, name);
   }
 
   /**
@@ -195,12 +198,15 @@ export class Execution {
     return new WorkflowContext({ id, rootId: this.root.id, func: name, getDependency: (dependency) => this.dependency(dependency) });
   }
 
-  private async drive(gen: Generator<unknown, unknown, unknown>, scope: Scope): Promise<Result> {
+  private async drive(gen: Generator<unknown, unknown, unknown>, scope: Scope, name: string): Promise<Result> {
+    const guard = this.options.guard;
+    const where = { executionId: this.root.id, func: name };
     let input: Result = { ok: true, value: undefined };
+    const resume = () => (input.ok ? gen.next(input.value) : gen.throw(input.error));
     for (;;) {
       let step: IteratorResult<unknown, unknown>;
       try {
-        step = input.ok ? gen.next(input.value) : gen.throw(input.error);
+        step = guard ? guard.run(where, resume) : resume();
       } catch (error) {
         return { ok: false, error };
       }

@@ -1,5 +1,6 @@
 /** An in-memory Effects for engine tests: a map of promise records, a virtual clock, and counts of writes. */
 import type { Clock } from "../../src/engine/clock.js";
+import type { DeterminismGuard } from "../../src/engine/determinism.js";
 import type { ChildSpec, Effects, Settled } from "../../src/engine/effects.js";
 import { Execution, type RootSpec } from "../../src/engine/execution.js";
 import type { Outcome } from "../../src/engine/outcome.js";
@@ -29,8 +30,9 @@ export class FakeEffects implements Effects {
     defer: (callback) => void setImmediate(callback),
   };
 
-  run(root: Omit<RootSpec, "timeoutAt"> & { timeoutAt?: number }): Promise<Outcome> {
-    return new Execution({ timeoutAt: this.clock + 3_600_000, ...root }, { effects: this, clock: this.time, group: "default", dependencies: this.dependencies }).run();
+  run(root: Omit<RootSpec, "timeoutAt"> & { timeoutAt?: number }, guard?: DeterminismGuard): Promise<Outcome> {
+    const options = { effects: this, clock: this.time, group: "default", dependencies: this.dependencies, guard };
+    return new Execution({ timeoutAt: this.clock + 3_600_000, ...root }, options).run();
   }
 
   lookup(id: string): PromiseRecord | "absent" | undefined {
