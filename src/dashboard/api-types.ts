@@ -47,7 +47,7 @@ export interface ErrorView {
   cause?: string;
 }
 
-export type ExecutionNodeKind = "root" | "step" | "workflow" | "sleep" | "promise" | "race" | "rpc";
+export type ExecutionNodeKind = "root" | "step" | "workflow" | "sleep" | "promise" | "race" | "rpc" | "patch";
 
 /** One durable promise of an execution's call tree, decoded for people. */
 export interface ExecutionNode {

@@ -25,7 +25,7 @@ export function assembleExecution(rootId: string, records: readonly PromiseRecor
 
 // ---------------------------------------------------------------------------------------------
 
-const KINDS: readonly string[] = ["root", "step", "workflow", "sleep", "promise", "race", "rpc"] satisfies ExecutionNodeKind[];
+const KINDS: readonly string[] = ["root", "step", "workflow", "sleep", "promise", "race", "rpc", "patch"] satisfies ExecutionNodeKind[];
 
 function toExecutionNode(node: TreeNode, byId: ReadonlyMap<string, PromiseRecord>, foldLimit: number): ExecutionNode {
   const record = byId.get(node.id);

@@ -37,6 +37,8 @@ export interface AsyncContext {
   /** Ends the execution with a Panic error (type "Panic", code "98") when `condition` is true. */
   panic(condition: boolean, message?: string): Promise<void>;
   assert(condition: boolean, message?: string): Promise<void>;
+  /** Whether to run new code at this point (see Context.patched); recorded, so replays agree. */
+  patched(name: string): Promise<boolean>;
   getDependency<T = unknown>(name: string): T;
   options(options: CallOptions): Options;
   readonly date: { now(): Promise<number> };
@@ -93,6 +95,7 @@ export function createAsyncContext(info: AsyncContextInfo): AsyncContext {
     assert: async (condition, message) => {
       if (!condition) await call({ kind: "panic", message: message ?? "assertion failed" });
     },
+    patched: (name) => call({ kind: "patch", name }),
     getDependency: <T>(name: string) => info.getDependency(name) as T,
     options: (options) => new Options(options),
     date: { now: () => ctx.run(dateNow) },

@@ -59,7 +59,13 @@ export interface PanicCommand {
   message: string;
 }
 
-export type Command = RunCommand | RpcCommand | TimerCommand | PromiseCommand | AwaitCommand | RaceCommand | PanicCommand;
+/** Whether this execution runs the code of patch `name` (recorded, outside the child-id sequence). */
+export interface PatchCommand {
+  kind: "patch";
+  name: string;
+}
+
+export type Command = RunCommand | RpcCommand | TimerCommand | PromiseCommand | AwaitCommand | RaceCommand | PanicCommand | PatchCommand;
 
 /** An opaque handle to a call started earlier in the same execution. */
 export interface FutureRef {

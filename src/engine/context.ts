@@ -68,6 +68,13 @@ export interface Context {
   panic(condition: boolean, message?: string): Generator<Yielded, void, unknown>;
   /** Ends the execution with a Panic error when `condition` is false. */
   assert(condition: boolean, message?: string): Generator<Yielded, void, unknown>;
+  /**
+   * Whether to run new code at this point: `if (yield* ctx.patched("charge-first")) { new } else { old }`.
+   * True for an execution that reaches this point with the new code, false for one whose history
+   * passed it before the patch existed; recorded, so every later replay agrees. It takes no
+   * position in the child-id sequence, so the calls after it keep their ids.
+   */
+  patched(name: string): Generator<Yielded, boolean, unknown>;
   /** A value registered with `reprise.setDependency(name, value)`. */
   getDependency<T = unknown>(name: string): T;
   /** Options for one call, passed as its last argument. */
@@ -183,6 +190,10 @@ export class WorkflowContext implements Context {
 
   assert(condition: boolean, message?: string): Generator<Yielded, void, unknown> {
     return call(condition ? undefined : { kind: "panic", message: message ?? "assertion failed" });
+  }
+
+  patched(name: string): Generator<Yielded, boolean, unknown> {
+    return call({ kind: "patch", name });
   }
 
   getDependency<T = unknown>(name: string): T {

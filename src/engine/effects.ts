@@ -5,7 +5,7 @@
  */
 import type { PromiseRecord, Tags, Value } from "../protocol/records.js";
 
-export type ChildKind = "step" | "workflow" | "sleep" | "promise" | "rpc" | "race";
+export type ChildKind = "step" | "workflow" | "sleep" | "promise" | "rpc" | "race" | "patch";
 
 export interface ChildSpec {
   id: string;

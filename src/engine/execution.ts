@@ -265,6 +265,8 @@ export class Execution {
         return this.await(cmd.future);
       case "race":
         return this.race(cmd.futures, scope);
+      case "patch":
+        return this.patch(cmd.name, scope);
       case "panic":
         throw new Abort({ type: "completed", state: "rejected", value: encodeValue(new PanicError(`${scope.id}: ${cmd.message}`)) });
     }
@@ -403,6 +405,22 @@ export class Execution {
     return result.ok ? { ok: true, value: { index: winner, value: result.value } } : result;
   }
 
+  /**
+   * A patch point: recorded under `${scope}.patch.${name}`, outside the numbered sequence. With no
+   * record yet, the execution runs the new code unless its history already holds the call that
+   * comes next in this scope: then it passed this point with the old code, and keeps to it.
+   */
+  private async patch(name: string, scope: Scope): Promise<Result> {
+    if (name.length === 0) return { ok: false, error: new TypeError("ctx.patched needs a patch name") };
+    const id = `${scope.id}.patch.${name}`;
+    const recorded = await this.recorded(id);
+    if (recorded) return { ok: true, value: decodeValue(this.checkReplay(recorded, "patch", name).value) === true };
+    const passedBefore = (await this.recorded(scope.nextChildId())) !== undefined;
+    const spec: ChildSpec = { id, kind: "patch", func: name, parentId: scope.id, param: {}, timeoutAt: scope.timeoutAt, tags: {} };
+    const stored = this.checkReplay(await this.effects.record(spec, { state: "resolved", value: encodeValue(!passedBefore), attempts: 1 }), "patch", name);
+    return { ok: true, value: decodeValue(stored.value) === true };
+  }
+
   private deadlineOf(scope: Scope, options: CallOptions): number {
     return options.timeout === undefined ? scope.timeoutAt : Math.min(this.clock.now() + options.timeout, scope.timeoutAt);
   }
@@ -428,6 +446,11 @@ class Scope {
   childId(options: { id?: string }): string {
     this.counter++;
     return options.id ?? `${this.id}.${this.counter}`;
+  }
+
+  /** The id the next derived call will get, without taking it. */
+  nextChildId(): string {
+    return `${this.id}.${this.counter + 1}`;
   }
 }
 

@@ -5,7 +5,7 @@
 import type { PromiseRecord, PromiseState, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 
-export type NodeKind = "root" | "step" | "workflow" | "sleep" | "promise" | "race" | "rpc";
+export type NodeKind = "root" | "step" | "workflow" | "sleep" | "promise" | "race" | "rpc" | "patch";
 
 export interface TreeNode {
   id: string;
@@ -67,7 +67,7 @@ export function decodeJson(data: string | undefined): unknown {
 // ---------------------------------------------------------------------------------------------
 
 const SEPARATORS = [".", ":"];
-const NODE_KINDS: readonly string[] = ["root", "step", "workflow", "sleep", "promise", "race", "rpc"] satisfies NodeKind[];
+const NODE_KINDS: readonly string[] = ["root", "step", "workflow", "sleep", "promise", "race", "rpc", "patch"] satisfies NodeKind[];
 
 function isDescendant(id: string, ancestor: string): boolean {
   return id.length > ancestor.length + 1 && id.startsWith(ancestor) && SEPARATORS.includes(id[ancestor.length]!);
