@@ -7,4 +7,6 @@ export type Outcome =
   /** Nothing more can happen until one of `awaiting` settles: suspend the task on them. */
   | { type: "suspended"; awaiting: string[] }
   /** The lease was lost to another process: drop the work, record nothing. */
-  | { type: "abandoned"; reason: string };
+  | { type: "abandoned"; reason: string }
+  /** A replay-only run (`reprise check`) reached the first call with no record: nothing ran. */
+  | { type: "caught-up"; position: string };

@@ -92,7 +92,7 @@ export class Worker {
       for (;;) {
         const outcome = await this.runOnce(task, root, known, complete);
         log("debug", "run ended", { executionId: task.id, outcome: outcome.type, ...(outcome.type === "abandoned" ? { reason: outcome.reason } : {}) });
-        if (outcome.type === "abandoned") {
+        if (outcome.type === "abandoned" || outcome.type === "caught-up") {
           await client.send("task.release", { id: task.id, version: task.version });
           // Its lease may have lapsed while the server was unreachable, and the re-delivery with
           // it: take it back if it is up for grabs.
