@@ -9,6 +9,7 @@
  * generator functions (or remote calls).
  */
 import type { AnyFunction, Command } from "./commands.js";
+import { dateNow } from "./context.js";
 import type { Context, DurablePromise, Future, RaceResult, ResultOf } from "./context.js";
 import { Options, splitOptions, type CallOptions } from "./options.js";
 
@@ -60,9 +61,6 @@ function durationOf(duration: number | { for: number } | { until: Date | number 
   return { until: duration.until instanceof Date ? duration.until.getTime() : duration.until };
 }
 
-function dateNow(): number {
-  return Date.now();
-}
 
 function mathRandom(): number {
   return Math.random();

@@ -90,6 +90,8 @@ export interface ContextInfo {
   rootId: string;
   func: string;
   getDependency(name: string): unknown;
+  /** The engine's clock (injected in tests), read by `ctx.date.now()`'s step. */
+  now(): number;
 }
 
 function durationOf(duration: number | { for: number } | { until: Date | number }): { ms?: number; until?: number } {
@@ -102,8 +104,9 @@ function nameOf(func: AnyFunction): string {
   return func.name || "anonymous";
 }
 
-function dateNow(): number {
-  return Date.now();
+/** The step behind `ctx.date.now()`: the engine's clock, read once and recorded. */
+export function dateNow(ctx: Context): number {
+  return (ctx as WorkflowContext).clockNow();
 }
 
 function mathRandom(): number {
@@ -198,6 +201,11 @@ export class WorkflowContext implements Context {
 
   getDependency<T = unknown>(name: string): T {
     return this.info.getDependency(name) as T;
+  }
+
+  /** The engine's clock; workflows read it through `ctx.date.now()`, which records it. */
+  clockNow(): number {
+    return this.info.now();
   }
 
   options(options: CallOptions): Options {

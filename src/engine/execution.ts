@@ -201,7 +201,7 @@ export class Execution {
   }
 
   private contextFor(id: string, name: string): WorkflowContext {
-    return new WorkflowContext({ id, rootId: this.root.id, func: name, getDependency: (dependency) => this.dependency(dependency) });
+    return new WorkflowContext({ id, rootId: this.root.id, func: name, getDependency: (dependency) => this.dependency(dependency), now: () => this.clock.now() });
   }
 
   private async drive(gen: Generator<unknown, unknown, unknown>, scope: Scope, name: string): Promise<Result> {
