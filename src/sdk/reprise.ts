@@ -7,7 +7,9 @@
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { systemClock, type Clock } from "../engine/clock.js";
 import type { AnyFunction } from "../engine/commands.js";
+import { DeterminismGuard, describeViolation, type DeterminismMode } from "../engine/determinism.js";
 import { ConflictError, InvalidArgumentError, StoreError } from "../engine/errors.js";
 import { Options, splitOptions, type CallOptions } from "../engine/options.js";
 import { encodeCall, rootTags } from "../protocol/calls.js";
@@ -46,6 +48,14 @@ export interface RepriseOptions {
   logLevel?: LogLevel;
   /** Bring your own transport (tests, custom networks). */
   transport?: Transport;
+  /** The clock executions read (tests inject a virtual one: `reprise/testing`). Default: the system clock. */
+  clock?: Clock;
+  /**
+   * Trap Date.now, new Date(), Math.random, crypto.randomUUID, timers and fetch in generator
+   * workflow bodies: "warn" logs each place once, "error" throws there. Default "warn", and "off"
+   * when NODE_ENV is production (the check costs a little on every step).
+   */
+  determinism?: DeterminismMode;
 }
 
 /** What `register` returns: shortcuts bound to the registered function. */
@@ -79,6 +89,7 @@ export class Reprise {
   private readonly embedded: boolean;
   private readonly ttl: number;
   private readonly timeout: number;
+  private readonly clock: Clock;
   private stopped = false;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -91,6 +102,7 @@ export class Reprise {
     liveEmbeddedNonces.add(this.pid.split(":").pop() ?? "");
     this.ttl = options.ttl ?? (this.embedded ? 15_000 : 30_000);
     this.timeout = options.timeout ?? DAY;
+    this.clock = options.clock ?? systemClock;
     this.log = createLogger(options.logLevel, { pid: this.pid, group: this.group });
     this.started = this.start();
     // Surface start-up failures on the first call, not as an unhandled rejection.
@@ -129,7 +141,7 @@ export class Reprise {
     const { client, worker } = await this.started;
     const create = action("promise.create", {
       id,
-      timeoutAt: Date.now() + this.timeoutOf(options),
+      timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(name, args),
       tags: { ...options.tags, ...rootTags(name, ADDRESS.anycast(this.group), id) },
     });
@@ -168,7 +180,7 @@ export class Reprise {
     const target = toAddress(options.target ?? this.group);
     const { promise } = await client.expect("promise.create", {
       id,
-      timeoutAt: Date.now() + this.timeoutOf(options),
+      timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(func, args),
       tags: { ...options.tags, ...rootTags(func, target, id) },
     });
@@ -229,6 +241,8 @@ export class Reprise {
       ttl: this.ttl,
       log: (level, message, fields) => this.log[level](fields ?? {}, message),
       debug: this.log.isLevelEnabled("debug"),
+      clock: this.clock,
+      guard: this.determinismGuard(),
       onSettled: (record) => this.settled(record),
     });
     worker.start();
@@ -308,6 +322,13 @@ export class Reprise {
     const list = (this.waiters.get(id) ?? []).filter((w) => w !== waiter);
     if (list.length) this.waiters.set(id, list);
     else this.waiters.delete(id);
+  }
+
+  private determinismGuard(): DeterminismGuard | undefined {
+    const mode = this.config.determinism ?? (process.env.NODE_ENV === "production" ? "off" : "warn");
+    if (mode === "off") return undefined;
+    if (mode !== "warn" && mode !== "error") throw new InvalidArgumentError(`determinism: expected "warn", "error" or "off", got ${String(mode)}`);
+    return new DeterminismGuard(mode, (violation) => this.log.warn({ ...violation }, describeViolation(violation)));
   }
 
   private timeoutOf(options: CallOptions): number {

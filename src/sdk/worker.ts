@@ -2,6 +2,7 @@
  * The worker: takes tasks addressed to this process's group, runs their executions with the
  * engine, keeps their leases alive, and reports each run's outcome (fulfill or suspend).
  */
+import type { Clock } from "../engine/clock.js";
 import type { DeterminismGuard } from "../engine/determinism.js";
 import { Execution } from "../engine/execution.js";
 import type { Outcome } from "../engine/outcome.js";
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   log: (level: "debug" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
   /** Whether debug lines are wanted (each call that runs logs one: skip building them otherwise). */
   debug: boolean;
+  /** The clock executions read. */
+  clock: Clock;
   /** Traps replay bugs in generator bodies (Date.now, Math.random, timers, fetch); absent when off. */
   guard?: DeterminismGuard;
   /** Told whenever a promise this process watches or runs settles. */
@@ -135,8 +138,8 @@ export class Worker {
     const effects = new TaskEffects({ client: this.options.client, task, known, historyComplete: complete });
     const observer = new ExecutionObserver(task.id, this.options.debug ? (message, fields) => this.options.log("debug", message, fields) : undefined);
     const root = { id: task.id, name: call.func, func, args: call.args, timeoutAt: root0.timeoutAt };
-    const { group, dependencies, guard } = this.options;
-    return new Execution(root, { effects, observer, group, dependencies, guard }).run();
+    const { group, dependencies, guard, clock } = this.options;
+    return new Execution(root, { effects, observer, group, dependencies, guard, clock }).run();
   }
 
   /** Whether this process should run `root`: it is addressed to our group (or to us), and we know its function. */
