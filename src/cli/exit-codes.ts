@@ -5,8 +5,10 @@ export const EXIT = {
   failure: 1,
   /** The command line itself is wrong. */
   usage: 2,
-  /** No server answered at the given URL. */
+  /** No server answered at the given URL (or the store given to `check` cannot be opened). */
   unreachable: 3,
+  /** `reprise check`: an execution in flight would diverge under the new code. */
+  diverged: 4,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -1,5 +1,6 @@
 /** The `reprise` command line: global options and every subcommand. */
 import { Command, Option } from "commander";
+import { registerCheck } from "./commands/check.js";
 import { registerGet } from "./commands/get.js";
 import { registerInvoke } from "./commands/invoke.js";
 import { registerPromises } from "./commands/promises.js";
@@ -24,5 +25,6 @@ export function buildProgram(): Command {
   registerTree(program);
   registerPromises(program);
   registerSchedules(program);
+  registerCheck(program);
   return program;
 }

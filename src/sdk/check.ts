@@ -15,6 +15,7 @@ import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
 import type { PromiseRecord } from "../protocol/records.js";
 import { PROTOCOL_VERSION, type Request, type Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
+import { registrationsOf, Reprise } from "./reprise.js";
 
 /** What the check needs of a store or server: one protocol request at a time. */
 export interface RequestSender {
@@ -49,6 +50,22 @@ export interface CheckReport {
   diverged: Divergence[];
   /** Executions not replayed: their function is not in the module, or the replay got stuck. */
   skipped: Array<{ executionId: string; reason: string }>;
+}
+
+/**
+ * The check as a deploy step: `register` is the function the application calls to register its
+ * workflows (and set dependencies); it is called on a Reprise instance of its own, which never
+ * touches the checked store.
+ */
+export async function checkModule(options: { store: RequestSender; register: (reprise: Reprise) => unknown; all?: boolean }): Promise<CheckReport> {
+  const reprise = new Reprise({ store: ":memory:", logLevel: "silent", determinism: "off" });
+  try {
+    await options.register(reprise);
+    const { functions, dependencies } = registrationsOf(reprise);
+    return await checkExecutions({ store: options.store, functions, dependencies, all: options.all });
+  } finally {
+    await reprise.stop();
+  }
 }
 
 export async function checkExecutions(options: CheckOptions): Promise<CheckReport> {

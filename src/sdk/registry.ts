@@ -13,6 +13,11 @@ export class Registry {
     this.byName.set(name, func);
   }
 
+  /** Every registered function by name. */
+  entries(): ReadonlyMap<string, AnyFunction> {
+    return this.byName;
+  }
+
   get(name: string): AnyFunction | undefined {
     return this.byName.get(name);
   }

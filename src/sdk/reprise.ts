@@ -71,6 +71,15 @@ type WorkflowResult<F> = F extends (...args: never[]) => Generator<unknown, infe
     ? Awaited<R>
     : never;
 
+/** What a Reprise instance has registered, for tools in this package (`reprise check`) — not public API. */
+const registrations = new WeakMap<Reprise, { functions: Registry; dependencies: ReadonlyMap<string, unknown> }>();
+
+export function registrationsOf(reprise: Reprise): { functions: ReadonlyMap<string, AnyFunction>; dependencies: ReadonlyMap<string, unknown> } {
+  const found = registrations.get(reprise);
+  if (!found) throw new Error("not a Reprise instance");
+  return { functions: found.functions.entries(), dependencies: found.dependencies };
+}
+
 const DAY = 24 * 60 * 60 * 1000;
 const RESULT_POLL_MS = 2000;
 const EMBEDDED_SWEEP_MS = 1000;
@@ -103,6 +112,7 @@ export class Reprise {
     this.ttl = options.ttl ?? (this.embedded ? 15_000 : 30_000);
     this.timeout = options.timeout ?? DAY;
     this.clock = options.clock ?? systemClock;
+    registrations.set(this, { functions: this.registry, dependencies: this.dependencies });
     this.log = createLogger(options.logLevel, { pid: this.pid, group: this.group });
     this.started = this.start();
     // Surface start-up failures on the first call, not as an unhandled rejection.
