@@ -85,9 +85,13 @@ export async function crashEveryStep<A extends unknown[]>(
 
   await options.reset?.();
   const steps: StepRecord[] = [];
+  const cleanValues = new Map<string, string>();
   const clean = await runOnce(workflow as AnyFunction, name, id, args, options, (req) => {
     const recorded = stepRecordIn(req);
-    if (recorded) steps.push(recorded.step);
+    if (recorded) {
+      steps.push(recorded.step);
+      cleanValues.set(recorded.step.id, json(decodeValue(recorded.value)));
+    }
     return "deliver";
   });
   const cleanWorld = await options.observe?.();
@@ -100,11 +104,14 @@ export async function crashEveryStep<A extends unknown[]>(
       report.runs++;
       let seen = 0;
       let first: Value | undefined;
+      /** Whether every step recorded what it recorded in the clean run (else the results are not comparable). */
+      let sameSteps = true;
       let run: RunResult;
       try {
         run = await runOnce(workflow as AnyFunction, name, id, args, options, (req) => {
           const recorded = stepRecordIn(req);
           if (!recorded) return "deliver";
+          if (cleanValues.get(recorded.step.id) !== json(decodeValue(recorded.value))) sameSteps = false;
           seen++;
           if (seen - 1 !== index) return "deliver";
           first = recorded.value;
@@ -117,7 +124,7 @@ export async function crashEveryStep<A extends unknown[]>(
       const second = run.probed;
       const changedAnswer = crash === "before-record" && first !== undefined && second !== undefined && !sameJson(decodeValue(first), decodeValue(second));
       if (changedAnswer) report.reruns.push({ step, first: decodeValue(first), second: decodeValue(second) });
-      compare(report, step, crash, clean.outcome, run.outcome, changedAnswer);
+      compare(report, step, crash, clean.outcome, run.outcome, changedAnswer || !sameSteps);
       if (options.observe) {
         const world = await options.observe();
         if (!sameJson(world, cleanWorld)) {
@@ -183,7 +190,12 @@ async function runOnce(
   }
 }
 
-function compare(report: CrashReport, step: StepRecord, crash: CrashPoint, clean: Outcome, run: Outcome, changedAnswer: boolean): void {
+/**
+ * `incomparable`: a step of this run recorded another value than in the clean run (a fresh id, an
+ * "exists" answer after a crash), so its result may legitimately differ; divergences and halts
+ * are still reported.
+ */
+function compare(report: CrashReport, step: StepRecord, crash: CrashPoint, clean: Outcome, run: Outcome, incomparable: boolean): void {
   if (!run.ok && run.error.name === "DivergenceError") {
     report.problems.push({ kind: "divergence", step, crash, detail: run.error.message });
     return;
@@ -193,8 +205,7 @@ function compare(report: CrashReport, step: StepRecord, crash: CrashPoint, clean
     report.halts.push({ step, crash, message: run.error.message });
     return;
   }
-  // A step that answered differently the second time takes the run elsewhere, legitimately.
-  if (changedAnswer) return;
+  if (incomparable) return;
   report.problems.push({ kind: "different-result", step, crash, detail: `the clean run ended with ${describe(clean)}, this one with ${describe(run)}` });
 }
 

@@ -99,6 +99,24 @@ describe("crashEveryStep", () => {
     ]);
   });
 
+  it("reports a run that ends with another result though every step recorded the same", async () => {
+    let bodyRuns = 0;
+    function one(): number {
+      return 1;
+    }
+    function* counting(ctx: Context): Generator<unknown, number, unknown> {
+      bodyRuns++;
+      const a = yield* ctx.run(one);
+      // State outside the context leaks into the result: a replay sees another count.
+      return a + bodyRuns;
+    }
+    const report = await crashEveryStep(counting, [], { reset: () => void (bodyRuns = 0) });
+    expect(report.problems.map((problem) => [problem.kind, problem.crash, problem.step.func])).toEqual([
+      ["different-result", "before-record", "one"],
+      ["different-result", "after-record", "one"],
+    ]);
+  });
+
   it("reports a replay that makes another call than the history", async () => {
     let bodyRuns = 0;
     function a(): string {
