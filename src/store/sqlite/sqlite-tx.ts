@@ -69,6 +69,15 @@ export class SqliteTx implements Tx {
     return row && promiseFromRow(row);
   }
 
+  /** Point reads: each is an index probe, as cheap as one set-based query would be in-process. */
+  async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
+    const statement = this.statements.get(SQL.getPromise);
+    return distinctSorted(ids).flatMap((id) => {
+      const row = statement.get(id) as PromiseRow | undefined;
+      return row ? [promiseFromRow(row)] : [];
+    });
+  }
+
   async insertPromise(promise: PromiseRecord): Promise<void> {
     this.statements.get(SQL.insertPromise).run(promiseToRow(promise));
   }
@@ -133,6 +142,14 @@ export class SqliteTx implements Tx {
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const row = this.statements.get(SQL.getTask).get(id) as TaskRow | undefined;
     return row && taskFromRow(row);
+  }
+
+  async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
+    const statement = this.statements.get(SQL.getTask);
+    return distinctSorted(ids).flatMap((id) => {
+      const row = statement.get(id) as TaskRow | undefined;
+      return row ? [taskFromRow(row)] : [];
+    });
   }
 
   async putTask(task: TaskRecord): Promise<void> {
@@ -211,6 +228,10 @@ class Where {
   sql(): string {
     return this.conditions.length === 0 ? "" : `WHERE ${this.conditions.join(" AND ")}`;
   }
+}
+
+function distinctSorted(ids: readonly string[]): string[] {
+  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 const FAILED_STATES = "state IN ('rejected', 'rejected_canceled', 'rejected_timedout')";
