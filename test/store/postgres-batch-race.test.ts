@@ -103,4 +103,31 @@ describe.skipIf(!available)("postgres: two servers racing batches over the same 
     const winners = creates.filter((res) => res.head.status === 200).map((res) => promiseOf(res).id);
     expect(winners.sort()).toEqual(tasks.flatMap((task) => Array.from({ length: STEPS }, (_, step) => `shared-${task}-${step}`)).sort());
   });
+  it("loses no wake-up when one server suspends tasks on promises the other settles", async () => {
+    const ids = Array.from({ length: TASKS }, (_, n) => String(n).padStart(2, "0"));
+    const setup: Request[] = ids.flatMap((n) => [
+      { kind: "task.create", head: HEAD, data: { pid: "worker", ttl: 60_000, action: { kind: "promise.create", head: HEAD, data: { id: `w${n}`, timeoutAt: T0 + 60_000, param: {}, tags: { [TAG.target]: "poll://any@w" } } } } },
+      { kind: "promise.create", head: HEAD, data: { id: `p${n}`, timeoutAt: T0 + 60_000, param: {}, tags: { [TAG.scope]: "global" } } },
+    ] as Request[]);
+    expect(new Set((await servers[0]!.applyBatch(setup, T0)).map((res) => res.head.status))).toEqual(new Set([200]));
+
+    const [suspends, settles] = await Promise.all([
+      servers[0]!.applyBatch(
+        ids.map((n) => ({ kind: "task.suspend", head: HEAD, data: { id: `w${n}`, version: 1, actions: [{ kind: "promise.register_callback", head: HEAD, data: { awaited: `p${n}`, awaiter: `w${n}` } }] } })),
+        T0,
+      ),
+      servers[1]!.applyBatch(
+        [...ids].reverse().map((n) => ({ kind: "promise.settle", head: HEAD, data: { id: `p${n}`, state: "resolved", value: {} } })),
+        T0,
+      ),
+    ]);
+    expect(new Set(settles.map((res) => res.head.status))).toEqual(new Set([200]));
+    const tasks = await servers[0]!.applyBatch(ids.map((n) => ({ kind: "task.get", head: HEAD, data: { id: `w${n}` } })), T0);
+    ids.forEach((n, i) => {
+      const task = (tasks[i]!.data as { task: { state: string; resumes: string[] } }).task;
+      // Suspended before the settle: resumed by it. After: told at once (300), still held.
+      if (suspends[i]!.head.status === 200) expect(task, `w${n}`).toMatchObject({ state: "pending", resumes: [`p${n}`] });
+      else expect([suspends[i]!.head.status, task.state], `w${n}`).toEqual([300, "acquired"]);
+    });
+  });
 });

@@ -10,6 +10,7 @@ import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/r
 import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { globToLike, literalPrefix, prefixRange } from "./patterns.js";
 import { ConcurrentInsertError } from "./retry.js";
+import { Waiters } from "./waiters.js";
 import { WriteBehind } from "./write-behind.js";
 import {
   PROMISE_COLUMNS,
@@ -116,6 +117,7 @@ export class PostgresTx implements Tx {
   private readonly absentTasks = new Set<string>();
   private readonly absentSchedules = new Set<string>();
   private readonly writes = new WriteBehind();
+  private readonly waiters = new Waiters();
 
   constructor(private readonly client: PoolClient) {}
 
@@ -138,19 +140,20 @@ export class PostgresTx implements Tx {
     const written = this.writes.promise(id);
     if (written) return written;
     const [row] = await this.run<PromiseRow>("getPromise", [id]);
-    return row && promiseFromRow(row);
+    return row && this.lockedPromise(row);
   }
 
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
     const { written, unwritten } = partition(ids, (id) => this.writes.promise(id));
     const rows = unwritten.length === 0 ? [] : await this.run<PromiseRow>("getPromises", [unwritten]);
-    return byId([...written, ...rows.map(promiseFromRow)]);
+    return byId([...written, ...rows.map((row) => this.lockedPromise(row))]);
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
     // Sent at the flush. A concurrent insert of the same id blocks it until that one commits; DO
     // NOTHING then keeps our transaction usable and tells us to start over (the retry finds the row).
     this.writes.insertPromise(promise);
+    this.waiters.inserted(promise.id);
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
@@ -183,7 +186,7 @@ export class PostgresTx implements Tx {
 
   async duePromises(now: number, limit: number): Promise<PromiseRecord[]> {
     await this.flush();
-    return (await this.run<PromiseRow>("duePromises", [now, limit])).map(promiseFromRow);
+    return (await this.run<PromiseRow>("duePromises", [now, limit])).map((row) => this.lockedPromise(row));
   }
 
   async promisesUnder(prefix: string, limit: number): Promise<PromiseRecord[]> {
@@ -198,22 +201,39 @@ export class PostgresTx implements Tx {
 
   async addCallback(awaited: string, awaiter: string): Promise<void> {
     await this.count("addCallback", [awaited, awaiter]);
+    this.waiters.set(awaited, "awaited", true);
+    this.waiters.set(awaiter, "awaiting", true);
   }
 
   async takeCallbacks(awaited: string): Promise<string[]> {
-    return (await this.run<{ awaiter: string }>("takeCallbacks", [awaited])).map((row) => row.awaiter);
+    if (!(await this.waiters.mayHave(this.client, awaited, "awaited"))) return [];
+    const awaiters = (await this.run<{ awaiter: string }>("takeCallbacks", [awaited])).map((row) => row.awaiter);
+    this.waiters.set(awaited, "awaited", false);
+    return awaiters;
   }
 
   async deleteCallbacksOf(awaiter: string): Promise<void> {
+    if (!(await this.waiters.mayHave(this.client, awaiter, "awaiting"))) return;
     await this.count("deleteCallbacksOf", [awaiter]);
+    this.waiters.set(awaiter, "awaiting", false);
   }
 
   async addListener(awaited: string, address: string): Promise<void> {
     await this.count("addListener", [awaited, address]);
+    this.waiters.set(awaited, "listened", true);
   }
 
   async takeListeners(awaited: string): Promise<string[]> {
-    return (await this.run<{ address: string }>("takeListeners", [awaited])).map((row) => row.address);
+    if (!(await this.waiters.mayHave(this.client, awaited, "listened"))) return [];
+    const addresses = (await this.run<{ address: string }>("takeListeners", [awaited])).map((row) => row.address);
+    this.waiters.set(awaited, "listened", false);
+    return addresses;
+  }
+
+  /** A promise row read `FOR UPDATE`: this transaction holds it until it ends. */
+  private lockedPromise(row: PromiseRow): PromiseRecord {
+    this.waiters.locked(row.id);
+    return promiseFromRow(row);
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {

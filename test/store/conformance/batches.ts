@@ -9,7 +9,8 @@ import type { PromiseRecord } from "../../../src/protocol/records.js";
 import type { Request, RequestKind, RequestOf, Response } from "../../../src/protocol/requests.js";
 import type { Backend, Tx } from "../../../src/store/backend.js";
 import type { Store } from "../../../src/store/store.js";
-import { T0, TARGETED, type OpenStore, type Subject } from "./harness.js";
+import { TAG } from "../../../src/protocol/tags.js";
+import { executeMessage, T0, TARGETED, type OpenStore, type Subject } from "./harness.js";
 
 function req<K extends RequestKind>(kind: K, data: RequestOf<K>["data"], corrId: string = kind): Request {
   return { kind, head: { corrId, version: "test" }, data } as RequestOf<K>;
@@ -128,6 +129,30 @@ export function batchSpecs(subject: () => Subject, open: OpenStore): void {
       expect((await s.getPromise("t.1")).state).toBe("resolved");
       expect((await s.getTask("t")).state).toBe("fulfilled");
       await s.error("promise.get", { id: "t.2" }, 404);
+    });
+
+    it("honours callbacks and listeners registered earlier in the batch when a later item settles", async () => {
+      const s = subject();
+      await s.acquired("w");
+      await s.create("old", { tags: { [TAG.scope]: "global" } });
+      s.takeMessages();
+      const callback = (awaited: string) => ({ kind: "promise.register_callback" as const, head: { corrId: "", version: "" }, data: { awaited, awaiter: "w" } });
+      const responses = await s.store.applyBatch(
+        [
+          create("new", { tags: { [TAG.scope]: "global" } }),
+          req("promise.register_listener", { awaited: "new", address: "poll://any@listener" }),
+          req("promise.register_listener", { awaited: "old", address: "poll://any@listener" }),
+          req("task.suspend", { id: "w", version: 1, actions: [callback("new"), callback("old")] }),
+          req("promise.settle", { id: "old", state: "resolved", value: {} }),
+          req("promise.settle", { id: "new", state: "resolved", value: {} }),
+        ],
+        T0,
+      );
+      expect(statuses(responses)).toEqual([200, 200, 200, 200, 200, 200]);
+      const messages = s.takeMessages();
+      expect(messages.filter((m) => m.message.kind === "unblock").map((m) => (m.message.data as { promise: PromiseRecord }).promise.id).sort()).toEqual(["new", "old"]);
+      expect(messages.filter((m) => m.message.kind === "execute")).toEqual([executeMessage("w", 1)]);
+      expect(await s.getTask("w")).toMatchObject({ state: "pending", resumes: ["old", "new"] });
     });
 
     it("isolates an item that throws: the batch's other items commit, and their messages are sent once", async () => {
