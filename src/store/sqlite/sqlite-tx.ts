@@ -20,6 +20,8 @@ import type { StatementCache } from "./statement-cache.js";
 
 const SQL = {
   getPromise: "SELECT * FROM promises WHERE id = ?",
+  // CROSS JOIN keeps json_each outside: one primary-key probe per id, all in one statement.
+  getPromises: "SELECT p.* FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value ORDER BY p.id",
   insertPromise: `INSERT INTO promises (id, state, param, value, tags, timeout_at, created_at, settled_at,
     idempotency_key_for_create, idempotency_key_for_complete)
     VALUES (@id, @state, @param, @value, @tags, @timeout_at, @created_at, @settled_at,
@@ -42,6 +44,7 @@ const SQL = {
   deleteListeners: "DELETE FROM listeners WHERE awaited = ?",
 
   getTask: "SELECT * FROM tasks WHERE id = ?",
+  getTasks: "SELECT t.* FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id",
   putTask: `INSERT OR REPLACE INTO tasks (id, state, version, resumes, ttl, pid, expires_at)
     VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at)`,
   dueTasks: `SELECT * FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired') AND expires_at <= ?
@@ -69,13 +72,10 @@ export class SqliteTx implements Tx {
     return row && promiseFromRow(row);
   }
 
-  /** Point reads: each is an index probe, as cheap as one set-based query would be in-process. */
+  /** One statement for all ids: the probes run inside SQLite, without a call per id. */
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
-    const statement = this.statements.get(SQL.getPromise);
-    return distinctSorted(ids).flatMap((id) => {
-      const row = statement.get(id) as PromiseRow | undefined;
-      return row ? [promiseFromRow(row)] : [];
-    });
+    const rows = this.statements.get(SQL.getPromises).all(JSON.stringify([...new Set(ids)])) as PromiseRow[];
+    return rows.map(promiseFromRow);
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
@@ -145,11 +145,8 @@ export class SqliteTx implements Tx {
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
-    const statement = this.statements.get(SQL.getTask);
-    return distinctSorted(ids).flatMap((id) => {
-      const row = statement.get(id) as TaskRow | undefined;
-      return row ? [taskFromRow(row)] : [];
-    });
+    const rows = this.statements.get(SQL.getTasks).all(JSON.stringify([...new Set(ids)])) as TaskRow[];
+    return rows.map(taskFromRow);
   }
 
   async putTask(task: TaskRecord): Promise<void> {
@@ -228,10 +225,6 @@ class Where {
   sql(): string {
     return this.conditions.length === 0 ? "" : `WHERE ${this.conditions.join(" AND ")}`;
   }
-}
-
-function distinctSorted(ids: readonly string[]): string[] {
-  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 const FAILED_STATES = "state IN ('rejected', 'rejected_canceled', 'rejected_timedout')";
