@@ -86,8 +86,10 @@ export class WriteBehind {
   /** Writes everything buffered in one statement, then forgets it. */
   async flush(client: PoolClient): Promise<void> {
     if (this.empty) return;
-    const promises = [...this.promises.values()];
-    const tasks = [...this.tasks.values()];
+    // In id order: two transactions inserting the same new ids then wait for each other in the
+    // same order, instead of each holding one the other wants (a deadlock, found only after a second).
+    const promises = [...this.promises.values()].sort(byRecordId);
+    const tasks = [...this.tasks.values()].sort(byRecordId);
     const promiseInserts = promises.filter((p) => p.insert).map((p) => p.record);
     const promiseUpdates = promises.filter((p) => !p.insert).map((p) => p.record);
     const taskInserts = tasks.filter((t) => t.insert).map((t) => t.record);
@@ -132,6 +134,10 @@ function taskColumns(tasks: readonly TaskRecord[]): unknown[][] {
 /** `{"a","b"}`: every element quoted, backslash and double quote escaped, as PostgreSQL reads text[]. */
 function arrayLiteral(items: readonly string[]): string {
   return `{${items.map((item) => `"${item.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`;
+}
+
+function byRecordId(a: Buffered<{ id: string }>, b: Buffered<{ id: string }>): number {
+  return a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0;
 }
 
 function firstMissing(records: readonly { id: string }[], returned: readonly string[]): string | undefined {
