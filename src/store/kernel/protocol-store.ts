@@ -58,8 +58,9 @@ export class ProtocolStore implements Store {
   }
 
   /**
-   * The items are queued together, so they share a transaction (unless the batch is larger than
-   * one transaction takes). An item that throws is answered 500 alone: its neighbours committed.
+   * The items are queued together, so they share a transaction (one queued behind other requests,
+   * or larger than a transaction takes, may span two). An item that throws is answered 500 alone:
+   * its neighbours committed.
    */
   async applyBatch(reqs: readonly Request[], now: number = this.clock()): Promise<Response[]> {
     this.assertOpen();
