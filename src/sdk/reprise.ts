@@ -18,6 +18,7 @@ import { funcOf } from "../tree/build-tree.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
 import { ADDRESS, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
+import type { Durability } from "../store/durability.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 import { action, ProtocolClient } from "./client.js";
@@ -33,6 +34,12 @@ import { Worker } from "./worker.js";
 export interface RepriseOptions {
   /** Embedded mode: a SQLite file path (default "./reprise.db"), ":memory:", a postgres:// URL, or a Store. */
   store?: string | Store;
+  /**
+   * Embedded SQLite: what an acknowledged step survives. "power-loss" (default) fsyncs every
+   * commit; "process-crash" survives a crash of this process but may lose the last steps to a
+   * power loss, for more speed where an fsync is slow.
+   */
+  durability?: Durability;
   /** Worker mode: the Reprise (or Resonate) server to connect to. */
   url?: string;
   /** Bearer token for the server. */

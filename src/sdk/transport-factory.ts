@@ -3,11 +3,12 @@ import type { Logger } from "pino";
 import { openStore } from "../store/index.js";
 import { EmbeddedTransport } from "../transport/embedded.js";
 import { HttpTransport } from "../transport/http.js";
+import type { Durability } from "../store/durability.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 
 export async function openTransport(
-  options: { store?: string | Store; url?: string; authToken?: string },
+  options: { store?: string | Store; url?: string; authToken?: string; durability?: Durability },
   logger: Logger,
 ): Promise<Transport> {
   if (options.url !== undefined) {
@@ -15,6 +16,9 @@ export async function openTransport(
     return new HttpTransport({ url: options.url, authToken: options.authToken });
   }
   // Work resumed by another process sharing the file is found by the worker's sweeps (reprise.ts).
-  const store = typeof options.store === "object" ? options.store : await openStore(options.store);
+  if (options.durability !== undefined && typeof options.store === "object") {
+    throw new Error("Reprise: `durability` applies to a store Reprise opens; pass it to the Store you open instead");
+  }
+  const store = typeof options.store === "object" ? options.store : await openStore(options.store, { durability: options.durability });
   return new EmbeddedTransport(store, { logger });
 }

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { pino, type Level } from "pino";
-import { openStore } from "../store/index.js";
+import { openStore, type Durability } from "../store/index.js";
 import { buildApp } from "./app.js";
 
 export interface ServerOptions {
@@ -16,6 +16,8 @@ export interface ServerOptions {
   host?: string;
   /** Store spec: a SQLite path (default ./reprise.db), ":memory:", or a postgres:// URL. */
   store?: string;
+  /** SQLite store: what an acknowledged request survives. Default "power-loss" (an fsync per commit). */
+  durability?: Durability;
   /** Default: the REPRISE_AUTH_TOKEN environment variable; unset means auth is off. */
   authToken?: string;
   /** Default "warn". */
@@ -37,7 +39,7 @@ export const DEFAULT_HOST = "127.0.0.1";
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = pino({ level: options.logLevel ?? "warn" });
-  const store = await openStore(options.store);
+  const store = await openStore(options.store, { durability: options.durability });
   let app: FastifyInstance;
   try {
     app = await buildApp({ store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, bodyLimit: options.bodyLimit });

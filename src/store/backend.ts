@@ -31,6 +31,11 @@ export interface ScheduleQuery {
 /** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */
 export interface Tx {
   getPromise(id: string): Promise<PromiseRecord | undefined>;
+  /**
+   * The promises among `ids` that exist, in id order, locked as `getPromise` locks one (PostgreSQL:
+   * one statement, rows locked in id order so that concurrent batches cannot deadlock).
+   */
+  getPromises(ids: readonly string[]): Promise<PromiseRecord[]>;
   insertPromise(promise: PromiseRecord): Promise<void>;
   updatePromise(promise: PromiseRecord): Promise<void>;
   /** Ordered by id; `after` is an id. */
@@ -51,6 +56,8 @@ export interface Tx {
   takeListeners(awaited: string): Promise<string[]>;
 
   getTask(id: string): Promise<TaskRecord | undefined>;
+  /** The tasks among `ids` that exist, in id order, locked as `getTask` locks one. */
+  getTasks(ids: readonly string[]): Promise<TaskRecord[]>;
   /** Insert or replace. `expiresAt` is indexed. */
   putTask(task: TaskRecord): Promise<void>;
   /** Ordered by id; `after` is an id. */

@@ -9,12 +9,15 @@ import { ProtocolStore, type ProtocolStoreOptions } from "./kernel/protocol-stor
 import { MemoryBackend } from "./memory/memory-backend.js";
 import { openSqliteBackend, type SqliteBackendOptions } from "./sqlite/sqlite-backend.js";
 import type { Backend } from "./backend.js";
+import type { Durability } from "./durability.js";
 import type { PostgresBackendOptions } from "./postgres/index.js";
 import type { Store } from "./store.js";
 
 export const DEFAULT_STORE_PATH = "./reprise.db";
 
 export interface OpenStoreOptions extends ProtocolStoreOptions {
+  /** What an acknowledged write survives (SQLite; default "power-loss"). Overrides `sqlite.durability`. */
+  durability?: Durability;
   sqlite?: SqliteBackendOptions;
   postgres?: PostgresBackendOptions;
 }
@@ -31,7 +34,8 @@ async function openBackend(spec: string, options: OpenStoreOptions): Promise<Bac
     const { url, schema } = splitSchema(spec);
     return openPostgresBackend(url, { ...options.postgres, ...(schema ? { schema } : {}) });
   }
-  return openSqliteBackend(spec, options.sqlite);
+  const durability = options.durability ?? options.sqlite?.durability;
+  return openSqliteBackend(spec, { ...options.sqlite, ...(durability ? { durability } : {}) });
 }
 
 /** `postgres://…/db?schema=name` picks the schema (one database can hold several Reprise stores). */

@@ -11,12 +11,15 @@ import type { Request, Response } from "../protocol/requests.js";
 export interface Store {
   /**
    * Applies one protocol request atomically and durably: when the promise resolves, the change is
-   * committed (on disk for SQLite/Postgres). `now` defaults to the wall clock.
+   * committed (on disk for SQLite/Postgres). Requests made while others are being committed share
+   * the next transaction (group commit); each still gets its own answer. `now` defaults to the
+   * wall clock.
    */
   apply<R extends Request>(req: R, now?: number): Promise<Response<R["kind"]>>;
   /**
    * Applies several requests, in order, each with its own answer: a refused item (4xx) never fails
-   * its neighbours. The answers are given only once every item's change is committed.
+   * its neighbours, and an item that throws is answered 500 alone. The answers are given only once
+   * every item's change is committed.
    */
   applyBatch(reqs: readonly Request[], now?: number): Promise<Response[]>;
   /**

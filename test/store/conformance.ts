@@ -4,6 +4,7 @@
  * of them. Every test gets a fresh store from `open` and passes time explicitly.
  */
 import { describe } from "vitest";
+import { batchSpecs } from "./conformance/batches.js";
 import { concurrencySpecs } from "./conformance/concurrency.js";
 import { useSubject, type OpenStore } from "./conformance/harness.js";
 import { promiseSpecs } from "./conformance/promises.js";
@@ -23,5 +24,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     searchSpecs(subject);
     validationSpecs(subject);
     concurrencySpecs(subject);
+    batchSpecs(subject, open);
   });
 }

@@ -2,4 +2,4 @@ import { MemoryBackend } from "../../src/store/memory/index.js";
 import { ProtocolStore } from "../../src/store/kernel/index.js";
 import { describeStoreConformance } from "./conformance.js";
 
-describeStoreConformance("memory", async () => ({ store: new ProtocolStore(new MemoryBackend()) }));
+describeStoreConformance("memory", async (wrap = (backend) => backend) => ({ store: new ProtocolStore(wrap(new MemoryBackend())) }));

@@ -1,8 +1,8 @@
-import { openStore } from "../../src/store/index.js";
+import { openSqliteBackend, ProtocolStore } from "../../src/store/index.js";
 import { describeStoreConformance } from "./conformance.js";
 import { freshDatabasePath } from "./sqlite-support.js";
 
-describeStoreConformance("sqlite", async () => {
+describeStoreConformance("sqlite", async (wrap = (backend) => backend) => {
   const { path, remove } = freshDatabasePath();
-  return { store: await openStore(path), cleanup: remove };
+  return { store: new ProtocolStore(wrap(openSqliteBackend(path))), cleanup: remove };
 });

@@ -8,11 +8,14 @@ import { parseNonNegativeInteger } from "../parse-args.js";
 const DEFAULT_PORT = 8001;
 const DEFAULT_HOST = "127.0.0.1";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+// Spelled out (not imported from the store) for the same reason as the defaults above.
+const DURABILITIES = ["power-loss", "process-crash"] as const;
 
 interface ServeOptions {
   port: number;
   host: string;
   store?: string;
+  durability: (typeof DURABILITIES)[number];
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -23,6 +26,11 @@ export function registerServe(program: Command): void {
     .option("--port <port>", "port to listen on; 0 picks a free one", parseNonNegativeInteger("--port", 65_535), DEFAULT_PORT)
     .option("--host <host>", "interface to listen on; the default is reachable from this machine only", DEFAULT_HOST)
     .option("--store <path|postgres-url>", "SQLite file path, :memory:, or postgres://user:pass@host/db")
+    .addOption(
+      new Option("--durability <what>", "SQLite: what an acknowledged request survives; process-crash skips the fsync per commit")
+        .choices(DURABILITIES)
+        .default("power-loss"),
+    )
     .addOption(new Option("--log-level <level>", "log verbosity").choices(LOG_LEVELS).default("warn"))
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
@@ -31,6 +39,7 @@ export function registerServe(program: Command): void {
         port: options.port,
         host: options.host,
         store: options.store,
+        durability: options.durability,
         authToken: globals.authToken,
         logLevel: options.logLevel,
         handleSignals: true,

@@ -1,19 +1,20 @@
 /**
  * What one transition sees: the open transaction, the moment it happens at, and the outbox that
  * collects the messages it produces. Messages leave the outbox only after the transaction commits.
+ * The requests of one batch share one transaction, so their contexts share one outbox.
  */
 import type { Envelope } from "../../protocol/messages.js";
 import type { PromiseRecord } from "../../protocol/records.js";
 import type { Tx } from "../backend.js";
 
 export class KernelContext {
-  private readonly envelopes: Envelope[] = [];
-
   constructor(
     readonly tx: Tx,
     readonly now: number,
     /** How long a pending task waits for a worker to acquire it before it is sent again. */
     readonly redeliverAfterMs: number,
+    /** The transaction's outbox, shared by the contexts of one batch. */
+    private readonly envelopes: Envelope[] = [],
   ) {}
 
   /** When a task made pending now is due for re-delivery. */

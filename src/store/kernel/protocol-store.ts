@@ -1,15 +1,16 @@
 /**
  * The one `Store`: the kernel's transitions over any `Backend`. Each request is validated, then
- * applied inside one backend transaction; the messages it produces are delivered only after that
+ * applied inside a backend transaction that it shares with the requests that arrived alongside it
+ * (group commit, in group-apply.ts); the messages it produces are delivered only after that
  * transaction has committed, so a worker never hears about a change that could still roll back.
  */
 import type { Envelope } from "../../protocol/messages.js";
-import { STATUS, type Request, type RequestKind, type RequestOf, type Response } from "../../protocol/requests.js";
+import { STATUS, type Request, type Response } from "../../protocol/requests.js";
 import type { Backend } from "../backend.js";
 import type { Store, TickReport } from "../store.js";
 import { withRowCache } from "./row-cache.js";
 import { KernelContext } from "./context.js";
-import { dispatch } from "./dispatch.js";
+import { GroupApply } from "./group-apply.js";
 import { fail, toResponse } from "./outcome.js";
 import { tick } from "./timeouts.js";
 import { validateRequest } from "./validation.js";
@@ -33,6 +34,7 @@ export class ProtocolStore implements Store {
   private readonly tickListeners = new Set<(report: TickReport) => void>();
   private readonly redeliverAfterMs: number;
   private readonly clock: () => number;
+  private readonly requests: GroupApply;
   private closed = false;
 
   constructor(
@@ -41,17 +43,34 @@ export class ProtocolStore implements Store {
   ) {
     this.redeliverAfterMs = options.redeliverAfterMs ?? DEFAULT_REDELIVER_AFTER_MS;
     this.clock = options.clock ?? Date.now;
+    this.requests = new GroupApply(backend, this.redeliverAfterMs, (outbox) => this.deliver(outbox));
     backend.broadcast?.subscribe((envelope) => this.emit(envelope));
   }
 
+  /** Validated at once (a 400 never waits for a transaction), then queued for the next batch. */
   async apply<R extends Request>(req: R, now: number = this.clock()): Promise<Response<R["kind"]>> {
-    return this.applyKind<R["kind"]>(req as unknown as RequestOf<R["kind"]>, now);
+    this.assertOpen();
+    const problem = validateRequest(req);
+    const kind: R["kind"] = req?.kind;
+    if (problem !== undefined) return toResponse(kind, req?.head, fail(STATUS.badRequest, problem));
+    // The queue answers each request with a response of its own kind.
+    return (await this.requests.submit(req, now)) as unknown as Response<R["kind"]>;
   }
 
+  /**
+   * The items are queued together, so they share a transaction (one queued behind other requests,
+   * or larger than a transaction takes, may span two). An item that throws is answered 500 alone:
+   * its neighbours committed.
+   */
   async applyBatch(reqs: readonly Request[], now: number = this.clock()): Promise<Response[]> {
-    const responses: Response[] = [];
-    for (const req of reqs) responses.push(await this.apply(req, now));
-    return responses;
+    this.assertOpen();
+    return Promise.all(
+      reqs.map((req) =>
+        this.apply(req, now).catch((error: unknown) =>
+          toResponse(req?.kind, req?.head, fail(STATUS.internal, error instanceof Error ? error.message : String(error))),
+        ),
+      ),
+    );
   }
 
   onTick(listener: (report: TickReport) => void): () => void {
@@ -84,23 +103,16 @@ export class ProtocolStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Requests already queued are answered (and their messages delivered) before the backend closes.
+    await this.requests.idle();
     this.listeners.clear();
     await this.backend.close();
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private async applyKind<K extends RequestKind>(req: RequestOf<K>, now: number): Promise<Response<K>> {
-    const kind = req?.kind as K;
-    const problem = validateRequest(req);
-    if (problem !== undefined) return toResponse(kind, req?.head, fail(STATUS.badRequest, problem));
-    const { result, outbox } = await this.transact(now, (ctx) => dispatch(ctx, req));
-    await this.deliver(outbox);
-    return toResponse(kind, req.head, result);
-  }
-
   /**
-   * One backend transaction. The context is made inside `work` because a backend may run `work`
+   * One backend transaction of its own (the tick's). The context is made inside `work` because a backend may run `work`
    * again after a lost race (Postgres); only the attempt that commits hands out its outbox.
    */
   private async transact<T>(now: number, work: (ctx: KernelContext) => Promise<T>): Promise<{ result: T; outbox: readonly Envelope[] }> {

@@ -15,6 +15,10 @@ export class MemoryTx implements Tx {
     return copy(this.t.promises.get(id));
   }
 
+  async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
+    return present(ids, (id) => this.t.promises.get(id)).map(copy);
+  }
+
   async insertPromise(promise: PromiseRecord): Promise<void> {
     if (this.t.promises.has(promise.id)) throw new Error(`insertPromise: promise ${JSON.stringify(promise.id)} exists`);
     this.t.promises.set(promise.id, copy(promise));
@@ -75,6 +79,10 @@ export class MemoryTx implements Tx {
     return copy(this.t.tasks.get(id));
   }
 
+  async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
+    return present(ids, (id) => this.t.tasks.get(id)).map(copy);
+  }
+
   async putTask(task: TaskRecord): Promise<void> {
     this.t.tasks.set(task.id, copy(task));
   }
@@ -126,6 +134,14 @@ export class MemoryTx implements Tx {
 /** A deep copy as the record would travel: plain JSON, undefined fields dropped. */
 function copy<T>(record: T): T {
   return record === undefined ? record : (JSON.parse(JSON.stringify(record)) as T);
+}
+
+/** The rows of the distinct `ids` that exist, in id order. */
+function present<T>(ids: readonly string[], get: (id: string) => T | undefined): T[] {
+  return [...new Set(ids)].sort(compare).flatMap((id) => {
+    const row = get(id);
+    return row === undefined ? [] : [row];
+  });
 }
 
 function take<T>(rows: Iterable<T>, limit: number, keep: (row: T) => boolean): T[] {

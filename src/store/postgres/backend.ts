@@ -80,7 +80,9 @@ async function attemptOnce<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Prom
   try {
     await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
     try {
-      const result = await work(new PostgresTx(client));
+      const tx = new PostgresTx(client);
+      const result = await work(tx);
+      await tx.flush();
       await client.query("COMMIT");
       return result;
     } catch (error) {

@@ -1,23 +1,25 @@
 /**
  * One PostgreSQL transaction seen through the `Tx` interface. READ COMMITTED plus row locks:
- * single-row reads lock the row (`FOR UPDATE`) so read-modify-writes of one record serialize, and
- * due-work queries skip rows another replica has locked, so concurrent ticks take disjoint work.
+ * reads by id lock the rows (`FOR UPDATE`, in id order when several) so read-modify-writes of one
+ * record serialize, and due-work queries skip rows another replica has locked, so concurrent ticks
+ * take disjoint work. Writes of promises and tasks are buffered (write-behind.ts) and sent as one
+ * statement before anything scans those tables and before COMMIT (`flush`).
  */
 import type { PoolClient, QueryResultRow } from "pg";
 import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
 import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { globToLike, literalPrefix, prefixRange } from "./patterns.js";
 import { ConcurrentInsertError } from "./retry.js";
+import { Waiters } from "./waiters.js";
+import { WriteBehind } from "./write-behind.js";
 import {
   PROMISE_COLUMNS,
   promiseFromRow,
-  promiseParams,
   SCHEDULE_COLUMNS,
   scheduleFromRow,
   scheduleParams,
   TASK_COLUMNS,
   taskFromRow,
-  taskParams,
   type PromiseRow,
   type ScheduleRow,
   type TaskRow,
@@ -26,10 +28,8 @@ import {
 /** Fixed statements, prepared once per connection (the name is the cache key). */
 const SQL = {
   getPromise: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = $1 FOR UPDATE`,
-  insertPromise: `INSERT INTO promises (${PROMISE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-    ON CONFLICT (id) DO NOTHING`,
-  updatePromise: `UPDATE promises SET state = $2, param = $3, value = $4, tags = $5, timeout_at = $6, created_at = $7,
-    settled_at = $8, idempotency_key_for_create = $9, idempotency_key_for_complete = $10 WHERE id = $1`,
+  // Locks in id order, so that two batches naming the same rows cannot deadlock.
+  getPromises: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
   duePromises: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE state = 'pending' AND timeout_at <= $1
     ORDER BY timeout_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
   promisesInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= $1 AND id < $2 ORDER BY id LIMIT $3`,
@@ -44,10 +44,7 @@ const SQL = {
     SELECT address FROM taken ORDER BY seq`,
 
   getTask: `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE`,
-  insertTask: `INSERT INTO tasks (${TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-  upsertTask: `INSERT INTO tasks (${TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
-    ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, resumes = EXCLUDED.resumes,
-      ttl = EXCLUDED.ttl, pid = EXCLUDED.pid, expires_at = EXCLUDED.expires_at`,
+  getTasks: `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
   dueTasks: `SELECT ${TASK_COLUMNS} FROM tasks WHERE state IN ('pending', 'acquired') AND expires_at <= $1
     ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
 
@@ -95,6 +92,22 @@ class Conditions {
   }
 }
 
+/** The distinct ids split into those with a buffered write (answered from it) and the others. */
+function partition<R>(ids: readonly string[], buffered: (id: string) => R | undefined): { written: R[]; unwritten: string[] } {
+  const written: R[] = [];
+  const unwritten: string[] = [];
+  for (const id of new Set(ids)) {
+    const record = buffered(id);
+    if (record) written.push(record);
+    else unwritten.push(id);
+  }
+  return { written, unwritten };
+}
+
+function byId<R extends { id: string }>(records: R[]): R[] {
+  return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 export class PostgresTx implements Tx {
   /**
    * Ids this transaction read as missing. No lock guards a missing row, so a later write of that id
@@ -103,8 +116,15 @@ export class PostgresTx implements Tx {
    */
   private readonly absentTasks = new Set<string>();
   private readonly absentSchedules = new Set<string>();
+  private readonly writes = new WriteBehind();
+  private readonly waiters = new Waiters();
 
   constructor(private readonly client: PoolClient) {}
+
+  /** Sends the buffered writes. The backend calls it before COMMIT; scans call it before reading. */
+  async flush(): Promise<void> {
+    await this.writes.flush(this.client);
+  }
 
   private async run<R extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<R[]> {
     const result = await this.client.query<R>({ name: `reprise_${statement}`, text: SQL[statement], values });
@@ -117,25 +137,31 @@ export class PostgresTx implements Tx {
   }
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
+    const written = this.writes.promise(id);
+    if (written) return written;
     const [row] = await this.run<PromiseRow>("getPromise", [id]);
-    return row && promiseFromRow(row);
+    return row && this.lockedPromise(row);
+  }
+
+  async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
+    const { written, unwritten } = partition(ids, (id) => this.writes.promise(id));
+    const rows = unwritten.length === 0 ? [] : await this.run<PromiseRow>("getPromises", [unwritten]);
+    return byId([...written, ...rows.map((row) => this.lockedPromise(row))]);
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
-    // A concurrent insert of the same id blocks us until it commits; DO NOTHING then keeps our
-    // transaction usable and tells us to start over (the retry will find the row).
-    if ((await this.count("insertPromise", promiseParams(promise))) === 0) {
-      throw new ConcurrentInsertError("promises", promise.id);
-    }
+    // Sent at the flush. A concurrent insert of the same id blocks it until that one commits; DO
+    // NOTHING then keeps our transaction usable and tells us to start over (the retry finds the row).
+    this.writes.insertPromise(promise);
+    this.waiters.inserted(promise.id);
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
-    if ((await this.count("updatePromise", promiseParams(promise))) === 0) {
-      throw new Error(`updatePromise: no promise ${JSON.stringify(promise.id)}`);
-    }
+    this.writes.updatePromise(promise);
   }
 
   async searchPromises(query: PromiseQuery): Promise<PromiseRecord[]> {
+    await this.flush();
     const conditions = new Conditions();
     const pattern = query.idPattern;
     if (pattern !== undefined && !pattern.includes("*")) {
@@ -159,10 +185,12 @@ export class PostgresTx implements Tx {
   }
 
   async duePromises(now: number, limit: number): Promise<PromiseRecord[]> {
-    return (await this.run<PromiseRow>("duePromises", [now, limit])).map(promiseFromRow);
+    await this.flush();
+    return (await this.run<PromiseRow>("duePromises", [now, limit])).map((row) => this.lockedPromise(row));
   }
 
   async promisesUnder(prefix: string, limit: number): Promise<PromiseRecord[]> {
+    await this.flush();
     const { lower, upper } = prefixRange(`${prefix}.`);
     const rows =
       upper === undefined
@@ -173,40 +201,64 @@ export class PostgresTx implements Tx {
 
   async addCallback(awaited: string, awaiter: string): Promise<void> {
     await this.count("addCallback", [awaited, awaiter]);
+    this.waiters.set(awaited, "awaited", true);
+    this.waiters.set(awaiter, "awaiting", true);
   }
 
   async takeCallbacks(awaited: string): Promise<string[]> {
-    return (await this.run<{ awaiter: string }>("takeCallbacks", [awaited])).map((row) => row.awaiter);
+    if (!(await this.waiters.mayHave(this.client, awaited, "awaited"))) return [];
+    const awaiters = (await this.run<{ awaiter: string }>("takeCallbacks", [awaited])).map((row) => row.awaiter);
+    this.waiters.set(awaited, "awaited", false);
+    return awaiters;
   }
 
   async deleteCallbacksOf(awaiter: string): Promise<void> {
+    if (!(await this.waiters.mayHave(this.client, awaiter, "awaiting"))) return;
     await this.count("deleteCallbacksOf", [awaiter]);
+    this.waiters.set(awaiter, "awaiting", false);
   }
 
   async addListener(awaited: string, address: string): Promise<void> {
     await this.count("addListener", [awaited, address]);
+    this.waiters.set(awaited, "listened", true);
   }
 
   async takeListeners(awaited: string): Promise<string[]> {
-    return (await this.run<{ address: string }>("takeListeners", [awaited])).map((row) => row.address);
+    if (!(await this.waiters.mayHave(this.client, awaited, "listened"))) return [];
+    const addresses = (await this.run<{ address: string }>("takeListeners", [awaited])).map((row) => row.address);
+    this.waiters.set(awaited, "listened", false);
+    return addresses;
+  }
+
+  /** A promise row read `FOR UPDATE`: this transaction holds it until it ends. */
+  private lockedPromise(row: PromiseRow): PromiseRecord {
+    this.waiters.locked(row.id);
+    return promiseFromRow(row);
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
+    const written = this.writes.task(id);
+    if (written) return written;
     const [row] = await this.run<TaskRow>("getTask", [id]);
     if (!row) this.absentTasks.add(id);
     return row && taskFromRow(row);
   }
 
+  async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
+    const { written, unwritten } = partition(ids, (id) => this.writes.task(id));
+    const rows = unwritten.length === 0 ? [] : await this.run<TaskRow>("getTasks", [unwritten]);
+    const found = new Set(rows.map((row) => row.id));
+    for (const id of unwritten) if (!found.has(id)) this.absentTasks.add(id);
+    return byId([...written, ...rows.map(taskFromRow)]);
+  }
+
   async putTask(task: TaskRecord): Promise<void> {
-    if (!this.absentTasks.has(task.id)) {
-      await this.count("upsertTask", taskParams(task));
-      return;
-    }
-    if ((await this.count("insertTask", taskParams(task))) === 0) throw new ConcurrentInsertError("tasks", task.id);
-    this.absentTasks.delete(task.id);
+    // Once written, the row exists (at the flush), so it is no longer ours to insert.
+    this.writes.putTask(task, this.absentTasks.delete(task.id));
   }
 
   async searchTasks(query: TaskQuery): Promise<TaskRecord[]> {
+    await this.flush();
     const conditions = new Conditions();
     if (query.state !== undefined) conditions.add("state = ?", query.state);
     if (query.after !== undefined) conditions.add("id > ?", query.after);
@@ -216,6 +268,7 @@ export class PostgresTx implements Tx {
   }
 
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
+    await this.flush();
     return (await this.run<TaskRow>("dueTasks", [now, limit])).map(taskFromRow);
   }
 
@@ -257,6 +310,7 @@ export class PostgresTx implements Tx {
   }
 
   async nextDeadline(): Promise<number | undefined> {
+    await this.flush();
     const [row] = await this.run<{ deadline: string | null }>("nextDeadline", []);
     return row?.deadline == null ? undefined : Number(row.deadline);
   }

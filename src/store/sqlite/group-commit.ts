@@ -1,8 +1,11 @@
 /**
  * Group commit: transactions queued while another batch runs are executed back to back inside
  * one BEGIN IMMEDIATE … COMMIT, so a burst of callers pays for one fsync instead of one each.
- * Each transaction runs in its own SAVEPOINT: one that throws is rolled back to its savepoint and
- * rejects alone, while the others still commit. Nobody is answered before the COMMIT.
+ * Each transaction but the first runs in its own SAVEPOINT: one that throws is rolled back to its
+ * savepoint and rejects alone, while the others still commit. The first needs none (a throw rolls
+ * the whole transaction back, with nothing else in it yet), so a lone transaction (the store's
+ * batch of requests) pays BEGIN IMMEDIATE, its statements and COMMIT. Nobody is answered before
+ * the COMMIT.
  */
 import type Database from "better-sqlite3";
 
@@ -69,8 +72,16 @@ export class GroupCommit {
       for (const job of this.queue.splice(0, this.maxBatch)) job.reject(error);
       return;
     }
-    const batch: Job<unknown>[] = [];
-    const answers: (() => void)[] = [];
+    const first = this.queue.shift()!;
+    let value: unknown;
+    try {
+      value = await first.work();
+    } catch (error) {
+      this.failAll([first], error);
+      return;
+    }
+    const batch: Job<unknown>[] = [first];
+    const answers: (() => void)[] = [() => first.resolve(value)];
     try {
       // Jobs that arrive while the batch runs join it, up to the cap.
       while (this.queue.length > 0 && batch.length < this.maxBatch) {

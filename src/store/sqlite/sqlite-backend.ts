@@ -8,15 +8,18 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Backend, Tx } from "../backend.js";
+import { DEFAULT_DURABILITY, sqliteSynchronous, type Durability } from "../durability.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./schema.js";
 import { SqliteTx } from "./sqlite-tx.js";
 import { StatementCache } from "./statement-cache.js";
 
 export interface SqliteBackendOptions {
+  /** What an acknowledged commit survives (src/store/durability.ts). Default "power-loss". */
+  durability?: Durability;
   /**
-   * NORMAL (default): a commit survives a crash of the process, and of the machine once the WAL
-   * is checkpointed. FULL: every commit is fsynced before it is acknowledged.
+   * @deprecated Use `durability`: FULL is "power-loss", NORMAL is "process-crash". When given,
+   * it overrides `durability`.
    */
   synchronous?: "NORMAL" | "FULL";
   /** How long a write waits for another process's write lock before failing. Default 5 s. */
@@ -25,10 +28,10 @@ export interface SqliteBackendOptions {
   maxBatch?: number;
 }
 
-export const SQLITE_DEFAULTS = { synchronous: "NORMAL", busyTimeoutMs: 5_000, maxBatch: 256 } as const;
+export const SQLITE_DEFAULTS = { durability: DEFAULT_DURABILITY, busyTimeoutMs: 5_000, maxBatch: 256 } as const;
 
 export function openSqliteBackend(path: string, options: SqliteBackendOptions = {}): Backend {
-  const synchronous = options.synchronous ?? SQLITE_DEFAULTS.synchronous;
+  const synchronous = options.synchronous ?? sqliteSynchronous(options.durability ?? SQLITE_DEFAULTS.durability);
   if (synchronous !== "NORMAL" && synchronous !== "FULL") throw new Error(`synchronous: expected NORMAL or FULL, got ${String(synchronous)}`);
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);

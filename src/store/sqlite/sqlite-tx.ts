@@ -20,6 +20,8 @@ import type { StatementCache } from "./statement-cache.js";
 
 const SQL = {
   getPromise: "SELECT * FROM promises WHERE id = ?",
+  // CROSS JOIN keeps json_each outside: one primary-key probe per id, all in one statement.
+  getPromises: "SELECT p.* FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value ORDER BY p.id",
   insertPromise: `INSERT INTO promises (id, state, param, value, tags, timeout_at, created_at, settled_at,
     idempotency_key_for_create, idempotency_key_for_complete)
     VALUES (@id, @state, @param, @value, @tags, @timeout_at, @created_at, @settled_at,
@@ -42,6 +44,7 @@ const SQL = {
   deleteListeners: "DELETE FROM listeners WHERE awaited = ?",
 
   getTask: "SELECT * FROM tasks WHERE id = ?",
+  getTasks: "SELECT t.* FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id",
   putTask: `INSERT OR REPLACE INTO tasks (id, state, version, resumes, ttl, pid, expires_at)
     VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at)`,
   dueTasks: `SELECT * FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired') AND expires_at <= ?
@@ -67,6 +70,12 @@ export class SqliteTx implements Tx {
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
     const row = this.statements.get(SQL.getPromise).get(id) as PromiseRow | undefined;
     return row && promiseFromRow(row);
+  }
+
+  /** One statement for all ids: the probes run inside SQLite, without a call per id. */
+  async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
+    const rows = this.statements.get(SQL.getPromises).all(JSON.stringify([...new Set(ids)])) as PromiseRow[];
+    return rows.map(promiseFromRow);
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
@@ -133,6 +142,11 @@ export class SqliteTx implements Tx {
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const row = this.statements.get(SQL.getTask).get(id) as TaskRow | undefined;
     return row && taskFromRow(row);
+  }
+
+  async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
+    const rows = this.statements.get(SQL.getTasks).all(JSON.stringify([...new Set(ids)])) as TaskRow[];
+    return rows.map(taskFromRow);
   }
 
   async putTask(task: TaskRecord): Promise<void> {

@@ -6,9 +6,14 @@ import { afterEach, beforeEach, expect } from "vitest";
 import type { Envelope } from "../../../src/protocol/messages.js";
 import type { RequestKind, RequestOf, Response, SuccessData } from "../../../src/protocol/requests.js";
 import { TAG } from "../../../src/protocol/tags.js";
+import type { Backend } from "../../../src/store/backend.js";
 import type { Store } from "../../../src/store/store.js";
 
-export type OpenStore = () => Promise<{ store: Store; cleanup?: () => Promise<void> }>;
+/**
+ * Opens a fresh store. `wrap`, when given, sits between the store and its backend: the batch
+ * specs count transactions through it and make one item throw.
+ */
+export type OpenStore = (wrap?: (backend: Backend) => Backend) => Promise<{ store: Store; cleanup?: () => Promise<void> }>;
 
 /** An arbitrary origin of time, far from 0 so that "before" and "after" are both representable. */
 export const T0 = 1_700_000_000_000;

@@ -1,0 +1,125 @@
+/**
+ * Group commit of protocol requests: the requests that arrive while one batch is being applied
+ * and committed form the next, and a batch is ONE backend transaction. Its items run in order
+ * through the kernel's transitions over one row cache (an item sees the writes of the items before
+ * it) and one outbox; nobody is answered, and no message leaves, before the commit.
+ *
+ * An item refused with a 4xx changed nothing (transitions decide before they write), so it just
+ * gets its answer. An item that throws (a broken invariant, a driver error) takes the whole
+ * transaction down with it: the batch's items are then applied again one by one, each in its own
+ * transaction, so a bad item never fails its neighbours.
+ */
+import type { Envelope } from "../../protocol/messages.js";
+import type { Request, RequestKind, RequestOf, Response } from "../../protocol/requests.js";
+import type { Backend, Tx } from "../backend.js";
+import { KernelContext } from "./context.js";
+import { dispatch } from "./dispatch.js";
+import { addNamedRows, type NamedRows } from "./named-rows.js";
+import { toResponse } from "./outcome.js";
+import { withRowCache } from "./row-cache.js";
+
+/** Most requests in one transaction: bounds how long a batch holds the write lock (or row locks). */
+export const MAX_REQUESTS_PER_TRANSACTION = 1000;
+
+interface Queued {
+  req: Request;
+  now: number;
+  answer: (response: Response) => void;
+  fail: (error: unknown) => void;
+}
+
+interface Applied {
+  responses: Response[];
+  outbox: Envelope[];
+}
+
+export class GroupApply {
+  private readonly queue: Queued[] = [];
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly redeliverAfterMs: number,
+    /** Hands a committed transaction's messages to listeners; resolves before answers are given. */
+    private readonly deliver: (outbox: readonly Envelope[]) => Promise<void>,
+  ) {}
+
+  /** Queues a validated request; resolves with its answer once its transaction has committed. */
+  submit(req: Request, now: number): Promise<Response> {
+    return new Promise<Response>((answer, fail) => {
+      this.queue.push({ req, now, answer, fail });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Resolves once every queued request has been answered. */
+  async idle(): Promise<void> {
+    await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.runBatch();
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async runBatch(): Promise<void> {
+    let batch: Queued[] | undefined;
+    let applied: Applied;
+    try {
+      applied = await this.backend.transaction((tx) => {
+        // Taken when the transaction starts, not when it is asked for: whatever arrived while the
+        // backend opened it (SQLite waits a turn, PostgreSQL a round trip) joins. A retried
+        // attempt (PostgreSQL lost a race) runs the same items again from scratch.
+        batch ??= this.queue.splice(0, MAX_REQUESTS_PER_TRANSACTION);
+        return this.applyAll(tx, batch);
+      });
+    } catch (error) {
+      if (batch === undefined) {
+        // The transaction never started (closed backend, no write lock): what it would have held fails.
+        for (const item of this.queue.splice(0, MAX_REQUESTS_PER_TRANSACTION)) item.fail(error);
+      } else if (batch.length === 1) {
+        batch[0]!.fail(error);
+      } else {
+        await this.applyOneByOne(batch);
+      }
+      return;
+    }
+    await this.deliver(applied.outbox);
+    batch!.forEach((item, n) => item.answer(applied.responses[n]!));
+  }
+
+  /** After a batch failed as a whole: each item alone, so only the one that throws fails. */
+  private async applyOneByOne(batch: readonly Queued[]): Promise<void> {
+    for (const item of batch) {
+      try {
+        const applied = await this.backend.transaction((tx) => this.applyAll(tx, [item]));
+        await this.deliver(applied.outbox);
+        item.answer(applied.responses[0]!);
+      } catch (error) {
+        item.fail(error);
+      }
+    }
+  }
+
+  /** One attempt of one transaction: fresh row cache and outbox, so a retry starts clean. */
+  private async applyAll(tx: Tx, batch: readonly Queued[]): Promise<Applied> {
+    const cached = withRowCache(tx);
+    const named: NamedRows = { promises: [], tasks: [] };
+    for (const item of batch) addNamedRows(item.req, named);
+    await cached.prefetch(named.promises, named.tasks);
+    const outbox: Envelope[] = [];
+    const responses: Response[] = [];
+    for (const item of batch) {
+      const ctx = new KernelContext(cached, item.now, this.redeliverAfterMs, outbox);
+      responses.push(await applyOne(ctx, item.req as RequestOf<RequestKind>));
+    }
+    return { responses, outbox };
+  }
+}
+
+async function applyOne<K extends RequestKind>(ctx: KernelContext, req: RequestOf<K>): Promise<Response<K>> {
+  return toResponse(req.kind as K, req.head, await dispatch(ctx, req));
+}

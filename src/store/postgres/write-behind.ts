@@ -1,0 +1,147 @@
+/**
+ * Write-behind for one PostgreSQL transaction: inserts and updates of promises and tasks are kept
+ * here, the last write of a row replacing the earlier ones, and written by ONE set-based statement
+ * (arrays unnested into multi-row INSERT … ON CONFLICT and UPDATE … FROM) when the transaction
+ * commits or before a query scans those tables. A batch of a thousand steps then costs one round
+ * trip of writes instead of a thousand.
+ *
+ * Deferring a write is safe because every row written was read first with `FOR UPDATE` (or found
+ * missing): nobody else can change it meanwhile. A row we believed missing but someone else
+ * inserted meanwhile is found at the flush (ON CONFLICT DO NOTHING returns fewer ids), and the
+ * transaction retries as it would have at the insert itself.
+ */
+import type { PoolClient } from "pg";
+import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
+import { ConcurrentInsertError } from "./retry.js";
+import { PROMISE_COLUMNS, promiseParams, TASK_COLUMNS } from "./rows.js";
+
+const PROMISE_ARRAYS = "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[]";
+const PROMISE_UPDATE_ARRAYS = "$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $20::text[]";
+const TASK_FIELDS = "v.id, v.state, v.version, v.resumes::text[], v.ttl, v.pid, v.expires_at";
+const TASK_VALUES = "v(id, state, version, resumes, ttl, pid, expires_at)";
+
+/** Every buffered write in one statement; each part is a no-op when its arrays are empty. */
+const FLUSH = `WITH
+  inserted_promises AS (
+    INSERT INTO promises (${PROMISE_COLUMNS}) SELECT * FROM unnest(${PROMISE_ARRAYS})
+    ON CONFLICT (id) DO NOTHING RETURNING id),
+  updated_promises AS (
+    UPDATE promises AS p SET state = v.state, param = v.param, value = v.value, tags = v.tags, timeout_at = v.timeout_at,
+      created_at = v.created_at, settled_at = v.settled_at, idempotency_key_for_create = v.key_for_create,
+      idempotency_key_for_complete = v.key_for_complete
+    FROM unnest(${PROMISE_UPDATE_ARRAYS})
+      AS v(id, state, param, value, tags, timeout_at, created_at, settled_at, key_for_create, key_for_complete)
+    WHERE p.id = v.id RETURNING p.id),
+  inserted_tasks AS (
+    INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
+    FROM unnest($21::text[], $22::text[], $23::integer[], $24::text[], $25::bigint[], $26::text[], $27::bigint[]) AS ${TASK_VALUES}
+    ON CONFLICT (id) DO NOTHING RETURNING id),
+  upserted_tasks AS (
+    INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
+    FROM unnest($28::text[], $29::text[], $30::integer[], $31::text[], $32::bigint[], $33::text[], $34::bigint[]) AS ${TASK_VALUES}
+    ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, resumes = EXCLUDED.resumes,
+      ttl = EXCLUDED.ttl, pid = EXCLUDED.pid, expires_at = EXCLUDED.expires_at
+    RETURNING id)
+SELECT ARRAY(SELECT id FROM inserted_promises) AS inserted_promises,
+  ARRAY(SELECT id FROM updated_promises) AS updated_promises,
+  ARRAY(SELECT id FROM inserted_tasks) AS inserted_tasks,
+  (SELECT count(*) FROM upserted_tasks)::integer AS upserted_tasks`;
+
+interface Buffered<R> {
+  record: R;
+  /** Insert (the row was missing: a conflict means a lost race) rather than update/upsert. */
+  insert: boolean;
+}
+
+export class WriteBehind {
+  private readonly promises = new Map<string, Buffered<PromiseRecord>>();
+  private readonly tasks = new Map<string, Buffered<TaskRecord>>();
+
+  promise(id: string): PromiseRecord | undefined {
+    return this.promises.get(id)?.record;
+  }
+
+  task(id: string): TaskRecord | undefined {
+    return this.tasks.get(id)?.record;
+  }
+
+  insertPromise(promise: PromiseRecord): void {
+    if (this.promises.has(promise.id)) throw new Error(`insertPromise: promise ${JSON.stringify(promise.id)} exists`);
+    this.promises.set(promise.id, { record: promise, insert: true });
+  }
+
+  /** An update of a row inserted in this transaction is still its insert, with the newer contents. */
+  updatePromise(promise: PromiseRecord): void {
+    this.promises.set(promise.id, { record: promise, insert: this.promises.get(promise.id)?.insert ?? false });
+  }
+
+  putTask(task: TaskRecord, missing: boolean): void {
+    this.tasks.set(task.id, { record: task, insert: this.tasks.get(task.id)?.insert ?? missing });
+  }
+
+  get empty(): boolean {
+    return this.promises.size === 0 && this.tasks.size === 0;
+  }
+
+  /** Writes everything buffered in one statement, then forgets it. */
+  async flush(client: PoolClient): Promise<void> {
+    if (this.empty) return;
+    // In id order: two transactions inserting the same new ids then wait for each other in the
+    // same order, instead of each holding one the other wants (a deadlock, found only after a second).
+    const promises = [...this.promises.values()].sort(byRecordId);
+    const tasks = [...this.tasks.values()].sort(byRecordId);
+    const promiseInserts = promises.filter((p) => p.insert).map((p) => p.record);
+    const promiseUpdates = promises.filter((p) => !p.insert).map((p) => p.record);
+    const taskInserts = tasks.filter((t) => t.insert).map((t) => t.record);
+    const taskUpserts = tasks.filter((t) => !t.insert).map((t) => t.record);
+    this.promises.clear();
+    this.tasks.clear();
+    const result = await client.query<{ inserted_promises: string[]; updated_promises: string[]; inserted_tasks: string[]; upserted_tasks: number }>({
+      name: "reprise_flush",
+      text: FLUSH,
+      values: [...promiseColumns(promiseInserts), ...promiseColumns(promiseUpdates), ...taskColumns(taskInserts), ...taskColumns(taskUpserts)],
+    });
+    const row = result.rows[0]!;
+    const lostPromise = firstMissing(promiseInserts, row.inserted_promises);
+    if (lostPromise !== undefined) throw new ConcurrentInsertError("promises", lostPromise);
+    const lostTask = firstMissing(taskInserts, row.inserted_tasks);
+    if (lostTask !== undefined) throw new ConcurrentInsertError("tasks", lostTask);
+    const notFound = firstMissing(promiseUpdates, row.updated_promises);
+    if (notFound !== undefined) throw new Error(`updatePromise: no promise ${JSON.stringify(notFound)}`);
+  }
+}
+
+/** Ten arrays, one per promise column, in PROMISE_COLUMNS order. */
+function promiseColumns(promises: readonly PromiseRecord[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+  for (const promise of promises) promiseParams(promise).forEach((value, n) => columns[n]!.push(value));
+  return columns;
+}
+
+/** Seven arrays, one per task column; `resumes` travels as an array literal (arrays of arrays must be rectangular). */
+function taskColumns(tasks: readonly TaskRecord[]): unknown[][] {
+  return [
+    tasks.map((t) => t.id),
+    tasks.map((t) => t.state),
+    tasks.map((t) => t.version),
+    tasks.map((t) => arrayLiteral(t.resumes)),
+    tasks.map((t) => t.ttl ?? null),
+    tasks.map((t) => t.pid ?? null),
+    tasks.map((t) => t.expiresAt ?? null),
+  ];
+}
+
+/** `{"a","b"}`: every element quoted, backslash and double quote escaped, as PostgreSQL reads text[]. */
+function arrayLiteral(items: readonly string[]): string {
+  return `{${items.map((item) => `"${item.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`;
+}
+
+function byRecordId(a: Buffered<{ id: string }>, b: Buffered<{ id: string }>): number {
+  return a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0;
+}
+
+function firstMissing(records: readonly { id: string }[], returned: readonly string[]): string | undefined {
+  if (returned.length === records.length) return undefined;
+  const found = new Set(returned);
+  return records.find((record) => !found.has(record.id))?.id;
+}
