@@ -57,70 +57,27 @@ export class DeterminismGuard {
   /** Locations already reported: a loop in a workflow warns once, not once per replay. */
   private readonly reported = new Set<string>();
   private where: Where | undefined;
+  /** The trapping stand-ins, made once: a slice only swaps them in and out. */
+  private readonly traps: Traps;
 
   constructor(
     private readonly mode: "warn" | "error",
     private readonly report: (violation: DeterminismViolation) => void,
-  ) {}
+  ) {
+    this.traps = makeTraps((trap) => this.hit(trap));
+  }
 
   /** Runs one synchronous slice of a workflow body with the classic replay bugs trapped. */
   run<T>(where: Where, slice: () => T): T {
     if (this.where) return slice();
     this.where = where;
-    const restore = this.install();
+    const originals = swapIn(this.traps);
     try {
       return slice();
     } finally {
-      restore();
+      swapIn(originals);
       this.where = undefined;
     }
-  }
-
-  private install(): () => void {
-    const g = globalThis as unknown as Record<string, unknown> & { crypto?: { randomUUID?: () => string } };
-    const OriginalDate = Date;
-    const originals = {
-      now: Date.now,
-      random: Math.random,
-      setTimeout: g.setTimeout,
-      setInterval: g.setInterval,
-      fetch: g.fetch,
-      randomUUID: g.crypto?.randomUUID,
-    };
-    const hit = (trap: Trap) => this.hit(trap);
-    Date.now = () => (hit(TRAPS.dateNow), originals.now.call(Date));
-    Math.random = () => (hit(TRAPS.random), originals.random.call(Math));
-    g.Date = new Proxy(OriginalDate, {
-      construct(target, args: unknown[], newTarget) {
-        if (args.length === 0) hit(TRAPS.newDate);
-        return Reflect.construct(target, args, newTarget === g.Date ? target : newTarget) as object;
-      },
-      apply(target, thisArg, args: unknown[]) {
-        hit(TRAPS.newDate);
-        return Reflect.apply(target, thisArg, args) as unknown;
-      },
-    });
-    const wrap = (name: "setTimeout" | "setInterval" | "fetch", trap: Trap) => {
-      const original = originals[name];
-      if (typeof original !== "function") return;
-      g[name] = (...args: unknown[]) => (hit(trap), (original as (...a: unknown[]) => unknown)(...args));
-    };
-    wrap("setTimeout", TRAPS.setTimeout);
-    wrap("setInterval", TRAPS.setInterval);
-    wrap("fetch", TRAPS.fetch);
-    const crypto = g.crypto;
-    if (crypto && typeof originals.randomUUID === "function") {
-      crypto.randomUUID = () => (hit(TRAPS.randomUUID), originals.randomUUID!.call(crypto));
-    }
-    return () => {
-      Date.now = originals.now;
-      Math.random = originals.random;
-      g.Date = OriginalDate;
-      g.setTimeout = originals.setTimeout;
-      g.setInterval = originals.setInterval;
-      if (originals.fetch !== undefined) g.fetch = originals.fetch;
-      if (crypto && originals.randomUUID) crypto.randomUUID = originals.randomUUID;
-    };
   }
 
   private hit(trap: Trap): void {
@@ -133,6 +90,72 @@ export class DeterminismGuard {
     this.reported.add(key);
     this.report(violation);
   }
+}
+
+/** The globals the guard swaps; undefined where this runtime has none (fetch, crypto). */
+interface Traps {
+  dateNow: () => number;
+  Date: DateConstructor;
+  random: () => number;
+  setTimeout: unknown;
+  setInterval: unknown;
+  fetch: unknown;
+  randomUUID: unknown;
+}
+
+type Globals = Record<string, unknown> & { crypto?: Record<string, unknown> };
+
+function current(): Traps {
+  const g = globalThis as unknown as Globals;
+  return {
+    dateNow: Date.now,
+    Date: g.Date as DateConstructor,
+    random: Math.random,
+    setTimeout: g.setTimeout,
+    setInterval: g.setInterval,
+    fetch: g.fetch,
+    randomUUID: g.crypto?.randomUUID,
+  };
+}
+
+/** Puts `traps` in place and returns what was there. */
+function swapIn(traps: Traps): Traps {
+  const g = globalThis as unknown as Globals;
+  const before = current();
+  Date.now = traps.dateNow;
+  Math.random = traps.random;
+  g.Date = traps.Date;
+  g.setTimeout = traps.setTimeout;
+  g.setInterval = traps.setInterval;
+  if (traps.fetch !== undefined) g.fetch = traps.fetch;
+  if (g.crypto && traps.randomUUID !== undefined) g.crypto.randomUUID = traps.randomUUID;
+  return before;
+}
+
+function makeTraps(hit: (trap: Trap) => void): Traps {
+  const original = current();
+  const OriginalDate = original.Date;
+  const wrap = (fn: unknown, trap: Trap, self?: unknown) =>
+    typeof fn === "function" ? (...args: unknown[]) => (hit(trap), (fn as (...a: unknown[]) => unknown).apply(self, args)) : fn;
+  const TrappedDate: DateConstructor = new Proxy(OriginalDate, {
+    construct(target, args: unknown[], newTarget: unknown): object {
+      if (args.length === 0) hit(TRAPS.newDate);
+      return Reflect.construct(target, args, (newTarget === TrappedDate ? target : newTarget) as typeof target) as object;
+    },
+    apply(target, thisArg, args: unknown[]): unknown {
+      hit(TRAPS.newDate);
+      return Reflect.apply(target, thisArg, args) as unknown;
+    },
+  });
+  return {
+    dateNow: () => (hit(TRAPS.dateNow), original.dateNow.call(OriginalDate)),
+    Date: TrappedDate,
+    random: () => (hit(TRAPS.random), original.random.call(Math)),
+    setTimeout: wrap(original.setTimeout, TRAPS.setTimeout),
+    setInterval: wrap(original.setInterval, TRAPS.setInterval),
+    fetch: wrap(original.fetch, TRAPS.fetch),
+    randomUUID: wrap(original.randomUUID, TRAPS.randomUUID, (globalThis as unknown as Globals).crypto),
+  };
 }
 
 /** The first stack frame outside this file: the user's line that made the call. */
