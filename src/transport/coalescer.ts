@@ -2,11 +2,11 @@
  * Groups the items added within one event-loop turn so they travel together (one HTTP request,
  * one store transaction on the server), and gives each caller its own answer.
  *
- * At most one group is in flight while the queue holds less than a full group: whatever becomes
- * ready while the server commits a group waits and rides the next one, the same group commit a
- * store does with transactions. Waiting costs nothing then (the server is busy anyway) and makes
- * groups as large as the load is. A full group gains nothing by waiting, so full groups go at
- * once, up to `maxInFlight` of them, which bounds what one client asks of the server at a time.
+ * When nothing is in flight, everything queued goes at once (in groups, up to `maxInFlight` of
+ * them). While groups are in flight, only full groups go; the rest waits and rides the next one:
+ * the same group commit a store does with transactions. Waiting costs little then (the server is
+ * busy with this client's work anyway) and makes groups as large as the load is, while a full
+ * group gains nothing by waiting. `maxInFlight` bounds what one client asks of the server at a time.
  */
 
 export interface CoalescerOptions<T, R> {
@@ -60,7 +60,8 @@ export class Coalescer<T, R> {
   }
 
   private pump(): void {
-    while (this.queue.length > 0 && (this.inFlight === 0 || (this.hasFullGroup() && this.inFlight < this.options.maxInFlight))) {
+    const idle = this.inFlight === 0;
+    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight && (idle || this.hasFullGroup())) {
       void this.run(this.takeGroup());
     }
   }

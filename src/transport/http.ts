@@ -19,12 +19,18 @@ import { Coalescer, type Entry } from "./coalescer.js";
 import type { Transport } from "./transport.js";
 
 /**
+ * Most requests in one batch a worker sends (the server takes up to MAX_BATCH_REQUESTS). Past a
+ * hundred or so, a bigger batch saves little, and a smaller one keeps each POST well inside the
+ * request timeout even when the store applies items one by one.
+ */
+export const MAX_BATCH_ITEMS = Math.min(200, MAX_BATCH_REQUESTS);
+/**
  * Most bytes of requests in one batch: half the server's default body limit (2 MiB), so a batch
  * always fits; a request larger than this goes alone, as it would without batching.
  */
 export const MAX_BATCH_BYTES = 1024 * 1024;
-/** Full batches in flight at once (a batch that is not full waits for the one in flight). */
-export const MAX_BATCHES_IN_FLIGHT = 4;
+/** Batches in flight at once (while some are, a batch that is not full waits for the next turn they free). */
+export const MAX_BATCHES_IN_FLIGHT = 8;
 /**
  * Answers to a batch that mean the server does not take the kind: 400 from a Resonate server (or
  * an older Reprise) that does not know it, 501 from one that says so. Requests go one by one then.
@@ -88,7 +94,7 @@ export class HttpTransport implements Transport {
   /** Cleared for good when the server refuses the batch kind. */
   private batching: boolean;
   private readonly coalescer = new Coalescer<Outgoing, Response>({
-    maxItems: MAX_BATCH_REQUESTS,
+    maxItems: MAX_BATCH_ITEMS,
     maxBytes: MAX_BATCH_BYTES,
     maxInFlight: MAX_BATCHES_IN_FLIGHT,
     sizeOf: (item) => Buffer.byteLength(item.json),

@@ -9,7 +9,7 @@ import { BATCH_KIND, MAX_BATCH_REQUESTS } from "../../src/protocol/batch.js";
 import { PROTOCOL_VERSION, dataOf, type Request } from "../../src/protocol/requests.js";
 import { openStore } from "../../src/store/index.js";
 import type { Store } from "../../src/store/store.js";
-import { HttpTransport, ServerUnreachableError } from "../../src/transport/http.js";
+import { HttpTransport, MAX_BATCH_ITEMS, ServerUnreachableError } from "../../src/transport/http.js";
 import { base64Json, startTestServer, type TestServer } from "./harness.js";
 
 interface Posted {
@@ -117,11 +117,33 @@ describe("batching", () => {
     expect(sizes(posts)).toEqual([3, 5]);
   });
 
-  it(`bounds a batch to MAX_BATCH_REQUESTS (${MAX_BATCH_REQUESTS}) requests`, async () => {
-    const { url, posts } = await scripted();
+  it(`bounds a batch to MAX_BATCH_ITEMS (${MAX_BATCH_ITEMS}) requests, and sends a large queue in several batches at once`, async () => {
+    expect(MAX_BATCH_ITEMS).toBeLessThanOrEqual(MAX_BATCH_REQUESTS);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { url, posts } = await scripted((_posted, _response, answer) => void held.then(answer));
     const client = transport(url);
-    await Promise.all(ids(MAX_BATCH_REQUESTS + 5).map((id) => client.send(get(id))));
-    expect(sizes(posts)).toEqual([MAX_BATCH_REQUESTS, 5]);
+    const all = Promise.all(ids(2 * MAX_BATCH_ITEMS + 5).map((id) => client.send(get(id))));
+    // All three go before any is answered: nothing was in flight when they were queued.
+    while (posts.length < 3) await nextTurn();
+    release();
+    await all;
+    expect(sizes(posts)).toEqual([MAX_BATCH_ITEMS, MAX_BATCH_ITEMS, 5]);
+  });
+
+  it("while batches are in flight, sends a full batch at once and holds a partial one", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { url, posts } = await scripted((_posted, _response, answer) => (posts.length === 1 ? void held.then(answer) : answer()));
+    const client = transport(url);
+    const first = Promise.all(ids(2, "a").map((id) => client.send(get(id))));
+    while (posts.length === 0) await nextTurn();
+    const more = Promise.all(ids(MAX_BATCH_ITEMS + 3, "b").map((id) => client.send(get(id))));
+    while (posts.length < 2) await nextTurn();
+    expect(sizes(posts)).toEqual([2, MAX_BATCH_ITEMS]);
+    release();
+    await Promise.all([first, more]);
+    expect(sizes(posts)).toEqual([2, MAX_BATCH_ITEMS, 3]);
   });
 
   it("retries a whole batch after a 5xx or a garbled answer, with the same requests", async () => {
