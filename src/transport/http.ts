@@ -16,7 +16,11 @@ import { BATCH_KIND, MAX_BATCH_REQUESTS } from "../protocol/batch.js";
 import type { Message } from "../protocol/messages.js";
 import { PROTOCOL_VERSION, STATUS, type Request, type Response } from "../protocol/requests.js";
 import { Coalescer, type Entry } from "./coalescer.js";
+import { Subscription } from "./event-stream.js";
+import { RetryableError, ServerUnreachableError, UnexpectedAnswerError, backoff, describeFetchError, parseJson, sleep, type RetryOptions } from "./http-failures.js";
 import type { Transport } from "./transport.js";
+
+export { ServerUnreachableError, UnexpectedAnswerError, type RetryOptions };
 
 /**
  * Most requests in one batch a worker sends (the server takes up to MAX_BATCH_REQUESTS). Past a
@@ -37,15 +41,6 @@ export const MAX_BATCHES_IN_FLIGHT = 8;
  */
 const BATCH_UNSUPPORTED: ReadonlySet<number> = new Set([STATUS.badRequest, STATUS.notImplemented]);
 
-export interface RetryOptions {
-  /** Tries per request (and for the first connection of a subscription). Default 10. */
-  maxAttempts?: number;
-  /** Default 100 ms, doubling per attempt. */
-  initialDelayMs?: number;
-  /** Default 5 s. */
-  maxDelayMs?: number;
-}
-
 export interface HttpTransportOptions {
   /** Server root, e.g. http://127.0.0.1:8001 */
   url: string;
@@ -60,28 +55,6 @@ export interface HttpTransportOptions {
   onRetry?: (error: Error, attempt: number) => void;
   /** Send the requests of one event-loop turn as one `reprise.batch` POST. Default true. */
   batch?: boolean;
-}
-
-/** The server could not be reached (or kept failing) after every retry. */
-export class ServerUnreachableError extends Error {
-  override name = "ServerUnreachableError";
-  constructor(
-    readonly url: string,
-    override readonly cause: Error,
-  ) {
-    super(`cannot reach server at ${url}: ${cause.message}`);
-  }
-}
-
-/** The server answered, but not with the protocol (e.g. 401 from a proxy, an HTML 404). */
-export class UnexpectedAnswerError extends Error {
-  override name = "UnexpectedAnswerError";
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
 }
 
 export class HttpTransport implements Transport {
@@ -225,139 +198,10 @@ function post(agent: http.Agent, url: string, headers: Record<string, string>, b
   });
 }
 
-/** One worker stream: connects, parses events, reconnects with backoff until closed. */
-class Subscription {
-  readonly connected: Promise<void>;
-  private markConnected!: () => void;
-  private failConnect!: (error: Error) => void;
-  private everConnected = false;
-  private closed = false;
-  private abort = new AbortController();
-
-  constructor(
-    private readonly url: string,
-    private readonly headers: Record<string, string>,
-    private readonly onMessage: (message: Message) => void,
-    private readonly retry: Required<RetryOptions>,
-    private readonly options: HttpTransportOptions,
-  ) {
-    this.connected = new Promise<void>((resolve, reject) => {
-      this.markConnected = resolve;
-      this.failConnect = reject;
-    });
-    void this.run();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.abort.abort();
-  }
-
-  private async run(): Promise<void> {
-    for (let failures = 0; !this.closed; ) {
-      try {
-        await this.stream();
-        failures = 0; // the server ended a healthy stream (restart, shutdown): reconnect promptly
-      } catch (error) {
-        if (this.closed) return;
-        const cause = error instanceof Error ? error : new Error(String(error));
-        failures++;
-        if (!this.everConnected && (error instanceof UnexpectedAnswerError || failures >= this.retry.maxAttempts)) {
-          this.closed = true;
-          this.failConnect(error instanceof UnexpectedAnswerError ? error : new ServerUnreachableError(this.url, describeFetchError(cause)));
-          return;
-        }
-        this.options.onRetry?.(cause, failures);
-      }
-      if (!this.closed) await sleep(backoff(this.retry, Math.max(1, failures)));
-    }
-  }
-
-  private async stream(): Promise<void> {
-    this.abort = new AbortController();
-    const idleTimeoutMs = this.options.streamIdleTimeoutMs ?? 45_000;
-    let idle = setTimeout(() => this.abort.abort(), idleTimeoutMs);
-    try {
-      const answer = await fetch(this.url, { headers: { ...this.headers, accept: "text/event-stream" }, signal: this.abort.signal });
-      if (!answer.ok || !answer.body) {
-        const status = answer.status;
-        await answer.body?.cancel();
-        if (status >= 400 && status < 500 && status !== 429) throw new UnexpectedAnswerError(`HTTP ${status} from ${this.url}`, status);
-        throw new Error(`HTTP ${status}`);
-      }
-      this.everConnected = true;
-      this.markConnected();
-
-      const reader = answer.body.getReader();
-      const events = new EventStreamParser((data) => this.dispatch(data));
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        clearTimeout(idle);
-        idle = setTimeout(() => this.abort.abort(), idleTimeoutMs);
-        events.push(value);
-      }
-    } finally {
-      clearTimeout(idle);
-    }
-  }
-
-  private dispatch(data: string): void {
-    const message = parseJson(data);
-    if (isMessage(message)) this.onMessage(message);
-  }
-}
-
-/** Splits a `text/event-stream` into the data of its events (comments and other fields ignored). */
-class EventStreamParser {
-  private readonly decoder = new TextDecoder();
-  private buffer = "";
-  private data: string[] = [];
-
-  constructor(private readonly onEvent: (data: string) => void) {}
-
-  push(chunk: Uint8Array): void {
-    this.buffer += this.decoder.decode(chunk, { stream: true });
-    // A trailing "\r" may be the first half of a "\r\n" split across chunks: decide next time.
-    const pendingCr = this.buffer.endsWith("\r");
-    const lines = (pendingCr ? this.buffer.slice(0, -1) : this.buffer).split(/\r\n|\r|\n/);
-    this.buffer = (lines.pop() ?? "") + (pendingCr ? "\r" : "");
-    for (const line of lines) this.line(line);
-  }
-
-  private line(line: string): void {
-    if (line === "") {
-      if (this.data.length > 0) this.onEvent(this.data.join("\n"));
-      this.data = [];
-    } else if (line.startsWith("data:")) {
-      this.data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
-    }
-  }
-}
-
-class RetryableError extends Error {}
-
 /** A request ready to go: its corrId filled in, serialized once. */
 interface Outgoing {
   request: Request;
   json: string;
-}
-
-function backoff(retry: Required<RetryOptions>, attempt: number): number {
-  const delay = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
-  return delay / 2 + Math.random() * (delay / 2);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The answers of a 200 batch answer, if it is one and answers exactly these items, in order. */
@@ -374,17 +218,4 @@ function isResponseTo(value: unknown, kind: string, corrId: string): boolean {
   if (typeof value !== "object" || value === null) return false;
   const { kind: answerKind, head } = value as { kind?: unknown; head?: { corrId?: unknown; status?: unknown } };
   return answerKind === kind && head?.corrId === corrId && typeof head.status === "number";
-}
-
-function isMessage(value: unknown): value is Message {
-  if (typeof value !== "object" || value === null) return false;
-  const { kind, data } = value as { kind?: unknown; data?: unknown };
-  return (kind === "execute" || kind === "unblock") && typeof data === "object" && data !== null;
-}
-
-/** fetch reports "fetch failed" and hides the reason (ECONNREFUSED, ...) in `cause`. */
-function describeFetchError(error: Error): Error {
-  const cause = error.cause;
-  if (error.message === "fetch failed" && cause instanceof Error) return new Error(`${cause.message}`, { cause: error });
-  return error;
 }
