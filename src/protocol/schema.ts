@@ -25,13 +25,20 @@ import {
   isValidId,
   isValidTime,
 } from "./limits.js";
+import { BATCH_KIND, MAX_BATCH_REQUESTS } from "./batch.js";
 import { PROMISE_STATES, TASK_STATES } from "./records.js";
-import type { Request, RequestKind } from "./requests.js";
+import type { Request, RequestHead, RequestKind } from "./requests.js";
 import { TAG } from "./tags.js";
 
-export type ParseResult =
-  | { ok: true; request: Request }
-  | { ok: false; field: string; expected: string; message: string };
+/** Why a request (or a batch envelope) was refused: the field and what it was expected to be. */
+export interface Refusal {
+  ok: false;
+  field: string;
+  expected: string;
+  message: string;
+}
+
+export type ParseResult = { ok: true; request: Request } | Refusal;
 
 /** Parses an untrusted request body into a typed protocol request. */
 export function parseRequest(body: unknown): ParseResult {
@@ -46,6 +53,27 @@ export function parseRequest(body: unknown): ParseResult {
   if (result.success) return { ok: true, request: result.data as Request };
   const issue = result.error.issues[0]!;
   return refuse(fieldName(issue.path), expectationOf(issue));
+}
+
+export type BatchParseResult = { ok: true; head: RequestHead; items: ParseResult[] } | Refusal;
+
+/**
+ * Parses a `reprise.batch` envelope. The envelope itself (kind, head, at most MAX_BATCH_REQUESTS
+ * items) must be valid or the whole batch is refused; each item is then parsed on its own, so a
+ * bad item is refused in its place (its field named relative to the item) and its neighbours go on.
+ */
+export function parseBatch(body: unknown): BatchParseResult {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return refuse("body", `a JSON object { kind: "${BATCH_KIND}", head, data: { requests } }`);
+  }
+  const result = batchEnvelope.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    return refuse(fieldName(issue.path), expectationOf(issue));
+  }
+  const { head: envelopeHead, data } = result.data;
+  const items = data.requests.map((item) => (isBatch(item) ? refuse("kind", NOT_NESTED) : parseRequest(item)));
+  return { ok: true, head: envelopeHead as RequestHead, items };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,9 +263,24 @@ const REQUEST_SCHEMAS: Record<RequestKind, z.ZodType> = {
   "schedule.search": request("schedule.search", { tags: tags.optional(), limit: limit.optional(), cursor: cursor.optional() }),
 };
 
+const REQUESTS_EXPECTATION = `an array of at most ${MAX_BATCH_REQUESTS} protocol requests`;
+const NOT_NESTED = `a protocol request other than ${BATCH_KIND} (batches do not nest)`;
+const batchEnvelope = z.object({
+  kind: z.literal(BATCH_KIND, { error: BATCH_KIND }),
+  head,
+  data: z.object(
+    { requests: z.array(z.unknown(), { error: REQUESTS_EXPECTATION }).max(MAX_BATCH_REQUESTS, { error: REQUESTS_EXPECTATION }) },
+    { error: "an object { requests }" },
+  ),
+});
+
+function isBatch(item: unknown): boolean {
+  return typeof item === "object" && item !== null && (item as { kind?: unknown }).kind === BATCH_KIND;
+}
+
 // ---------------------------------------------------------------------------------------------
 
-function refuse(field: string, expected: string): ParseResult {
+function refuse(field: string, expected: string): Refusal {
   return { ok: false, field, expected, message: `${field}: expected ${expected}` };
 }
 

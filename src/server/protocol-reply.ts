@@ -1,10 +1,18 @@
-/** Protocol-shaped error bodies for requests the server refuses before the store sees them. */
-import { PROTOCOL_VERSION } from "../protocol/requests.js";
+/** Protocol-shaped answers: a store response echoed back to its request, and refusals. */
+import { PROTOCOL_VERSION, type Request, type Response } from "../protocol/requests.js";
 
 export interface RefusedField {
   field: string;
   expected: string;
   message: string;
+}
+
+/**
+ * The store's response as the client must see it: `kind`, `corrId` and `version` echoed from the
+ * request, which the official client checks before it trusts an answer.
+ */
+export function protocolAnswer(req: Request, response: Response): Response {
+  return { ...response, kind: req.kind, head: { ...response.head, corrId: req.head.corrId, version: req.head.version } } as Response;
 }
 
 /**

@@ -1,25 +1,30 @@
 /**
  * `POST /`: the Resonate protocol endpoint. A request is validated, applied to the store, and
  * answered with the HTTP status equal to `head.status`, echoing `kind`, `corrId` and `version`
- * as the official client requires before it trusts an answer.
+ * as the official client requires before it trusts an answer. The Reprise extension kind
+ * `reprise.batch` carries many requests in one POST (src/server/batch-reply.ts).
  */
 import type { FastifyInstance } from "fastify";
-import { STATUS, type Request, type RequestKind } from "../protocol/requests.js";
+import { BATCH_KIND } from "../protocol/batch.js";
+import { STATUS, type Request } from "../protocol/requests.js";
 import { parseRequest } from "../protocol/schema.js";
 import type { Store } from "../store/store.js";
-import { protocolRefusal } from "./protocol-reply.js";
 import type { Ticker } from "../store/ticker.js";
+import { answerBatch } from "./batch-reply.js";
+import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";
+import { READ_KINDS } from "./read-kinds.js";
 
 export interface ProtocolRouteOptions {
   store: Store;
   ticker: Ticker;
 }
 
-/** Kinds that change nothing, so they cannot move the next deadline. */
-const READ_KINDS: ReadonlySet<RequestKind> = new Set(["promise.get", "promise.search", "task.get", "task.search", "schedule.get", "schedule.search"]);
-
 export function registerProtocolRoute(app: FastifyInstance, { store, ticker }: ProtocolRouteOptions): void {
   app.post("/", async (request, reply) => {
+    if ((request.body as { kind?: unknown } | null)?.kind === BATCH_KIND) {
+      const batch = await answerBatch(request.body, store, ticker);
+      return reply.code(batch.status).send(batch.body);
+    }
     const parsed = parseRequest(request.body);
     if (!parsed.ok) {
       const { field, expected, message } = parsed;
@@ -28,10 +33,6 @@ export function registerProtocolRoute(app: FastifyInstance, { store, ticker }: P
     const req: Request = parsed.request;
     const response = await store.apply(req);
     if (!READ_KINDS.has(req.kind)) ticker.recheck();
-    return reply.code(response.head.status).send({
-      ...response,
-      kind: req.kind,
-      head: { ...response.head, corrId: req.head.corrId, version: req.head.version },
-    });
+    return reply.code(response.head.status).send(protocolAnswer(req, response));
   });
 }

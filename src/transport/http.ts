@@ -2,23 +2,44 @@
  * Transport to a Reprise (or Resonate) server over HTTP: protocol requests are `POST <url>`,
  * messages arrive on the Server-Sent Events stream `GET <url>/poll/<group>/<pid>`.
  *
+ * Requests sent within one event-loop turn travel together as one `reprise.batch` POST, which a
+ * Reprise server applies in one store transaction (a lone request goes as itself). A server that
+ * does not know the batch kind is sent requests one by one from then on.
+ *
  * Protocol requests are idempotent, so a network failure, a 5xx or a garbled answer is retried
- * with backoff; any protocol answer, 4xx included, is returned as a response, never thrown.
+ * (a whole batch at once) with backoff; any protocol answer, 4xx included, is returned as a
+ * response, never thrown.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import { BATCH_KIND, MAX_BATCH_REQUESTS } from "../protocol/batch.js";
 import type { Message } from "../protocol/messages.js";
-import type { Request, Response } from "../protocol/requests.js";
+import { PROTOCOL_VERSION, STATUS, type Request, type Response } from "../protocol/requests.js";
+import { Coalescer, type Entry } from "./coalescer.js";
+import { Subscription } from "./event-stream.js";
+import { RetryableError, ServerUnreachableError, UnexpectedAnswerError, backoff, describeFetchError, parseJson, sleep, type RetryOptions } from "./http-failures.js";
 import type { Transport } from "./transport.js";
 
-export interface RetryOptions {
-  /** Tries per request (and for the first connection of a subscription). Default 10. */
-  maxAttempts?: number;
-  /** Default 100 ms, doubling per attempt. */
-  initialDelayMs?: number;
-  /** Default 5 s. */
-  maxDelayMs?: number;
-}
+export { ServerUnreachableError, UnexpectedAnswerError, type RetryOptions };
+
+/**
+ * Most requests in one batch a worker sends (the server takes up to MAX_BATCH_REQUESTS). Past a
+ * hundred or so, a bigger batch saves little, and a smaller one keeps each POST well inside the
+ * request timeout even when the store applies items one by one.
+ */
+export const MAX_BATCH_ITEMS = Math.min(200, MAX_BATCH_REQUESTS);
+/**
+ * Most bytes of requests in one batch: half the server's default body limit (2 MiB), so a batch
+ * always fits; a request larger than this goes alone, as it would without batching.
+ */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+/** Batches in flight at once (while some are, a batch that is not full waits for the next turn they free). */
+export const MAX_BATCHES_IN_FLIGHT = 8;
+/**
+ * Answers to a batch that mean the server does not take the kind: 400 from a Resonate server (or
+ * an older Reprise) that does not know it, 501 from one that says so. Requests go one by one then.
+ */
+const BATCH_UNSUPPORTED: ReadonlySet<number> = new Set([STATUS.badRequest, STATUS.notImplemented]);
 
 export interface HttpTransportOptions {
   /** Server root, e.g. http://127.0.0.1:8001 */
@@ -32,28 +53,8 @@ export interface HttpTransportOptions {
   streamIdleTimeoutMs?: number;
   /** Called for transient failures that are being retried. */
   onRetry?: (error: Error, attempt: number) => void;
-}
-
-/** The server could not be reached (or kept failing) after every retry. */
-export class ServerUnreachableError extends Error {
-  override name = "ServerUnreachableError";
-  constructor(
-    readonly url: string,
-    override readonly cause: Error,
-  ) {
-    super(`cannot reach server at ${url}: ${cause.message}`);
-  }
-}
-
-/** The server answered, but not with the protocol (e.g. 401 from a proxy, an HTML 404). */
-export class UnexpectedAnswerError extends Error {
-  override name = "UnexpectedAnswerError";
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
+  /** Send the requests of one event-loop turn as one `reprise.batch` POST. Default true. */
+  batch?: boolean;
 }
 
 export class HttpTransport implements Transport {
@@ -63,27 +64,29 @@ export class HttpTransport implements Transport {
   private readonly subscriptions = new Set<Subscription>();
   /** Keep-alive sockets: node:http answers a loopback request in about half the time fetch does. */
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  /** Cleared for good when the server refuses the batch kind. */
+  private batching: boolean;
+  private readonly coalescer = new Coalescer<Outgoing, Response>({
+    maxItems: MAX_BATCH_ITEMS,
+    maxBytes: MAX_BATCH_BYTES,
+    maxInFlight: MAX_BATCHES_IN_FLIGHT,
+    sizeOf: (item) => Buffer.byteLength(item.json),
+    send: (entries) => this.sendGroup(entries),
+  });
 
   constructor(private readonly options: HttpTransportOptions) {
     this.url = options.url.replace(/\/+$/, "");
     this.headers = options.authToken ? { authorization: `Bearer ${options.authToken}` } : {};
     this.retry = { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 5000, ...options.retry };
+    this.batching = options.batch ?? true;
   }
 
   async send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
-    const head = { ...req.head, corrId: req.head.corrId || randomUUID(), ...(this.options.authToken ? { auth: this.options.authToken } : {}) };
-    const body = JSON.stringify({ ...req, head });
-    return this.withRetries(async () => {
-      const answer = await post(this.agent, this.url, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000);
-      const text = answer.text;
-      if (answer.status >= 500 || answer.status === 429) throw new RetryableError(`HTTP ${answer.status}: ${text.slice(0, 200)}`);
-      const parsed = parseJson(text);
-      if (!isResponseTo(parsed, req.kind, head.corrId)) {
-        if (answer.status < 400) throw new RetryableError(`HTTP ${answer.status}: the answer does not match the request`);
-        throw new UnexpectedAnswerError(`HTTP ${answer.status} from ${this.url}: ${text.slice(0, 200)}`, answer.status);
-      }
-      return parsed as Response<R["kind"]>;
-    });
+    // The item carries no token: a batch carries it once, and sendOne adds it to a lone request.
+    const request = { ...req, head: { ...req.head, corrId: req.head.corrId || randomUUID() } } as Request;
+    const item: Outgoing = { request, json: JSON.stringify(request) };
+    const answer = this.batching ? await this.coalescer.add(item) : await this.sendOne(item);
+    return answer as Response<R["kind"]>;
   }
 
   async subscribe(group: string, pid: string, onMessage: (message: Message) => void): Promise<void> {
@@ -103,6 +106,64 @@ export class HttpTransport implements Transport {
     for (const subscription of this.subscriptions) subscription.close();
     this.subscriptions.clear();
     this.agent.destroy();
+  }
+
+  private async sendGroup(entries: readonly Entry<Outgoing, Response>[]): Promise<void> {
+    if (entries.length > 1 && this.batching) {
+      const responses = await this.sendBatch(entries.map((entry) => entry.item));
+      if (responses) {
+        entries.forEach((entry, index) => entry.resolve(responses[index]!));
+        return;
+      }
+    }
+    await Promise.all(entries.map((entry) => this.sendOne(entry.item).then(entry.resolve, entry.reject)));
+  }
+
+  /** One request as itself: the standard protocol, as every Resonate server speaks it. */
+  private async sendOne(item: Outgoing): Promise<Response> {
+    const { request } = item;
+    const body = this.options.authToken ? JSON.stringify({ ...request, head: { ...request.head, auth: this.options.authToken } }) : item.json;
+    return this.withRetries(async () => {
+      const answer = await this.post(body);
+      const text = answer.text;
+      if (answer.status >= 500 || answer.status === 429) throw new RetryableError(`HTTP ${answer.status}: ${text.slice(0, 200)}`);
+      const parsed = parseJson(text);
+      if (!isResponseTo(parsed, request.kind, request.head.corrId)) {
+        if (answer.status < 400) throw new RetryableError(`HTTP ${answer.status}: the answer does not match the request`);
+        throw new UnexpectedAnswerError(`HTTP ${answer.status} from ${this.url}: ${text.slice(0, 200)}`, answer.status);
+      }
+      return parsed as Response;
+    });
+  }
+
+  /**
+   * Many requests in one `reprise.batch` POST: the answers in order, or undefined when the server
+   * refused the batch as a whole (then the caller sends them one by one, and each gets the answer
+   * it would have had without batching).
+   */
+  private async sendBatch(items: readonly Outgoing[]): Promise<Response[] | undefined> {
+    const corrId = randomUUID();
+    const head = { corrId, version: PROTOCOL_VERSION, ...(this.options.authToken ? { auth: this.options.authToken } : {}) };
+    // The items are serialized once, when sent, and spliced in.
+    const body = `{"kind":${JSON.stringify(BATCH_KIND)},"head":${JSON.stringify(head)},"data":{"requests":[${items.map((item) => item.json).join(",")}]}}`;
+    const refusedWith = await this.withRetries(async () => {
+      const answer = await this.post(body);
+      if (answer.status === STATUS.ok) {
+        const responses = batchAnswer(parseJson(answer.text), corrId, items);
+        if (!responses) throw new RetryableError("HTTP 200: the answer does not match the batch");
+        return responses;
+      }
+      if (BATCH_UNSUPPORTED.has(answer.status)) return answer.status;
+      if (answer.status >= 500 || answer.status === 429) throw new RetryableError(`HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
+      return answer.status; // 401, 413, a proxy's 404, ...: about this batch, not the kind
+    });
+    if (typeof refusedWith !== "number") return refusedWith;
+    if (BATCH_UNSUPPORTED.has(refusedWith)) this.batching = false;
+    return undefined;
+  }
+
+  private post(body: string): Promise<{ status: number; text: string }> {
+    return post(this.agent, this.url, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000);
   }
 
   private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
@@ -137,150 +198,24 @@ function post(agent: http.Agent, url: string, headers: Record<string, string>, b
   });
 }
 
-/** One worker stream: connects, parses events, reconnects with backoff until closed. */
-class Subscription {
-  readonly connected: Promise<void>;
-  private markConnected!: () => void;
-  private failConnect!: (error: Error) => void;
-  private everConnected = false;
-  private closed = false;
-  private abort = new AbortController();
-
-  constructor(
-    private readonly url: string,
-    private readonly headers: Record<string, string>,
-    private readonly onMessage: (message: Message) => void,
-    private readonly retry: Required<RetryOptions>,
-    private readonly options: HttpTransportOptions,
-  ) {
-    this.connected = new Promise<void>((resolve, reject) => {
-      this.markConnected = resolve;
-      this.failConnect = reject;
-    });
-    void this.run();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.abort.abort();
-  }
-
-  private async run(): Promise<void> {
-    for (let failures = 0; !this.closed; ) {
-      try {
-        await this.stream();
-        failures = 0; // the server ended a healthy stream (restart, shutdown): reconnect promptly
-      } catch (error) {
-        if (this.closed) return;
-        const cause = error instanceof Error ? error : new Error(String(error));
-        failures++;
-        if (!this.everConnected && (error instanceof UnexpectedAnswerError || failures >= this.retry.maxAttempts)) {
-          this.closed = true;
-          this.failConnect(error instanceof UnexpectedAnswerError ? error : new ServerUnreachableError(this.url, describeFetchError(cause)));
-          return;
-        }
-        this.options.onRetry?.(cause, failures);
-      }
-      if (!this.closed) await sleep(backoff(this.retry, Math.max(1, failures)));
-    }
-  }
-
-  private async stream(): Promise<void> {
-    this.abort = new AbortController();
-    const idleTimeoutMs = this.options.streamIdleTimeoutMs ?? 45_000;
-    let idle = setTimeout(() => this.abort.abort(), idleTimeoutMs);
-    try {
-      const answer = await fetch(this.url, { headers: { ...this.headers, accept: "text/event-stream" }, signal: this.abort.signal });
-      if (!answer.ok || !answer.body) {
-        const status = answer.status;
-        await answer.body?.cancel();
-        if (status >= 400 && status < 500 && status !== 429) throw new UnexpectedAnswerError(`HTTP ${status} from ${this.url}`, status);
-        throw new Error(`HTTP ${status}`);
-      }
-      this.everConnected = true;
-      this.markConnected();
-
-      const reader = answer.body.getReader();
-      const events = new EventStreamParser((data) => this.dispatch(data));
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        clearTimeout(idle);
-        idle = setTimeout(() => this.abort.abort(), idleTimeoutMs);
-        events.push(value);
-      }
-    } finally {
-      clearTimeout(idle);
-    }
-  }
-
-  private dispatch(data: string): void {
-    const message = parseJson(data);
-    if (isMessage(message)) this.onMessage(message);
-  }
+/** A request ready to go: its corrId filled in, serialized once. */
+interface Outgoing {
+  request: Request;
+  json: string;
 }
 
-/** Splits a `text/event-stream` into the data of its events (comments and other fields ignored). */
-class EventStreamParser {
-  private readonly decoder = new TextDecoder();
-  private buffer = "";
-  private data: string[] = [];
-
-  constructor(private readonly onEvent: (data: string) => void) {}
-
-  push(chunk: Uint8Array): void {
-    this.buffer += this.decoder.decode(chunk, { stream: true });
-    // A trailing "\r" may be the first half of a "\r\n" split across chunks: decide next time.
-    const pendingCr = this.buffer.endsWith("\r");
-    const lines = (pendingCr ? this.buffer.slice(0, -1) : this.buffer).split(/\r\n|\r|\n/);
-    this.buffer = (lines.pop() ?? "") + (pendingCr ? "\r" : "");
-    for (const line of lines) this.line(line);
-  }
-
-  private line(line: string): void {
-    if (line === "") {
-      if (this.data.length > 0) this.onEvent(this.data.join("\n"));
-      this.data = [];
-    } else if (line.startsWith("data:")) {
-      this.data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
-    }
-  }
-}
-
-class RetryableError extends Error {}
-
-function backoff(retry: Required<RetryOptions>, attempt: number): number {
-  const delay = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
-  return delay / 2 + Math.random() * (delay / 2);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+/** The answers of a 200 batch answer, if it is one and answers exactly these items, in order. */
+function batchAnswer(value: unknown, corrId: string, items: readonly Outgoing[]): Response[] | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { kind, head, data } = value as { kind?: unknown; head?: { corrId?: unknown }; data?: { responses?: unknown } };
+  const responses = data?.responses;
+  if (kind !== BATCH_KIND || head?.corrId !== corrId || !Array.isArray(responses) || responses.length !== items.length) return undefined;
+  const matches = items.every(({ request }, index) => isResponseTo(responses[index], request.kind, request.head.corrId));
+  return matches ? (responses as Response[]) : undefined;
 }
 
 function isResponseTo(value: unknown, kind: string, corrId: string): boolean {
   if (typeof value !== "object" || value === null) return false;
   const { kind: answerKind, head } = value as { kind?: unknown; head?: { corrId?: unknown; status?: unknown } };
   return answerKind === kind && head?.corrId === corrId && typeof head.status === "number";
-}
-
-function isMessage(value: unknown): value is Message {
-  if (typeof value !== "object" || value === null) return false;
-  const { kind, data } = value as { kind?: unknown; data?: unknown };
-  return (kind === "execute" || kind === "unblock") && typeof data === "object" && data !== null;
-}
-
-/** fetch reports "fetch failed" and hides the reason (ECONNREFUSED, ...) in `cause`. */
-function describeFetchError(error: Error): Error {
-  const cause = error.cause;
-  if (error.message === "fetch failed" && cause instanceof Error) return new Error(`${cause.message}`, { cause: error });
-  return error;
 }

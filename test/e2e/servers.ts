@@ -13,8 +13,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startServerChild(store: string, port: number): Promise<{ child: Child; url: string }> {
-  const child = startChild("./fixtures/server.ts", { STORE: store, PORT: String(port) });
+/** Starts a server fixture (default fixtures/server.ts) on `store` and `port` (0: any free port). */
+export async function startServerChild(store: string, port: number, fixture = "./fixtures/server.ts", env: Record<string, string> = {}): Promise<{ child: Child; url: string }> {
+  const child = startChild(fixture, { STORE: store, PORT: String(port), ...env });
   await until(() => child.output().includes("LISTENING ") || child.process.exitCode !== null, 20_000, "the server to listen");
   const line = child.output().split("\n").find((l) => l.startsWith("LISTENING "));
   if (!line) throw new Error(`server did not start:\n${child.output()}`);

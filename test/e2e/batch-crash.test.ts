@@ -1,0 +1,170 @@
+/**
+ * Batches under SIGKILL, with real processes: a server on SQLite whose store pauses halfway
+ * through every batch (fixtures/batch-server.ts), HTTP workers running many workflows at once so
+ * their writes travel in reprise.batch POSTs. A worker, and separately the server, is killed while
+ * a batch is half applied; after restarts every workflow completes, and:
+ * - no acknowledged item is lost: every step of every workflow is recorded, once, with its value;
+ * - no item is half applied: no step promise is left pending, no task left acquired or pending;
+ * - a step runs again at most once per kill that fell inside it (between its first begin and the
+ *   first begin of the next step, which only starts once the step's result was acknowledged).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Reprise } from "../../src/index.js";
+import { PROTOCOL_VERSION, dataOf } from "../../src/protocol/requests.js";
+import { openStore } from "../../src/store/index.js";
+import { kill, readLog, until, type Child } from "./child.js";
+import { freePort, startServerChild, startWorkerChild } from "./servers.js";
+
+const WORKFLOWS = 12;
+const STEPS = 12;
+const FIXTURE = "./fixtures/batch-server.ts";
+
+const children: Child[] = [];
+const clients: Reprise[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.stop()));
+  await Promise.all(children.splice(0).map(kill));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function workspace(): { db: string; log: string } {
+  const dir = mkdtempSync(join(tmpdir(), "reprise-batch-crash-"));
+  dirs.push(dir);
+  return { db: join(dir, "server.db"), log: join(dir, "effects.log") };
+}
+
+function track<T extends Child>(child: T): T {
+  children.push(child);
+  return child;
+}
+
+async function startServer(db: string, port: number): Promise<{ child: Child; url: string }> {
+  const started = await startServerChild(db, port, FIXTURE, { PAUSE_MS: "30" });
+  track(started.child);
+  return started;
+}
+
+function startWorker(url: string, log: string): Child {
+  return track(startWorkerChild(url, log, { STEP_MS: "5", TTL: "1500" }));
+}
+
+interface Effect {
+  at: number;
+  kind: string;
+  step: string;
+}
+
+const effects = (log: string): Effect[] =>
+  readLog(log)
+    .map((line) => line.split(" "))
+    .filter((parts) => parts[1] === "begin" || parts[1] === "done")
+    .map(([at, kind, step]) => ({ at: Number(at), kind: kind!, step: step! }));
+
+const doneCount = (log: string) => effects(log).filter((e) => e.kind === "done").length;
+const midBatches = (server: Child) => server.output().split("\n").filter((l) => l.startsWith("MID-BATCH ")).length;
+const workflowIds = Array.from({ length: WORKFLOWS }, (_, i) => `bw-${i + 1}`);
+const stepId = (workflow: string, i: number) => `${workflow}.${i}/step${i}`;
+
+/** A kill, from just before the signal to the exit, in wall-clock ms (the workers' log clock). */
+interface Kill {
+  from: number;
+  to: number;
+}
+
+/** Waits until at least `steps` steps are done, then until a batch is half applied, and kills `victim` then. */
+async function killMidBatch(server: Child, victim: Child, log: string, steps: number): Promise<Kill> {
+  await until(() => doneCount(log) >= steps, 30_000, `${steps} steps done`);
+  const seen = midBatches(server);
+  await until(() => midBatches(server) > seen, 30_000, "a batch half applied");
+  const from = Date.now();
+  await kill(victim);
+  return { from, to: Date.now() };
+}
+
+async function startWorkflows(url: string): Promise<Promise<string[]>[]> {
+  const starter = new Reprise({ url, group: "clients" });
+  clients.push(starter);
+  const handles = await Promise.all(workflowIds.map((id) => starter.beginRpc<string[]>(id, "pipeline", STEPS, starter.options({ target: "workers" }))));
+  return handles.map((handle) => handle.result());
+}
+
+async function expectEverythingRecordedOnce(db: string, log: string, kills: Kill[]): Promise<void> {
+  const store = await openStore(db);
+  try {
+    const head = { corrId: "check", version: PROTOCOL_VERSION };
+    for (const workflow of workflowIds) {
+      const root = dataOf(await store.apply({ kind: "promise.get", head, data: { id: workflow } })).promise;
+      expect(root.state, workflow).toBe("resolved");
+      const steps = dataOf(await store.apply({ kind: "promise.search", head, data: { id: `${workflow}.*`, limit: 1000 } })).promises;
+      expect(steps.map((p) => p.id).sort(), workflow).toEqual(Array.from({ length: STEPS }, (_, i) => `${workflow}.${i + 1}`).sort());
+      for (const step of steps) expect(step.state, step.id).toBe("resolved");
+    }
+    for (const state of ["acquired", "pending"] as const) {
+      const tasks = dataOf(await store.apply({ kind: "task.search", head, data: { state, limit: 1000 } })).tasks;
+      expect(tasks, `tasks left ${state}`).toEqual([]);
+    }
+  } finally {
+    await store.close();
+  }
+
+  const all = effects(log);
+  const firstBegin = (step: string) => all.find((e) => e.kind === "begin" && e.step === step)?.at;
+  for (const workflow of workflowIds) {
+    for (let i = 1; i <= STEPS; i++) {
+      const step = stepId(workflow, i);
+      const opened = firstBegin(step)!;
+      const closed = i < STEPS ? firstBegin(stepId(workflow, i + 1))! : Number.POSITIVE_INFINITY;
+      const inside = kills.filter((k) => k.to >= opened && k.from <= closed).length;
+      const runs = all.filter((e) => e.kind === "done" && e.step === step).length;
+      expect(runs, `${step} ran`).toBeGreaterThanOrEqual(1);
+      expect(runs, `${step} ran again only once per kill inside it (${inside})`).toBeLessThanOrEqual(1 + inside);
+    }
+  }
+}
+
+describe("reprise.batch under SIGKILL", () => {
+  it("loses and doubles nothing when a worker is killed while its batch is half applied", async () => {
+    const { db, log } = workspace();
+    const { child: server, url } = await startServer(db, 0);
+    startWorker(url, log);
+    await until(() => readLog(log).some((l) => l.includes("worker ready")), 20_000, "the worker");
+
+    const results = await startWorkflows(url);
+    const kills: Kill[] = [];
+    for (const [index, steps] of [30, 80].entries()) {
+      const victim = children.at(-1)!;
+      kills.push(await killMidBatch(server, victim, log, steps));
+      startWorker(url, log);
+      await until(() => readLog(log).filter((l) => l.includes("worker ready")).length === index + 2, 20_000, "the next worker");
+    }
+
+    for (const result of await Promise.all(results)) expect(result).toEqual(Array.from({ length: STEPS }, (_, i) => `step${i + 1}-ok`));
+    await Promise.all(children.splice(0).map(kill));
+    await expectEverythingRecordedOnce(db, log, kills);
+  }, 120_000);
+
+  it("loses and doubles nothing when the server is killed while a batch is half applied", async () => {
+    const { db, log } = workspace();
+    const port = await freePort();
+    let server = (await startServer(db, port)).child;
+    const url = `http://127.0.0.1:${port}`;
+    startWorker(url, log);
+    await until(() => readLog(log).some((l) => l.includes("worker ready")), 20_000, "the worker");
+
+    const results = await startWorkflows(url);
+    const kills: Kill[] = [];
+    for (const steps of [30, 80]) {
+      kills.push(await killMidBatch(server, server, log, steps));
+      server = (await startServer(db, port)).child;
+    }
+
+    for (const result of await Promise.all(results)) expect(result).toEqual(Array.from({ length: STEPS }, (_, i) => `step${i + 1}-ok`));
+    await Promise.all(children.splice(0).map(kill));
+    await expectEverythingRecordedOnce(db, log, kills);
+  }, 120_000);
+});
