@@ -14,17 +14,20 @@ import { encodeCall, rootTags } from "../protocol/calls.js";
 import { SerializationError } from "../protocol/codec.js";
 import { funcOf } from "../tree/build-tree.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
-import { ADDRESS, toAddress } from "../protocol/tags.js";
+import type { RequestOf, Response } from "../protocol/requests.js";
+import { ADDRESS, TAG, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
+import { Admission, DEFAULT_MAX_RUNNING } from "./admission.js";
 import { action, ProtocolClient } from "./client.js";
 import { outcomeOf, type Handle } from "./handle.js";
 import { checkId } from "./ids.js";
 import { Promises } from "./promises.js";
-import { liveEmbeddedNonces, offerPendingTasks, releaseDeadHolders } from "./recovery.js";
+import { liveEmbeddedNonces } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { Schedules } from "./schedules.js";
+import { Sweeper } from "./sweeper.js";
 import { openTransport } from "./transport-factory.js";
 import { Worker } from "./worker.js";
 
@@ -63,8 +66,18 @@ type WorkflowResult<F> = F extends (...args: never[]) => Generator<unknown, infe
 
 const DAY = 24 * 60 * 60 * 1000;
 const RESULT_POLL_MS = 2000;
-const EMBEDDED_SWEEP_MS = 1000;
-const DEAD_HOLDER_EVERY_SWEEPS = 10;
+/**
+ * Sweeps stop queueing pending tasks past this many queued offers: the queue is a list of ids,
+ * but a store holding millions of pending tasks should not be copied into it at once.
+ */
+const MAX_QUEUED_BY_SWEEPS = 10 * DEFAULT_MAX_RUNNING;
+
+interface Started {
+  client: ProtocolClient;
+  worker: Worker;
+  admission: Admission;
+  sweeper: Sweeper;
+}
 
 export class Reprise {
   readonly promises: Promises;
@@ -75,12 +88,11 @@ export class Reprise {
   private readonly dependencies = new Map<string, unknown>();
   private readonly waiters = new Map<string, Array<(record: PromiseRecord) => void>>();
   private readonly log: Logger;
-  private readonly started: Promise<{ client: ProtocolClient; worker: Worker }>;
+  private readonly started: Promise<Started>;
   private readonly embedded: boolean;
   private readonly ttl: number;
   private readonly timeout: number;
   private stopped = false;
-  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: RepriseOptions = {}) {
     const options = config;
@@ -126,33 +138,59 @@ export class Reprise {
     checkId(id, "id");
     const { name } = this.registry.require(func);
     const { args, options } = splitOptions(rest);
-    const { client, worker } = await this.started;
+    const { client, worker, admission } = await this.started;
     const create = action("promise.create", {
       id,
       timeoutAt: Date.now() + this.timeoutOf(options),
       param: encodeParam(name, args),
       tags: { ...options.tags, ...rootTags(name, ADDRESS.anycast(this.group), id) },
     });
-    const created = await client.send("task.create", { pid: this.pid, ttl: this.ttl, action: create });
+    // No room to run it now: record it for the group, like an rpc. The store hands its task to
+    // a worker of the group (this one, when a slot frees up), and until then it costs a row, not
+    // a live execution.
+    if (!admission.reserve(id)) return this.enqueue<R>(id, name, client, create.data);
+    let created: Response<"task.create">;
+    try {
+      created = await client.send("task.create", { pid: this.pid, ttl: this.ttl, action: create });
+    } catch (error) {
+      admission.unreserve(id);
+      throw error;
+    }
     if (created.head.status === 200) {
       const { task, promise, preload } = created.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+      if (task.state === "acquired" && funcOf(promise) === name) {
+        admission.runReserved(id, task.version, () => worker.execute(task, promise, preload));
+        return this.handle<R>(id);
+      }
+      admission.unreserve(id);
       if (funcOf(promise) !== name) {
         if (task.state === "acquired") await client.send("task.release", { id, version: task.version });
         throw sameIdOtherFunction(id, funcOf(promise), name);
       }
-      if (task.state === "acquired") void worker.execute(task, promise, preload);
       return this.handle<R>(id);
     }
+    admission.unreserve(id);
     if (created.head.status === 409) {
       const existing = await client.expect("promise.get", { id });
       if (funcOf(existing.promise) !== name) throw sameIdOtherFunction(id, funcOf(existing.promise), name);
       return this.handle<R>(id);
     }
     if (created.head.status === 422) {
-      throw new ConflictError(`id "${id}" is already used by a durable promise that is not an execution (a step, a timer or an external promise)`);
+      throw notAnExecution(id);
     }
     if (created.head.status === 400) throw new InvalidArgumentError(String(created.data));
     throw new StoreError(created.head.status, `could not start ${id}: ${String(created.data)}`);
+  }
+
+  /** beginRun when this process runs as many executions as it may: the promise and its task, for the group. */
+  private async enqueue<R>(id: string, name: string, client: ProtocolClient, create: RequestOf<"promise.create">["data"]): Promise<Handle<R>> {
+    const created = await client.send("promise.create", create);
+    if (created.head.status === 400) throw new InvalidArgumentError(String(created.data));
+    if (created.head.status !== 200) throw new StoreError(created.head.status, `could not start ${id}: ${String(created.data)}`);
+    const { promise } = created.data as { promise: PromiseRecord };
+    if (promise.tags[TAG.target] === undefined) throw notAnExecution(id);
+    if (funcOf(promise) !== name) throw sameIdOtherFunction(id, funcOf(promise), name);
+    return this.handle<R>(id);
   }
 
   /** Starts `func` (a registered name) on a worker of the target group and waits for the result. */
@@ -205,10 +243,11 @@ export class Reprise {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.sweeper);
     liveEmbeddedNonces.delete(this.pid.split(":").pop() ?? "");
     try {
-      const { client, worker } = await this.started;
+      const { client, worker, admission, sweeper } = await this.started;
+      sweeper.stop();
+      admission.clear();
       worker.stop();
       await client.transport.close();
     } catch {
@@ -217,7 +256,7 @@ export class Reprise {
     for (const waiters of this.waiters.values()) waiters.splice(0);
   }
 
-  private async start(): Promise<{ client: ProtocolClient; worker: Worker }> {
+  private async start(): Promise<Started> {
     const transport = this.config.transport ?? (await openTransport(this.config, this.log));
     const client = new ProtocolClient(transport, this.config.authToken);
     const worker = new Worker({
@@ -232,23 +271,21 @@ export class Reprise {
       onSettled: (record) => this.settled(record),
     });
     worker.start();
-    await transport.subscribe(this.group, this.pid, (message) => worker.onMessage(message));
-    let sweeps = 0;
-    const sweep = () => {
-      if (this.stopped) return;
-      // Dead holders are looked for at start and every few sweeps: a scan of every acquired task.
-      const lookForDead = this.embedded && sweeps++ % DEAD_HOLDER_EVERY_SWEEPS === 0;
-      (async () => {
-        if (lookForDead) await releaseDeadHolders(client);
-        await offerPendingTasks(client, worker);
-      })().catch((error: unknown) => this.log.warn({ err: error }, "looking for work failed"));
-    };
-    // Registrations usually follow the constructor synchronously; look for work once they are in.
-    setImmediate(sweep);
-    // Processes sharing a SQLite file hear only their own messages, and whichever ticks first
-    // re-delivers a task to itself: so embedded workers also look for claimable work now and then.
-    if (this.embedded) this.sweeper = setInterval(sweep, EMBEDDED_SWEEP_MS);
-    return { client, worker };
+    // Every task offered to this process, by a message or a sweep, waits its turn here.
+    const admission = new Admission(DEFAULT_MAX_RUNNING, (taskId, version) => worker.offer(taskId, version));
+    await transport.subscribe(this.group, this.pid, (message) => {
+      if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
+      else worker.onMessage(message);
+    });
+    const sweeper = new Sweeper({
+      client,
+      admission,
+      embedded: this.embedded,
+      maxQueued: MAX_QUEUED_BY_SWEEPS,
+      onError: (error) => this.log.warn({ err: error }, "looking for work failed"),
+    });
+    sweeper.start();
+    return { client, worker, admission, sweeper };
   }
 
   private handle<R>(id: string): Handle<R> {
@@ -326,6 +363,10 @@ function encodeParam(func: string, args: unknown[]): PromiseRecord["param"] {
   }
 }
 
+
+function notAnExecution(id: string): ConflictError {
+  return new ConflictError(`id "${id}" is already used by a durable promise that is not an execution (a step, a timer or an external promise)`);
+}
 
 function sameIdOtherFunction(id: string, recorded: string | undefined, requested: string): ConflictError {
   return new ConflictError(`execution "${id}" already exists for function "${recorded ?? "unknown"}", not "${requested}"; pick another id`);
