@@ -28,6 +28,7 @@ import { liveEmbeddedNonces } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { Schedules } from "./schedules.js";
 import { Sweeper } from "./sweeper.js";
+import { Waiters, type PollAnswer } from "./waiters.js";
 import { openTransport } from "./transport-factory.js";
 import { Worker } from "./worker.js";
 
@@ -65,7 +66,6 @@ type WorkflowResult<F> = F extends (...args: never[]) => Generator<unknown, infe
     : never;
 
 const DAY = 24 * 60 * 60 * 1000;
-const RESULT_POLL_MS = 2000;
 /**
  * Sweeps stop queueing pending tasks past this many queued offers: the queue is a list of ids,
  * but a store holding millions of pending tasks should not be copied into it at once.
@@ -86,7 +86,7 @@ export class Reprise {
   readonly pid: string;
   private readonly registry = new Registry();
   private readonly dependencies = new Map<string, unknown>();
-  private readonly waiters = new Map<string, Array<(record: PromiseRecord) => void>>();
+  private readonly waiters: Waiters;
   private readonly log: Logger;
   private readonly started: Promise<Started>;
   private readonly embedded: boolean;
@@ -104,6 +104,7 @@ export class Reprise {
     this.ttl = options.ttl ?? (this.embedded ? 15_000 : 30_000);
     this.timeout = options.timeout ?? DAY;
     this.log = createLogger(options.logLevel, { pid: this.pid, group: this.group });
+    this.waiters = new Waiters({ poll: async (id) => answerOf(id, await (await this.started).client.send("promise.get", { id })) });
     this.started = this.start();
     // Surface start-up failures on the first call, not as an unhandled rejection.
     this.started.catch(() => {});
@@ -253,7 +254,7 @@ export class Reprise {
     } catch {
       // Start-up failed: nothing to close.
     }
-    for (const waiters of this.waiters.values()) waiters.splice(0);
+    this.waiters.stop();
   }
 
   private async start(): Promise<Started> {
@@ -303,48 +304,21 @@ export class Reprise {
   /** Waits for `id` to settle: told by this process's worker, by an unblock message, or by polling. */
   private async settledRecord(id: string): Promise<PromiseRecord> {
     const { client } = await this.started;
-    return new Promise<PromiseRecord>((resolve, reject) => {
-      const timers: { poll?: NodeJS.Timeout } = {};
-      const finish = (record: PromiseRecord): void => {
-        clearInterval(timers.poll);
-        this.removeWaiter(id, finish);
-        resolve(record);
-      };
-      this.addWaiter(id, finish);
-      const check = async (register: boolean): Promise<void> => {
-        const response = register
-          ? await client.send("promise.register_listener", { awaited: id, address: ADDRESS.unicast(this.group, this.pid) })
-          : await client.send("promise.get", { id });
-        if (response.head.status === 404) {
-          clearInterval(timers.poll);
-          this.removeWaiter(id, finish);
-          reject(new StoreError(404, `no execution with id "${id}"`));
-          return;
-        }
-        if (response.head.status !== 200) return;
-        const record = (response.data as { promise: PromiseRecord }).promise;
-        if (record.state !== "pending") finish(record);
-      };
-      // A lost message (a restarted server, a dropped stream) must not hang the caller: poll too.
-      timers.poll = setInterval(() => void check(false).catch(() => {}), RESULT_POLL_MS);
-      check(true).catch(() => {});
-    });
+    const settled = this.waiters.wait(id);
+    // The listener brings an unblock message when it settles; its answer says if it already has.
+    client
+      .send("promise.register_listener", { awaited: id, address: ADDRESS.unicast(this.group, this.pid) })
+      .then((response) => {
+        const answer = answerOf(id, response);
+        if (answer && "error" in answer) this.waiters.fail(id, answer.error);
+        else if (answer) this.waiters.settled(answer.record);
+      })
+      .catch(() => {});
+    return settled;
   }
 
   private settled(record: PromiseRecord): void {
-    for (const waiter of [...(this.waiters.get(record.id) ?? [])]) waiter(record);
-  }
-
-  private addWaiter(id: string, waiter: (record: PromiseRecord) => void): void {
-    const list = this.waiters.get(id) ?? [];
-    list.push(waiter);
-    this.waiters.set(id, list);
-  }
-
-  private removeWaiter(id: string, waiter: (record: PromiseRecord) => void): void {
-    const list = (this.waiters.get(id) ?? []).filter((w) => w !== waiter);
-    if (list.length) this.waiters.set(id, list);
-    else this.waiters.delete(id);
+    this.waiters.settled(record);
   }
 
   private timeoutOf(options: CallOptions): number {
@@ -363,6 +337,13 @@ function encodeParam(func: string, args: unknown[]): PromiseRecord["param"] {
   }
 }
 
+
+/** What a read of an execution's root promise tells its waiters. */
+function answerOf(id: string, response: Response<"promise.get" | "promise.register_listener">): PollAnswer {
+  if (response.head.status === 404) return { error: new StoreError(404, `no execution with id "${id}"`) };
+  if (response.head.status !== 200) return undefined;
+  return { record: (response.data as { promise: PromiseRecord }).promise };
+}
 
 function notAnExecution(id: string): ConflictError {
   return new ConflictError(`id "${id}" is already used by a durable promise that is not an execution (a step, a timer or an external promise)`);
