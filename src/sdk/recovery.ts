@@ -4,38 +4,67 @@
  * this worker directly. Embedded mode also looks for tasks held by a dead process: embedded pids
  * name the host and OS process, so the holder's death is visible and its tasks are released at
  * once instead of when their leases run out.
+ *
+ * Both walk the tasks a page at a time and act on a whole page at once: the store commits
+ * concurrent requests together, so a restart with thousands of tasks to resume pays a handful of
+ * commits per page instead of one round trip per task.
  */
 import { hostname } from "node:os";
 import type { TaskRecord } from "../protocol/records.js";
 import type { ProtocolClient } from "./client.js";
-import type { Worker } from "./worker.js";
 
 /** Nonces of the embedded instances alive in this process (an OS pid can be reused by a restart). */
 export const liveEmbeddedNonces = new Set<string>();
 
-export async function offerPendingTasks(client: ProtocolClient, worker: Worker): Promise<void> {
-  for await (const task of tasksIn(client, "pending")) void worker.offer(task.id, task.version);
+/** Tasks read per request; also how many releases are in flight at once. */
+export const RECOVERY_PAGE = 500;
+
+export interface Walk {
+  /** Whether to read another page; false stops the walk early (it resumes at the next sweep). */
+  more?: () => boolean;
 }
 
-/** Releases the tasks of embedded holders that are gone; returns how many. */
-export async function releaseDeadHolders(client: ProtocolClient): Promise<number> {
+/**
+ * Offers every pending task to `offer` (which queues it: see Admission). Returns whether the
+ * walk reached the end.
+ */
+export async function offerPendingTasks(client: ProtocolClient, offer: (taskId: string, version: number) => void, walk: Walk = {}): Promise<boolean> {
+  const progress = { complete: false };
+  for await (const page of pagesOf(client, "pending", walk, progress)) for (const task of page) offer(task.id, task.version);
+  return progress.complete;
+}
+
+/**
+ * Releases the tasks of embedded holders that are gone, a page at a time; the store sends each
+ * released task to its group (this worker, in one process). Returns how many it released and
+ * whether the walk reached the end.
+ */
+export async function releaseDeadHolders(client: ProtocolClient, walk: Walk = {}): Promise<{ released: number; complete: boolean }> {
   let released = 0;
-  for await (const task of tasksIn(client, "acquired")) {
-    if (task.pid && isDeadEmbeddedHolder(task.pid)) {
-      const answer = await client.send("task.release", { id: task.id, version: task.version });
-      if (answer.head.status === 200) released++;
-    }
+  const dead = new Map<string, boolean>();
+  const isDead = (pid: string): boolean => {
+    let answer = dead.get(pid);
+    if (answer === undefined) dead.set(pid, (answer = isDeadEmbeddedHolder(pid)));
+    return answer;
+  };
+  const progress = { complete: false };
+  for await (const page of pagesOf(client, "acquired", walk, progress)) {
+    const orphans = page.filter((task) => task.pid !== undefined && isDead(task.pid));
+    const answers = await Promise.all(orphans.map((task) => client.send("task.release", { id: task.id, version: task.version })));
+    released += answers.filter((answer) => answer.head.status === 200).length;
   }
-  return released;
+  return { released, complete: progress.complete };
 }
 
-async function* tasksIn(client: ProtocolClient, state: "acquired" | "pending"): AsyncGenerator<TaskRecord> {
+async function* pagesOf(client: ProtocolClient, state: "acquired" | "pending", walk: Walk, progress: { complete: boolean }): AsyncGenerator<TaskRecord[]> {
   let cursor: string | undefined;
   do {
-    const page = await client.expect("task.search", { state, limit: 500, ...(cursor ? { cursor } : {}) });
-    yield* page.tasks;
+    if (walk.more && !walk.more()) return;
+    const page = await client.expect("task.search", { state, limit: RECOVERY_PAGE, ...(cursor ? { cursor } : {}) });
+    yield page.tasks;
     cursor = page.cursor;
   } while (cursor);
+  progress.complete = true;
 }
 
 export function isDeadEmbeddedHolder(pid: string): boolean {

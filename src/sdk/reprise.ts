@@ -16,18 +16,22 @@ import { encodeCall, rootTags } from "../protocol/calls.js";
 import { SerializationError } from "../protocol/codec.js";
 import { funcOf } from "../tree/build-tree.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
-import { ADDRESS, toAddress } from "../protocol/tags.js";
+import type { RequestOf, Response } from "../protocol/requests.js";
+import { ADDRESS, TAG, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
 import type { Durability } from "../store/durability.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
+import { Admission, DEFAULT_MAX_RUNNING } from "./admission.js";
 import { action, ProtocolClient } from "./client.js";
 import { outcomeOf, type Handle } from "./handle.js";
 import { checkId } from "./ids.js";
 import { Promises } from "./promises.js";
-import { liveEmbeddedNonces, offerPendingTasks, releaseDeadHolders } from "./recovery.js";
+import { liveEmbeddedNonces } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { Schedules } from "./schedules.js";
+import { Sweeper } from "./sweeper.js";
+import { Waiters, type PollAnswer } from "./waiters.js";
 import { openTransport } from "./transport-factory.js";
 import { Worker } from "./worker.js";
 
@@ -88,9 +92,18 @@ export function registrationsOf(reprise: Reprise): { functions: ReadonlyMap<stri
 }
 
 const DAY = 24 * 60 * 60 * 1000;
-const RESULT_POLL_MS = 2000;
-const EMBEDDED_SWEEP_MS = 1000;
-const DEAD_HOLDER_EVERY_SWEEPS = 10;
+/**
+ * Sweeps stop queueing pending tasks past this many queued offers: the queue is a list of ids,
+ * but a store holding millions of pending tasks should not be copied into it at once.
+ */
+const MAX_QUEUED_BY_SWEEPS = 10 * DEFAULT_MAX_RUNNING;
+
+interface Started {
+  client: ProtocolClient;
+  worker: Worker;
+  admission: Admission;
+  sweeper: Sweeper;
+}
 
 export class Reprise {
   readonly promises: Promises;
@@ -99,15 +112,14 @@ export class Reprise {
   readonly pid: string;
   private readonly registry = new Registry();
   private readonly dependencies = new Map<string, unknown>();
-  private readonly waiters = new Map<string, Array<(record: PromiseRecord) => void>>();
+  private readonly waiters: Waiters;
   private readonly log: Logger;
-  private readonly started: Promise<{ client: ProtocolClient; worker: Worker }>;
+  private readonly started: Promise<Started>;
   private readonly embedded: boolean;
   private readonly ttl: number;
   private readonly timeout: number;
   private readonly clock: Clock;
   private stopped = false;
-  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: RepriseOptions = {}) {
     const options = config;
@@ -121,6 +133,7 @@ export class Reprise {
     this.clock = options.clock ?? systemClock;
     registrations.set(this, { functions: this.registry, dependencies: this.dependencies });
     this.log = createLogger(options.logLevel, { pid: this.pid, group: this.group });
+    this.waiters = new Waiters({ poll: async (id) => answerOf(id, await (await this.started).client.send("promise.get", { id })) });
     this.started = this.start();
     // Surface start-up failures on the first call, not as an unhandled rejection.
     this.started.catch(() => {});
@@ -155,33 +168,59 @@ export class Reprise {
     checkId(id, "id");
     const { name } = this.registry.require(func);
     const { args, options } = splitOptions(rest);
-    const { client, worker } = await this.started;
+    const { client, worker, admission } = await this.started;
     const create = action("promise.create", {
       id,
       timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(name, args),
       tags: { ...options.tags, ...rootTags(name, ADDRESS.anycast(this.group), id) },
     });
-    const created = await client.send("task.create", { pid: this.pid, ttl: this.ttl, action: create });
+    // No room to run it now: record it for the group, like an rpc. The store hands its task to
+    // a worker of the group (this one, when a slot frees up), and until then it costs a row, not
+    // a live execution.
+    if (!admission.reserve(id)) return this.enqueue<R>(id, name, client, create.data);
+    let created: Response<"task.create">;
+    try {
+      created = await client.send("task.create", { pid: this.pid, ttl: this.ttl, action: create });
+    } catch (error) {
+      admission.unreserve(id);
+      throw error;
+    }
     if (created.head.status === 200) {
       const { task, promise, preload } = created.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+      if (task.state === "acquired" && funcOf(promise) === name) {
+        admission.runReserved(id, task.version, () => worker.execute(task, promise, preload));
+        return this.handle<R>(id);
+      }
+      admission.unreserve(id);
       if (funcOf(promise) !== name) {
         if (task.state === "acquired") await client.send("task.release", { id, version: task.version });
         throw sameIdOtherFunction(id, funcOf(promise), name);
       }
-      if (task.state === "acquired") void worker.execute(task, promise, preload);
       return this.handle<R>(id);
     }
+    admission.unreserve(id);
     if (created.head.status === 409) {
       const existing = await client.expect("promise.get", { id });
       if (funcOf(existing.promise) !== name) throw sameIdOtherFunction(id, funcOf(existing.promise), name);
       return this.handle<R>(id);
     }
     if (created.head.status === 422) {
-      throw new ConflictError(`id "${id}" is already used by a durable promise that is not an execution (a step, a timer or an external promise)`);
+      throw notAnExecution(id);
     }
     if (created.head.status === 400) throw new InvalidArgumentError(String(created.data));
     throw new StoreError(created.head.status, `could not start ${id}: ${String(created.data)}`);
+  }
+
+  /** beginRun when this process runs as many executions as it may: the promise and its task, for the group. */
+  private async enqueue<R>(id: string, name: string, client: ProtocolClient, create: RequestOf<"promise.create">["data"]): Promise<Handle<R>> {
+    const created = await client.send("promise.create", create);
+    if (created.head.status === 400) throw new InvalidArgumentError(String(created.data));
+    if (created.head.status !== 200) throw new StoreError(created.head.status, `could not start ${id}: ${String(created.data)}`);
+    const { promise } = created.data as { promise: PromiseRecord };
+    if (promise.tags[TAG.target] === undefined) throw notAnExecution(id);
+    if (funcOf(promise) !== name) throw sameIdOtherFunction(id, funcOf(promise), name);
+    return this.handle<R>(id);
   }
 
   /** Starts `func` (a registered name) on a worker of the target group and waits for the result. */
@@ -234,19 +273,20 @@ export class Reprise {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.sweeper);
     liveEmbeddedNonces.delete(this.pid.split(":").pop() ?? "");
     try {
-      const { client, worker } = await this.started;
+      const { client, worker, admission, sweeper } = await this.started;
+      sweeper.stop();
+      admission.clear();
       worker.stop();
       await client.transport.close();
     } catch {
       // Start-up failed: nothing to close.
     }
-    for (const waiters of this.waiters.values()) waiters.splice(0);
+    this.waiters.stop();
   }
 
-  private async start(): Promise<{ client: ProtocolClient; worker: Worker }> {
+  private async start(): Promise<Started> {
     const transport = this.config.transport ?? (await openTransport(this.config, this.log));
     const client = new ProtocolClient(transport, this.config.authToken);
     const worker = new Worker({
@@ -263,23 +303,21 @@ export class Reprise {
       onSettled: (record) => this.settled(record),
     });
     worker.start();
-    await transport.subscribe(this.group, this.pid, (message) => worker.onMessage(message));
-    let sweeps = 0;
-    const sweep = () => {
-      if (this.stopped) return;
-      // Dead holders are looked for at start and every few sweeps: a scan of every acquired task.
-      const lookForDead = this.embedded && sweeps++ % DEAD_HOLDER_EVERY_SWEEPS === 0;
-      (async () => {
-        if (lookForDead) await releaseDeadHolders(client);
-        await offerPendingTasks(client, worker);
-      })().catch((error: unknown) => this.log.warn({ err: error }, "looking for work failed"));
-    };
-    // Registrations usually follow the constructor synchronously; look for work once they are in.
-    setImmediate(sweep);
-    // Processes sharing a SQLite file hear only their own messages, and whichever ticks first
-    // re-delivers a task to itself: so embedded workers also look for claimable work now and then.
-    if (this.embedded) this.sweeper = setInterval(sweep, EMBEDDED_SWEEP_MS);
-    return { client, worker };
+    // Every task offered to this process, by a message or a sweep, waits its turn here.
+    const admission = new Admission(DEFAULT_MAX_RUNNING, (taskId, version) => worker.offer(taskId, version));
+    await transport.subscribe(this.group, this.pid, (message) => {
+      if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
+      else worker.onMessage(message);
+    });
+    const sweeper = new Sweeper({
+      client,
+      admission,
+      embedded: this.embedded,
+      maxQueued: MAX_QUEUED_BY_SWEEPS,
+      onError: (error) => this.log.warn({ err: error }, "looking for work failed"),
+    });
+    sweeper.start();
+    return { client, worker, admission, sweeper };
   }
 
   private handle<R>(id: string): Handle<R> {
@@ -297,48 +335,21 @@ export class Reprise {
   /** Waits for `id` to settle: told by this process's worker, by an unblock message, or by polling. */
   private async settledRecord(id: string): Promise<PromiseRecord> {
     const { client } = await this.started;
-    return new Promise<PromiseRecord>((resolve, reject) => {
-      const timers: { poll?: NodeJS.Timeout } = {};
-      const finish = (record: PromiseRecord): void => {
-        clearInterval(timers.poll);
-        this.removeWaiter(id, finish);
-        resolve(record);
-      };
-      this.addWaiter(id, finish);
-      const check = async (register: boolean): Promise<void> => {
-        const response = register
-          ? await client.send("promise.register_listener", { awaited: id, address: ADDRESS.unicast(this.group, this.pid) })
-          : await client.send("promise.get", { id });
-        if (response.head.status === 404) {
-          clearInterval(timers.poll);
-          this.removeWaiter(id, finish);
-          reject(new StoreError(404, `no execution with id "${id}"`));
-          return;
-        }
-        if (response.head.status !== 200) return;
-        const record = (response.data as { promise: PromiseRecord }).promise;
-        if (record.state !== "pending") finish(record);
-      };
-      // A lost message (a restarted server, a dropped stream) must not hang the caller: poll too.
-      timers.poll = setInterval(() => void check(false).catch(() => {}), RESULT_POLL_MS);
-      check(true).catch(() => {});
-    });
+    const settled = this.waiters.wait(id);
+    // The listener brings an unblock message when it settles; its answer says if it already has.
+    client
+      .send("promise.register_listener", { awaited: id, address: ADDRESS.unicast(this.group, this.pid) })
+      .then((response) => {
+        const answer = answerOf(id, response);
+        if (answer && "error" in answer) this.waiters.fail(id, answer.error);
+        else if (answer) this.waiters.settled(answer.record);
+      })
+      .catch(() => {});
+    return settled;
   }
 
   private settled(record: PromiseRecord): void {
-    for (const waiter of [...(this.waiters.get(record.id) ?? [])]) waiter(record);
-  }
-
-  private addWaiter(id: string, waiter: (record: PromiseRecord) => void): void {
-    const list = this.waiters.get(id) ?? [];
-    list.push(waiter);
-    this.waiters.set(id, list);
-  }
-
-  private removeWaiter(id: string, waiter: (record: PromiseRecord) => void): void {
-    const list = (this.waiters.get(id) ?? []).filter((w) => w !== waiter);
-    if (list.length) this.waiters.set(id, list);
-    else this.waiters.delete(id);
+    this.waiters.settled(record);
   }
 
   private determinismGuard(): DeterminismGuard | undefined {
@@ -364,6 +375,17 @@ function encodeParam(func: string, args: unknown[]): PromiseRecord["param"] {
   }
 }
 
+
+/** What a read of an execution's root promise tells its waiters. */
+function answerOf(id: string, response: Response<"promise.get" | "promise.register_listener">): PollAnswer {
+  if (response.head.status === 404) return { error: new StoreError(404, `no execution with id "${id}"`) };
+  if (response.head.status !== 200) return undefined;
+  return { record: (response.data as { promise: PromiseRecord }).promise };
+}
+
+function notAnExecution(id: string): ConflictError {
+  return new ConflictError(`id "${id}" is already used by a durable promise that is not an execution (a step, a timer or an external promise)`);
+}
 
 function sameIdOtherFunction(id: string, recorded: string | undefined, requested: string): ConflictError {
   return new ConflictError(`execution "${id}" already exists for function "${recorded ?? "unknown"}", not "${requested}"; pick another id`);

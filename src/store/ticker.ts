@@ -22,6 +22,12 @@ export class Ticker {
   private scheduledAt = Number.POSITIVE_INFINITY;
   private running: Promise<void> | undefined;
   private rerun = false;
+  /**
+   * The earliest deadline hinted while a tick ran. Kept as a time, not as "tick again soon": a
+   * burst of writes (each step's create hints its timeout, each acquire its lease end) would
+   * otherwise re-run the tick every few ms for deadlines that are hours away.
+   */
+  private hintedAt = Number.POSITIVE_INFINITY;
   private stopped = true;
 
   constructor(
@@ -42,7 +48,7 @@ export class Ticker {
   /** Something becomes due at `at` (a deadline this process just wrote): wake up by then, no query needed. */
   hint(at: number): void {
     if (this.stopped) return;
-    if (this.running) this.rerun = true;
+    if (this.running) this.hintedAt = Math.min(this.hintedAt, at);
     else this.schedule(untilDue(at));
   }
 
@@ -85,7 +91,9 @@ export class Ticker {
       this.logger?.error({ err: error }, "tick failed; retrying");
     }
     if (this.rerun) delay = Math.min(delay, this.recheckDelayMs);
+    delay = Math.min(delay, untilDue(this.hintedAt));
     this.rerun = false;
+    this.hintedAt = Number.POSITIVE_INFINITY;
     this.running = undefined;
     this.schedule(delay);
   }

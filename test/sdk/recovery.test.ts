@@ -1,0 +1,135 @@
+import { hostname } from "node:os";
+import { afterEach, describe, expect, it } from "vitest";
+import { encodeCall, rootTags } from "../../src/protocol/calls.js";
+import { ADDRESS } from "../../src/protocol/tags.js";
+import { Admission } from "../../src/sdk/admission.js";
+import { action, ProtocolClient } from "../../src/sdk/client.js";
+import { RECOVERY_PAGE, releaseDeadHolders } from "../../src/sdk/recovery.js";
+import { Sweeper } from "../../src/sdk/sweeper.js";
+import { openStore } from "../../src/store/index.js";
+import { EmbeddedTransport } from "../../src/transport/embedded.js";
+import type { Transport } from "../../src/transport/transport.js";
+
+const GROUP = "default";
+/** An embedded pid of this OS process whose nonce no live instance owns: a dead holder. */
+const DEAD = `embedded:${hostname()}:${process.pid}:dead0001`;
+const transports: Transport[] = [];
+
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((transport) => transport.close()));
+});
+
+async function storeWithHeldTasks(count: number, pid: string): Promise<{ client: ProtocolClient; transport: EmbeddedTransport }> {
+  const transport = new EmbeddedTransport(await openStore(":memory:"));
+  transports.push(transport);
+  const client = new ProtocolClient(transport);
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      client.expect("task.create", {
+        pid,
+        ttl: 3_600_000,
+        action: action("promise.create", {
+          id: `wf-${String(i).padStart(5, "0")}`,
+          timeoutAt: Date.now() + 3_600_000,
+          param: encodeCall("wf", []),
+          tags: rootTags("wf", ADDRESS.anycast(GROUP), `wf-${i}`),
+        }),
+      }),
+    ),
+  );
+  return { client, transport };
+}
+
+/** Counts task.release requests in flight at once. */
+function countingReleases(client: ProtocolClient): { client: ProtocolClient; most: () => number } {
+  let now = 0;
+  let most = 0;
+  const transport: Transport = {
+    ordered: client.transport.ordered,
+    send: async (req) => {
+      if (req.kind !== "task.release") return client.transport.send(req);
+      most = Math.max(most, ++now);
+      try {
+        return await client.transport.send(req);
+      } finally {
+        now--;
+      }
+    },
+    subscribe: (group, pid, onMessage) => client.transport.subscribe(group, pid, onMessage),
+    close: () => client.transport.close(),
+  };
+  return { client: new ProtocolClient(transport), most: () => most };
+}
+
+describe("recovery", () => {
+  it("releases every task of a dead holder, a page of releases at a time", async () => {
+    const count = RECOVERY_PAGE * 2 + 7;
+    const { client } = await storeWithHeldTasks(count, DEAD);
+    const counting = countingReleases(client);
+    const { released, complete } = await releaseDeadHolders(counting.client);
+    expect(released).toBe(count);
+    expect(complete).toBe(true);
+    expect(counting.most()).toBeGreaterThan(1);
+    expect(counting.most()).toBeLessThanOrEqual(RECOVERY_PAGE);
+    const pending = await client.expect("task.search", { state: "acquired", limit: 10 });
+    expect(pending.tasks).toHaveLength(0);
+  });
+
+  it("leaves the tasks of live holders alone", async () => {
+    const live = `embedded:${hostname()}:${process.pid}:11110000`;
+    const { liveEmbeddedNonces } = await import("../../src/sdk/recovery.js");
+    liveEmbeddedNonces.add("11110000");
+    try {
+      const { client } = await storeWithHeldTasks(3, live);
+      expect((await releaseDeadHolders(client)).released).toBe(0);
+    } finally {
+      liveEmbeddedNonces.delete("11110000");
+    }
+  });
+
+  it("offers every task of a dead holder in the first sweep, and runs no more than the bound at once", async () => {
+    const count = RECOVERY_PAGE + 100;
+    const { client, transport } = await storeWithHeldTasks(count, DEAD);
+    const taken = new Set<string>();
+    const admission = new Admission(50, (taskId) => {
+      taken.add(taskId);
+      return new Promise<void>(() => {});
+    });
+    await transport.subscribe(GROUP, "me", (message) => {
+      if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
+    });
+    const sweeper = new Sweeper({ client, admission, embedded: true, maxQueued: 100_000, onError: (error) => { throw error; } });
+    await sweeper.sweep();
+    sweeper.stop();
+    expect(admission.runningCount).toBe(50);
+    expect(taken.size).toBe(50);
+    expect(admission.runningCount + admission.queuedCount).toBe(count);
+  });
+
+  it("stops queueing found work past its cap, and finds the rest in later sweeps", async () => {
+    const count = RECOVERY_PAGE * 3;
+    const { client, transport } = await storeWithHeldTasks(count, DEAD);
+    const taken = new Set<string>();
+    let mostQueued = 0;
+    // Each run acquires its task and ends at once, as an execution that suspends does.
+    const admission = new Admission(10, async (taskId, version) => {
+      const acquired = await client.send("task.acquire", { id: taskId, version, pid: "me", ttl: 3_600_000 });
+      if (acquired.head.status === 200) taken.add(taskId);
+    });
+    await transport.subscribe(GROUP, "me", (message) => {
+      if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
+      mostQueued = Math.max(mostQueued, admission.queuedCount);
+    });
+    const sweeper = new Sweeper({ client, admission, embedded: true, maxQueued: RECOVERY_PAGE, onError: (error) => { throw error; } });
+    let sweeps = 0;
+    while (taken.size < count && sweeps < 10) {
+      await sweeper.sweep();
+      sweeps++;
+      while (admission.queuedCount + admission.runningCount > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    sweeper.stop();
+    expect(taken.size).toBe(count);
+    expect(sweeps).toBeGreaterThan(1);
+    expect(mostQueued).toBeLessThan(RECOVERY_PAGE * 2);
+  });
+});
