@@ -87,14 +87,19 @@ export class Execution {
   /** Runs until the root finishes or nothing can move without an outside event. */
   run(): Promise<Outcome> {
     this.strands.start();
-    void this.runRoot();
+    const { id, name } = this.root;
+    // Observed until the outcome is known: a suspended run never returns from its generator.
+    void this.observer.observe({ id, func: name, kind: "root" }, () => {
+      void this.runRoot();
+      return this.outcome.then(observedResult);
+    });
     return this.outcome;
   }
 
   private async runRoot(): Promise<void> {
     try {
       const { id, name, func, args, timeoutAt } = this.root;
-      const result = await this.observer.observe({ id, func: name, kind: "root" }, () => this.invoke(id, name, func, args, timeoutAt));
+      const result = await this.invoke(id, name, func, args, timeoutAt);
       const settled = settledOf(result, 1, `the return value of ${name}`);
       this.finish({ type: "completed", state: settled.state, value: settled.value });
     } catch (thrown) {
@@ -330,14 +335,20 @@ export class Execution {
 
     const timeoutAt = record?.timeoutAt ?? spec.timeoutAt;
     let attempts = 1;
+    let runEnded = false;
     const startedAt = this.clock.now();
     const result = await this.observer.observe({ id, func: cmd.name, kind, parentId: scope.id }, async () => {
-      if (kind === "workflow") return this.invoke(id, cmd.name, cmd.func, cmd.args, timeoutAt);
+      if (kind === "workflow") {
+        // Observed until it returns, or until the run's outcome is known (it suspended inside).
+        const ended = this.outcome.then((): Result => ((runEnded = true), { ok: true, value: undefined }));
+        return Promise.race([this.invoke(id, cmd.name, cmd.func, cmd.args, timeoutAt), ended]);
+      }
       const ctx = this.contextFor(id, cmd.name);
       const ran = await runStep(() => cmd.func(ctx, ...cmd.args), cmd.name, cmd.options, timeoutAt, this.clock);
       attempts = ran.attempts;
       return ran.result;
     });
+    if (runEnded) return forever();
     const settled = { ...settledOf(result, attempts, `the result of ${id}`), startedAt };
     const stored = record ? await this.effects.settle(id, settled) : this.checkReplay(await this.effects.record(spec, settled), kind, cmd.name);
     return resultOf(stored);
@@ -471,6 +482,12 @@ class Scope {
   nextChildId(): string {
     return `${this.id}.${this.counter + 1}`;
   }
+}
+
+/** How a run looks to an observer: failed when it completed with an error, else fine. */
+function observedResult(outcome: Outcome): { ok: boolean; error?: unknown } {
+  if (outcome.type !== "completed" || outcome.state === "resolved") return { ok: true };
+  return { ok: false, error: decodeValue(outcome.value) };
 }
 
 /** A promise that never settles, made fresh each time: a shared one would keep every suspended strand's continuation alive. */

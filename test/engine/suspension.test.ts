@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Context } from "../../src/engine/context.js";
+import { Execution } from "../../src/engine/execution.js";
 import type { Outcome } from "../../src/engine/outcome.js";
 import { decodeValue } from "../../src/protocol/codec.js";
 import { FakeEffects } from "./fake-effects.js";
@@ -76,6 +77,32 @@ describe("suspension", () => {
     effects.external("wf.1.1", "resolved", { data: Buffer.from('"hi"').toString("base64") });
     const finished = await run(effects, flow);
     expect(finished.type === "completed" && decodeValue(finished.value)).toBe("hi");
+  });
+
+  it("closes every observation when the run suspends, a child workflow's included", async () => {
+    const effects = new FakeEffects();
+    const open = new Set<string>();
+    const observer = {
+      observe<T extends { ok: boolean }>(call: { id: string; kind: string }, run: () => Promise<T>): Promise<T> {
+        open.add(`${call.kind} ${call.id}`);
+        return run().finally(() => open.delete(`${call.kind} ${call.id}`));
+      },
+    };
+    function step(): number {
+      return 1;
+    }
+    function* child(ctx: Context): Generator<unknown, void, unknown> {
+      yield* ctx.run(step);
+      yield* ctx.sleep(60_000);
+    }
+    function* flow(ctx: Context): Generator<unknown, void, unknown> {
+      yield* ctx.run(child);
+    }
+    const outcome = await new Execution({ id: "wf", name: "flow", func: flow, args: [], timeoutAt: effects.clock + 3_600_000 }, { effects, observer, clock: effects.time, group: "default" }).run();
+    expect(outcome).toEqual({ type: "suspended", awaiting: ["wf.1.2"] });
+    await new Promise((resolve) => setImmediate(resolve));
+    // A suspended run holds nothing open: no span, no entry in a map of running calls.
+    expect([...open]).toEqual([]);
   });
 
   it("takes a step's retries on the injected clock: an hour of backoff costs no real time", async () => {
