@@ -5,6 +5,10 @@ import { PROTOCOL_VERSION, type RequestKind, type RequestOf, type Response, type
 import type { Transport } from "../transport/transport.js";
 
 export class ProtocolClient {
+  /** Correlation ids: unique per client, cheap per request (a UUID each cost more than the request on the embedded path). */
+  private readonly corrPrefix = `${randomUUID().slice(0, 8)}-`;
+  private sent = 0;
+
   constructor(
     readonly transport: Transport,
     private readonly auth?: string,
@@ -12,7 +16,7 @@ export class ProtocolClient {
 
   /** Sends a request and returns the answer, whatever its status. */
   send<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): Promise<Response<K>> {
-    const head = { corrId: randomUUID(), version: PROTOCOL_VERSION, ...(this.auth ? { auth: this.auth } : {}) };
+    const head = { corrId: `${this.corrPrefix}${++this.sent}`, version: PROTOCOL_VERSION, ...(this.auth ? { auth: this.auth } : {}) };
     return this.transport.send({ kind, head, data } as RequestOf<K>) as Promise<Response<K>>;
   }
 
@@ -27,5 +31,6 @@ export class ProtocolClient {
 
 /** Builds a nested request (an action inside task.create / task.fence / task.fulfill / task.suspend). */
 export function action<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): RequestOf<K> {
-  return { kind, head: { corrId: randomUUID(), version: PROTOCOL_VERSION }, data } as RequestOf<K>;
+  // A nested action travels inside its task request, whose corrId is the one answered.
+  return { kind, head: { corrId: "action", version: PROTOCOL_VERSION }, data } as RequestOf<K>;
 }
