@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Child, killAll, median, rssMiB } from "./lib/child.js";
 import { SuspendedCounter, waitForCount } from "./lib/start-all.js";
-import type { RoundFigures } from "./lib/workload.js";
+import { anotherRound, warmUpOf, type RoundFigures } from "./lib/workload.js";
 
 // ---- flags ----
 
@@ -48,6 +48,8 @@ const PG_URL = process.env.REPRISE_PG_URL ?? "postgres://postgres@127.0.0.1:5432
 const STAMP = `${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${process.pid}`;
 /** The whole bench stops itself after this, killing its children and writing what it has. */
 const DEADLINE_MS = quick ? 5 * 60_000 : 15 * 60_000;
+/** Measured rounds of one figure stop once the next would end past this (at least one is measured). */
+const ROUND_BUDGET_MS = quick ? 30_000 : 120_000;
 const wanted = (section: Section) => only === undefined || only === section;
 
 // ---- results ----
@@ -185,13 +187,14 @@ async function startWorker(url: string, name: string, group = "bench"): Promise<
 }
 
 /**
- * Warm-up then `runs` rounds of W on `workers` at once, each worker running `workflows / workers`
- * of them. A round's time runs from the first worker's start to the last worker's end.
+ * A warm-up round (see warmUpOf), then up to `runs` rounds (see anotherRound) of the workload on
+ * `workers` at once, each worker running `workflows / workers` of them. A round's time runs from
+ * the first worker's start to the last worker's end.
  */
 async function serverRounds(workers: Child[], workload: { workflows: number; steps: number }, label: string, timeoutMs: number): Promise<RoundFigures[]> {
   const out: RoundFigures[] = [];
-  for (let r = -1; r < runs; r++) {
-    const share = Math.ceil(workload.workflows / workers.length);
+  for (let r = -1; r < 0 || anotherRound(out, runs, ROUND_BUDGET_MS); r++) {
+    const share = Math.ceil((r < 0 ? warmUpOf(workload) : workload).workflows / workers.length);
     workers.forEach((w, i) => w.send({ op: "run", workflows: share, steps: workload.steps, prefix: `${label}-${r + 1}-${i}` }));
     const each = await Promise.all(workers.map((w) => w.next("ran", timeoutMs)));
     const startedAt = Math.min(...each.map((m) => Number(m.startedAt)));
@@ -247,7 +250,7 @@ async function embedded(): Promise<void> {
     for (const [name, workload] of [["W1", W1], ["W2", W2]] as const) {
       const label = `embedded SQLite ${sync}: ${name} (${workload.workflows} x ${workload.steps} steps)`;
       try {
-        const args = ["--sync", sync, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs)];
+        const args = ["--sync", sync, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
         const child = new Child(label, "embedded.ts", args);
         const result = await child.next("result", 240_000);
         await child.kill();
@@ -321,7 +324,7 @@ async function cluster(): Promise<void> {
 
 async function sleepersSection(): Promise<void> {
   // Past this, a figure is reported as "n of N suspended after t s" (today's engine may need it).
-  const timeoutMs = quick ? 120_000 : 240_000;
+  const timeoutMs = quick ? 120_000 : 180_000;
   console.log(`sleepers: ${sleepers} workflows sleeping at once (one step, then a one-hour sleep), embedded and with a server`);
   const progress = (reached: number, timedOut: boolean, seconds: number) =>
     timedOut ? { timedOut: true, suspended: reached, note: `${reached} of ${sleepers} suspended after ${round(seconds, 0)} s` } : {};
@@ -429,6 +432,7 @@ function report(): void {
     "ms/step": r.msPerStep,
     "% floor (1 commit/row)": r.pctOfFloorPerCommit ?? "",
     "% floor (group commit)": r.pctOfFloorGrouped ?? "",
+    rounds: r.rounds?.length,
     note: r.note ?? "",
   }));
   const floorTable: Record<string, unknown>[] = [];
@@ -443,7 +447,7 @@ function report(): void {
         [`rows/s, 1 commit/${FLOOR.batch} rows`]: round(f.grouped, 0),
       });
   }
-  console.log(`\nReprise bench ${results.timestamp}${quick ? " (quick)" : ""}: ${results.host.cpus} CPUs, Node ${results.host.node}; medians of ${runs} after a warm-up`);
+  console.log(`\nReprise bench ${results.timestamp}${quick ? " (quick)" : ""}: ${results.host.cpus} CPUs, Node ${results.host.node}; medians of up to ${runs} rounds after a warm-up (the rounds column says how many fitted in ${ROUND_BUDGET_MS / 1000} s)`);
   console.log(`Durability: embedded rows say FULL (survives power loss) or NORMAL (survives a process crash); server on SQLite = NORMAL; PostgreSQL = synchronous_commit=on`);
   if (floorTable.length) {
     console.log("\nFloors (the storage alone, same run)");

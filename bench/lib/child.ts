@@ -175,6 +175,7 @@ export function emit(type: string, fields: Record<string, unknown> = {}): void {
  * (give it a few seconds to stop Reprise) and exits.
  */
 export function listenToParent(onMessage: (message: Message) => void, onEnd: () => Promise<void> = async () => {}): void {
+  listening = true;
   let buffer = "";
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (text: string) => {
@@ -192,8 +193,17 @@ export function listenToParent(onMessage: (message: Message) => void, onEnd: () 
   });
 }
 
-/** Runs a child's main; any failure is reported to the parent as an `error` message. */
+let listening = false;
+
+/**
+ * Runs a child's main; any failure is reported to the parent as an `error` message. A child that
+ * does not `listenToParent` still exits as soon as its stdin closes (the parent is gone).
+ */
 export function childMain(main: () => Promise<void>): void {
+  process.stdin.on("end", () => {
+    if (!listening) process.exit(0);
+  });
+  process.stdin.resume();
   main().catch((error: unknown) => {
     emit("error", { message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     process.exit(1);

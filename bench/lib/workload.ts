@@ -42,3 +42,24 @@ export async function runWorkload(reprise: Reprise, workload: Workload, idPrefix
   const steps = workload.workflows * workload.steps;
   return { seconds, steps, stepsPerSecond: steps / seconds, startedAt, endedAt: Date.now() };
 }
+
+/** The warm-up round: the same workload, at most WARM_UP_WORKFLOWS workflows (enough to warm the JIT). */
+export const WARM_UP_WORKFLOWS = 100;
+
+export function warmUpOf(workload: Workload): Workload {
+  return { workflows: Math.min(workload.workflows, WARM_UP_WORKFLOWS), steps: workload.steps };
+}
+
+/**
+ * Whether to measure another round: until `runs` rounds, or until the next round (as long as the
+ * last one) would end past `budgetMs` since the first measured round began. At least one round is
+ * always measured. So a slow engine (today's, on PostgreSQL) reports the median of fewer rounds
+ * rather than making the bench unbounded; the rounds' count is reported with each figure.
+ */
+export function anotherRound(rounds: readonly RoundFigures[], runs: number, budgetMs: number): boolean {
+  if (rounds.length === 0) return true;
+  if (rounds.length >= runs) return false;
+  const elapsed = rounds.at(-1)!.endedAt - rounds[0]!.startedAt;
+  const last = rounds.at(-1)!.endedAt - rounds.at(-1)!.startedAt;
+  return elapsed + last <= budgetMs;
+}
