@@ -3,7 +3,8 @@
  *   node --import tsx bench/floors.ts --kind sqlite --sync FULL|NORMAL --rows 5000 --seq-rows 200 --batch 500 --runs 3
  *   node --import tsx bench/floors.ts --kind pg --url postgres://… --schema s --rows 5000 --seq-rows 200 --batch 500 --runs 3
  *   node --import tsx bench/floors.ts --kind fsync --ops 1000 --runs 3
- * Each figure is the median of `--runs` after a warm-up. Prints `BENCH {"type":"result",…}`, rows/s.
+ * Each figure is the median of up to `--runs` rounds (as many as fit in `--budget-ms`, at least one)
+ * after a warm-up of at most 200 rows. Prints `BENCH {"type":"result",…}`, rows/s.
  *
  * - sqlite: bare better-sqlite3, WAL, at the given synchronous: one commit per row (W2-like,
  *   `--seq-rows` rows; W1-like, `--rows` rows), and group commit (one commit per `--batch` rows,
@@ -26,11 +27,21 @@ const batch = Number(flag("batch", "500"));
 // A row about the size of a recorded step (id, state, JSON value, tags).
 const VALUE = JSON.stringify({ state: "resolved", value: { data: "MQ==" }, tags: { "reprise:kind": "run", "reprise:func": "noop" } });
 
-/** Median of `runs` measurements after one warm-up; each measurement returns rows/s. */
-async function medianOf(measure: (round: number) => Promise<number> | number): Promise<number> {
-  await measure(-1);
+/**
+ * Rounds of one floor stop once they have taken this long (at least one is measured): on a busy
+ * disk a per-row-commit loop can be ten times slower than on a quiet one, and the bench is bounded.
+ */
+const BUDGET_MS = Number(flag("budget-ms", "20000"));
+
+/** Rows of a warm-up round: enough to warm the JIT and the connection. */
+const WARM_UP_ROWS = 200;
+
+/** Median of up to `runs` measurements of `count` rows after one warm-up; each returns rows/s. */
+async function medianOf(measure: (count: number) => Promise<number>, count: number): Promise<number> {
+  await measure(Math.min(count, WARM_UP_ROWS));
+  const started = performance.now();
   const results: number[] = [];
-  for (let round = 0; round < runs; round++) results.push(await measure(round));
+  while (results.length < runs && (results.length === 0 || performance.now() - started < BUDGET_MS)) results.push(await measure(count));
   return median(results);
 }
 
@@ -56,16 +67,19 @@ function sqliteFloors(sync: string): Record<string, number> {
       for (let done = 0; done < count; done += batch) grouped(Math.min(batch, count - done));
       return count / ((performance.now() - started) / 1000);
     };
-    return { perRowSeq: medianSync(() => perRow(seqRows)), perRow: medianSync(() => perRow(rows)), grouped: medianSync(() => perBatch(rows)) };
+    return { perRowSeq: medianSync(perRow, seqRows), perRow: medianSync(perRow, rows), grouped: medianSync(perBatch, rows) };
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function medianSync(measure: () => number): number {
-  measure();
-  return median(Array.from({ length: runs }, measure));
+function medianSync(measure: (count: number) => number, count: number): number {
+  measure(Math.min(count, WARM_UP_ROWS));
+  const started = performance.now();
+  const results: number[] = [];
+  while (results.length < runs && (results.length === 0 || performance.now() - started < BUDGET_MS)) results.push(measure(count));
+  return median(results);
 }
 
 async function pgFloors(url: string, schema: string): Promise<Record<string, number>> {
@@ -96,9 +110,9 @@ async function pgFloors(url: string, schema: string): Promise<Record<string, num
       return count / ((performance.now() - started) / 1000);
     };
     return {
-      perRowSeq: await medianOf(() => perRow(seqRows)),
-      perRow: await medianOf(() => perRow(rows)),
-      grouped: await medianOf(() => batched(rows)),
+      perRowSeq: await medianOf(perRow, seqRows),
+      perRow: await medianOf(perRow, rows),
+      grouped: await medianOf(batched, rows),
     };
   } finally {
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
@@ -113,14 +127,14 @@ function fsyncFloor(ops: number): Record<string, number> {
   try {
     writeSync(fd, block, 0, block.length, 0);
     fdatasyncSync(fd);
-    const opsPerSecond = medianSync(() => {
+    const opsPerSecond = medianSync((count) => {
       const started = performance.now();
-      for (let i = 0; i < ops; i++) {
+      for (let i = 0; i < count; i++) {
         writeSync(fd, block, 0, block.length, 0);
         fdatasyncSync(fd);
       }
-      return ops / ((performance.now() - started) / 1000);
-    });
+      return count / ((performance.now() - started) / 1000);
+    }, ops);
     return { opsPerSecond, meanMs: 1000 / opsPerSecond };
   } finally {
     closeSync(fd);

@@ -329,20 +329,27 @@ async function sleepersSection(): Promise<void> {
   const progress = (reached: number, timedOut: boolean, seconds: number) =>
     timedOut ? { timedOut: true, suspended: reached, note: `${reached} of ${sleepers} suspended after ${round(seconds, 0)} s` } : {};
   try {
-    const dir = tempDir("sleepers");
-    const args = ["--db", join(dir, "sleepers.db"), "--count", String(sleepers), "--timeout-ms", String(timeoutMs)];
-    const child = new Child("sleepers (embedded)", "sleepers.ts", args);
+    const path = join(tempDir("sleepers"), "sleepers.db");
+    const child = new Child("sleepers (embedded)", "sleepers.ts", ["--db", path, "--count", String(sleepers)]);
     try {
-      const result = await child.next("result", timeoutMs + 60_000);
-      results.sleepers.embedded = compact({
-        count: sleepers,
-        startSeconds: round(result.startSeconds as number | undefined, 2),
-        allSuspendedSeconds: result.timedOut ? undefined : round(result.allSuspendedSeconds as number, 2),
-        rssMiB: round(rssMiB(child.pid) ?? (result.rssMiB as number), 0),
-        rssAtStartMiB: round(result.rssBeforeMiB as number, 0),
-        heapUsedMiB: round(result.heapUsedMiB as number, 0),
-        ...progress(result.suspended as number, result.timedOut === true, result.allSuspendedSeconds as number),
-      });
+      const begun = await child.next("begun", 60_000);
+      const counter = new SuspendedCounter(path);
+      try {
+        const { at, reached, timedOut } = await waitForCount(() => counter.count(), sleepers, timeoutMs, 100);
+        const rss = rssMiB(child.pid);
+        const started = child.poll("started");
+        results.sleepers.embedded = compact({
+          count: sleepers,
+          startSeconds: round(started?.seconds as number | undefined, 2),
+          allSuspendedSeconds: timedOut ? undefined : round((at - Number(begun.at)) / 1000, 2),
+          rssMiB: round(rss, 0),
+          rssAtStartMiB: round(begun.rssBeforeMiB as number, 0),
+          heapUsedMiB: round(started?.heapUsedMiB as number | undefined, 0),
+          ...progress(reached, timedOut, (at - Number(begun.at)) / 1000),
+        });
+      } finally {
+        counter.close();
+      }
     } finally {
       await child.stop();
     }
