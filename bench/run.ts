@@ -1,52 +1,507 @@
 /**
- * `npm run bench`: every benchmark, printed as tables and as one JSON line.
- * `npm run bench -- --quick` skips the PostgreSQL and server runs.
+ * `npm run bench`: every figure of docs/performance.md in one run, printed as a table and as one
+ * JSON line, and written to bench/results/<YYYY-MM-DD>[-n].json.
+ *
+ *   npm run bench                       the full bench (bounded: it stops itself after 15 minutes)
+ *   npm run bench -- --quick            a much smaller version of everything (a smoke test)
+ *   npm run bench -- --only <section>   one section: floors, embedded, server, cluster, sleepers, recovery
+ *   --sleepers N (default 100000; quick 10000)   --recovery N (default 10000; quick 1000)
+ *   --runs N (default 3; quick 1)       measured rounds per figure, after one warm-up round
+ *   REPRISE_PG_URL (default postgres://postgres@127.0.0.1:5432/test)
+ *
+ * This process only orchestrates: every Reprise configuration, server, worker and floor runs in a
+ * fresh child process (bench/<scenario>.ts), so one scenario's heap and JIT state never leak into
+ * another. Every child is SIGKILLed when this process exits.
  */
-import { join } from "node:path";
-import { benchConcurrent, benchSequential } from "./engine.js";
-import { benchServer } from "./server.js";
-import { benchStore } from "./store.js";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { Child, killAll, median, rssMiB } from "./lib/child.js";
+import { SuspendedCounter, waitForCount } from "./lib/start-all.js";
+import { anotherRound, warmUpOf, type RoundFigures } from "./lib/workload.js";
 
-const quick = process.argv.includes("--quick");
+// ---- flags ----
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const option = (name: string): string | undefined => {
+  const index = argv.indexOf(`--${name}`);
+  return index >= 0 ? argv[index + 1] : undefined;
+};
+const SECTIONS = ["floors", "embedded", "server", "cluster", "sleepers", "recovery"] as const;
+type Section = (typeof SECTIONS)[number];
+const only = option("only") as Section | undefined;
+if (only !== undefined && !SECTIONS.includes(only)) {
+  console.error(`--only: expected one of ${SECTIONS.join(", ")}, got ${only}`);
+  process.exit(2);
+}
+const runs = Number(option("runs") ?? (quick ? 1 : 3));
+const W1 = quick ? { workflows: 50, steps: 10 } : { workflows: 500, steps: 10 };
+const W2 = quick ? { workflows: 1, steps: 40 } : { workflows: 1, steps: 200 };
+const CLUSTER_WORKERS = 4;
+const sleepers = Number(option("sleepers") ?? (quick ? 10_000 : 100_000));
+const recoveryCount = Number(option("recovery") ?? (quick ? 1_000 : 10_000));
+const FLOOR = quick ? { rows: 500, seqRows: 40, batch: 100, fsyncOps: 200 } : { rows: 5_000, seqRows: 200, batch: 500, fsyncOps: 1_000 };
 const PG_URL = process.env.REPRISE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const round = (n: number, digits = 1) => Number(n.toFixed(digits));
-const all: Record<string, unknown> = {};
+const STAMP = `${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${process.pid}`;
+/** The whole bench stops itself after this, killing its children and writing what it has. */
+const DEADLINE_MS = quick ? 5 * 60_000 : 15 * 60_000;
+/** Measured rounds of one figure stop once the next would end past this (at least one is measured). */
+const ROUND_BUDGET_MS = quick ? 30_000 : 120_000;
+const wanted = (section: Section) => only === undefined || only === section;
 
-console.log("Durability: SQLite WAL with synchronous=NORMAL unless a row says FULL; PostgreSQL with its defaults (synchronous_commit=on).\n");
+// ---- results ----
 
-const seq = await benchSequential(1000);
-const conc = await benchConcurrent(500, 10);
-const engine = [
-  { benchmark: "embedded SQLite: 1 workflow x 1,000 sequential steps", "steps/s": round(seq.stepsPerSecond, 0), "mean step ms": round(seq.meanStepLatencyMs, 3) },
-  { benchmark: "embedded SQLite: 500 concurrent workflows x 10 steps", "steps/s": round(conc.stepsPerSecond, 0), "mean step ms": round(conc.meanStepLatencyMs, 3) },
-];
-console.log("Durable steps through the SDK (each step = a create and a settle, committed before the next step); median of 3 runs after a warm-up");
-console.table(engine);
-all.engine = engine;
-
-const store = await benchStore();
-console.log("The store alone: promise create+settle pairs per second");
-console.table(store);
-all.store = store;
-
-if (!quick) {
-  const servers = [await benchServer("SQLite", (dir) => join(dir, "server.db"))];
-  try {
-    servers.push(await benchServer("PostgreSQL", () => `${PG_URL}?schema=reprise_bench_${Date.now()}`));
-  } catch (error) {
-    console.log(`PostgreSQL server run skipped: ${(error as Error).message}`);
-  }
-  const rows = servers.map((s) => ({
-    benchmark: `server on ${s.store}: 1 HTTP worker, ${s.steps} sequential steps`,
-    "steps/s": round(s.stepsPerSecond, 0),
-    "mean step ms": round(s.meanStepLatencyMs, 2),
-    "steps/s, 100 workflows at once": round(s.concurrentStepsPerSecond, 0),
-    [`failover ms (lease ${s.leaseTtlMs} ms)`]: s.failoverMs,
-  }));
-  console.log("The server path, and the time from a worker's SIGKILL to another worker resuming its workflow");
-  console.table(rows);
-  all.server = rows;
+interface Row {
+  section: Section;
+  benchmark: string;
+  stepsPerSecond?: number;
+  /** W2: wall time per step; W1: wall time of the whole round. */
+  msPerStep?: number;
+  seconds?: number;
+  /** Percentages of the relevant floor, rows/s at the same durability. */
+  pctOfFloorPerCommit?: number;
+  pctOfFloorGrouped?: number;
+  floorNames?: string[];
+  note?: string;
+  rounds?: number[];
 }
 
-console.log(JSON.stringify(all));
+const results = {
+  timestamp: new Date().toISOString(),
+  quick,
+  only: only ?? null,
+  host: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform },
+  config: { runs, W1, W2, clusterWorkers: CLUSTER_WORKERS, clusterServers: 2, sleepers, recovery: recoveryCount, floor: FLOOR },
+  durability: {
+    embedded: "SQLite WAL; each row says synchronous=FULL (survives power loss) or NORMAL (survives a process crash)",
+    serverSqlite: "SQLite WAL, synchronous=NORMAL (the server's default; startServer has no durability option)",
+    postgres: "PostgreSQL with its defaults (synchronous_commit=on, fsync=on)",
+  },
+  floors: {} as Record<string, Record<string, number> | { error: string }>,
+  rows: [] as Row[],
+  sleepers: {} as Record<string, unknown>,
+  recovery: {} as Record<string, unknown>,
+  skipped: [] as string[],
+  errors: [] as string[],
+  incomplete: false,
+};
+
+/** The object without its undefined fields (console.table prints them as "undefined"). */
+const compact = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+const round = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? undefined : Number(n.toFixed(digits)));
+const pct = (value: number | undefined, floor: number | undefined) => (value === undefined || !floor ? undefined : round((100 * value) / floor, 1));
+
+function floorOf(name: string, key: "perRowSeq" | "perRow" | "grouped"): number | undefined {
+  const floor = results.floors[name];
+  return floor && !("error" in floor) ? floor[key] : undefined;
+}
+
+/** A Reprise row, with its percentages of the floors at the same durability. */
+function addRow(section: Section, benchmark: string, roundsFigures: RoundFigures[], floorName: string, workload: "W1" | "W2", note?: string): Row {
+  const stepsPerSecond = median(roundsFigures.map((r) => r.stepsPerSecond));
+  const seconds = median(roundsFigures.map((r) => r.seconds));
+  const row: Row = {
+    section,
+    benchmark,
+    stepsPerSecond: round(stepsPerSecond, 0),
+    seconds: round(seconds, 3),
+    msPerStep: round(1000 / stepsPerSecond, 3),
+    rounds: roundsFigures.map((r) => round(r.stepsPerSecond, 0)!),
+    ...(note ? { note } : {}),
+  };
+  if (workload === "W2") {
+    row.pctOfFloorPerCommit = pct(stepsPerSecond, floorOf(floorName, "perRowSeq"));
+    row.floorNames = [`${floorName} one commit per row, ${FLOOR.seqRows} rows`];
+  } else {
+    row.pctOfFloorPerCommit = pct(stepsPerSecond, floorOf(floorName, "perRow"));
+    row.pctOfFloorGrouped = pct(stepsPerSecond, floorOf(floorName, "grouped"));
+    row.floorNames = [`${floorName} one commit per row, ${FLOOR.rows} rows`, `${floorName} one commit per ${FLOOR.batch} rows`];
+  }
+  results.rows.push(row);
+  return row;
+}
+
+function fail(where: string, error: unknown): void {
+  const message = `${where}: ${error instanceof Error ? error.message : String(error)}`;
+  results.errors.push(message);
+  console.log(`  ! ${message.split("\n")[0]}`);
+}
+
+// ---- helpers ----
+
+const tempDirs: string[] = [];
+function tempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `reprise-bench-${label}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+async function pgReachable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const schemas: string[] = [];
+function freshSchema(label: string): string {
+  const schema = `reprise_bench_${STAMP}_${label}`;
+  schemas.push(schema);
+  return schema;
+}
+
+async function dropSchemas(): Promise<void> {
+  if (!schemas.length) return;
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    for (const schema of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } catch (error) {
+    fail("dropping the bench's PostgreSQL schemas", error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const pgUrlFor = (schema: string) => `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}schema=${schema}`;
+
+async function startServer(store: string, name: string): Promise<{ child: Child; url: string }> {
+  const child = new Child(name, "serve.ts", ["--store", store]);
+  const listening = await child.next("listening", 30_000);
+  return { child, url: String(listening.url) };
+}
+
+async function startWorker(url: string, name: string, group = "bench"): Promise<Child> {
+  const child = new Child(name, "worker.ts", ["--url", url, "--group", group]);
+  await child.next("ready", 30_000);
+  return child;
+}
+
+/**
+ * A warm-up round (see warmUpOf), then up to `runs` rounds (see anotherRound) of the workload on
+ * `workers` at once, each worker running `workflows / workers` of them. A round's time runs from
+ * the first worker's start to the last worker's end.
+ */
+async function serverRounds(workers: Child[], workload: { workflows: number; steps: number }, label: string, timeoutMs: number): Promise<RoundFigures[]> {
+  const out: RoundFigures[] = [];
+  for (let r = -1; r < 0 || anotherRound(out, runs, ROUND_BUDGET_MS); r++) {
+    const share = Math.ceil((r < 0 ? warmUpOf(workload) : workload).workflows / workers.length);
+    workers.forEach((w, i) => w.send({ op: "run", workflows: share, steps: workload.steps, prefix: `${label}-${r + 1}-${i}` }));
+    const each = await Promise.all(workers.map((w) => w.next("ran", timeoutMs)));
+    const startedAt = Math.min(...each.map((m) => Number(m.startedAt)));
+    const endedAt = Math.max(...each.map((m) => Number(m.endedAt)));
+    const steps = share * workers.length * workload.steps;
+    const seconds = (endedAt - startedAt) / 1000;
+    if (r >= 0) out.push({ seconds, steps, stepsPerSecond: steps / seconds, startedAt, endedAt });
+  }
+  return out;
+}
+
+// ---- sections ----
+
+async function floors(): Promise<void> {
+  console.log("floors: bare better-sqlite3 (WAL) at FULL and NORMAL, bare pg, fdatasync of 4 KiB");
+  const common = ["--rows", String(FLOOR.rows), "--seq-rows", String(FLOOR.seqRows), "--batch", String(FLOOR.batch), "--runs", String(runs)];
+  for (const sync of ["FULL", "NORMAL"] as const) {
+    try {
+      const child = new Child(`floor sqlite ${sync}`, "floors.ts", ["--kind", "sqlite", "--sync", sync, ...common]);
+      results.floors[`sqlite ${sync}`] = (await child.next("result", 120_000)).figures as Record<string, number>;
+      await child.kill();
+    } catch (error) {
+      results.floors[`sqlite ${sync}`] = { error: String(error) };
+      fail(`floor sqlite ${sync}`, error);
+    }
+  }
+  const down = await pgReachable();
+  if (down) {
+    results.skipped.push(`pg floor: PostgreSQL unreachable at ${PG_URL} (${down})`);
+  } else {
+    try {
+      const child = new Child("floor pg", "floors.ts", ["--kind", "pg", "--url", PG_URL, "--schema", freshSchema("floor"), ...common]);
+      results.floors.pg = (await child.next("result", 180_000)).figures as Record<string, number>;
+      await child.kill();
+    } catch (error) {
+      results.floors.pg = { error: String(error) };
+      fail("floor pg", error);
+    }
+  }
+  try {
+    const child = new Child("floor fsync", "floors.ts", ["--kind", "fsync", "--ops", String(FLOOR.fsyncOps), "--runs", String(runs)]);
+    results.floors.fdatasync = (await child.next("result", 60_000)).figures as Record<string, number>;
+    await child.kill();
+  } catch (error) {
+    results.floors.fdatasync = { error: String(error) };
+    fail("floor fdatasync", error);
+  }
+}
+
+async function embedded(): Promise<void> {
+  console.log("embedded SQLite: W1 and W2 at FULL and NORMAL, each configuration in a fresh process");
+  for (const sync of ["FULL", "NORMAL"] as const) {
+    for (const [name, workload] of [["W1", W1], ["W2", W2]] as const) {
+      const label = `embedded SQLite ${sync}: ${name} (${workload.workflows} x ${workload.steps} steps)`;
+      try {
+        const args = ["--sync", sync, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
+        const child = new Child(label, "embedded.ts", args);
+        const result = await child.next("result", 240_000);
+        await child.kill();
+        addRow("embedded", label, result.rounds as RoundFigures[], `sqlite ${sync}`, name);
+      } catch (error) {
+        fail(label, error);
+      }
+    }
+  }
+}
+
+async function server(): Promise<void> {
+  console.log("server: one server process, one HTTP worker process, W1 and W2, on SQLite and on PostgreSQL");
+  const down = await pgReachable();
+  const stores: Array<[string, () => string, string]> = [["SQLite", () => join(tempDir("server"), "server.db"), "sqlite NORMAL"]];
+  if (down) results.skipped.push(`server on PostgreSQL: unreachable at ${PG_URL} (${down})`);
+  else stores.push(["PostgreSQL", () => pgUrlFor(freshSchema("server")), "pg"]);
+  for (const [storeName, spec, floorName] of stores) {
+    const children: Child[] = [];
+    try {
+      const { child, url } = await startServer(spec(), `server (${storeName})`);
+      children.push(child);
+      const worker = await startWorker(url, `worker (${storeName})`);
+      children.push(worker);
+      for (const [name, workload] of [["W1", W1], ["W2", W2]] as const) {
+        const label = `server on ${storeName}, 1 worker: ${name} (${workload.workflows} x ${workload.steps} steps)`;
+        try {
+          addRow("server", label, await serverRounds([worker], workload, `${storeName}-${name}`, 300_000), floorName, name);
+        } catch (error) {
+          fail(label, error);
+        }
+      }
+    } catch (error) {
+      fail(`server on ${storeName}`, error);
+    } finally {
+      await Promise.all(children.map((c) => c.stop()));
+    }
+  }
+  await dropSchemas();
+}
+
+async function cluster(): Promise<void> {
+  console.log(`cluster: PostgreSQL, 2 server processes on one schema, ${CLUSTER_WORKERS} worker processes split across them, W1`);
+  const down = await pgReachable();
+  if (down) {
+    results.skipped.push(`cluster on PostgreSQL: unreachable at ${PG_URL} (${down})`);
+    return;
+  }
+  const children: Child[] = [];
+  const label = `server on PostgreSQL, 2 servers + ${CLUSTER_WORKERS} workers: W1 (${W1.workflows} x ${W1.steps} steps)`;
+  try {
+    const store = pgUrlFor(freshSchema("cluster"));
+    // One after the other: the first applies the migrations, the second finds them done.
+    const a = await startServer(store, "server A");
+    const b = await startServer(store, "server B");
+    children.push(a.child, b.child);
+    const workers = await Promise.all(Array.from({ length: CLUSTER_WORKERS }, (_, i) => startWorker(i % 2 ? b.url : a.url, `worker ${i}`)));
+    children.push(...workers);
+    const row = addRow("cluster", label, await serverRounds(workers, W1, "cluster", 300_000), "pg", "W1");
+    const single = results.rows.find((r) => r.section === "server" && r.benchmark.startsWith("server on PostgreSQL, 1 worker: W1"));
+    row.note = single?.stepsPerSecond
+      ? `x${round(row.stepsPerSecond! / single.stepsPerSecond, 2)} the one-worker figure`
+      : "ratio: run the server section too for the one-worker figure";
+  } catch (error) {
+    fail(label, error);
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    await dropSchemas();
+  }
+}
+
+async function sleepersSection(): Promise<void> {
+  // Past this, a figure is reported as "n of N suspended after t s" (today's engine may need it).
+  const timeoutMs = quick ? 120_000 : 180_000;
+  console.log(`sleepers: ${sleepers} workflows sleeping at once (one step, then a one-hour sleep), embedded and with a server`);
+  const progress = (reached: number, timedOut: boolean, seconds: number) =>
+    timedOut ? { timedOut: true, suspended: reached, note: `${reached} of ${sleepers} suspended after ${round(seconds, 0)} s` } : {};
+  try {
+    const path = join(tempDir("sleepers"), "sleepers.db");
+    const child = new Child("sleepers (embedded)", "sleepers.ts", ["--db", path, "--count", String(sleepers)]);
+    try {
+      const begun = await child.next("begun", 60_000);
+      const counter = new SuspendedCounter(path);
+      try {
+        const { at, reached, timedOut } = await waitForCount(() => counter.count(), sleepers, timeoutMs, 100);
+        const rss = rssMiB(child.pid);
+        const started = child.poll("started");
+        results.sleepers.embedded = compact({
+          count: sleepers,
+          startSeconds: round(started?.seconds as number | undefined, 2),
+          allSuspendedSeconds: timedOut ? undefined : round((at - Number(begun.at)) / 1000, 2),
+          rssMiB: round(rss, 0),
+          rssAtStartMiB: round(begun.rssBeforeMiB as number, 0),
+          heapUsedMiB: round(started?.heapUsedMiB as number | undefined, 0),
+          ...progress(reached, timedOut, (at - Number(begun.at)) / 1000),
+        });
+      } finally {
+        counter.close();
+      }
+    } finally {
+      await child.stop();
+    }
+  } catch (error) {
+    fail("sleepers (embedded)", error);
+  }
+
+  const children: Child[] = [];
+  try {
+    const path = join(tempDir("sleepers-server"), "server.db");
+    const { child, url } = await startServer(path, "sleepers server (SQLite)");
+    children.push(child);
+    const worker = await startWorker(url, "sleepers worker");
+    children.push(worker);
+    const serverRssAtStart = rssMiB(child.pid);
+    const begunAt = Date.now();
+    worker.send({ op: "sleepers", count: sleepers, prefix: "sleeper" });
+    const counter = new SuspendedCounter(path);
+    try {
+      const { at, reached, timedOut } = await waitForCount(() => counter.count(), sleepers, timeoutMs, 100);
+      const started = worker.poll("started");
+      if (worker.poll("error")) throw new Error(`the worker failed:\n${worker.tail()}`);
+      results.sleepers.server = compact({
+        count: sleepers,
+        store: "SQLite",
+        startSeconds: round(started?.seconds as number | undefined, 2),
+        allSuspendedSeconds: timedOut ? undefined : round((at - begunAt) / 1000, 2),
+        serverRssMiB: round(rssMiB(child.pid), 0),
+        serverRssAtStartMiB: round(serverRssAtStart, 0),
+        workerRssMiB: round(rssMiB(worker.pid), 0),
+        ...progress(reached, timedOut, (at - begunAt) / 1000),
+      });
+    } finally {
+      counter.close();
+    }
+  } catch (error) {
+    fail("sleepers (server)", error);
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+  }
+}
+
+async function recovery(): Promise<void> {
+  const timeoutMs = quick ? 120_000 : 240_000;
+  console.log(`recovery: ${recoveryCount} executions in flight, SIGKILL, a fresh process on the same file`);
+  try {
+    const db = join(tempDir("recovery"), "recovery.db");
+    const args = ["--db", db, "--count", String(recoveryCount)];
+    const first = new Child("recovery (first process)", "recovery.ts", ["--phase", "start", ...args]);
+    const inflight = await first.next("inflight", timeoutMs);
+    await first.kill("SIGKILL");
+    const second = new Child("recovery (fresh process)", "recovery.ts", ["--phase", "recover", "--timeout-ms", String(timeoutMs), ...args]);
+    try {
+      const result = await second.next("result", timeoutMs + 60_000);
+      results.recovery = compact({
+        count: recoveryCount,
+        ms: result.timedOut ? undefined : round(result.ms as number, 0),
+        msFromProcessStart: result.timedOut ? undefined : round(result.msFromProcessStart as number, 0),
+        msLoadingCode: round(result.msLoadingCode as number, 0),
+        startSeconds: round(inflight.startSeconds as number, 2),
+        ...(result.timedOut ? { timedOut: true, note: `${String(result.recovered)} of ${recoveryCount} recovered after ${round(result.ms as number, 0)} ms` } : {}),
+      });
+    } finally {
+      await second.stop();
+    }
+  } catch (error) {
+    fail("recovery", error);
+  }
+}
+
+// ---- output ----
+
+function resultsPath(): string {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
+  mkdirSync(dir, { recursive: true });
+  const base = `${results.timestamp.slice(0, 10)}${quick ? "-quick" : ""}`;
+  for (let n = 1; ; n++) {
+    const path = join(dir, `${base}${n === 1 ? "" : `-${n}`}.json`);
+    if (!existsSync(path)) return path;
+  }
+}
+
+function report(): void {
+  const table = results.rows.map((r) => ({
+    benchmark: r.benchmark,
+    "steps/s": r.stepsPerSecond,
+    "ms/step": r.msPerStep,
+    "% floor (1 commit/row)": r.pctOfFloorPerCommit ?? "",
+    "% floor (group commit)": r.pctOfFloorGrouped ?? "",
+    rounds: r.rounds?.length,
+    note: r.note ?? "",
+  }));
+  const floorTable: Record<string, unknown>[] = [];
+  for (const [name, f] of Object.entries(results.floors)) {
+    if ("error" in f) floorTable.push({ floor: name, error: String(f.error).slice(0, 80) });
+    else if (name === "fdatasync") floorTable.push({ floor: "fdatasync 4 KiB", "ops/s": round(f.opsPerSecond, 0), "ms each": round(f.meanMs, 3) });
+    else
+      floorTable.push({
+        floor: name,
+        [`rows/s, 1 commit/row (${FLOOR.seqRows} rows)`]: round(f.perRowSeq, 0),
+        [`rows/s, 1 commit/row (${FLOOR.rows} rows)`]: round(f.perRow, 0),
+        [`rows/s, 1 commit/${FLOOR.batch} rows`]: round(f.grouped, 0),
+      });
+  }
+  console.log(`\nReprise bench ${results.timestamp}${quick ? " (quick)" : ""}: ${results.host.cpus} CPUs, Node ${results.host.node}; medians of up to ${runs} rounds after a warm-up (the rounds column says how many fitted in ${ROUND_BUDGET_MS / 1000} s)`);
+  console.log(`Durability: embedded rows say FULL (survives power loss) or NORMAL (survives a process crash); server on SQLite = NORMAL; PostgreSQL = synchronous_commit=on`);
+  if (floorTable.length) {
+    console.log("\nFloors (the storage alone, same run)");
+    console.table(floorTable);
+  }
+  if (table.length) {
+    console.log("Reprise (a step = one durable step of a workflow)");
+    console.table(table);
+  }
+  if (Object.keys(results.sleepers).length) {
+    console.log(`Sleepers: ${sleepers} workflows suspended in a one-hour sleep`);
+    console.table(results.sleepers);
+  }
+  if (Object.keys(results.recovery).length) {
+    console.log(`Recovery: ${recoveryCount} executions in flight, SIGKILL, ms from the fresh process's first line until each has taken its next step`);
+    console.table([results.recovery]);
+  }
+  for (const skipped of results.skipped) console.log(`skipped: ${skipped}`);
+  for (const error of results.errors) console.log(`error: ${error.split("\n")[0]}`);
+  const path = resultsPath();
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results));
+  console.log(`\nresults: ${relative(process.cwd(), path)}`);
+}
+
+async function cleanUp(): Promise<void> {
+  killAll();
+  await dropSchemas();
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+const deadline = setTimeout(() => {
+  console.log(`\nThe bench passed its ${DEADLINE_MS / 60_000}-minute limit: stopping, and reporting what it has.`);
+  results.incomplete = true;
+  killAll();
+  report();
+  void cleanUp().finally(() => process.exit(1));
+}, DEADLINE_MS);
+
+const sectionRuns: Record<Section, () => Promise<void>> = { floors, embedded, server, cluster, sleepers: sleepersSection, recovery };
+for (const section of SECTIONS) {
+  if (!wanted(section)) continue;
+  const started = performance.now();
+  await sectionRuns[section]();
+  console.log(`  (${section}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+clearTimeout(deadline);
+report();
+await cleanUp();
 process.exit(0);
