@@ -3,8 +3,7 @@
  * tied to the bench: it exits when its stdin closes, so a dead bench leaves no server behind.
  *   node --import tsx bench/serve.ts --store <sqlite path | postgres://…?schema=…>
  * Prints `BENCH {"type":"listening","url":…,"pid":…}`.
- * Its SQLite store is at the server's default durability (synchronous=NORMAL): `startServer` has
- * no durability option yet.
+ * Its SQLite store is at the server's default durability, "power-loss" (synchronous=FULL).
  */
 import { startServer } from "../src/server/serve.js";
 import { childMain, emit, flag, listenToParent } from "./lib/child.js";

@@ -16,7 +16,7 @@ import { runWorkload } from "./lib/workload.js";
 import { startAll } from "./lib/start-all.js";
 
 childMain(async () => {
-  const reprise = new Reprise({ url: flag("url"), group: flag("group", "bench") });
+  const reprise = new Reprise({ url: flag("url"), group: flag("group", "bench"), determinism: "off" });
   reprise.register("sequential", sequential);
   reprise.register("sleeper", sleeper);
   await reprise.ready();

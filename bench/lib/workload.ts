@@ -1,6 +1,5 @@
 /** W1 / W2 and how a Reprise instance runs them: shared by the embedded child and the HTTP worker. */
 import { Reprise } from "../../src/index.js";
-import { openStore } from "../../src/store/index.js";
 
 export type Sync = "FULL" | "NORMAL";
 
@@ -21,13 +20,11 @@ export interface RoundFigures {
 }
 
 /**
- * An embedded Reprise on a SQLite file at `synchronous` = FULL (survives power loss) or NORMAL
- * (survives a process crash). Today the setting is passed through a Store we open ourselves.
- * When `new Reprise({ durability })` lands on main, this function body becomes the one line:
- *   return new Reprise({ store: path, durability: sync === "FULL" ? "power-loss" : "process-crash" });
+ * An embedded Reprise on a SQLite file at `synchronous` = FULL (durability "power-loss", the
+ * default) or NORMAL ("process-crash"). The determinism guard is off, as in production.
  */
 export async function embeddedReprise(path: string, sync: Sync): Promise<Reprise> {
-  return new Reprise({ store: await openStore(path, { sqlite: { synchronous: sync } }) });
+  return new Reprise({ store: path, durability: sync === "FULL" ? "power-loss" : "process-crash", determinism: "off" });
 }
 
 /**
