@@ -1,9 +1,17 @@
-/** Reprise: durable functions for TypeScript. */
+/**
+ * Reprise: durable functions for TypeScript. Start with {@link Reprise}; a workflow receives a
+ * {@link Context}. Guides: README.md, docs/workflows.md, docs/configuration.md.
+ *
+ * @packageDocumentation
+ */
 export { Reprise, type RepriseOptions, type Registered } from "./sdk/reprise.js";
 export type { Handle } from "./sdk/handle.js";
 export { checkExecutions, checkModule, type CheckReport, type Divergence } from "./sdk/check.js";
 export { DeterminismError, type DeterminismMode, type DeterminismViolation } from "./engine/determinism.js";
-export type { DurablePromiseView, SearchQuery } from "./sdk/promises.js";
+export type { DurablePromiseView, SearchQuery, Promises } from "./sdk/promises.js";
+// Named so users (and the API reference) can refer to `reprise.schedules` and the logLevel option's type.
+export type { Schedules } from "./sdk/schedules.js";
+export type { LogLevel } from "./observability/logger.js";
 export { Future, DurablePromise, type Context, type RaceResult } from "./engine/context.js";
 export type { AsyncContext } from "./engine/async-context.js";
 export { Options, type CallOptions } from "./engine/options.js";

@@ -10,12 +10,16 @@ import { randomUUID } from "node:crypto";
 import { Reprise } from "../../src/index.js";
 import { instrument, say, storeFor, toJson } from "../shared/crash-points.js";
 import { createAccount, createAccountId } from "./create-account.js";
-import { openLedger } from "./open-ledger.js";
+import { ledgerUnavailable, openLedger } from "./open-ledger.js";
 import { SystemOfReference } from "./system-of-reference.js";
 
 const uuid = process.argv[2] ?? randomUUID();
 const sqClient = SystemOfReference.open(process.env.ACCOUNTS_DB ?? "./accounts.db");
-const tbClient = await openLedger();
+const tbClient = await openLedger().catch((error: unknown) => {
+  // The default ledger is PostgreSQL; a newcomer without one should learn what to start, not read a pg-pool stack.
+  console.error(ledgerUnavailable(error));
+  process.exit(1);
+});
 const reprise = new Reprise({ store: await storeFor(process.env.REPRISE_STORE ?? "./account-creation.db") });
 
 reprise.setDependency("sqClient", instrument("sor", sqClient));

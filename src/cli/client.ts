@@ -30,7 +30,7 @@ export class Client {
     const req = { kind, head: { corrId: randomUUID(), version: PROTOCOL_VERSION }, data } as RequestOf<K>;
     try {
       const response = await this.transport.send(req);
-      if (typeof response.data === "string") throw new CliError(this.explain(response.head.status, response.data), EXIT.failure);
+      if (typeof response.data === "string") throw new CliError(this.explain(response.head.status, response.data, subjectOf(kind, data)), EXIT.failure);
       return response.data as SuccessData[K];
     } catch (error) {
       throw this.translate(error);
@@ -38,7 +38,7 @@ export class Client {
   }
 
   /** GET on the REST face; non-2xx answers become a CliError (exit 1). */
-  async get<T>(path: string): Promise<T> {
+  async get<T>(path: string, subject?: string): Promise<T> {
     let answer: globalThis.Response;
     try {
       answer = await fetch(`${this.options.server.replace(/\/+$/, "")}${path}`, {
@@ -49,12 +49,14 @@ export class Client {
       throw this.translate(new ServerUnreachableError(this.options.server, error instanceof Error ? error : new Error(String(error))));
     }
     const body = (await answer.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
-    if (!answer.ok) throw new CliError(this.explain(answer.status, body?.error?.message ?? `HTTP ${answer.status}`), EXIT.failure);
+    if (!answer.ok) throw new CliError(this.explain(answer.status, body?.error?.message ?? `HTTP ${answer.status}`, subject), EXIT.failure);
     return body as T;
   }
 
-  private explain(status: number, message: string): string {
+  private explain(status: number, message: string, subject?: string): string {
     if (status === STATUS.unauthorized) return `unauthorized (${message}): pass --auth-token or set REPRISE_AUTH_TOKEN`;
+    // The server's "Promise not found" does not say which one; a person may have typed several ids.
+    if (status === STATUS.notFound && subject !== undefined) return `${subject} not found`;
     return message;
   }
 
@@ -65,4 +67,11 @@ export class Client {
     if (error instanceof UnexpectedAnswerError) return new CliError(this.explain(error.status, error.message), EXIT.failure);
     return error;
   }
+}
+
+/** `promise "order-7"` for a request about one promise or schedule, so a 404 can name it. */
+function subjectOf(kind: RequestKind, data: unknown): string | undefined {
+  const id = typeof data === "object" && data !== null && "id" in data && typeof data.id === "string" ? data.id : undefined;
+  if (id === undefined) return undefined;
+  return `${kind.startsWith("schedule.") ? "schedule" : "promise"} ${JSON.stringify(id)}`;
 }

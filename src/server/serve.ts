@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { pino, type Level } from "pino";
+import { redactIn } from "../observability/redact-url.js";
 import { openStore, type Durability } from "../store/index.js";
 import { buildApp } from "./app.js";
 
@@ -39,14 +40,21 @@ export const DEFAULT_HOST = "127.0.0.1";
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = pino({ level: options.logLevel ?? "warn" });
-  const store = await openStore(options.store, { durability: options.durability });
-  let app: FastifyInstance;
+  const store = await openStore(options.store, { durability: options.durability }).catch((error: unknown) => {
+    throw redactError(error, options.store);
+  });
+  const port = options.port ?? DEFAULT_PORT;
+  const host = options.host ?? DEFAULT_HOST;
+  let app: FastifyInstance | undefined;
   try {
     app = await buildApp({ store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, bodyLimit: options.bodyLimit });
-    await app.listen({ port: options.port ?? DEFAULT_PORT, host: options.host ?? DEFAULT_HOST });
+    await app.listen({ port, host });
   } catch (error) {
+    // listen() makes the app ready (starting its ticker) before it binds, so a failed bind must
+    // close the app too: closing only the store left the ticker failing on it every second.
+    await app?.close().catch(() => undefined);
     await store.close();
-    throw error;
+    throw isAddressInUse(error) ? new PortInUseError(host, port, error) : error;
   }
 
   let closing: Promise<void> | undefined;
@@ -74,6 +82,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (options.handleSignals) for (const signal of SIGNALS) process.once(signal, onSignal);
 
   return { url: urlOf(app), app, close };
+}
+
+/** Thrown by startServer when another process already listens on the address asked for. */
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(`port ${port} on ${host} is already in use (another \`reprise serve\`?); pick another with --port`, { cause });
+  }
+}
+
+/** A driver's error may quote the store URL; it must not carry its password into a log or terminal. */
+function redactError(error: unknown, spec: string | undefined): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = redactIn(error.message, spec);
+  if (error.stack) error.stack = redactIn(error.stack, spec);
+  return error;
+}
+
+function isAddressInUse(error: unknown): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === "EADDRINUSE";
 }
 
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];

@@ -84,10 +84,13 @@ describe("reprise invoke / get / tree", () => {
     expect(got.stdout).toMatch(/^param\s+\{"func":"checkout","args":\[\],"version":1\}$/m);
   });
 
-  it("get of a missing promise exits 1 with the server's message", async () => {
-    const missing = await cli("get", "no-such-promise");
-    expect(missing.code).toBe(EXIT.failure);
-    expect(missing.stderr).toMatch(/^error: .*not found/im);
+  it("get, tree and resolve of a missing promise exit 1 and name the id", async () => {
+    for (const command of [["get"], ["tree"], ["promises", "resolve"]]) {
+      const missing = await cli(...command, "no-such-promise");
+      expect(missing.code).toBe(EXIT.failure);
+      expect(missing.stderr).toBe('error: promise "no-such-promise" not found\n');
+    }
+    expect((await cli("schedules", "get", "no-such-schedule")).stderr).toBe('error: schedule "no-such-schedule" not found\n');
   });
 
   it("tree draws the call tree", async () => {
@@ -134,6 +137,16 @@ describe("reprise promises", () => {
     expect(again.stderr).toContain("promise approval was already resolved");
   });
 
+  it("resolving an already resolved promise says so, exits 1 and keeps the first value", async () => {
+    await cli("invoke", "twice", "--func", "wait");
+    expect((await cli("promises", "resolve", "twice", "--value", '"first"')).code).toBe(EXIT.ok);
+    const again = await cli("promises", "resolve", "twice", "--value", '"second"');
+    expect(again.code).toBe(EXIT.failure);
+    expect(again.stderr).toMatch(/^error: promise twice was already resolved at \S+; nothing changed \(see `reprise get twice`\)\n$/);
+    const { promise } = await json("get", "twice");
+    expect(decode((promise as { value: { data: string } }).value.data)).toBe("first");
+  });
+
   it("reject and cancel", async () => {
     await cli("invoke", "r", "--func", "f");
     await cli("invoke", "c", "--func", "f");
@@ -153,10 +166,11 @@ describe("reprise schedules", () => {
     expect((await cli("schedules", "get", "nightly")).code).toBe(EXIT.failure);
   });
 
-  it("a bad cron is refused by the server with the field named (exit 1)", async () => {
+  it("a bad cron is a usage error (exit 2) that names the option", async () => {
     const refused = await cli("schedules", "create", "bad", "--cron", "every day", "--func", "f");
-    expect(refused.code).toBe(EXIT.failure);
-    expect(refused.stderr).toContain("data.cron: expected a cron expression");
+    expect(refused.code).toBe(EXIT.usage);
+    expect(refused.stderr).toContain(`error: --cron expects a cron expression such as '*/5 * * * *' (minute hour day month weekday), got "every day"`);
+    expect((await cli("schedules", "get", "bad")).code).toBe(EXIT.failure);
   });
 });
 

@@ -1,7 +1,7 @@
 /** `reprise promises search | resolve | reject | cancel`. */
 import type { Command } from "commander";
 import { encodeValue } from "../../protocol/codec.js";
-import { PROMISE_STATES, type PromiseState, type SettleState } from "../../protocol/records.js";
+import { PROMISE_STATES, type PromiseRecord, type PromiseState, type SettleState } from "../../protocol/records.js";
 import { contextOf } from "../context.js";
 import { CliError, EXIT, usageError } from "../exit-codes.js";
 import { describePromise, listPromises, show } from "../output.js";
@@ -54,10 +54,20 @@ export function registerPromises(program: Command): void {
       .option("--value <json>", "the value, as JSON", (text: string) => parseJsonOption("--value", text))
       .action(async (id: string, options: { value?: unknown }, command: Command) => {
         const { client, out } = contextOf(command);
+        // Settling is idempotent: the server answers an already settled promise with it unchanged,
+        // which would look like success. Look first, so a second resolve (even with another value) is
+        // reported, not silently ignored; the settled state wins a race with another settler anyway.
+        const before = await client.request("promise.get", { id });
+        if (before.promise.state !== "pending") throw alreadySettled(before.promise);
         const { promise } = await client.request("promise.settle", { id, state, value: encodeValue(options.value) });
         show(out, { promise }, () => describePromise(promise));
-        // Settling is idempotent: an already settled promise comes back unchanged.
-        if (promise.state !== state) throw new CliError(`promise ${id} was already ${promise.state}`, EXIT.failure);
+        if (promise.state !== state) throw alreadySettled(promise);
       });
   }
+}
+
+/** Exit 1: the promise was settled before this command; it keeps its state and value. */
+function alreadySettled(promise: PromiseRecord): CliError {
+  const when = promise.settledAt === undefined ? "" : ` at ${new Date(promise.settledAt).toISOString()}`;
+  return new CliError(`promise ${promise.id} was already ${promise.state}${when}; nothing changed (see \`reprise get ${promise.id}\`)`, EXIT.failure);
 }

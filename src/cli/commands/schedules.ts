@@ -4,7 +4,7 @@ import { encodeCall, rootTags } from "../../protocol/calls.js";
 import { toAddress } from "../../protocol/tags.js";
 import { contextOf } from "../context.js";
 import { describeSchedule, listSchedules, show } from "../output.js";
-import { collectJson, collectTag, parseNonNegativeInteger } from "../parse-args.js";
+import { collectJson, collectTag, parseCron, parseNonNegativeInteger } from "../parse-args.js";
 import { DEFAULT_EXECUTION_TIMEOUT_MS } from "./invoke.js";
 
 interface CreateOptions {
@@ -24,7 +24,7 @@ export function registerSchedules(program: Command): void {
   schedules
     .command("create <id>")
     .description("create a schedule (idempotent: an existing id is returned as it is)")
-    .requiredOption("--cron <expr>", "when to run, e.g. '*/5 * * * *'")
+    .requiredOption("--cron <expr>", "when to run, e.g. '*/5 * * * *'", parseCron)
     .requiredOption("--func <name>", "the registered function to run")
     .option("--arg <json>", "an argument, as JSON (repeat for more)", collectJson, [])
     .option("--target <group>", "the worker group that runs it", "default")

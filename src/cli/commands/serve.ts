@@ -1,5 +1,6 @@
 /** `reprise serve`: run a server until SIGINT / SIGTERM. */
 import { Option, type Command } from "commander";
+import { redactUrl } from "../../observability/redact-url.js";
 import type { GlobalOptions } from "../context.js";
 import { consoleOutput } from "../output.js";
 import { parseNonNegativeInteger } from "../parse-args.js";
@@ -44,8 +45,13 @@ export function registerServe(program: Command): void {
         logLevel: options.logLevel,
         handleSignals: true,
       });
-      const details = [`store ${options.store ?? "./reprise.db"}`, globals.authToken ? "auth on" : "auth off"];
       const out = consoleOutput(globals.json === true);
-      out.print(out.json ? JSON.stringify({ url: server.url }) : `Reprise server listening on ${server.url} (${details.join(", ")}); dashboard: ${server.url}/dashboard/`);
+      out.print(out.json ? JSON.stringify({ url: server.url }) : serveBanner(server.url, options.store, Boolean(globals.authToken)));
     });
+}
+
+/** The line `reprise serve` prints once listening; the store URL's password is masked. */
+export function serveBanner(url: string, store: string | undefined, authOn: boolean): string {
+  const details = [`store ${redactUrl(store ?? "./reprise.db")}`, authOn ? "auth on" : "auth off"];
+  return `Reprise server listening on ${url} (${details.join(", ")}); dashboard: ${url}/dashboard/`;
 }

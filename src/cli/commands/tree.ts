@@ -11,7 +11,7 @@ export function registerTree(program: Command): void {
     .description("show the call tree of an execution: every step, sleep and promise under it")
     .action(async (id: string, _options: unknown, command: Command) => {
       const { client, out } = contextOf(command);
-      const answer = await client.get<{ tree: TreeNode; truncated: boolean }>(`/promises/${encodeURIComponent(id)}/tree`);
+      const answer = await client.get<{ tree: TreeNode; truncated: boolean }>(`/promises/${encodeURIComponent(id)}/tree`, `promise ${JSON.stringify(id)}`);
       show(out, answer, () => renderTree(answer.tree, { now: Date.now() }) + (answer.truncated ? "\n… (truncated)" : ""));
     });
 }
