@@ -67,7 +67,21 @@ export type PromiseSearchReq = Req<
 >;
 export type TaskGetReq = Req<"task.get", { id: string }>;
 export type TaskCreateReq = Req<"task.create", { pid: string; ttl: number; action: PromiseCreateReq }>;
-export type TaskAcquireReq = Req<"task.acquire", { id: string; version: number; pid: string; ttl: number }>;
+export type TaskAcquireReq = Req<
+  "task.acquire",
+  {
+    id: string;
+    version: number;
+    pid: string;
+    ttl: number;
+    /**
+     * Reprise extension: take the task over from this holder, which the caller knows is dead (an
+     * embedded process on this host that is gone): one write instead of a release and an acquire.
+     * Refused unless the task is acquired by exactly this holder at `version`.
+     */
+    holder?: string;
+  }
+>;
 export type TaskReleaseReq = Req<"task.release", { id: string; version: number }>;
 export type TaskSuspendReq = Req<"task.suspend", { id: string; version: number; actions: PromiseRegisterCallbackReq[] }>;
 export type TaskHaltReq = Req<"task.halt", { id: string }>;

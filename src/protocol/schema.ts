@@ -213,7 +213,7 @@ const REQUEST_SCHEMAS: Record<RequestKind, z.ZodType> = {
       }
     },
   ),
-  "task.acquire": request("task.acquire", { ...versioned, pid: id, ttl: time("a duration") }),
+  "task.acquire": request("task.acquire", { ...versioned, pid: id, ttl: time("a duration"), holder: id.optional() }),
   "task.release": request("task.release", versioned),
   "task.suspend": request("task.suspend", { ...versioned, actions: batch(promiseRegisterCallback, "an array of promise.register_callback requests") }).superRefine(
     (req, ctx) => {

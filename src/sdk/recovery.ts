@@ -2,7 +2,7 @@
  * Finding work nobody is doing. Pending tasks whose execute message found nobody listening (or
  * died with an old process, or went to another process sharing the SQLite file) are offered to
  * this worker directly. Embedded mode also looks for tasks held by a dead process: embedded pids
- * name the host and OS process, so the holder's death is visible and its tasks are released at
+ * name the host and OS process, so the holder's death is visible and its tasks are taken over at
  * once instead of when their leases run out.
  *
  * Both walk the tasks a page at a time and act on a whole page at once: the store commits
@@ -16,7 +16,7 @@ import type { ProtocolClient } from "./client.js";
 /** Nonces of the embedded instances alive in this process (an OS pid can be reused by a restart). */
 export const liveEmbeddedNonces = new Set<string>();
 
-/** Tasks read per request; also how many releases are in flight at once. */
+/** Tasks read per request. */
 export const RECOVERY_PAGE = 500;
 
 export interface Walk {
@@ -35,12 +35,16 @@ export async function offerPendingTasks(client: ProtocolClient, offer: (taskId: 
 }
 
 /**
- * Releases the tasks of embedded holders that are gone, a page at a time; the store sends each
- * released task to its group (this worker, in one process). Returns how many it released and
- * whether the walk reached the end.
+ * Takes over the tasks of embedded holders that are gone, a page at a time: each is handed to
+ * `takeOver` (which queues it, like any offer, and acquires it from the dead holder in one write).
+ * Returns how many it found and whether the walk reached the end.
  */
-export async function releaseDeadHolders(client: ProtocolClient, walk: Walk = {}): Promise<{ released: number; complete: boolean }> {
-  let released = 0;
+export async function takeOverDeadHolders(
+  client: ProtocolClient,
+  takeOver: (taskId: string, version: number, holder: string) => void,
+  walk: Walk = {},
+): Promise<{ found: number; complete: boolean }> {
+  let found = 0;
   const dead = new Map<string, boolean>();
   const isDead = (pid: string): boolean => {
     let answer = dead.get(pid);
@@ -49,11 +53,13 @@ export async function releaseDeadHolders(client: ProtocolClient, walk: Walk = {}
   };
   const progress = { complete: false };
   for await (const page of pagesOf(client, "acquired", walk, progress)) {
-    const orphans = page.filter((task) => task.pid !== undefined && isDead(task.pid));
-    const answers = await Promise.all(orphans.map((task) => client.send("task.release", { id: task.id, version: task.version })));
-    released += answers.filter((answer) => answer.head.status === 200).length;
+    for (const task of page) {
+      if (task.pid === undefined || !isDead(task.pid)) continue;
+      found++;
+      takeOver(task.id, task.version, task.pid);
+    }
   }
-  return { released, complete: progress.complete };
+  return { found, complete: progress.complete };
 }
 
 async function* pagesOf(client: ProtocolClient, state: "acquired" | "pending", walk: Walk, progress: { complete: boolean }): AsyncGenerator<TaskRecord[]> {

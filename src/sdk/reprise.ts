@@ -313,6 +313,10 @@ export class Reprise {
       client,
       admission,
       embedded: this.embedded,
+      takeOver: (taskId, version, holder) => {
+        worker.takeOverFrom(taskId, holder);
+        admission.offer(taskId, version);
+      },
       maxQueued: MAX_QUEUED_BY_SWEEPS,
       onError: (error) => this.log.warn({ err: error }, "looking for work failed"),
     });

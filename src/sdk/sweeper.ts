@@ -11,13 +11,15 @@
  */
 import type { Admission } from "./admission.js";
 import type { ProtocolClient } from "./client.js";
-import { offerPendingTasks, releaseDeadHolders } from "./recovery.js";
+import { offerPendingTasks, takeOverDeadHolders } from "./recovery.js";
 
 export interface SweeperOptions {
   client: ProtocolClient;
   admission: Admission;
-  /** Embedded mode: also release the tasks of dead holders, and sweep periodically. */
+  /** Embedded mode: also take over the tasks of dead holders, and sweep periodically. */
   embedded: boolean;
+  /** Queues a dead holder's task to be taken over from it. */
+  takeOver: (taskId: string, version: number, holder: string) => void;
   /** Stop queueing found tasks past this many queued offers (the rest is found later). */
   maxQueued: number;
   onError: (error: unknown) => void;
@@ -67,7 +69,7 @@ export class Sweeper {
       this.pendingLeft = !(await offerPendingTasks(client, offer, { more }));
     }
     if (embedded && (first || this.deadLeft || this.sweeps % DEAD_HOLDER_EVERY_SWEEPS === 0)) {
-      this.deadLeft = !(await releaseDeadHolders(client, { more })).complete;
+      this.deadLeft = !(await takeOverDeadHolders(client, this.options.takeOver, { more })).complete;
     }
   }
 }

@@ -37,6 +37,8 @@ export interface WorkerOptions {
 
 export class Worker {
   private readonly running = new Map<string, number>();
+  /** Tasks to take over from a dead holder when they are next offered: task id → holder pid. */
+  private readonly deadHolders = new Map<string, string>();
   /** Offers that arrived while the task was running here (its lease may have moved on): retried after. */
   private readonly missed = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -63,6 +65,11 @@ export class Worker {
     else this.options.onSettled(message.data.promise);
   }
 
+  /** The next offer of `taskId` takes it over from `holder`, a process known to be dead, in one write. */
+  takeOverFrom(taskId: string, holder: string): void {
+    this.deadHolders.set(taskId, holder);
+  }
+
   /** A task is offered to this process: take it if we run its function and nobody holds it. */
   async offer(taskId: string, version: number): Promise<void> {
     if (this.stopped) return;
@@ -70,14 +77,25 @@ export class Worker {
       this.missed.set(taskId, version);
       return;
     }
+    const holder = this.deadHolders.get(taskId);
+    this.deadHolders.delete(taskId);
     try {
-      const got = await this.options.client.send("promise.get", { id: taskId });
-      if (got.head.status !== 200) return;
-      const root = (got.data as { promise: PromiseRecord }).promise;
-      if (root.state !== "pending" || !this.runs(root)) return;
-      const acquired = await this.options.client.send("task.acquire", { id: taskId, version, pid: this.options.pid, ttl: this.options.ttl });
+      if (holder === undefined) {
+        const got = await this.options.client.send("promise.get", { id: taskId });
+        if (got.head.status !== 200) return;
+        const root = (got.data as { promise: PromiseRecord }).promise;
+        if (root.state !== "pending" || !this.runs(root)) return;
+      }
+      const { pid, ttl, client } = this.options;
+      const acquired = await client.send("task.acquire", { id: taskId, version, pid, ttl, ...(holder === undefined ? {} : { holder }) });
       if (acquired.head.status !== 200) return;
       const data = acquired.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+      if (holder !== undefined && !this.runs(data.promise)) {
+        // Not ours to run after all (another group's, or a function not registered here): back
+        // to pending, where its execute message finds the right worker.
+        await client.send("task.release", { id: taskId, version: data.task.version });
+        return;
+      }
       await this.execute(data.task, data.promise, data.preload);
     } catch (error) {
       this.options.log("warn", "could not take task", { taskId, error: String(error) });

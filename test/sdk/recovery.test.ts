@@ -4,7 +4,7 @@ import { encodeCall, rootTags } from "../../src/protocol/calls.js";
 import { ADDRESS } from "../../src/protocol/tags.js";
 import { Admission } from "../../src/sdk/admission.js";
 import { action, ProtocolClient } from "../../src/sdk/client.js";
-import { RECOVERY_PAGE, releaseDeadHolders } from "../../src/sdk/recovery.js";
+import { RECOVERY_PAGE, takeOverDeadHolders } from "../../src/sdk/recovery.js";
 import { Sweeper } from "../../src/sdk/sweeper.js";
 import { openStore } from "../../src/store/index.js";
 import { EmbeddedTransport } from "../../src/transport/embedded.js";
@@ -40,39 +40,19 @@ async function storeWithHeldTasks(count: number, pid: string): Promise<{ client:
   return { client, transport };
 }
 
-/** Counts task.release requests in flight at once. */
-function countingReleases(client: ProtocolClient): { client: ProtocolClient; most: () => number } {
-  let now = 0;
-  let most = 0;
-  const transport: Transport = {
-    ordered: client.transport.ordered,
-    send: async (req) => {
-      if (req.kind !== "task.release") return client.transport.send(req);
-      most = Math.max(most, ++now);
-      try {
-        return await client.transport.send(req);
-      } finally {
-        now--;
-      }
-    },
-    subscribe: (group, pid, onMessage) => client.transport.subscribe(group, pid, onMessage),
-    close: () => client.transport.close(),
-  };
-  return { client: new ProtocolClient(transport), most: () => most };
-}
-
 describe("recovery", () => {
-  it("releases every task of a dead holder, a page of releases at a time", async () => {
+  it("hands every task of a dead holder over to be taken, a page at a time", async () => {
     const count = RECOVERY_PAGE * 2 + 7;
     const { client } = await storeWithHeldTasks(count, DEAD);
-    const counting = countingReleases(client);
-    const { released, complete } = await releaseDeadHolders(counting.client);
-    expect(released).toBe(count);
-    expect(complete).toBe(true);
-    expect(counting.most()).toBeGreaterThan(1);
-    expect(counting.most()).toBeLessThanOrEqual(RECOVERY_PAGE);
-    const pending = await client.expect("task.search", { state: "acquired", limit: 10 });
-    expect(pending.tasks).toHaveLength(0);
+    const handed: Array<[string, number, string]> = [];
+    const { found, complete } = await takeOverDeadHolders(client, (taskId, version, holder) => handed.push([taskId, version, holder]));
+    expect({ found, complete }).toEqual({ found: count, complete: true });
+    expect(new Set(handed.map(([taskId]) => taskId)).size).toBe(count);
+    expect(handed.every(([, version, holder]) => version === 1 && holder === DEAD)).toBe(true);
+    // Taking over is one write: acquired by the new process, at the next version.
+    const [taskId, version, holder] = handed[0]!;
+    const taken = await client.expect("task.acquire", { id: taskId, version, pid: "me", ttl: 60_000, holder });
+    expect(taken.task).toMatchObject({ state: "acquired", pid: "me", version: 2 });
   });
 
   it("leaves the tasks of live holders alone", async () => {
@@ -81,7 +61,7 @@ describe("recovery", () => {
     liveEmbeddedNonces.add("11110000");
     try {
       const { client } = await storeWithHeldTasks(3, live);
-      expect((await releaseDeadHolders(client)).released).toBe(0);
+      expect((await takeOverDeadHolders(client, () => {})).found).toBe(0);
     } finally {
       liveEmbeddedNonces.delete("11110000");
     }
@@ -98,7 +78,8 @@ describe("recovery", () => {
     await transport.subscribe(GROUP, "me", (message) => {
       if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
     });
-    const sweeper = new Sweeper({ client, admission, embedded: true, maxQueued: 100_000, onError: (error) => { throw error; } });
+    const takeOver = (taskId: string, version: number) => admission.offer(taskId, version);
+    const sweeper = new Sweeper({ client, admission, embedded: true, maxQueued: 100_000, takeOver, onError: (error) => { throw error; } });
     await sweeper.sweep();
     sweeper.stop();
     expect(admission.runningCount).toBe(50);
@@ -111,16 +92,22 @@ describe("recovery", () => {
     const { client, transport } = await storeWithHeldTasks(count, DEAD);
     const taken = new Set<string>();
     let mostQueued = 0;
-    // Each run acquires its task and ends at once, as an execution that suspends does.
+    const holders = new Map<string, string>();
+    // Each run takes its task over and ends at once, as an execution that suspends does.
     const admission = new Admission(10, async (taskId, version) => {
-      const acquired = await client.send("task.acquire", { id: taskId, version, pid: "me", ttl: 3_600_000 });
+      const acquired = await client.send("task.acquire", { id: taskId, version, pid: "me", ttl: 3_600_000, holder: holders.get(taskId)! });
       if (acquired.head.status === 200) taken.add(taskId);
     });
     await transport.subscribe(GROUP, "me", (message) => {
       if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
       mostQueued = Math.max(mostQueued, admission.queuedCount);
     });
-    const sweeper = new Sweeper({ client, admission, embedded: true, maxQueued: RECOVERY_PAGE, onError: (error) => { throw error; } });
+    const takeOver = (taskId: string, version: number, holder: string) => {
+      holders.set(taskId, holder);
+      admission.offer(taskId, version);
+      mostQueued = Math.max(mostQueued, admission.queuedCount);
+    };
+    const sweeper = new Sweeper({ client, admission, embedded: true, maxQueued: RECOVERY_PAGE, takeOver, onError: (error) => { throw error; } });
     let sweeps = 0;
     while (taken.size < count && sweeps < 10) {
       await sweeper.sweep();

@@ -77,7 +77,10 @@ export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Prom
   await convergeTimeout(ctx, req.data.id);
   const task = await ctx.tx.getTask(req.data.id);
   if (!task) return fail(STATUS.notFound, "Task not found");
-  if (task.state !== "pending") return fail(STATUS.conflict, "Task not in pending state");
+  // A take-over (Reprise extension) names the dead holder; it applies to that holder's task only.
+  const takeOver = req.data.holder !== undefined;
+  if (takeOver && (task.state !== "acquired" || task.pid !== req.data.holder)) return fail(STATUS.conflict, "Task not acquired by that holder");
+  if (!takeOver && task.state !== "pending") return fail(STATUS.conflict, "Task not in pending state");
   const promise = await requirePromise(ctx, task.id);
   if (promise.state !== "pending") return fail(STATUS.conflict, "Task logically fulfilled");
   if (task.version !== req.data.version) return fail(STATUS.conflict, "Version mismatch");

@@ -63,7 +63,8 @@ const VALIDATORS: Record<RequestKind, (data: Fields) => Problem> = {
     time("ttl", d.ttl) ??
     action("action", d.action, ["promise.create"]) ??
     (hasTarget((d.action as { data: Fields }).data.tags) ? undefined : "Action must have a resonate:target tag"),
-  "task.acquire": (d) => id("id", d.id) ?? version("version", d.version) ?? id("pid", d.pid) ?? time("ttl", d.ttl),
+  "task.acquire": (d) =>
+    id("id", d.id) ?? version("version", d.version) ?? id("pid", d.pid) ?? time("ttl", d.ttl) ?? optional(d.holder, () => id("holder", d.holder)),
   "task.release": (d) => id("id", d.id) ?? version("version", d.version),
   "task.suspend": (d) => id("id", d.id) ?? version("version", d.version) ?? suspendActions(d.id as string, d.actions),
   "task.halt": (d) => id("id", d.id),

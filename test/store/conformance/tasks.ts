@@ -93,6 +93,23 @@ export function taskSpecs(subject: () => Subject): void {
       );
     });
 
+    it("takes a task over from the holder it names (Reprise extension), in one write, and refuses any other", async () => {
+      const s = subject();
+      await s.createTargeted("root");
+      await s.ok("task.acquire", { id: "root", version: 0, pid: "dead", ttl: 5000 });
+      expect(await s.error("task.acquire", { id: "root", version: 1, pid: "w2", ttl: 5000, holder: "someone-else" }, 409)).toBe(
+        "Task not acquired by that holder",
+      );
+      expect(await s.error("task.acquire", { id: "root", version: 0, pid: "w2", ttl: 5000, holder: "dead" }, 409)).toBe("Version mismatch");
+      const data = await s.ok("task.acquire", { id: "root", version: 1, pid: "w2", ttl: 5000, holder: "dead" }, T0 + 10);
+      expect(data.task).toEqual({ id: "root", state: "acquired", version: 2, resumes: [], pid: "w2", ttl: 5000, expiresAt: T0 + 5010 });
+      // The dead holder's fenced writes are refused from now on.
+      expect(await s.error("task.fence", { id: "root", version: 1, action: createAction("root.1") }, 409)).toBe("Fence check failed");
+      // A pending task is not taken over: that is a plain acquire.
+      await s.ok("task.release", { id: "root", version: 2 });
+      expect(await s.error("task.acquire", { id: "root", version: 2, pid: "w3", ttl: 5000, holder: "w2" }, 409)).toBe("Task not acquired by that holder");
+    });
+
     it("preloads the promises under the task's id", async () => {
       const s = subject();
       await s.createTargeted("root");
