@@ -7,6 +7,7 @@
  *   npm run bench -- --only <section>   one section: floors, embedded, server, cluster, sleepers, recovery
  *   --sleepers N (default 100000; quick 10000)   --recovery N (default 10000; quick 1000)
  *   --runs N (default 3; quick 1)       measured rounds per figure, after one warm-up round
+ *   --tsx                               children run the TypeScript sources through tsx (no tsc build)
  *   REPRISE_PG_URL (default postgres://postgres@127.0.0.1:5432/test)
  *
  * This process only orchestrates: every Reprise configuration, server, worker and floor runs in a
@@ -18,7 +19,8 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { Child, killAll, median, rssMiB } from "./lib/child.js";
+import { execFileSync } from "node:child_process";
+import { Child, killAll, median, rssMiB, useCompiled } from "./lib/child.js";
 import { SuspendedCounter, waitForCount } from "./lib/start-all.js";
 import { anotherRound, warmUpOf, type RoundFigures } from "./lib/workload.js";
 
@@ -52,6 +54,17 @@ const DEADLINE_MS = quick ? 5 * 60_000 : 15 * 60_000;
 const ROUND_BUDGET_MS = quick ? 30_000 : 120_000;
 const wanted = (section: Section) => only === undefined || only === section;
 
+// ---- the code the children run ----
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+if (!argv.includes("--tsx")) {
+  // Compiled once, as a production build is: the children then run plain JavaScript.
+  const built = performance.now();
+  execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.bench.json")], { cwd: ROOT, stdio: "inherit" });
+  useCompiled(join(ROOT, ".tmp/bench-build"));
+  console.log(`compiled the library and the bench with tsc (${((performance.now() - built) / 1000).toFixed(1)} s); children run that JavaScript (--tsx runs the sources instead)`);
+}
+
 // ---- results ----
 
 interface Row {
@@ -77,7 +90,7 @@ const results = {
   config: { runs, W1, W2, clusterWorkers: CLUSTER_WORKERS, clusterServers: 2, sleepers, recovery: recoveryCount, floor: FLOOR },
   durability: {
     embedded: "SQLite WAL; each row says synchronous=FULL (survives power loss) or NORMAL (survives a process crash)",
-    serverSqlite: "SQLite WAL, synchronous=NORMAL (the server's default; startServer has no durability option)",
+    serverSqlite: "SQLite WAL, synchronous=FULL (the server's default durability, power-loss)",
     postgres: "PostgreSQL with its defaults (synchronous_commit=on, fsync=on)",
   },
   floors: {} as Record<string, Record<string, number> | { error: string }>,
@@ -244,8 +257,24 @@ async function floors(): Promise<void> {
   }
 }
 
+/** @resonatehq/sdk's local mode (in memory, not durable) on W1 and W2: the goals are stated against it. */
+const resonateLocal: Partial<Record<"W1" | "W2", number>> = {};
+
 async function embedded(): Promise<void> {
-  console.log("embedded SQLite: W1 and W2 at FULL and NORMAL, each configuration in a fresh process");
+  console.log("embedded SQLite: W1 and W2 at FULL and NORMAL, each configuration in a fresh process; @resonatehq/sdk local mode beside them");
+  for (const [name, workload] of [["W1", W1], ["W2", W2]] as const) {
+    const label = `@resonatehq/sdk local mode (in memory, NOT durable): ${name} (${workload.workflows} x ${workload.steps} steps)`;
+    try {
+      const args = ["--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
+      const child = new Child(label, "resonate-local.ts", args);
+      const result = await child.next("result", 240_000);
+      await child.kill();
+      resonateLocal[name] = median((result.rounds as RoundFigures[]).map((r) => r.stepsPerSecond));
+      addRow("embedded", label, result.rounds as RoundFigures[], "none", name, "the reference the goals name");
+    } catch (error) {
+      fail(label, error);
+    }
+  }
   for (const sync of ["FULL", "NORMAL"] as const) {
     for (const [name, workload] of [["W1", W1], ["W2", W2]] as const) {
       const label = `embedded SQLite ${sync}: ${name} (${workload.workflows} x ${workload.steps} steps)`;
@@ -254,7 +283,10 @@ async function embedded(): Promise<void> {
         const child = new Child(label, "embedded.ts", args);
         const result = await child.next("result", 240_000);
         await child.kill();
-        addRow("embedded", label, result.rounds as RoundFigures[], `sqlite ${sync}`, name);
+        const local = resonateLocal[name];
+        const rounds = result.rounds as RoundFigures[];
+        const ratio = local ? `x${(median(rounds.map((r) => r.stepsPerSecond)) / local).toFixed(2)} @resonatehq/sdk local mode` : undefined;
+        addRow("embedded", label, rounds, `sqlite ${sync}`, name, ratio);
       } catch (error) {
         fail(label, error);
       }
@@ -265,7 +297,7 @@ async function embedded(): Promise<void> {
 async function server(): Promise<void> {
   console.log("server: one server process, one HTTP worker process, W1 and W2, on SQLite and on PostgreSQL");
   const down = await pgReachable();
-  const stores: Array<[string, () => string, string]> = [["SQLite", () => join(tempDir("server"), "server.db"), "sqlite NORMAL"]];
+  const stores: Array<[string, () => string, string]> = [["SQLite", () => join(tempDir("server"), "server.db"), "sqlite FULL"]];
   if (down) results.skipped.push(`server on PostgreSQL: unreachable at ${PG_URL} (${down})`);
   else stores.push(["PostgreSQL", () => pgUrlFor(freshSchema("server")), "pg"]);
   for (const [storeName, spec, floorName] of stores) {
@@ -455,7 +487,7 @@ function report(): void {
       });
   }
   console.log(`\nReprise bench ${results.timestamp}${quick ? " (quick)" : ""}: ${results.host.cpus} CPUs, Node ${results.host.node}; medians of up to ${runs} rounds after a warm-up (the rounds column says how many fitted in ${ROUND_BUDGET_MS / 1000} s)`);
-  console.log(`Durability: embedded rows say FULL (survives power loss) or NORMAL (survives a process crash); server on SQLite = NORMAL; PostgreSQL = synchronous_commit=on`);
+  console.log(`Durability: embedded rows say FULL (survives power loss) or NORMAL (survives a process crash); server on SQLite = FULL; PostgreSQL = synchronous_commit=on`);
   if (floorTable.length) {
     console.log("\nFloors (the storage alone, same run)");
     console.table(floorTable);

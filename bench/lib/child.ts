@@ -1,6 +1,7 @@
 /**
  * Child processes for the bench. Every Reprise configuration runs in a fresh
- * `node --import tsx bench/<scenario>.ts …` process, so one scenario's heap and JIT state never
+ * `node .tmp/bench-build/bench/<scenario>.js …` process (compiled by tsc at the start of the
+ * bench; through tsx when asked), so one scenario's heap and JIT state never
  * leak into another. A child talks back with lines `BENCH {json}` on stdout (anything else is
  * log output, kept for error messages); the parent may send it JSON lines on stdin.
  *
@@ -9,11 +10,22 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export type Message = Record<string, unknown> & { type: string };
 
 const PREFIX = "BENCH ";
+/** Where the compiled bench and library are (see `useCompiled`); undefined: run the sources through tsx. */
+let compiledRoot: string | undefined;
+
+/**
+ * Children run the JavaScript tsc made of the bench and the library, as a production process runs
+ * compiled code: not through tsx, whose on-the-fly transform and helpers would be measured too.
+ */
+export function useCompiled(root: string): void {
+  compiledRoot = root;
+}
 const live = new Set<ChildProcess>();
 let exitHooked = false;
 
@@ -49,8 +61,9 @@ export class Child {
     env: Record<string, string> = {},
   ) {
     hookExit();
-    const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
-    this.process = spawn(process.execPath, ["--import", "tsx", path, ...args], {
+    const source = fileURLToPath(new URL(`../${script}`, import.meta.url));
+    const command = compiledRoot === undefined ? ["--import", "tsx", source] : [join(compiledRoot, "bench", script.replace(/\.ts$/, ".js"))];
+    this.process = spawn(process.execPath, [...command, ...args], {
       env: { ...process.env, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
