@@ -32,6 +32,16 @@ export interface TracedCall {
   parentId?: string;
 }
 
+/**
+ * Whether a tracer provider is registered. Without one every span is a no-op, and a worker skips
+ * making them at all (asked once per run, so a provider registered later is picked up).
+ */
+export function tracingEnabled(): boolean {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => object };
+  const delegate = provider.getDelegate?.() ?? provider;
+  return delegate.constructor.name !== "NoopTracerProvider";
+}
+
 /** Runs one run of execution `id` inside its span. */
 export function withExecutionSpan<T>(id: string, func: string, fn: (span: Span) => T | Promise<T>): Promise<T> {
   return withSpan(`execution ${func}`, { id, func, kind: "root" }, context.active(), fn);

@@ -15,13 +15,16 @@ export class SerializationError extends Error {
 /** Encodes a JSON-compatible value. Throws SerializationError naming the path of what cannot be stored. */
 export function encodeValue(value: unknown, what = "value"): Value {
   if (value === undefined) return { headers: {}, data: "" };
-  assertSerializable(value, what);
-  const json = JSON.stringify(value, (_key, v: unknown) => {
-    if (v === Number.POSITIVE_INFINITY) return INFINITY;
-    if (v === Number.NEGATIVE_INFINITY) return NEGATIVE_INFINITY;
-    if (v instanceof Error) return serializeError(v);
-    return v;
-  });
+  // The walk that checks the value also tells whether it holds what plain JSON cannot say
+  // (infinities, errors): only then is the slower replacer needed.
+  const json = assertSerializable(value, what)
+    ? JSON.stringify(value, (_key, v: unknown) => {
+        if (v === Number.POSITIVE_INFINITY) return INFINITY;
+        if (v === Number.NEGATIVE_INFINITY) return NEGATIVE_INFINITY;
+        if (v instanceof Error) return serializeError(v);
+        return v;
+      })
+    : JSON.stringify(value);
   return { headers: {}, data: Buffer.from(json, "utf8").toString("base64") };
 }
 
@@ -63,8 +66,12 @@ function deserializeError(v: SerializedError): Error {
   return error;
 }
 
-/** Walks a value and throws on anything JSON would drop or mangle silently. */
-export function assertSerializable(value: unknown, path: string): void {
+/**
+ * Walks a value and throws on anything JSON would drop or mangle silently. Returns whether it
+ * holds an infinity or an error, which the codec writes in forms of its own.
+ */
+export function assertSerializable(value: unknown, path: string): boolean {
+  let special = false;
   const seen = new Set<object>();
   const visit = (v: unknown, at: string): void => {
     switch (typeof v) {
@@ -76,8 +83,10 @@ export function assertSerializable(value: unknown, path: string): void {
         throw new SerializationError(`${at} is a bigint, which JSON cannot store; pass it as a string`);
       case "number":
         if (Number.isNaN(v)) throw new SerializationError(`${at} is NaN, which JSON cannot store`);
+        if (!Number.isFinite(v)) special = true;
         return;
       case "object": {
+        if (v instanceof Error) special = true;
         if (v === null || v instanceof Error || v instanceof Date) return;
         if (seen.has(v)) throw new SerializationError(`${at} refers back to itself (a cycle), which JSON cannot store`);
         seen.add(v);
@@ -98,4 +107,5 @@ export function assertSerializable(value: unknown, path: string): void {
     }
   };
   visit(value, path);
+  return special;
 }

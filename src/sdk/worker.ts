@@ -13,6 +13,7 @@ import type { Message } from "../protocol/messages.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
 import { action, type ProtocolClient } from "./client.js";
 import type { Registry } from "./registry.js";
+import { tracingEnabled } from "../observability/tracing.js";
 import { ExecutionObserver } from "./execution-observer.js";
 import { TaskEffects } from "./task-effects.js";
 
@@ -154,7 +155,11 @@ export class Worker {
     const func = call.func === undefined ? undefined : this.options.registry.get(call.func);
     if (!func || call.func === undefined) return Promise.resolve({ type: "abandoned", reason: `function ${String(call.func)} is not registered here` });
     const effects = new TaskEffects({ client: this.options.client, task, known, historyComplete: complete });
-    const observer = new ExecutionObserver(task.id, this.options.debug ? (message, fields) => this.options.log("debug", message, fields) : undefined);
+    // Spans and debug lines cost a little on every step: made only when someone takes them.
+    const observer =
+      this.options.debug || tracingEnabled()
+        ? new ExecutionObserver(task.id, this.options.debug ? (message, fields) => this.options.log("debug", message, fields) : undefined)
+        : undefined;
     const root = { id: task.id, name: call.func, func, args: call.args, timeoutAt: root0.timeoutAt };
     const { group, dependencies, guard, clock } = this.options;
     return new Execution(root, { effects, observer, group, dependencies, guard, clock }).run();

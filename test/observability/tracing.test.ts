@@ -1,6 +1,6 @@
 import { context, SpanStatusCode, trace } from "@opentelemetry/api";
 import { afterEach, describe, expect, it } from "vitest";
-import { SPAN_ATTRIBUTE, withExecutionSpan, withStepSpan } from "../../src/observability/tracing.js";
+import { SPAN_ATTRIBUTE, tracingEnabled, withExecutionSpan, withStepSpan } from "../../src/observability/tracing.js";
 import { AsyncContextManager, MemoryTracerProvider, type FinishedSpan } from "./support/memory-tracer.js";
 
 afterEach(() => {
@@ -98,5 +98,13 @@ describe("tracing", () => {
     await withExecutionSpan("wf", "order", () => undefined);
     await withStepSpan({ id: "wf.9", func: "late", kind: "step", parentId: "wf" }, () => undefined);
     expect(provider.byPromiseId("wf.9")?.parentSpanId).toBeUndefined();
+  });
+});
+
+describe("tracingEnabled", () => {
+  it("says whether a tracer provider is registered, so workers skip no-op spans", () => {
+    expect(tracingEnabled()).toBe(false);
+    install({ contextManager: false });
+    expect(tracingEnabled()).toBe(true);
   });
 });
