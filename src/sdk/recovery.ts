@@ -9,6 +9,7 @@
  * concurrent requests together, so a restart with thousands of tasks to resume pays a handful of
  * commits per page instead of one round trip per task.
  */
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { TaskRecord } from "../protocol/records.js";
 import type { ProtocolClient } from "./client.js";
@@ -81,8 +82,20 @@ export function isDeadEmbeddedHolder(pid: string): boolean {
   if (Number(osPid) === process.pid) return !liveEmbeddedNonces.has(nonce!);
   try {
     process.kill(Number(osPid), 0);
-    return false;
+    // Signalable, but a zombie (killed, not yet reaped by its parent) runs nothing either.
+    return isZombie(Number(osPid));
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** Linux: the process's state in /proc is Z. Elsewhere (no /proc) nothing is known: not a zombie. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The state follows the command name, which is in parentheses and may itself hold spaces.
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false;
   }
 }

@@ -120,3 +120,23 @@ describe("recovery", () => {
     expect(mostQueued).toBeLessThan(RECOVERY_PAGE * 2);
   });
 });
+
+describe("dead embedded holders", () => {
+  it("counts a killed process its parent has not reaped yet (a zombie) as dead", async () => {
+    const { spawn } = await import("node:child_process");
+    const { isDeadEmbeddedHolder } = await import("../../src/sdk/recovery.js");
+    // The shell becomes a process that never reaps: once killed, its child stays a zombie.
+    const shell = spawn("sh", ["-c", "sleep 30 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+    const pid = await new Promise<number>((resolve) => shell.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    const holder = `embedded:${hostname()}:${pid}:abcd0001`;
+    try {
+      expect(isDeadEmbeddedHolder(holder)).toBe(false);
+      process.kill(pid, "SIGKILL");
+      // The signal lands asynchronously: look until it has (bounded), then the holder is dead.
+      for (let tries = 0; tries < 200 && !isDeadEmbeddedHolder(holder); tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(isDeadEmbeddedHolder(holder)).toBe(true);
+    } finally {
+      shell.kill("SIGKILL");
+    }
+  });
+});
