@@ -18,7 +18,7 @@ import type { ProtocolClient } from "./client.js";
 export const liveEmbeddedNonces = new Set<string>();
 
 /** Tasks read per request. */
-export const RECOVERY_PAGE = 500;
+export const RECOVERY_PAGE = 1000;
 
 export interface Walk {
   /** Whether to read another page; false stops the walk early (it resumes at the next sweep). */
