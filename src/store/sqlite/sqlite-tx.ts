@@ -3,6 +3,7 @@
  * once; the surrounding transaction (and its savepoint) is the group commit's business.
  */
 import { PROMISE_STATES, type PromiseRecord, type PromiseState, type ScheduleRecord, type TaskRecord } from "../../protocol/records.js";
+import type Database from "better-sqlite3";
 import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
 import {
@@ -64,6 +65,19 @@ const SQL = {
     (SELECT min(next_run_at) FROM schedules) AS schedule`,
 } as const;
 
+/** Up to this many ids, a batch read probes each id with its prepared statement (no JSON to build or parse). */
+const FEW_IDS = 8;
+
+/** The rows found for `ids`, in id order (as the set-based read returns them). */
+function probeEach<R>(statement: Database.Statement, ids: readonly string[]): R[] {
+  const rows: R[] = [];
+  for (const id of [...ids].sort()) {
+    const row = statement.get(id) as R | undefined;
+    if (row !== undefined) rows.push(row);
+  }
+  return rows;
+}
+
 export class SqliteTx implements Tx {
   constructor(private readonly statements: StatementCache) {}
 
@@ -72,9 +86,16 @@ export class SqliteTx implements Tx {
     return row && promiseFromRow(row);
   }
 
-  /** One statement for all ids: the probes run inside SQLite, without a call per id. */
+  /**
+   * One statement for all ids: the probes run inside SQLite, without a call per id. A handful of
+   * ids (a lone workflow's step) is cheaper probed one by one than through json_each.
+   */
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
-    const rows = this.statements.get(SQL.getPromises).all(JSON.stringify([...new Set(ids)])) as PromiseRow[];
+    const unique = [...new Set(ids)];
+    const rows =
+      unique.length <= FEW_IDS
+        ? probeEach<PromiseRow>(this.statements.get(SQL.getPromise), unique)
+        : (this.statements.get(SQL.getPromises).all(JSON.stringify(unique)) as PromiseRow[]);
     return rows.map(promiseFromRow);
   }
 
@@ -145,7 +166,9 @@ export class SqliteTx implements Tx {
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
-    const rows = this.statements.get(SQL.getTasks).all(JSON.stringify([...new Set(ids)])) as TaskRow[];
+    const unique = [...new Set(ids)];
+    const rows =
+      unique.length <= FEW_IDS ? probeEach<TaskRow>(this.statements.get(SQL.getTask), unique) : (this.statements.get(SQL.getTasks).all(JSON.stringify(unique)) as TaskRow[]);
     return rows.map(taskFromRow);
   }
 
