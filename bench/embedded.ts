@@ -1,6 +1,7 @@
 /**
  * One embedded-SQLite configuration in its own process:
  *   node --import tsx bench/embedded.ts --sync FULL|NORMAL --workflows 500 --steps 10 --runs 3 --budget-ms 120000
+ *     [--determinism off|warn|error]   the determinism guard (default off, as in production)
  * A warm-up round (see warmUpOf), then up to `--runs` measured rounds (see anotherRound), each on
  * a fresh SQLite file (so no round reads a table another round filled). Prints `BENCH {"type":"result","rounds":[…]}`.
  */
@@ -9,17 +10,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childMain, emit, flag } from "./lib/child.js";
 import { sequential } from "./lib/workflows.js";
-import { anotherRound, embeddedReprise, runWorkload, warmUpOf, type RoundFigures, type Sync } from "./lib/workload.js";
+import { anotherRound, embeddedReprise, runWorkload, warmUpOf, type Determinism, type RoundFigures, type Sync } from "./lib/workload.js";
 
 childMain(async () => {
   const sync = flag("sync", "NORMAL") as Sync;
+  const determinism = flag("determinism", "off") as Determinism;
+  if (!["off", "warn", "error"].includes(determinism)) throw new Error(`--determinism: expected off, warn or error, got ${determinism}`);
   const workload = { workflows: Number(flag("workflows", "500")), steps: Number(flag("steps", "10")) };
   const runs = Number(flag("runs", "3"));
   const budgetMs = Number(flag("budget-ms", "120000"));
   const rounds: RoundFigures[] = [];
   for (let round = -1; round < 0 || anotherRound(rounds, runs, budgetMs); round++) {
     const dir = mkdtempSync(join(tmpdir(), "reprise-bench-embedded-"));
-    const reprise = await embeddedReprise(join(dir, "bench.db"), sync);
+    const reprise = await embeddedReprise(join(dir, "bench.db"), sync, determinism);
     reprise.register("sequential", sequential);
     try {
       await reprise.ready();

@@ -43,6 +43,8 @@ const runs = Number(option("runs") ?? (quick ? 1 : 3));
 const W1 = quick ? { workflows: 50, steps: 10 } : { workflows: 500, steps: 10 };
 const W2 = quick ? { workflows: 1, steps: 40 } : { workflows: 1, steps: 200 };
 const CLUSTER_WORKERS = 4;
+/** Children per mode (guard off, guard on) in the determinism-guard rows, taking turns. */
+const GUARD_TURNS = quick ? 1 : 3;
 const sleepers = Number(option("sleepers") ?? (quick ? 10_000 : 100_000));
 const recoveryCount = Number(option("recovery") ?? (quick ? 1_000 : 10_000));
 const FLOOR = quick ? { rows: 500, seqRows: 40, batch: 100, fsyncOps: 200 } : { rows: 5_000, seqRows: 200, batch: 500, fsyncOps: 1_000 };
@@ -261,7 +263,7 @@ async function floors(): Promise<void> {
 const resonateLocal: Partial<Record<"W1" | "W2", number>> = {};
 
 async function embedded(): Promise<void> {
-  console.log("embedded SQLite: W1 and W2 at FULL and NORMAL, each configuration in a fresh process; @resonatehq/sdk local mode beside them");
+  console.log("embedded SQLite: W1 and W2 at FULL and NORMAL, each configuration in a fresh process; @resonatehq/sdk local mode beside them; W1 at FULL with the determinism guard off and on, in turns");
   for (const [name, workload] of [["W1", W1], ["W2", W2]] as const) {
     const label = `@resonatehq/sdk local mode (in memory, NOT durable): ${name} (${workload.workflows} x ${workload.steps} steps)`;
     try {
@@ -291,6 +293,31 @@ async function embedded(): Promise<void> {
         fail(label, error);
       }
     }
+  }
+  // Every row above runs with the determinism guard off (production's default). These two say what
+  // turning it on ("warn", the default outside production) costs on W1 at FULL: children with it
+  // off and on take turns, so a change in the machine's load while they run falls on both.
+  const guardRounds: Record<"off" | "warn", RoundFigures[]> = { off: [], warn: [] };
+  const labelOf = (mode: "off" | "warn") => `embedded SQLite FULL: W1 (${W1.workflows} x ${W1.steps} steps), determinism guard ${mode === "off" ? "off" : 'ON ("warn")'}, in turns`;
+  for (let turn = 0; turn < GUARD_TURNS; turn++) {
+    for (const mode of ["off", "warn"] as const) {
+      try {
+        const args = ["--sync", "FULL", "--determinism", mode, "--workflows", String(W1.workflows), "--steps", String(W1.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
+        const child = new Child(labelOf(mode), "embedded.ts", args);
+        const result = await child.next("result", 240_000);
+        await child.kill();
+        guardRounds[mode].push(...(result.rounds as RoundFigures[]));
+      } catch (error) {
+        fail(labelOf(mode), error);
+      }
+    }
+  }
+  if (guardRounds.off.length > 0 && guardRounds.warn.length > 0) {
+    const off = median(guardRounds.off.map((r) => r.stepsPerSecond));
+    const on = median(guardRounds.warn.map((r) => r.stepsPerSecond));
+    addRow("embedded", labelOf("off"), guardRounds.off, "sqlite FULL", "W1", "the guard-on row's reference");
+    const extra = 100 * (off / on - 1);
+    addRow("embedded", labelOf("warn"), guardRounds.warn, "sqlite FULL", "W1", `x${(on / off).toFixed(2)} the guard off (row above): ${extra >= 0 ? "+" : ""}${extra.toFixed(1)}% time per step`);
   }
 }
 

@@ -19,12 +19,15 @@ export interface RoundFigures {
   endedAt: number;
 }
 
+export type Determinism = "off" | "warn" | "error";
+
 /**
  * An embedded Reprise on a SQLite file at `synchronous` = FULL (durability "power-loss", the
- * default) or NORMAL ("process-crash"). The determinism guard is off, as in production.
+ * default) or NORMAL ("process-crash"). The determinism guard is off, as in production, unless a
+ * row measures what it costs when on.
  */
-export async function embeddedReprise(path: string, sync: Sync): Promise<Reprise> {
-  return new Reprise({ store: path, durability: sync === "FULL" ? "power-loss" : "process-crash", determinism: "off" });
+export async function embeddedReprise(path: string, sync: Sync, determinism: Determinism = "off"): Promise<Reprise> {
+  return new Reprise({ store: path, durability: sync === "FULL" ? "power-loss" : "process-crash", determinism });
 }
 
 /**

@@ -35,6 +35,16 @@ export interface CrashEveryStepOptions {
    * different from the clean run did an effect twice, and the step that was re-run is named.
    */
   observe?: () => unknown;
+  /**
+   * What the outside world does while the run is in progress: resolve the promises the workflow
+   * waits on (an approval, a cancel, the next event), as a person or another system would.
+   * Called once per run, the clean one and each crashed one, right after the execution starts;
+   * the run goes on to the end once it returns. Wait for the workflow with
+   * `test.waitForPromise(id)` (or `test.until`) and act with `test.resolve(id, value)`: a crash may
+   * come while it runs, and these carry on in the process that replaces the dead one (the
+   * process behind `test.reprise` may be the dead one).
+   */
+  drive?: (test: TestReprise) => Promise<void>;
 }
 
 export interface StepRecord {
@@ -162,6 +172,7 @@ async function runOnce(
       reprise.register(name, workflow);
       await options.setup?.(reprise);
     },
+    // One crash per run; the test replaces the killed process on its next step (see TestReprise).
     intercept: (req) => {
       if (crashed) return "deliver";
       const decision = intercept(req);
@@ -172,9 +183,13 @@ async function runOnce(
   try {
     await test.ready();
     await test.reprise.beginRun(id, name, ...args);
-    // The crash happens on the way; once it has, a new process takes over.
-    await test.until(async () => crashed || (await test.record(id))?.state !== "pending");
-    if (crashed) await test.crash();
+    try {
+      await options.drive?.(test);
+    } catch (error) {
+      // The run may have ended before the world could act (a divergence, a failure): then what it
+      // waited for never comes, and the outcome below says why.
+      if ((await test.record(id))?.state === "pending") throw error;
+    }
     let outcome: Outcome;
     try {
       outcome = { ok: true, value: await test.result(id) };

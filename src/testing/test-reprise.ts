@@ -3,7 +3,9 @@
  * can: then it jumps to the next deadline (a sleep, a timeout, a step's backoff, a lease), so a
  * workflow that sleeps for days finishes in milliseconds, the same way every run. `crash()` ends
  * the current process as kill -9 would (its in-memory state gone, the store intact) and starts a
- * new one, which recovers the executions once their leases run out.
+ * new one, which recovers the executions once their leases run out. A process an `intercept`
+ * killed is replaced the same way at the next step of a drive, as a supervisor restarts a process
+ * that died, so a test driving a workflow (resolving its promises) carries on across the crash.
  *
  *   const test = new TestReprise({ setup: (reprise) => reprise.register("order", order) });
  *   const handle = await test.reprise.beginRun("order-1", "order", "book");
@@ -28,7 +30,11 @@ export interface TestRepriseOptions {
   clock?: VirtualClock;
   /** Lease of a task, in virtual ms: how long after a crash the work moves on. Default 30 s. */
   ttl?: number;
-  /** Sees every request of the current process on its way to the store (crash injection). */
+  /**
+   * Sees every request of the current process on its way to the store (crash injection). A
+   * process it kills is replaced by a new one at the next step of a drive (`until`, `result`,
+   * `advance`, `resolve`), which recovers its executions once their leases run out.
+   */
   intercept?: (req: Request) => Interception;
 }
 
@@ -41,6 +47,7 @@ export class TestReprise {
   readonly store: Store;
   private process!: { reprise: Reprise; transport: TestTransport };
   private readonly started: Promise<void>;
+  private restarting: Promise<void> | undefined;
 
   constructor(private readonly options: TestRepriseOptions = {}) {
     this.clock = options.clock ?? new VirtualClock();
@@ -74,7 +81,17 @@ export class TestReprise {
   /** Resolves a durable promise from outside, as a person or another system would. */
   async resolve(id: string, value?: unknown): Promise<void> {
     await this.started;
+    // A dead process would never answer: the request goes through the one that replaced it.
+    await this.restartIfKilled();
     await this.process.reprise.promises.resolve(id, value);
+  }
+
+  /**
+   * Drives executions and time until the durable promise `id` exists: the workflow has reached
+   * the point where it waits on it (for a test that then resolves it, as a person would).
+   */
+  async waitForPromise(id: string): Promise<void> {
+    await this.until(async () => (await this.record(id)) !== undefined);
   }
 
   /** Runs what can run now, then moves time forward by `ms`, firing what comes due on the way. */
@@ -141,6 +158,18 @@ export class TestReprise {
     await reprise.ready();
   }
 
+  /** Replaces a process an interception killed (as kill -9 would) with a new one on the same store. */
+  private async restartIfKilled(): Promise<void> {
+    // Two callers at once (a drive and a resolve) start one replacement, not two.
+    this.restarting ??= (async () => {
+      const dead = this.process;
+      if (!dead.transport.crashed) return;
+      await dead.reprise.stop().catch(() => undefined);
+      await this.startProcess();
+    })().finally(() => (this.restarting = undefined));
+    await this.restarting;
+  }
+
   /** The next moment something is due: a store deadline or an engine sleep. */
   private async nextEvent(): Promise<number | undefined> {
     const stored = await this.store.nextDeadline();
@@ -160,8 +189,12 @@ export class TestReprise {
     for (let checks = 0; checks < MAX_IDLE_CHECKS; checks++) {
       await turn();
       await turn();
-      // A dead process runs nothing, whatever its tasks say until their leases run out.
-      if (this.process.transport.crashed) return;
+      // A process an interception killed runs nothing; its replacement recovers its executions
+      // once their leases run out (a jump of the clock away).
+      if (this.process.transport.crashed) {
+        await this.restartIfKilled();
+        continue;
+      }
       if (this.process.transport.busy) continue;
       if (!(await this.running())) return;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "../../src/index.js";
-import { crashEveryStep } from "../../src/testing/index.js";
+import { crashEveryStep, type TestReprise } from "../../src/testing/index.js";
 
 type Result = { type: "created" | "exists_same" | "exists_diff" };
 
@@ -133,5 +133,64 @@ describe("crashEveryStep", () => {
     }
     const report = await crashEveryStep(drifting, []);
     expect(report.problems.some((problem) => problem.kind === "divergence")).toBe(true);
+  });
+
+  describe("a workflow that waits on a promise the outside world settles (option drive)", () => {
+    const charges: string[] = [];
+    let reserved = new Set<string>();
+    function reserve(_ctx: Context, item: string): string {
+      reserved.add(item);
+      return `reserved ${item}`;
+    }
+    /** Appends: run again after a crash before its result was recorded, it charges twice. */
+    function charge(_ctx: Context, item: string): string {
+      charges.push(item);
+      return `charged ${item}`;
+    }
+    function* order(ctx: Context, item: string): Generator<unknown, string, unknown> {
+      yield* ctx.run(reserve, item);
+      const approval = yield* ctx.promise<boolean>({ id: `approve-${item}` });
+      if (!(yield* approval)) return "refused";
+      return yield* ctx.run(charge, item);
+    }
+    const approve = async (test: TestReprise): Promise<void> => {
+      await test.waitForPromise("approve-book");
+      await test.resolve("approve-book", true);
+    };
+    const world = {
+      reset: () => {
+        reserved = new Set();
+        charges.length = 0;
+      },
+      observe: () => ({ reserved: [...reserved], charges: [...charges] }),
+    };
+
+    it("drives every run, the crashed ones too, across the crash", async () => {
+      const approvals: number[] = [];
+      const report = await crashEveryStep(order, ["book"], {
+        ...world,
+        observe: () => ({ reserved: [...reserved] }),
+        drive: async (test) => {
+          await approve(test);
+          approvals.push(1);
+        },
+      });
+      expect(report.steps.map((step) => step.func)).toEqual(["reserve", "charge"]);
+      expect(report.problems).toEqual([]);
+      // The clean run and four crashed ones, each approved once.
+      expect(approvals).toHaveLength(5);
+    });
+
+    it("names the step that charged twice", async () => {
+      const report = await crashEveryStep(order, ["book"], { ...world, drive: approve });
+      expect(report.problems).toEqual([
+        expect.objectContaining({ kind: "non-idempotent", crash: "before-record", step: expect.objectContaining({ func: "charge" }) }),
+      ]);
+    });
+
+    it("without a drive nobody approves: the promise times out in virtual time and the steps after it go untested", async () => {
+      const report = await crashEveryStep(order, ["book"], world);
+      expect(report.steps.map((step) => step.func)).toEqual(["reserve"]);
+    });
   });
 });

@@ -70,4 +70,36 @@ describe("TestReprise", () => {
     expect(await test.result("t-1")).toEqual(["first", "second"]);
     expect(ran).toEqual(["first", "second"]);
   });
+
+  it("replaces a process an interception killed at the next step of a drive, so the test carries on", async () => {
+    const ran: string[] = [];
+    function record(_ctx: Context, step: string): string {
+      ran.push(step);
+      return step;
+    }
+    function* approved(ctx: Context): Generator<unknown, string, unknown> {
+      yield* ctx.run(record, "before");
+      const approval = yield* ctx.promise<string>({ id: "approve-t-2" });
+      return `${yield* approval} ${yield* ctx.run(record, "after")}`;
+    }
+    let killed = false;
+    test = new TestReprise({
+      setup: (reprise) => void reprise.register("approved", approved),
+      // Kill the process on its way to record the first step (its effect happened, its result is lost).
+      intercept: (req) => {
+        if (killed || req.kind !== "task.fence" || req.data.action.kind !== "promise.create" || !req.data.action.data.result) return "deliver";
+        killed = true;
+        return "crash-before";
+      },
+    });
+    await test.ready();
+    const firstPid = test.reprise.pid;
+    await test.reprise.beginRun("t-2", "approved");
+    await test.waitForPromise("approve-t-2");
+    expect(test.reprise.pid).not.toBe(firstPid);
+    await test.resolve("approve-t-2", "yes");
+    expect(await test.result("t-2")).toBe("yes after");
+    // The first run of the step was lost with the process, so it ran again.
+    expect(ran).toEqual(["before", "before", "after"]);
+  });
 });
