@@ -57,7 +57,8 @@ export interface StepRecord {
 export interface CrashProblem {
   kind: "different-result" | "divergence" | "non-idempotent" | "not-recovered";
   step: StepRecord;
-  crash: CrashPoint;
+  /** Where the process was killed; "none" for the clean run (a workflow that diverges on its own, at a resumption). */
+  crash: CrashPoint | "none";
   detail: string;
 }
 
@@ -107,6 +108,12 @@ export async function crashEveryStep<A extends unknown[]>(
   const cleanWorld = await options.observe?.();
 
   const report: CrashReport = { steps, runs: 0, problems: [], halts: [], reruns: [] };
+  // A body that replays differently diverges at its first resumption even without a crash.
+  if (!clean.outcome.ok && clean.outcome.error.name === "DivergenceError") {
+    const position = /at (\S+):/.exec(clean.outcome.error.message)?.[1] ?? id;
+    const step = steps.find((recorded) => recorded.id === position) ?? { id: position, func: "(the call at that position)" };
+    report.problems.push({ kind: "divergence", step, crash: "none", detail: clean.outcome.error.message });
+  }
   for (let index = 0; index < steps.length; index++) {
     for (const crash of ["before-record", "after-record"] as const) {
       const step = steps[index]!;

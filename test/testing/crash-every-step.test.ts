@@ -117,6 +117,24 @@ describe("crashEveryStep", () => {
     ]);
   });
 
+  it("reports a workflow that diverges at a resumption even without a crash", async () => {
+    let bodyRuns = 0;
+    function a(): string {
+      return "a";
+    }
+    function b(): string {
+      return "b";
+    }
+    function* resumed(ctx: Context): Generator<unknown, string, unknown> {
+      bodyRuns++;
+      const first = yield* ctx.run(bodyRuns === 1 ? a : b);
+      yield* ctx.sleep(1_000);
+      return first;
+    }
+    const report = await crashEveryStep(resumed, [], { reset: () => void (bodyRuns = 0) });
+    expect(report.problems[0]).toMatchObject({ kind: "divergence", crash: "none", step: { id: "crash-every-step.1", func: "a" } });
+  });
+
   it("reports a replay that makes another call than the history", async () => {
     let bodyRuns = 0;
     function a(): string {
