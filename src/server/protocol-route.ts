@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { BATCH_KIND } from "../protocol/batch.js";
+import type { Limits } from "../protocol/limits.js";
 import { STATUS, type Request } from "../protocol/requests.js";
 import { parseRequest } from "../protocol/schema.js";
 import type { Store } from "../store/store.js";
@@ -17,15 +18,16 @@ import { READ_KINDS } from "./read-kinds.js";
 export interface ProtocolRouteOptions {
   store: Store;
   ticker: Ticker;
+  limits: Limits;
 }
 
-export function registerProtocolRoute(app: FastifyInstance, { store, ticker }: ProtocolRouteOptions): void {
+export function registerProtocolRoute(app: FastifyInstance, { store, ticker, limits }: ProtocolRouteOptions): void {
   app.post("/", async (request, reply) => {
     if ((request.body as { kind?: unknown } | null)?.kind === BATCH_KIND) {
-      const batch = await answerBatch(request.body, store, ticker);
+      const batch = await answerBatch(request.body, store, ticker, limits);
       return reply.code(batch.status).send(batch.body);
     }
-    const parsed = parseRequest(request.body);
+    const parsed = parseRequest(request.body, limits);
     if (!parsed.ok) {
       const { field, expected, message } = parsed;
       return reply.code(STATUS.badRequest).send(protocolRefusal(request.body, STATUS.badRequest, message, { field, expected, message }));

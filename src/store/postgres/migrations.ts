@@ -88,6 +88,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX schedules_next_run ON schedules (next_run_at, id);
     `,
   },
+  {
+    version: 2,
+    name: "callbacks and listeners keyed by hashes of their two ids",
+    // A btree entry holds at most ~2,700 bytes; two ids of 2,048 characters (or an id and an
+    // address) do not fit, so the pair's uniqueness is kept on their md5s (32 bytes each) and the
+    // lookups by awaited get an index of their own (the primary key used to serve them).
+    sql: `
+      ALTER TABLE callbacks DROP CONSTRAINT callbacks_pkey;
+      CREATE UNIQUE INDEX callbacks_pair ON callbacks (md5(awaited), md5(awaiter));
+      CREATE INDEX callbacks_awaited ON callbacks (awaited);
+      ALTER TABLE listeners DROP CONSTRAINT listeners_pkey;
+      CREATE UNIQUE INDEX listeners_pair ON listeners (md5(awaited), md5(address));
+      CREATE INDEX listeners_awaited ON listeners (awaited);
+    `,
+  },
 ];
 
 /** Creates `schema` if missing and applies every migration it has not seen yet. */
