@@ -103,6 +103,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX listeners_awaited ON listeners (awaited);
     `,
   },
+  {
+    version: 3,
+    name: "tasks count releases since their last progress",
+    // Re-delivery of a task released again and again backs off on this count (kernel/task-states.ts).
+    sql: `ALTER TABLE tasks ADD COLUMN releases integer NOT NULL DEFAULT 0;`,
+  },
 ];
 
 /** Creates `schema` if missing and applies every migration it has not seen yet. */
