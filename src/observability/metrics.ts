@@ -10,6 +10,7 @@ import type { PromiseState } from "../protocol/records.js";
 import { PROTOCOL_VERSION } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
+import { inBackoff } from "../store/kernel/task-states.js";
 
 export type SettledState = Exclude<PromiseState, "pending">;
 
@@ -82,6 +83,15 @@ export class Metrics implements MetricsRecorder {
         this.set(store ? await countPendingTimers(store) : 0);
       },
     });
+    new Gauge({
+      name: "reprise_tasks_in_backoff",
+      help: `Pending tasks whose re-delivery is held back after repeated releases without progress (of at most ${MAX_COUNTED_TIMERS} pending tasks scanned).`,
+      registers,
+      async collect() {
+        const store = watchedStore();
+        this.set(store ? await countTasksInBackoff(store) : 0);
+      },
+    });
   }
 
   /** The store the scrape-time gauges read. */
@@ -144,5 +154,24 @@ async function countPendingTimers(store: Store): Promise<number> {
     count += response.data.promises.length;
     cursor = response.data.cursor;
   } while (cursor !== undefined && count < MAX_COUNTED_TIMERS);
+  return count;
+}
+
+/** Pending tasks in backoff (task-states.ts `inBackoff`), paged through task.search, scanning at most MAX_COUNTED_TIMERS. */
+async function countTasksInBackoff(store: Store): Promise<number> {
+  let count = 0;
+  let scanned = 0;
+  let cursor: string | undefined;
+  do {
+    const response = await store.apply({
+      kind: "task.search",
+      head: { corrId: randomUUID(), version: PROTOCOL_VERSION },
+      data: { state: "pending", limit: COUNT_PAGE, ...(cursor === undefined ? {} : { cursor }) },
+    });
+    if (typeof response.data === "string") throw new Error(`counting tasks in backoff failed: ${response.data}`);
+    scanned += response.data.tasks.length;
+    count += response.data.tasks.filter(inBackoff).length;
+    cursor = response.data.cursor;
+  } while (cursor !== undefined && scanned < MAX_COUNTED_TIMERS);
   return count;
 }

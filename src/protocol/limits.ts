@@ -1,23 +1,27 @@
 /**
- * Bounds on what a request may carry, named once. The HTTP layer checks shapes; the store kernel
- * checks these bounds and refuses a violation with 400 before it touches anything.
+ * Bounds on what a request may carry, named once. The HTTP layer (schema.ts) and the store kernel
+ * (validation.ts) both read them, so they agree on what is acceptable. Where the reference
+ * Resonate server has a bound we are at least as generous; the rest come from storage (no NUL,
+ * well-formed UTF-16, index-entry sizes) or keep one request from exhausting memory.
  */
 
-/** Ids of promises, tasks, schedules; also worker pids. */
-export const MAX_ID_LENGTH = 1024;
+/**
+ * Ids of promises, tasks, schedules; also worker pids. In UTF-16 code units (JS `length`), any
+ * script. Every store takes this length (PostgreSQL indexes a hash where two ids share an entry).
+ */
+export const MAX_ID_LENGTH = 2048;
 /** Listener addresses and `resonate:target` values. */
 export const MAX_ADDRESS_LENGTH = 2048;
 
-export const MAX_TAGS = 64;
+/** The reference server has no bound on tags; this one only keeps a request's size sane. */
+export const MAX_TAGS = 1024;
 export const MAX_TAG_KEY_LENGTH = 256;
+/** Tag values carry ids (`resonate:origin`, `resonate:parent`…), so they must hold MAX_ID_LENGTH. */
 export const MAX_TAG_VALUE_LENGTH = 4096;
 
 export const MAX_HEADERS = 64;
 export const MAX_HEADER_KEY_LENGTH = 256;
 export const MAX_HEADER_VALUE_LENGTH = 4096;
-
-/** `Value.data` is base64: this is the length of 1 MiB once encoded. */
-export const MAX_DATA_LENGTH = 4 * Math.ceil((1024 * 1024) / 3);
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 1024;
 export const MAX_CRON_LENGTH = 256;
@@ -31,13 +35,66 @@ export const MAX_SEARCH_LIMIT = 1000;
 /** Promises returned with an acquired task so a replaying worker needs no round trips. */
 export const MAX_PRELOAD = 1000;
 
-// Whitespace, control characters and lone surrogates: invisible in logs and URLs, or not text at all.
-const FORBIDDEN_ID_CHARACTER = /[\s\p{Cc}\p{Cs}]/u;
+// ---------------------------------------------------------------------------------------------
+// Configurable limits: `reprise serve --max-value-bytes`, `new Reprise({ limits })`, `openStore(…, { limits })`.
 
-/** A non-empty run of at most MAX_ID_LENGTH printable characters with no whitespace. */
+export interface Limits {
+  /**
+   * Largest `value.data` (or `param.data`) in UTF-8 bytes. Default 3 MiB: a 2.25 MiB result once an
+   * SDK has base64-encoded it (the official SDK's local mode has no limit; the reference server's
+   * 2 MB body limit is below a 1.5 MiB result).
+   */
+  maxValueBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ maxValueBytes: 3 * 1024 * 1024 });
+
+/** Room in a request body for everything but values: ids, tags, headers, the JSON around them. */
+export const ENVELOPE_BYTES = 1024 * 1024;
+
+/** Fills in defaults and checks the figures, so a bad flag fails at start rather than per request. */
+export function resolveLimits(limits: Partial<Limits> = {}): Limits {
+  const maxValueBytes = limits.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes;
+  if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1) {
+    throw new RangeError(`limits.maxValueBytes: expected a whole number of bytes from 1, got ${String(maxValueBytes)}`);
+  }
+  return { maxValueBytes };
+}
+
+/**
+ * The HTTP body limit that goes with `limits`: a request may carry two values at the limit (a
+ * create with its param and its result) plus the envelope. A larger body is refused with 413.
+ */
+export function bodyLimitFor(limits: Limits): number {
+  return 2 * limits.maxValueBytes + ENVELOPE_BYTES;
+}
+
+/** UTF-8 size of `text`, counted only when its length alone cannot decide against `max`. */
+export function fitsInBytes(text: string, max: number): boolean {
+  if (text.length > max) return false;
+  if (text.length * 3 <= max) return true;
+  return Buffer.byteLength(text, "utf8") <= max;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids
+
+// NUL: PostgreSQL text cannot hold it (and the reference refuses it). A lone surrogate is not text:
+// JSON parsers (the reference's too) refuse it and UTF-8 storage cannot round-trip it.
+const FORBIDDEN_ID_CHARACTER = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** 1 to MAX_ID_LENGTH characters of any script (spaces too), without NUL or lone surrogates. */
 export function isValidId(id: unknown): id is string {
   return typeof id === "string" && id.length > 0 && id.length <= MAX_ID_LENGTH && !FORBIDDEN_ID_CHARACTER.test(id);
 }
+
+/** A schedule id is also refused for ':' (the reference server's rule), so it can move between them. */
+export function isValidScheduleId(id: unknown): id is string {
+  return isValidId(id) && !id.includes(":");
+}
+
+export const ID_RULE = `1-${MAX_ID_LENGTH} characters without NUL or lone surrogates`;
+export const SCHEDULE_ID_RULE = `1-${MAX_ID_LENGTH} characters without NUL, ':' or lone surrogates`;
 
 /** Largest time or duration in ms: below 2^63, so a sum of two still fits a 64-bit column. */
 export const MAX_TIME = 4_000_000_000_000_000_000;
@@ -47,7 +104,10 @@ export function isValidTime(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_TIME;
 }
 
-/** Text with no whitespace, control characters or lone surrogates (addresses, keys, patterns). */
+// Whitespace, control characters and lone surrogates: invisible in logs and URLs, or not text at all.
+const UNPRINTABLE = /[\s\p{Cc}\p{Cs}]/u;
+
+/** Text with no whitespace, control characters or lone surrogates (addresses). */
 export function isPrintable(text: string): boolean {
-  return !FORBIDDEN_ID_CHARACTER.test(text);
+  return !UNPRINTABLE.test(text);
 }

@@ -39,6 +39,12 @@ export interface TaskRecord {
   pid?: string;
   /** Reprise extension: when the lease (acquired) or the re-delivery (pending) runs out. */
   expiresAt?: number;
+  /**
+   * Reprise extension: releases since the task last made progress (absent when none). From the
+   * second, re-delivery backs off (kernel/task-states.ts `redeliveryDelay`): a worker whose writes
+   * are refused cannot spin on the task.
+   */
+  releases?: number;
 }
 
 export interface ScheduleRecord {

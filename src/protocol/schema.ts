@@ -2,7 +2,7 @@
  * Validation of protocol requests at the edge: every field of every kind is checked before a
  * request reaches the store, and a refusal names the field and what it expected. The bounds are
  * the ones in limits.ts, which the store kernel enforces too, so the edge and the kernel agree on
- * what is acceptable; the edge adds structure to the refusal (field, expectation) and base64.
+ * what is acceptable; the edge adds structure to the refusal (field, expectation).
  */
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
@@ -10,7 +10,6 @@ import {
   MAX_ADDRESS_LENGTH,
   MAX_BATCH,
   MAX_CRON_LENGTH,
-  MAX_DATA_LENGTH,
   MAX_HEADER_KEY_LENGTH,
   MAX_HEADER_VALUE_LENGTH,
   MAX_HEADERS,
@@ -21,9 +20,15 @@ import {
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS,
   MAX_TIME,
+  DEFAULT_LIMITS,
+  ID_RULE,
+  SCHEDULE_ID_RULE,
+  fitsInBytes,
   isPrintable,
   isValidId,
+  isValidScheduleId,
   isValidTime,
+  type Limits,
 } from "./limits.js";
 import { BATCH_KIND, MAX_BATCH_REQUESTS } from "./batch.js";
 import { PROMISE_STATES, TASK_STATES } from "./records.js";
@@ -40,8 +45,8 @@ export interface Refusal {
 
 export type ParseResult = { ok: true; request: Request } | Refusal;
 
-/** Parses an untrusted request body into a typed protocol request. */
-export function parseRequest(body: unknown): ParseResult {
+/** Parses an untrusted request body into a typed protocol request; values are bounded by `limits`. */
+export function parseRequest(body: unknown, limits: Limits = DEFAULT_LIMITS): ParseResult {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return refuse("body", "a JSON object { kind, head, data }");
   }
@@ -50,7 +55,11 @@ export function parseRequest(body: unknown): ParseResult {
   if (!schema) return refuse("kind", `one of ${Object.keys(REQUEST_SCHEMAS).join(", ")}`);
 
   const result = schema.safeParse(body);
-  if (result.success) return { ok: true, request: result.data as Request };
+  if (result.success) {
+    const oversized = findOversizedValue(result.data, limits.maxValueBytes);
+    if (oversized) return refuse(oversized, valueExpectation(limits));
+    return { ok: true, request: result.data as Request };
+  }
   const issue = result.error.issues[0]!;
   return refuse(fieldName(issue.path), expectationOf(issue));
 }
@@ -62,7 +71,7 @@ export type BatchParseResult = { ok: true; head: RequestHead; items: ParseResult
  * items) must be valid or the whole batch is refused; each item is then parsed on its own, so a
  * bad item is refused in its place (its field named relative to the item) and its neighbours go on.
  */
-export function parseBatch(body: unknown): BatchParseResult {
+export function parseBatch(body: unknown, limits: Limits = DEFAULT_LIMITS): BatchParseResult {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return refuse("body", `a JSON object { kind: "${BATCH_KIND}", head, data: { requests } }`);
   }
@@ -72,17 +81,15 @@ export function parseBatch(body: unknown): BatchParseResult {
     return refuse(fieldName(issue.path), expectationOf(issue));
   }
   const { head: envelopeHead, data } = result.data;
-  const items = data.requests.map((item) => (isBatch(item) ? refuse("kind", NOT_NESTED) : parseRequest(item)));
+  const items = data.requests.map((item) => (isBatch(item) ? refuse("kind", NOT_NESTED) : parseRequest(item, limits)));
   return { ok: true, head: envelopeHead as RequestHead, items };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas. Each field carries one expectation text, used for every way it can be wrong.
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-const ID_EXPECTATION = `1-${MAX_ID_LENGTH} printable characters without whitespace`;
-const id = z.custom<string>(isValidId, { error: ID_EXPECTATION });
+const id = z.custom<string>(isValidId, { error: ID_RULE });
+const scheduleId = z.custom<string>(isValidScheduleId, { error: SCHEDULE_ID_RULE });
 
 function printable(expected: string, max: number) {
   return z
@@ -92,9 +99,11 @@ function printable(expected: string, max: number) {
     .refine(isPrintable, { error: expected });
 }
 
-const pattern = printable(`an id pattern of 1-${MAX_ID_LENGTH} printable characters (* matches any run)`, MAX_ID_LENGTH);
+// An id pattern may hold whatever an id may (spaces too); `*` matches any run.
+const pattern = z.custom<string>(isValidId, { error: `an id pattern of ${ID_RULE} (* matches any run)` });
 const address = printable(`an address of 1-${MAX_ADDRESS_LENGTH} printable characters, e.g. poll://any@group`, MAX_ADDRESS_LENGTH);
-const cursor = printable("a cursor returned by a previous search", MAX_ID_LENGTH);
+// A cursor is an id's UTF-8 bytes in base64url: up to 3 bytes per character, 4 characters per 3 bytes.
+const cursor = printable("a cursor returned by a previous search", 4 * MAX_ID_LENGTH);
 const idempotencyKey = z
   .string({ error: `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` })
   .min(1, { error: `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` })
@@ -116,19 +125,41 @@ function stringMap(what: string, maxEntries: number, maxKey: number, maxValue: n
 
 const tags = stringMap("tags", MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH);
 
-const DATA_EXPECTATION = `a base64 string of at most ${MAX_DATA_LENGTH} characters (1 MiB once decoded)`;
-/** A param or value; absent means empty, as the kernel reads it. */
+/**
+ * A param or value; absent means empty, as the kernel reads it. `data` is any string (the SDKs
+ * send base64, an Encryptor may send base64url or anything else); its size is checked against the
+ * configured limit after parsing (findOversizedValue), as the limit is not known here.
+ */
 const value = z.object(
   {
     headers: stringMap("headers", MAX_HEADERS, MAX_HEADER_KEY_LENGTH, MAX_HEADER_VALUE_LENGTH).optional(),
-    data: z
-      .string({ error: DATA_EXPECTATION })
-      .max(MAX_DATA_LENGTH, { error: DATA_EXPECTATION })
-      .regex(BASE64, { error: DATA_EXPECTATION })
-      .optional(),
+    data: z.string({ error: "a string" }).optional(),
   },
   { error: "an object { headers?, data? }" },
 );
+
+function valueExpectation(limits: Limits): string {
+  return `a string of at most ${limits.maxValueBytes} bytes (the server's maxValueBytes limit: reprise serve --max-value-bytes)`;
+}
+
+const VALUE_KEYS: ReadonlySet<string> = new Set(["param", "value", "promiseParam"]);
+
+/** The field of the first value whose data is over `max` bytes, walking the parsed request's data. */
+function findOversizedValue(request: unknown, max: number): string | undefined {
+  const walk = (node: unknown, path: string): string | undefined => {
+    if (typeof node !== "object" || node === null) return undefined;
+    for (const [key, child] of Object.entries(node)) {
+      if (typeof child !== "object" || child === null || key === "tags" || key === "promiseTags" || key === "headers") continue;
+      const field = Array.isArray(node) ? `${path}[${key}]` : `${path}.${key}`;
+      const data = (child as { data?: unknown }).data;
+      if (VALUE_KEYS.has(key) && typeof data === "string" && !fitsInBytes(data, max)) return `${field}.data`;
+      const found = walk(child, field);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk((request as { data?: unknown }).data, "data");
+}
 
 const LIMIT_EXPECTATION = `a whole number from 1 to ${MAX_SEARCH_LIMIT}`;
 const limit = z
@@ -248,9 +279,9 @@ const REQUEST_SCHEMAS: Record<RequestKind, z.ZodType> = {
   "task.search": request("task.search", { state: taskState.optional(), limit: limit.optional(), cursor: cursor.optional() }),
   "schedule.get": request("schedule.get", { id }),
   "schedule.create": request("schedule.create", {
-    id,
+    id: scheduleId,
     cron,
-    promiseId: printable(`a promise id template ({{.id}}, {{.timestamp}}) of 1-${MAX_ID_LENGTH} printable characters`, MAX_ID_LENGTH),
+    promiseId: z.custom<string>(isValidId, { error: `a promise id template ({{.id}}, {{.timestamp}}) of ${ID_RULE}` }),
     promiseTimeout: time("a duration"),
     promiseParam: value.optional(),
     promiseTags: tags,

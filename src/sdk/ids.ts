@@ -9,5 +9,5 @@ export function checkId(id: unknown, field: string): asserts id is string {
   if (id.length === 0 || id.length > MAX_ID_LENGTH) {
     throw new InvalidArgumentError(`${field}: expected 1-${MAX_ID_LENGTH} characters, got ${id.length}`);
   }
-  throw new InvalidArgumentError(`${field}: expected printable characters without whitespace, got ${JSON.stringify(id)}`);
+  throw new InvalidArgumentError(`${field}: expected characters without NUL or lone surrogates, got ${JSON.stringify(id)}`);
 }

@@ -44,6 +44,11 @@ export interface RepriseOptions {
    * power loss, for more speed where an fsync is slow.
    */
   durability?: Durability;
+  /**
+   * Embedded store: size limits, e.g. `{ maxValueBytes: 8 * 1024 * 1024 }` for step results and
+   * arguments larger than the default 3 MiB. With a server, its `--max-value-bytes` decides.
+   */
+  limits?: { maxValueBytes?: number };
   /** Worker mode: the Reprise (or Resonate) server to connect to. */
   url?: string;
   /** Bearer token for the server. */

@@ -8,7 +8,7 @@ import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 
 export async function openTransport(
-  options: { store?: string | Store; url?: string; authToken?: string; durability?: Durability },
+  options: { store?: string | Store; url?: string; authToken?: string; durability?: Durability; limits?: { maxValueBytes?: number } },
   logger: Logger,
 ): Promise<Transport> {
   if (options.url !== undefined) {
@@ -16,9 +16,10 @@ export async function openTransport(
     return new HttpTransport({ url: options.url, authToken: options.authToken });
   }
   // Work resumed by another process sharing the file is found by the worker's sweeps (reprise.ts).
-  if (options.durability !== undefined && typeof options.store === "object") {
-    throw new Error("Reprise: `durability` applies to a store Reprise opens; pass it to the Store you open instead");
+  if ((options.durability !== undefined || options.limits !== undefined) && typeof options.store === "object") {
+    throw new Error("Reprise: `durability` and `limits` apply to a store Reprise opens; pass them to the Store you open instead");
   }
-  const store = typeof options.store === "object" ? options.store : await openStore(options.store, { durability: options.durability });
+  const store =
+    typeof options.store === "object" ? options.store : await openStore(options.store, { durability: options.durability, limits: options.limits });
   return new EmbeddedTransport(store, { logger });
 }

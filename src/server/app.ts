@@ -9,6 +9,7 @@ import { registerDashboard } from "../dashboard/plugin.js";
 import { meterStore } from "../observability/metered-store.js";
 import { Metrics } from "../observability/metrics.js";
 import { registerMetrics } from "../observability/metrics-route.js";
+import { bodyLimitFor, MAX_ID_LENGTH, resolveLimits, type Limits } from "../protocol/limits.js";
 import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
 import { registerAuth } from "./auth.js";
@@ -24,7 +25,12 @@ export interface AppOptions {
   store: Store;
   /** Bearer token every route but the health checks requires; none means auth is off. */
   authToken?: string;
-  /** Largest request body in bytes (default 2 MiB); a larger one is refused with 413. */
+  /**
+   * Size limits the edge checks (protocol/limits.ts). Give the store the same ones (openStore's
+   * `limits`), as `reprise serve` does, or the kernel refuses what the edge let through.
+   */
+  limits?: Partial<Limits>;
+  /** Largest request body in bytes (default: bodyLimitFor(limits)); a larger one is refused with 413. */
   bodyLimit?: number;
   /** Defaults to a pino logger at level "warn". */
   logger?: Logger;
@@ -33,7 +39,11 @@ export interface AppOptions {
   ticker?: Omit<TickerOptions, "logger">;
 }
 
-export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
+/** The body limit that goes with the default limits: two values of 3 MiB plus 1 MiB of envelope. */
+export const DEFAULT_BODY_LIMIT = bodyLimitFor(resolveLimits());
+
+// A route parameter holds an id, escaped: up to 3 UTF-8 bytes per character, 3 characters per byte (%XX).
+const MAX_PARAM_LENGTH = 9 * MAX_ID_LENGTH;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = new Metrics();
@@ -41,9 +51,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const store = meterStore(options.store, metrics);
   const stopCountingExpiries = store.onTick?.((report) => metrics.leaseExpired(report.leasesExpired));
   const logger = options.logger ?? pino({ level: "warn" });
-  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const limits = resolveLimits(options.limits);
+  const bodyLimit = options.bodyLimit ?? bodyLimitFor(limits);
   const loggerInstance: FastifyBaseLogger = logger;
-  const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit });
+  const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit, maxParamLength: MAX_PARAM_LENGTH });
 
   const workers = new Workers();
   const ticker = new Ticker(store, { ...options.ticker, logger });
@@ -67,9 +78,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   registerAuth(app, options.authToken);
   registerHealth(app, { store, isClosing: () => closing });
-  registerProtocolRoute(app, { store, ticker });
+  registerProtocolRoute(app, { store, ticker, limits });
   registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000 });
-  registerRestRoutes(app, { store, workers, ticker });
+  registerRestRoutes(app, { store, workers, ticker, limits });
   registerDashboard(app, { store });
   registerMetrics(app, { store, metrics });
 

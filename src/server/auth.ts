@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { STATUS } from "../protocol/requests.js";
 import { protocolRefusal } from "./protocol-reply.js";
 
-export const OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
+export const OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/health", "/ready"]);
 
 export function registerAuth(app: FastifyInstance, token: string | undefined): void {
   if (!token) return;

@@ -6,6 +6,7 @@
  * them in one transaction. Answers come back in request order, each shaped like a single answer.
  */
 import { BATCH_KIND } from "../protocol/batch.js";
+import type { Limits } from "../protocol/limits.js";
 import { STATUS, type Request } from "../protocol/requests.js";
 import { parseBatch } from "../protocol/schema.js";
 import type { Store } from "../store/store.js";
@@ -18,8 +19,8 @@ export interface BatchReply {
   body: unknown;
 }
 
-export async function answerBatch(body: unknown, store: Store, ticker: Ticker): Promise<BatchReply> {
-  const parsed = parseBatch(body);
+export async function answerBatch(body: unknown, store: Store, ticker: Ticker, limits?: Limits): Promise<BatchReply> {
+  const parsed = parseBatch(body, limits);
   if (!parsed.ok) {
     const { field, expected, message } = parsed;
     return { status: STATUS.badRequest, body: protocolRefusal(body, STATUS.badRequest, message, { field, expected, message }) };

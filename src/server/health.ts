@@ -1,5 +1,8 @@
-/** `GET /healthz` (the process answers) and `GET /readyz` (the store answers a cheap read). */
-import type { FastifyInstance } from "fastify";
+/**
+ * `GET /healthz` (the process answers) and `GET /readyz` (the store answers a cheap read), also
+ * served as `/health` and `/ready`, the reference Resonate server's paths, so its probes work here.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { PROTOCOL_VERSION, STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
 
@@ -12,9 +15,11 @@ export interface HealthOptions {
 const PROBE_ID = "reprise:readyz";
 
 export function registerHealth(app: FastifyInstance, { store, isClosing }: HealthOptions): void {
-  app.get("/healthz", async () => ({ status: "ok" }));
+  const live = async () => ({ status: "ok" });
+  app.get("/healthz", live);
+  app.get("/health", live);
 
-  app.get("/readyz", async (request, reply) => {
+  const ready = async (request: FastifyRequest, reply: FastifyReply) => {
     if (isClosing()) return reply.code(503).send({ status: "closing" });
     try {
       const response = await store.apply({
@@ -29,5 +34,7 @@ export function registerHealth(app: FastifyInstance, { store, isClosing }: Healt
       request.log.warn({ err: error }, "readiness probe failed");
       return reply.code(503).send({ status: "store unreachable" });
     }
-  });
+  };
+  app.get("/readyz", ready);
+  app.get("/ready", ready);
 }

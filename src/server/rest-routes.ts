@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { loadExecutionRecords } from "../dashboard/store-queries.js";
 import { encodeValue } from "../protocol/codec.js";
+import type { Limits } from "../protocol/limits.js";
 import type { SettleState } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead, type Response } from "../protocol/requests.js";
 import { parseRequest } from "../protocol/schema.js";
@@ -19,6 +20,7 @@ export interface RestRoutesOptions {
   store: Store;
   workers: Workers;
   ticker: Ticker;
+  limits: Limits;
 }
 
 const SETTLE_ACTIONS: ReadonlyMap<string, SettleState> = new Map([
@@ -29,9 +31,9 @@ const SETTLE_ACTIONS: ReadonlyMap<string, SettleState> = new Map([
 
 type Query = Record<string, string | string[] | undefined>;
 
-export function registerRestRoutes(app: FastifyInstance, { store, workers, ticker }: RestRoutesOptions): void {
+export function registerRestRoutes(app: FastifyInstance, { store, workers, ticker, limits }: RestRoutesOptions): void {
   const answer = async (reply: FastifyReply, candidate: { kind: string; data: unknown }) => {
-    const parsed = parseRequest({ ...candidate, head: head() });
+    const parsed = parseRequest({ ...candidate, head: head() }, limits);
     if (!parsed.ok) {
       const field = parsed.field.replace(/^data\./, "");
       const message = `${field}: expected ${parsed.expected}`;

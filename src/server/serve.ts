@@ -7,6 +7,7 @@
 import type { FastifyInstance } from "fastify";
 import { pino, type Level } from "pino";
 import { redactIn } from "../observability/redact-url.js";
+import { resolveLimits, type Limits } from "../protocol/limits.js";
 import { openStore, type Durability } from "../store/index.js";
 import { buildApp } from "./app.js";
 
@@ -23,6 +24,9 @@ export interface ServerOptions {
   authToken?: string;
   /** Default "warn". */
   logLevel?: Level | "silent";
+  /** Size limits (protocol/limits.ts), given to both the HTTP edge and the store. */
+  limits?: Partial<Limits>;
+  /** Default: bodyLimitFor(limits). */
   bodyLimit?: number;
   /** Close gracefully on SIGINT / SIGTERM, then exit the process. */
   handleSignals?: boolean;
@@ -40,14 +44,15 @@ export const DEFAULT_HOST = "127.0.0.1";
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = pino({ level: options.logLevel ?? "warn" });
-  const store = await openStore(options.store, { durability: options.durability }).catch((error: unknown) => {
+  const limits = resolveLimits(options.limits);
+  const store = await openStore(options.store, { durability: options.durability, limits }).catch((error: unknown) => {
     throw redactError(error, options.store);
   });
   const port = options.port ?? DEFAULT_PORT;
   const host = options.host ?? DEFAULT_HOST;
   let app: FastifyInstance | undefined;
   try {
-    app = await buildApp({ store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, bodyLimit: options.bodyLimit });
+    app = await buildApp({ store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, limits, bodyLimit: options.bodyLimit });
     await app.listen({ port, host });
   } catch (error) {
     // listen() makes the app ready (starting its ticker) before it binds, so a failed bind must

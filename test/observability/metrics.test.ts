@@ -65,6 +65,7 @@ describe("GET /metrics", () => {
       reprise_lease_expiries_total: "counter",
       reprise_store_write_duration_seconds: "histogram",
       reprise_pending_timers: "gauge",
+      reprise_tasks_in_backoff: "gauge",
     });
   });
 

@@ -69,8 +69,8 @@ describe("Reprise (embedded SQLite)", () => {
     const reprise = open();
     reprise.register("twoSteps", twoSteps);
     await expect(reprise.run("", "twoSteps", "x")).rejects.toThrow(InvalidArgumentError);
-    await expect(reprise.run("has space", "twoSteps", "x")).rejects.toThrow(/without whitespace/);
-    await expect(reprise.run("x".repeat(2000), "twoSteps", "x")).rejects.toThrow(/1-1024/);
+    await expect(reprise.run("has\u0000nul", "twoSteps", "x")).rejects.toThrow(/without NUL/);
+    await expect(reprise.run("x".repeat(2049), "twoSteps", "x")).rejects.toThrow(/1-2048/);
     await expect(reprise.run("job-4", "nope", "x")).rejects.toThrow(NotRegisteredError);
     await expect(reprise.run("job-4", "nope", "x")).rejects.toThrow(/registered: twoSteps/);
     await expect(reprise.run("job-4", "twoSteps", { callback: () => 1 })).rejects.toThrow(/args\[0\]\.callback is a function/);

@@ -43,6 +43,8 @@ describe("auth on", () => {
   it("leaves the health checks open", async () => {
     expect((await server.get("/healthz")).status).toBe(200);
     expect((await server.get("/readyz")).status).toBe(200);
+    expect((await server.get("/health")).status).toBe(200);
+    expect((await server.get("/ready")).status).toBe(200);
   });
 
   it("works through HttpTransport with the token, and fails a subscription without it", async () => {

@@ -226,15 +226,15 @@ describe("refused input", () => {
     ["a missing head", { kind: "promise.get", data: { id: "x" } }, "head"],
     ["an empty id", { kind: "promise.get", head: { corrId: "x", version: "v" }, data: { id: "" } }, "data.id"],
     ["a control character in an id", { kind: "promise.get", head: { corrId: "x", version: "v" }, data: { id: "a\u0000b" } }, "data.id"],
-    ["an id over 1024 characters", { kind: "promise.get", head: { corrId: "x", version: "v" }, data: { id: "x".repeat(1025) } }, "data.id"],
+    ["an id over 2048 characters", { kind: "promise.get", head: { corrId: "x", version: "v" }, data: { id: "x".repeat(2049) } }, "data.id"],
     [
       "a non-string tag",
       { kind: "promise.create", head: { corrId: "x", version: "v" }, data: { id: "t", timeoutAt: 1, param: {}, tags: { a: 1 } } },
       "data.tags.a",
     ],
     [
-      "data that is not base64",
-      { kind: "promise.create", head: { corrId: "x", version: "v" }, data: { id: "t", timeoutAt: 1, param: { data: "{json}" }, tags: {} } },
+      "data that is not a string",
+      { kind: "promise.create", head: { corrId: "x", version: "v" }, data: { id: "t", timeoutAt: 1, param: { data: 42 }, tags: {} } },
       "data.param.data",
     ],
     ["a settle to pending", { kind: "promise.settle", head: { corrId: "x", version: "v" }, data: { id: "t", state: "pending", value: {} } }, "data.state"],

@@ -96,13 +96,25 @@ describe("tasks, schedules, workers, health", () => {
     expect((await server.get("/schedules")).body).toMatchObject({ schedules: [{ id: "hourly", cron: "0 * * * *" }] });
   });
 
+  it("reads and settles an id of the largest length, with spaces and any script, escaped in the URL (no 414)", async () => {
+    const id = `注文 42 ${"x".repeat(2048 - 6)}`;
+    expect(id).toHaveLength(2048);
+    expect((await server.send("promise.create", { id, timeoutAt: Date.now() + 60_000, param: {}, tags: {} })).status).toBe(200);
+    const path = `/promises/${encodeURIComponent(id)}`;
+    expect(await server.get(path)).toMatchObject({ status: 200, body: { promise: { id, state: "pending" } } });
+    const settled = await fetch(`${server.url}${path}/resolve`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(settled.status).toBe(200);
+  });
+
   it("GET /workers is empty with no worker connected", async () => {
     expect((await server.get("/workers")).body).toEqual({ workers: [] });
   });
 
-  it("GET /healthz and /readyz answer", async () => {
+  it("GET /healthz and /readyz answer, and the reference server's /health and /ready", async () => {
     expect(await server.get("/healthz")).toMatchObject({ status: 200, body: { status: "ok" } });
     expect(await server.get("/readyz")).toMatchObject({ status: 200, body: { status: "ready" } });
+    expect(await server.get("/health")).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(await server.get("/ready")).toMatchObject({ status: 200, body: { status: "ready" } });
   });
 
   it("GET /readyz says 503 once the store cannot answer", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BATCH, MAX_DATA_LENGTH, MAX_TAGS } from "../../src/protocol/limits.js";
+import { DEFAULT_LIMITS, MAX_BATCH, MAX_ID_LENGTH, MAX_TAGS } from "../../src/protocol/limits.js";
 import { PROTOCOL_VERSION, type RequestKind } from "../../src/protocol/requests.js";
 import { parseRequest } from "../../src/protocol/schema.js";
 import { TAG } from "../../src/protocol/tags.js";
@@ -60,12 +60,32 @@ describe("parseRequest", () => {
   });
 
   it("names the field, the expectation and both together in the message", () => {
-    expect(refusal(withData("promise.get", { id: "has space" }))).toEqual({
+    expect(refusal(withData("promise.get", { id: "nul\u0000" }))).toEqual({
       ok: false,
       field: "data.id",
-      expected: "1-1024 printable characters without whitespace",
-      message: "data.id: expected 1-1024 printable characters without whitespace",
+      expected: "1-2048 characters without NUL or lone surrogates",
+      message: "data.id: expected 1-2048 characters without NUL or lone surrogates",
     });
+  });
+
+  // What the reference server accepts (crates types.rs): any id without NUL, any data string, any number of tags.
+  it.each([
+    ["an id with a space", withData("promise.get", { id: "charge 42" })],
+    ["an id with a tab", withData("promise.get", { id: "a\tb" })],
+    ["an id of another script", withData("promise.get", { id: "注文-42 😀" })],
+    ["an id of the largest length", withData("promise.get", { id: "x".repeat(MAX_ID_LENGTH) })],
+    ["data that is not base64", withData("promise.settle", { value: { data: "eyJ4IjoxfQ_-" } })],
+    ["a value at the limit", withData("promise.settle", { value: { data: "A".repeat(DEFAULT_LIMITS.maxValueBytes) } })],
+    ["more than 64 tags", withData("promise.create", { tags: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, "v"])) })],
+    ["a schedule id with spaces", withData("schedule.create", { id: "nightly report" })],
+  ])("accepts %s", (_what, body) => {
+    expect(parseRequest(body).ok).toBe(true);
+  });
+
+  it("bounds values by the limits it is given", () => {
+    const body = withData("promise.settle", { value: { data: "é".repeat(600) } });
+    expect(parseRequest(body, { maxValueBytes: 1200 }).ok).toBe(true);
+    expect(parseRequest(body, { maxValueBytes: 1199 })).toMatchObject({ ok: false, field: "data.value.data" });
   });
 
   it.each([
@@ -79,7 +99,11 @@ describe("parseRequest", () => {
     ["too many tags", withData("promise.create", { tags: Object.fromEntries(Array.from({ length: MAX_TAGS + 1 }, (_, i) => [`k${i}`, "v"])) }), "data.tags"],
     ["an empty tag key", withData("promise.create", { tags: { "": "v" } }), 'data.tags[""]'],
     ["a header that is not a string", withData("promise.create", { param: { headers: { a: 1 } } }), "data.param.headers.a"],
-    ["oversized data", withData("promise.settle", { value: { data: "A".repeat(MAX_DATA_LENGTH + 4) } }), "data.value.data"],
+    ["oversized data", withData("promise.settle", { value: { data: "A".repeat(DEFAULT_LIMITS.maxValueBytes + 1) } }), "data.value.data"],
+    ["an id with a NUL", withData("promise.get", { id: "a\u0000" }), "data.id"],
+    ["an id with a lone surrogate", withData("promise.get", { id: "a\udc00" }), "data.id"],
+    ["an id over the limit", withData("promise.get", { id: "x".repeat(MAX_ID_LENGTH + 1) }), "data.id"],
+    ["a schedule id with ':'", withData("schedule.create", { id: "a:b" }), "data.id"],
     ["a settle to timed out", withData("promise.settle", { state: "rejected_timedout" }), "data.state"],
     ["a callback on itself", withData("promise.register_callback", { awaited: "p", awaiter: "p" }), "data.awaiter"],
     ["an address with spaces", withData("promise.register_listener", { address: "poll://any@my group" }), "data.address"],

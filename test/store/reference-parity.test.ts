@@ -3,6 +3,9 @@
  * request sequences must get the same statuses, records and messages. Differences that are ours
  * on purpose are normalised away: `expiresAt` and idempotency-key fields (extensions), the message
  * of a 422 on task.suspend (the reference answers `{}`), and message order within one tick.
+ * `releases` (extension) is dropped too; and since we hold back the re-delivery of a task
+ * released again without progress (the reference sends it at once), a walk ends where that first
+ * happens: from there on the two differ on purpose in when they send.
  */
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/protocol/messages.js";
@@ -76,6 +79,8 @@ async function compare(seed: number, store: Store): Promise<void> {
         expect(normalize(ours.data), where).toEqual(normalize(ref.response.data));
       }
       const messages = delivered.splice(0);
+      // Only our backoff releases a task without sending it.
+      if (step.req.kind === "task.release" && ours.head.status === 200 && messages.length === 0) break;
       expect(messages, where).toEqual(messagesOf(ref.changes));
       learnVersions(versions, [ours.data, ...messages]);
     }
@@ -117,7 +122,7 @@ function normalize(data: unknown): unknown {
   if (typeof data !== "object" || data === null) return data;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
-    if (key === "expiresAt" || key === "idempotencyKeyForCreate" || key === "idempotencyKeyForComplete") continue;
+    if (key === "expiresAt" || key === "releases" || key === "idempotencyKeyForCreate" || key === "idempotencyKeyForComplete") continue;
     out[key] = key === "preload" && Array.isArray(value) ? sortById(value).map(normalize) : normalize(value);
   }
   return out;

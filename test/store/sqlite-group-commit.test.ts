@@ -84,7 +84,7 @@ describe("SQLite group commit", () => {
           {
             kind: "promise.create",
             head,
-            data: { id: n === 31 ? "bad id" : `ok-${n}`, timeoutAt: T0 + 1000, param: {}, tags: {} },
+            data: { id: n === 31 ? "bad\u0000id" : `ok-${n}`, timeoutAt: T0 + 1000, param: {}, tags: {} },
           },
           T0,
         ),

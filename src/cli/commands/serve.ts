@@ -18,6 +18,7 @@ interface ServeOptions {
   store?: string;
   durability: (typeof DURABILITIES)[number];
   logLevel: (typeof LOG_LEVELS)[number];
+  maxValueBytes?: number;
 }
 
 export function registerServe(program: Command): void {
@@ -33,6 +34,11 @@ export function registerServe(program: Command): void {
         .default("power-loss"),
     )
     .addOption(new Option("--log-level <level>", "log verbosity").choices(LOG_LEVELS).default("warn"))
+    .option(
+      "--max-value-bytes <bytes>",
+      "largest param or result a request may carry (default 3 MiB); the body limit follows (twice this plus 1 MiB)",
+      parseNonNegativeInteger("--max-value-bytes", Number.MAX_SAFE_INTEGER),
+    )
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { startServer } = await import("../../server/serve.js");
@@ -43,6 +49,7 @@ export function registerServe(program: Command): void {
         durability: options.durability,
         authToken: globals.authToken,
         logLevel: options.logLevel,
+        limits: options.maxValueBytes === undefined ? undefined : { maxValueBytes: options.maxValueBytes },
         handleSignals: true,
       });
       const out = consoleOutput(globals.json === true);

@@ -4,6 +4,7 @@
  * (group commit, in group-apply.ts); the messages it produces are delivered only after that
  * transaction has committed, so a worker never hears about a change that could still roll back.
  */
+import { resolveLimits, type Limits } from "../../protocol/limits.js";
 import type { Envelope } from "../../protocol/messages.js";
 import { STATUS, type Request, type Response } from "../../protocol/requests.js";
 import type { Backend } from "../backend.js";
@@ -20,6 +21,8 @@ export interface ProtocolStoreOptions {
   redeliverAfterMs?: number;
   /** The time used when a call gives no `now`. Default `Date.now`. */
   clock?: () => number;
+  /** Size limits (protocol/limits.ts); a server passes the same ones to its HTTP edge. */
+  limits?: Partial<Limits>;
 }
 
 export const DEFAULT_REDELIVER_AFTER_MS = 30_000;
@@ -34,6 +37,7 @@ export class ProtocolStore implements Store {
   private readonly tickListeners = new Set<(report: TickReport) => void>();
   private readonly redeliverAfterMs: number;
   private readonly clock: () => number;
+  private readonly limits: Limits;
   private readonly requests: GroupApply;
   private closed = false;
 
@@ -43,6 +47,7 @@ export class ProtocolStore implements Store {
   ) {
     this.redeliverAfterMs = options.redeliverAfterMs ?? DEFAULT_REDELIVER_AFTER_MS;
     this.clock = options.clock ?? Date.now;
+    this.limits = resolveLimits(options.limits);
     this.requests = new GroupApply(backend, this.redeliverAfterMs, (outbox) => this.deliver(outbox));
     backend.broadcast?.subscribe((envelope) => this.emit(envelope));
   }
@@ -50,7 +55,7 @@ export class ProtocolStore implements Store {
   /** Validated at once (a 400 never waits for a transaction), then queued for the next batch. */
   async apply<R extends Request>(req: R, now: number = this.clock()): Promise<Response<R["kind"]>> {
     this.assertOpen();
-    const problem = validateRequest(req);
+    const problem = validateRequest(req, this.limits);
     const kind: R["kind"] = req?.kind;
     if (problem !== undefined) return toResponse(kind, req?.head, fail(STATUS.badRequest, problem));
     // The queue answers each request with a response of its own kind.

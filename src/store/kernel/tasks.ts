@@ -26,7 +26,7 @@ import { createPromise, newPromise, settle } from "./promises.js";
 import { projectPromise, projectTask } from "./projection.js";
 import { fetchPage } from "./search.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
-import { acquiredTask, fulfilledTask, haltedTask, pendingTask, suspendedTask } from "./task-states.js";
+import { acquiredTask, fulfilledTask, haltedTask, pendingTask, redeliveryDelay, suspendedTask } from "./task-states.js";
 
 /** Lease length for a heartbeat on a task acquired without a ttl. */
 const DEFAULT_TTL = 30_000;
@@ -89,14 +89,20 @@ export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Prom
   return ok({ task: acquired, promise, preload: await preload(ctx, promise) });
 }
 
-/** The holder gives the task back: pending again, and sent to its target at the same version. */
+/**
+ * The holder gives the task back: pending again, and sent to its target at the same version. A
+ * task released again without progress in between (a worker whose writes are refused releases it
+ * after each attempt) is sent after an exponential delay instead: the tick re-delivers it then.
+ */
 export async function releaseTask(ctx: KernelContext, req: TaskReleaseReq): Promise<Outcome<"task.release">> {
   await convergeTimeout(ctx, req.data.id);
   const held = await heldTask(ctx, req.data.id, req.data.version, HOLDER_MESSAGES);
   if ("status" in held) return held;
-  const task = pendingTask(held.task, ctx.redeliveryAt);
+  const releases = (held.task.releases ?? 0) + 1;
+  const delay = redeliveryDelay(releases);
+  const task = pendingTask({ ...held.task, releases }, delay > 0 ? ctx.now + delay : ctx.redeliveryAt);
   await ctx.tx.putTask(task);
-  sendToTarget(ctx, held.promise, task);
+  if (delay === 0) sendToTarget(ctx, held.promise, task);
   return ok({});
 }
 
@@ -141,10 +147,19 @@ export async function fenceTask(ctx: KernelContext, req: TaskFenceReq): Promise<
   await convergeTimeout(ctx, action.data.id);
   const held = await heldTask(ctx, req.data.id, req.data.version, FENCE_MESSAGES);
   if ("status" in held) return held;
+  const before = held.task.releases ? await ctx.tx.getPromise(action.data.id) : undefined;
   const answer =
     action.kind === "promise.create"
       ? toResponse(action.kind, action.head, await createPromise(ctx, action))
       : toResponse(action.kind, action.head, await settle(ctx, action));
+  // Progress: the fence created a promise or settled a pending one (a replay's repeat of a write
+  // already made changes nothing). It ends the backoff; the count is kept only while releases
+  // follow each other with nothing written between them.
+  const progressed = answer.head.status === STATUS.ok && (action.kind === "promise.create" ? before === undefined : before?.state === "pending");
+  if (held.task.releases && progressed) {
+    const { releases: _dropped, ...task } = held.task;
+    await ctx.tx.putTask(task);
+  }
   return ok({ action: answer, preload: [] });
 }
 

@@ -7,20 +7,24 @@ import {
   MAX_ADDRESS_LENGTH,
   MAX_BATCH,
   MAX_CRON_LENGTH,
-  MAX_DATA_LENGTH,
   MAX_HEADER_KEY_LENGTH,
   MAX_HEADER_VALUE_LENGTH,
   MAX_HEADERS,
-  MAX_ID_LENGTH,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_SEARCH_LIMIT,
   MAX_TAG_KEY_LENGTH,
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS,
   MAX_TIME,
+  DEFAULT_LIMITS,
+  ID_RULE,
+  SCHEDULE_ID_RULE,
+  fitsInBytes,
   isPrintable,
   isValidId,
+  isValidScheduleId,
   isValidTime,
+  type Limits,
 } from "../../protocol/limits.js";
 import { PROMISE_STATES, TASK_STATES } from "../../protocol/records.js";
 import type { RequestKind } from "../../protocol/requests.js";
@@ -32,16 +36,26 @@ type Fields = Record<string, unknown>;
 /** A message saying what is wrong, or undefined when nothing is. */
 type Problem = string | undefined;
 
-/** Why `req` must be refused with 400, or undefined when it may proceed. */
-export function validateRequest(req: unknown): Problem {
+/** Why `req` must be refused with 400, or undefined when it may proceed; values are bounded by `limits`. */
+export function validateRequest(req: unknown, limits: Limits = DEFAULT_LIMITS): Problem {
   if (!isFields(req)) return `request: expected an object, got ${show(req)}`;
   const kind = req.kind;
   if (typeof kind !== "string" || !Object.hasOwn(VALIDATORS, kind)) {
     return `kind: expected one of ${Object.keys(VALIDATORS).join(", ")}, got ${show(kind)}`;
   }
   if (!isFields(req.data)) return `data: expected an object, got ${show(req.data)}`;
-  return VALIDATORS[kind as RequestKind](req.data);
+  const previous = maxValueBytes;
+  maxValueBytes = limits.maxValueBytes;
+  try {
+    return VALIDATORS[kind as RequestKind](req.data);
+  } finally {
+    maxValueBytes = previous;
+  }
 }
+
+// The value limit of the request being validated. Validation is synchronous, so setting it around
+// one call cannot leak into another; it spares threading `limits` through every field check.
+let maxValueBytes = DEFAULT_LIMITS.maxValueBytes;
 
 const VALIDATORS: Record<RequestKind, (data: Fields) => Problem> = {
   "promise.get": (d) => id("id", d.id),
@@ -79,7 +93,7 @@ const VALIDATORS: Record<RequestKind, (data: Fields) => Problem> = {
   "task.search": (d) => optional(d.state, () => oneOf("state", d.state, TASK_STATES)) ?? paging(d),
   "schedule.get": (d) => id("id", d.id),
   "schedule.create": (d) =>
-    id("id", d.id) ??
+    scheduleId("id", d.id) ??
     cron("cron", d.cron) ??
     promiseIdTemplate("promiseId", d.promiseId, d.id as string) ??
     time("promiseTimeout", d.promiseTimeout) ??
@@ -97,11 +111,17 @@ function promiseCreate(prefix: string, d: Fields): Problem {
   return (
     id(`${prefix}id`, d.id) ??
     time(`${prefix}timeoutAt`, d.timeoutAt) ??
-    value(`${prefix}param`, d.param) ??
     tags(`${prefix}tags`, d.tags) ??
-    idempotencyKey(`${prefix}idempotencyKey`, d.idempotencyKey) ??
-    optional(d.result, () => createResult(`${prefix}result`, d.result))
+    ofPromise(d, value(`${prefix}param`, d.param) ?? optional(d.result, () => createResult(`${prefix}result`, d.result))) ??
+    idempotencyKey(`${prefix}idempotencyKey`, d.idempotencyKey)
   );
+}
+
+/** Says whose value is refused (its id, and its function when tagged), so a caller can find the step. */
+function ofPromise(d: Fields, problem: Problem): Problem {
+  if (problem === undefined) return undefined;
+  const func = isFields(d.tags) && typeof d.tags[TAG.func] === "string" ? ` (function ${d.tags[TAG.func]})` : "";
+  return `${problem}; promise ${show(d.id)}${func}`;
 }
 
 /** Reprise extension: a create that records its promise already settled. */
@@ -120,7 +140,7 @@ function promiseSettle(prefix: string, d: Fields): Problem {
   return (
     id(`${prefix}id`, d.id) ??
     oneOf(`${prefix}state`, d.state, SETTLE_STATES) ??
-    value(`${prefix}value`, d.value) ??
+    ofPromise(d, value(`${prefix}value`, d.value)) ??
     idempotencyKey(`${prefix}idempotencyKey`, d.idempotencyKey)
   );
 }
@@ -184,12 +204,17 @@ function paging(d: Fields): Problem {
 
 function id(field: string, v: unknown): Problem {
   if (isValidId(v)) return undefined;
-  return `${field}: expected 1-${MAX_ID_LENGTH} printable characters without whitespace, got ${show(v)}`;
+  return `${field}: expected ${ID_RULE}, got ${show(v)}`;
+}
+
+function scheduleId(field: string, v: unknown): Problem {
+  if (isValidScheduleId(v)) return undefined;
+  return `${field}: expected ${SCHEDULE_ID_RULE}, got ${show(v)}`;
 }
 
 function pattern(field: string, v: unknown): Problem {
-  if (typeof v === "string" && v.length > 0 && v.length <= MAX_ID_LENGTH && isPrintable(v)) return undefined;
-  return `${field}: expected an id pattern of 1-${MAX_ID_LENGTH} printable characters (* matches any run), got ${show(v)}`;
+  if (isValidId(v)) return undefined;
+  return `${field}: expected an id pattern of ${ID_RULE} (* matches any run), got ${show(v)}`;
 }
 
 function address(field: string, v: unknown): Problem {
@@ -223,7 +248,7 @@ function cron(field: string, v: unknown): Problem {
 function promiseIdTemplate(field: string, v: unknown, scheduleId: string): Problem {
   // The longest timestamp a template can receive, so a valid template stays valid at every run.
   if (typeof v === "string" && isValidId(expandPromiseId(v, scheduleId, MAX_TIME))) return undefined;
-  return `${field}: expected a template ({{.id}}, {{.timestamp}}) that expands to 1-${MAX_ID_LENGTH} printable characters without whitespace, got ${show(v)}`;
+  return `${field}: expected a template ({{.id}}, {{.timestamp}}) that expands to ${ID_RULE}, got ${show(v)}`;
 }
 
 function oneOf(field: string, v: unknown, allowed: readonly string[]): Problem {
@@ -236,8 +261,8 @@ function value(field: string, v: unknown): Problem {
   if (v === undefined) return undefined;
   if (!isFields(v)) return `${field}: expected an object with headers and data, got ${show(v)}`;
   if (v.data !== undefined && typeof v.data !== "string") return `${field}.data: expected a string, got ${show(v.data)}`;
-  if (typeof v.data === "string" && v.data.length > MAX_DATA_LENGTH) {
-    return `${field}.data: expected at most ${MAX_DATA_LENGTH} characters (1 MiB once decoded), got ${v.data.length}`;
+  if (typeof v.data === "string" && !fitsInBytes(v.data, maxValueBytes)) {
+    return `${field}.data: expected at most ${maxValueBytes} bytes (the store's limits.maxValueBytes; reprise serve --max-value-bytes), got ${Buffer.byteLength(v.data, "utf8")}`;
   }
   return stringMap(`${field}.headers`, v.headers, MAX_HEADERS, MAX_HEADER_KEY_LENGTH, MAX_HEADER_VALUE_LENGTH);
 }

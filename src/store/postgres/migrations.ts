@@ -88,6 +88,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX schedules_next_run ON schedules (next_run_at, id);
     `,
   },
+  {
+    version: 2,
+    name: "callbacks and listeners keyed by hashes of their two ids",
+    // A btree entry holds at most ~2,700 bytes; two ids of 2,048 characters (or an id and an
+    // address) do not fit, so the pair's uniqueness is kept on their md5s (32 bytes each) and the
+    // lookups by awaited get an index of their own (the primary key used to serve them).
+    sql: `
+      ALTER TABLE callbacks DROP CONSTRAINT callbacks_pkey;
+      CREATE UNIQUE INDEX callbacks_pair ON callbacks (md5(awaited), md5(awaiter));
+      CREATE INDEX callbacks_awaited ON callbacks (awaited);
+      ALTER TABLE listeners DROP CONSTRAINT listeners_pkey;
+      CREATE UNIQUE INDEX listeners_pair ON listeners (md5(awaited), md5(address));
+      CREATE INDEX listeners_awaited ON listeners (awaited);
+    `,
+  },
+  {
+    version: 3,
+    name: "tasks count releases since their last progress",
+    // Re-delivery of a task released again and again backs off on this count (kernel/task-states.ts).
+    sql: `ALTER TABLE tasks ADD COLUMN releases integer NOT NULL DEFAULT 0;`,
+  },
 ];
 
 /** Creates `schema` if missing and applies every migration it has not seen yet. */

@@ -25,6 +25,7 @@ export interface TaskRow {
   ttl: Int8 | null;
   pid: string | null;
   expires_at: Int8 | null;
+  releases: number;
 }
 
 export interface ScheduleRow {
@@ -41,7 +42,7 @@ export interface ScheduleRow {
 
 export const PROMISE_COLUMNS =
   "id, state, param, value, tags, timeout_at, created_at, settled_at, idempotency_key_for_create, idempotency_key_for_complete";
-export const TASK_COLUMNS = "id, state, version, resumes, ttl, pid, expires_at";
+export const TASK_COLUMNS = "id, state, version, resumes, ttl, pid, expires_at, releases";
 export const SCHEDULE_COLUMNS =
   "id, cron, promise_id, promise_timeout, promise_param, promise_tags, created_at, next_run_at, last_run_at";
 
@@ -82,12 +83,13 @@ export function taskFromRow(row: TaskRow): TaskRecord {
   if (row.ttl !== null) task.ttl = Number(row.ttl);
   if (row.pid !== null) task.pid = row.pid;
   if (row.expires_at !== null) task.expiresAt = Number(row.expires_at);
+  if (row.releases > 0) task.releases = row.releases;
   return task;
 }
 
-/** Parameters $1..$7 in TASK_COLUMNS order. */
+/** Parameters $1..$8 in TASK_COLUMNS order. */
 export function taskParams(task: TaskRecord): unknown[] {
-  return [task.id, task.state, task.version, task.resumes, task.ttl ?? null, task.pid ?? null, task.expiresAt ?? null];
+  return [task.id, task.state, task.version, task.resumes, task.ttl ?? null, task.pid ?? null, task.expiresAt ?? null, task.releases ?? 0];
 }
 
 export function scheduleFromRow(row: ScheduleRow): ScheduleRecord {

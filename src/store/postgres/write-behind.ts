@@ -17,8 +17,8 @@ import { PROMISE_COLUMNS, promiseParams, TASK_COLUMNS } from "./rows.js";
 
 const PROMISE_ARRAYS = "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[]";
 const PROMISE_UPDATE_ARRAYS = "$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $20::text[]";
-const TASK_FIELDS = "v.id, v.state, v.version, v.resumes::text[], v.ttl, v.pid, v.expires_at";
-const TASK_VALUES = "v(id, state, version, resumes, ttl, pid, expires_at)";
+const TASK_FIELDS = "v.id, v.state, v.version, v.resumes::text[], v.ttl, v.pid, v.expires_at, v.releases";
+const TASK_VALUES = "v(id, state, version, resumes, ttl, pid, expires_at, releases)";
 
 /** Every buffered write in one statement; each part is a no-op when its arrays are empty. */
 const FLUSH = `WITH
@@ -34,13 +34,13 @@ const FLUSH = `WITH
     WHERE p.id = v.id RETURNING p.id),
   inserted_tasks AS (
     INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
-    FROM unnest($21::text[], $22::text[], $23::integer[], $24::text[], $25::bigint[], $26::text[], $27::bigint[]) AS ${TASK_VALUES}
+    FROM unnest($21::text[], $22::text[], $23::integer[], $24::text[], $25::bigint[], $26::text[], $27::bigint[], $28::integer[]) AS ${TASK_VALUES}
     ON CONFLICT (id) DO NOTHING RETURNING id),
   upserted_tasks AS (
     INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
-    FROM unnest($28::text[], $29::text[], $30::integer[], $31::text[], $32::bigint[], $33::text[], $34::bigint[]) AS ${TASK_VALUES}
+    FROM unnest($29::text[], $30::text[], $31::integer[], $32::text[], $33::bigint[], $34::text[], $35::bigint[], $36::integer[]) AS ${TASK_VALUES}
     ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, resumes = EXCLUDED.resumes,
-      ttl = EXCLUDED.ttl, pid = EXCLUDED.pid, expires_at = EXCLUDED.expires_at
+      ttl = EXCLUDED.ttl, pid = EXCLUDED.pid, expires_at = EXCLUDED.expires_at, releases = EXCLUDED.releases
     RETURNING id)
 SELECT ARRAY(SELECT id FROM inserted_promises) AS inserted_promises,
   ARRAY(SELECT id FROM updated_promises) AS updated_promises,
@@ -118,7 +118,7 @@ function promiseColumns(promises: readonly PromiseRecord[]): unknown[][] {
   return columns;
 }
 
-/** Seven arrays, one per task column; `resumes` travels as an array literal (arrays of arrays must be rectangular). */
+/** Eight arrays, one per task column; `resumes` travels as an array literal (arrays of arrays must be rectangular). */
 function taskColumns(tasks: readonly TaskRecord[]): unknown[][] {
   return [
     tasks.map((t) => t.id),
@@ -128,6 +128,7 @@ function taskColumns(tasks: readonly TaskRecord[]): unknown[][] {
     tasks.map((t) => t.ttl ?? null),
     tasks.map((t) => t.pid ?? null),
     tasks.map((t) => t.expiresAt ?? null),
+    tasks.map((t) => t.releases ?? 0),
   ];
 }
 

@@ -22,6 +22,7 @@ export interface TaskRow {
   ttl: number | null;
   pid: string | null;
   expires_at: number | null;
+  releases: number;
 }
 
 export interface ScheduleRow {
@@ -72,6 +73,7 @@ export function taskFromRow(row: TaskRow): TaskRecord {
   if (row.ttl !== null) task.ttl = row.ttl;
   if (row.pid !== null) task.pid = row.pid;
   if (row.expires_at !== null) task.expiresAt = row.expires_at;
+  if (row.releases > 0) task.releases = row.releases;
   return task;
 }
 
@@ -84,6 +86,7 @@ export function taskToRow(task: TaskRecord): TaskRow {
     ttl: task.ttl ?? null,
     pid: task.pid ?? null,
     expires_at: task.expiresAt ?? null,
+    releases: task.releases ?? 0,
   };
 }
 

@@ -72,6 +72,10 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX promises_by_state;
   CREATE INDEX promises_failed_by_state ON promises (state, id) WHERE state IN ('rejected', 'rejected_canceled', 'rejected_timedout');
   `,
+  // Releases of a task since its last progress: re-delivery backs off from the second (kernel/task-states.ts).
+  `
+  ALTER TABLE tasks ADD COLUMN releases INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Brings the schema up to date. Safe when several processes open the same file at once. */

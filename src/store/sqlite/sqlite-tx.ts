@@ -46,8 +46,8 @@ const SQL = {
 
   getTask: "SELECT * FROM tasks WHERE id = ?",
   getTasks: "SELECT t.* FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id",
-  putTask: `INSERT OR REPLACE INTO tasks (id, state, version, resumes, ttl, pid, expires_at)
-    VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at)`,
+  putTask: `INSERT OR REPLACE INTO tasks (id, state, version, resumes, ttl, pid, expires_at, releases)
+    VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at, @releases)`,
   dueTasks: `SELECT * FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired') AND expires_at <= ?
     ORDER BY expires_at, id LIMIT ?`,
 

@@ -144,6 +144,41 @@ export function taskSpecs(subject: () => Subject): void {
       expect(s.takeMessages()).toEqual([executeMessage("root", 1)]);
     });
 
+    it("backs off re-delivery of a task released again without progress: 1 s, then doubling", async () => {
+      const s = subject();
+      await s.acquired("root");
+      await s.ok("task.fence", { id: "root", version: 1, action: createAction("root.1") });
+      s.takeMessages();
+      await s.ok("task.release", { id: "root", version: 1 }, T0 + 1);
+      expect(s.takeMessages()).toEqual([executeMessage("root", 1)]);
+      // Replays repeat the write already made (no progress), then release again.
+      let now = T0 + 10;
+      for (const [version, delay] of [[1, 1_000], [2, 2_000], [3, 4_000]] as const) {
+        await s.ok("task.acquire", { id: "root", version, pid: "w1", ttl: 60_000 }, now);
+        await s.ok("task.fence", { id: "root", version: version + 1, action: createAction("root.1") }, now);
+        await s.ok("task.release", { id: "root", version: version + 1 }, now);
+        expect(s.takeMessages()).toEqual([]);
+        expect(await s.getTask("root")).toMatchObject({ state: "pending", expiresAt: now + delay, releases: version + 1 });
+        await s.store.tick(now + delay - 1);
+        expect(s.takeMessages()).toEqual([]);
+        await s.store.tick(now + delay);
+        expect(s.takeMessages()).toEqual([executeMessage("root", version + 1)]);
+        now += delay + 10;
+      }
+    });
+
+    it("ends the backoff when the task makes progress (a new promise written)", async () => {
+      const s = subject();
+      await s.acquired("root");
+      await s.ok("task.release", { id: "root", version: 1 });
+      await s.ok("task.acquire", { id: "root", version: 1, pid: "w1", ttl: 60_000 });
+      await s.ok("task.fence", { id: "root", version: 2, action: createAction("root.1") });
+      expect((await s.getTask("root")).releases).toBeUndefined();
+      s.takeMessages();
+      await s.ok("task.release", { id: "root", version: 2 });
+      expect(s.takeMessages()).toEqual([executeMessage("root", 2)]);
+    });
+
     it("refuses an unknown task, a wrong version and a task not acquired", async () => {
       const s = subject();
       expect(await s.error("task.release", { id: "nope", version: 1 }, 404)).toBe("Task not found");

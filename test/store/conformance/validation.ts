@@ -1,28 +1,33 @@
 /** Bad input is refused with 400, a message naming the field, and no trace in the store. */
 import { describe, expect, it } from "vitest";
-import { MAX_DATA_LENGTH, MAX_ID_LENGTH, MAX_TAGS } from "../../../src/protocol/limits.js";
+import { DEFAULT_LIMITS, MAX_ID_LENGTH, MAX_TAGS } from "../../../src/protocol/limits.js";
+
+const MAX_VALUE = DEFAULT_LIMITS.maxValueBytes;
 import type { Request } from "../../../src/protocol/requests.js";
 import { T0, TARGETED, type Subject } from "./harness.js";
+
+const TARGET_TAG = "resonate:target";
 
 const HEAD = { corrId: "bad", version: "test" };
 
 /** Requests the kernel must refuse, and the field each message must name. */
 const BAD_REQUESTS: [string, unknown, RegExp][] = [
-  ["empty id", { kind: "promise.create", head: HEAD, data: { id: "", timeoutAt: T0 + 1, param: {}, tags: TARGETED } }, /^id: expected 1-1024 printable characters.*got ""$/],
-  ["id with a space", { kind: "promise.create", head: HEAD, data: { id: "a b", timeoutAt: T0 + 1, param: {}, tags: TARGETED } }, /^id: /],
-  ["id with a newline", { kind: "promise.create", head: HEAD, data: { id: "a\nb", timeoutAt: T0 + 1, param: {}, tags: TARGETED } }, /^id: /],
-  ["id too long", { kind: "promise.create", head: HEAD, data: { id: "x".repeat(MAX_ID_LENGTH + 1), timeoutAt: T0 + 1, param: {}, tags: TARGETED } }, /^id: .*1025 characters/],
+  ["empty id", { kind: "promise.create", head: HEAD, data: { id: "", timeoutAt: T0 + 1, param: {}, tags: TARGETED } }, /^id: expected 1-2048 characters without NUL.*got ""$/],
+  ["id with a NUL", { kind: "promise.create", head: HEAD, data: { id: "a\u0000b", timeoutAt: T0 + 1, param: {}, tags: TARGETED } }, /^id: /],
+  ["id with a lone surrogate", { kind: "promise.create", head: HEAD, data: { id: "a\ud800b", timeoutAt: T0 + 1, param: {}, tags: TARGETED } }, /^id: /],
+  ["id too long", { kind: "promise.create", head: HEAD, data: { id: "x".repeat(MAX_ID_LENGTH + 1), timeoutAt: T0 + 1, param: {}, tags: TARGETED } }, /^id: .*2049 characters/],
+  ["schedule id with ':'", { kind: "schedule.create", head: HEAD, data: { id: "a:b", cron: "* * * * *", promiseId: "p", promiseTimeout: 1, promiseParam: {}, promiseTags: TARGETED } }, /^id: .*':'/],
   ["negative timeout", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: -1, param: {}, tags: TARGETED } }, /^timeoutAt: /],
   ["fractional timeout", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: 1.5, param: {}, tags: TARGETED } }, /^timeoutAt: /],
-  ["too many tags", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: Object.fromEntries(Array.from({ length: MAX_TAGS + 1 }, (_, i) => [`t${i}`, "v"])) } }, /^tags: expected at most 64 entries/],
+  ["too many tags", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: Object.fromEntries(Array.from({ length: MAX_TAGS + 1 }, (_, i) => [`t${i}`, "v"])) } }, /^tags: expected at most 1024 entries/],
   ["non-string tag", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: { n: 1 } } }, /^tags\.n: /],
-  ["data too large", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: { data: "A".repeat(MAX_DATA_LENGTH + 1) }, tags: {} } }, /^param\.data: /],
+  ["data too large", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: { data: "A".repeat(MAX_VALUE + 1) }, tags: { "reprise:func": "chargeCard" } } }, /^param\.data: expected at most 3145728 bytes \(the store's limits\.maxValueBytes.*promise "p" \(function chargeCard\)$/],
   ["unknown settle state", { kind: "promise.settle", head: HEAD, data: { id: "p", state: "pending", value: {} } }, /^state: expected one of resolved, rejected, rejected_canceled/],
   ["empty idempotency key", { kind: "promise.settle", head: HEAD, data: { id: "p", state: "resolved", value: {}, idempotencyKey: "" } }, /^idempotencyKey: /],
   ["unknown kind", { kind: "promise.explode", head: HEAD, data: {} }, /^kind: /],
   ["no data", { kind: "promise.get", head: HEAD }, /^data: /],
   ["negative version", { kind: "task.acquire", head: HEAD, data: { id: "p", version: -1, pid: "w", ttl: 1 } }, /^version: /],
-  ["bad nested action", { kind: "task.create", head: HEAD, data: { pid: "w", ttl: 1000, action: { kind: "promise.create", head: HEAD, data: { id: " ", timeoutAt: T0 + 1, param: {}, tags: TARGETED } } } }, /^action\.data\.id: /],
+  ["bad nested action", { kind: "task.create", head: HEAD, data: { pid: "w", ttl: 1000, action: { kind: "promise.create", head: HEAD, data: { id: "", timeoutAt: T0 + 1, param: {}, tags: TARGETED } } } }, /^action\.data\.id: /],
   ["wrong nested kind", { kind: "task.fulfill", head: HEAD, data: { id: "p", version: 1, action: { kind: "promise.create", head: HEAD, data: {} } } }, /^action\.kind: /],
   ["schedule template too long", { kind: "schedule.create", head: HEAD, data: { id: "s", cron: "* * * * *", promiseId: `${"x".repeat(MAX_ID_LENGTH - 10)}{{.timestamp}}`, promiseTimeout: 1, promiseParam: {}, promiseTags: TARGETED } }, /^promiseId: /],
   ["listener address with spaces", { kind: "promise.register_listener", head: HEAD, data: { awaited: "p", address: "a b" } }, /^address: /],
@@ -47,9 +52,44 @@ export function validationSpecs(subject: () => Subject): void {
     it("accepts the largest payload and id allowed", async () => {
       const s = subject();
       const id = "x".repeat(MAX_ID_LENGTH);
-      const { promise } = await s.create(id, { param: { data: "A".repeat(MAX_DATA_LENGTH) } });
+      const { promise } = await s.create(id, { param: { data: "A".repeat(MAX_VALUE) } });
       expect(promise.id).toBe(id);
-      expect((await s.getPromise(id)).param.data).toHaveLength(MAX_DATA_LENGTH);
+      expect((await s.getPromise(id)).param.data).toHaveLength(MAX_VALUE);
+    });
+
+    // What the reference server accepts: ids of any script with spaces and tabs, any data string, many tags.
+    it("accepts ids with whitespace and any script, non-base64 data and many tags", async () => {
+      const s = subject();
+      const ids = ["charge 42", "tab\there", "заказ-42", "注文 42 😀", "x".repeat(MAX_ID_LENGTH - 1) + " "];
+      const tags = Object.fromEntries(Array.from({ length: MAX_TAGS - 1 }, (_, i) => [`t${i}`, `v ${i}`]));
+      for (const id of ids) {
+        const { promise } = await s.create(id, { param: { data: "not base64: {é}_-" }, tags: { ...tags, [TARGET_TAG]: TARGETED[TARGET_TAG]! } });
+        expect(promise.id).toBe(id);
+        expect((await s.getPromise(id)).param.data).toBe("not base64: {é}_-");
+      }
+      expect((await s.ok("promise.search", { id: "注文 *" })).promises.map((p) => p.id)).toEqual(["注文 42 😀"]);
+    });
+
+    it("registers a callback and a listener between two ids of the largest length", async () => {
+      const s = subject();
+      // Incompressible, so PostgreSQL cannot squeeze an index entry under its size limit.
+      const awaited = scrambled(MAX_ID_LENGTH, 1);
+      const awaiter = scrambled(MAX_ID_LENGTH, 2);
+      await s.create(awaited, { tags: { "resonate:scope": "global" } });
+      await s.create(awaiter, { tags: TARGETED });
+      const callback = await s.store.apply({ kind: "promise.register_callback", head: HEAD, data: { awaited, awaiter } } as Request, T0);
+      expect(callback.head.status).toBe(200);
+      const listener = await s.store.apply({ kind: "promise.register_listener", head: HEAD, data: { awaited, address: `poll://uni@g/${scrambled(2000, 3)}` } } as Request, T0);
+      expect(listener.head.status).toBe(200);
     });
   });
+}
+
+/** `length` letters from a small linear congruential generator: text no compressor shortens. */
+function scrambled(length: number, seed: number): string {
+  let state = seed;
+  return Array.from({ length }, () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return String.fromCharCode(97 + (state >> 16) % 26);
+  }).join("");
 }
