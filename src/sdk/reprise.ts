@@ -69,10 +69,13 @@ export interface RepriseOptions {
   determinism?: DeterminismMode;
 }
 
-/** What `register` returns: shortcuts bound to the registered function. */
+/** A workflow's arguments, optionally followed by per-call Options (`reprise.options({ timeout })`). */
+type ArgsWithOptions<A extends unknown[]> = A | [...A, Options];
+
+/** What `register` returns: shortcuts bound to the registered function, its arguments typed. */
 export interface Registered<A extends unknown[], R> {
-  run(id: string, ...args: A): Promise<R>;
-  beginRun(id: string, ...args: A): Promise<Handle<R>>;
+  run(id: string, ...args: ArgsWithOptions<A>): Promise<R>;
+  beginRun(id: string, ...args: ArgsWithOptions<A>): Promise<Handle<R>>;
 }
 
 type WorkflowArgs<F> = F extends (ctx: never, ...args: infer A) => unknown ? A : never;
@@ -81,6 +84,15 @@ type WorkflowResult<F> = F extends (...args: never[]) => Generator<unknown, infe
   : F extends (...args: never[]) => infer R
     ? Awaited<R>
     : never;
+
+/** The default of a result type the caller did not name (`run<T>` names it): no real result has this type. */
+interface Unnamed {
+  readonly "no result type named": true;
+}
+/** `A` when the caller named the result type `R`; otherwise no argument list fits. */
+type IfNamed<R, A extends unknown[]> = [R] extends [Unnamed] ? never : A;
+/** A workflow (generator or async) or step whose result is `R`. */
+type Returning<R> = (ctx: never, ...args: never[]) => Generator<unknown, R, unknown> | Promise<R> | R;
 
 /** What a Reprise instance has registered, for tools in this package (`reprise check`) — not public API. */
 const registrations = new WeakMap<Reprise, { functions: Registry; dependencies: ReadonlyMap<string, unknown> }>();
@@ -164,16 +176,29 @@ export class Reprise {
     };
   }
 
-  /** Runs `func` as the execution `id` and waits for its result. The same id is the same execution. */
-  run<F extends AnyFunction>(id: string, func: F, ...args: [...WorkflowArgs<F>] | [...WorkflowArgs<F>, Options]): Promise<WorkflowResult<F>>;
-  run<R = unknown>(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<R>;
+  /**
+   * Runs `func` as the execution `id` and waits for its result. The same id is the same execution.
+   * Given the function, its arguments (and result) are typed; given a registered name, they cannot
+   * be, and the caller names the result type: `reprise.run<number>(id, "name", ...args)`.
+   */
+  run<F extends AnyFunction>(id: string, func: F, ...args: ArgsWithOptions<WorkflowArgs<F>>): Promise<WorkflowResult<F>>;
+  // Only a name falls through to unchecked arguments: a function whose arguments do not fit is an error.
+  run<R = unknown>(id: string, func: string, ...args: unknown[]): Promise<R>;
+  /**
+   * Resonate's form, `run<T>(id, func, ...args)`: naming the result type turns TypeScript's
+   * inference off, so the arguments cannot be checked; the function must return `T`. Without `<T>`
+   * this form does not apply, and the arguments are checked by the first.
+   */
+  run<R = Unnamed>(id: string, func: Returning<NoInfer<R>>, ...args: IfNamed<NoInfer<R>, unknown[]>): Promise<NoInfer<R>>;
   async run(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<unknown> {
     return (await this.beginRun(id, func as string, ...args)).result();
   }
 
-  /** Starts (or joins) the execution `id` and returns a handle at once. */
-  beginRun<F extends AnyFunction>(id: string, func: F, ...args: [...WorkflowArgs<F>] | [...WorkflowArgs<F>, Options]): Promise<Handle<WorkflowResult<F>>>;
-  beginRun<R = unknown>(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<Handle<R>>;
+  /** Starts (or joins) the execution `id` and returns a handle at once. Arguments are typed as for `run`. */
+  beginRun<F extends AnyFunction>(id: string, func: F, ...args: ArgsWithOptions<WorkflowArgs<F>>): Promise<Handle<WorkflowResult<F>>>;
+  beginRun<R = unknown>(id: string, func: string, ...args: unknown[]): Promise<Handle<R>>;
+  /** Resonate's form, `beginRun<T>(id, func, ...args)`: see `run`. */
+  beginRun<R = Unnamed>(id: string, func: Returning<NoInfer<R>>, ...args: IfNamed<NoInfer<R>, unknown[]>): Promise<Handle<NoInfer<R>>>;
   async beginRun<R = unknown>(id: string, func: string | AnyFunction, ...rest: unknown[]): Promise<Handle<R>> {
     checkId(id, "id");
     const { name } = this.registry.require(func);
