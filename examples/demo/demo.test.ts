@@ -11,6 +11,11 @@ describe("the demo", () => {
     const text = demo.lines.map((line) => line.text).join("\n");
     expect(exit.code, demo.transcript()).toBe(0);
     expect(text).toMatch(/💥 kill -9 \d+/);
+    // Run 1 shows every step it ran, step 1 included, before the kill.
+    const firstRun = text.slice(text.indexOf("▶ Run 1"), text.indexOf("💥"));
+    expect(firstRun).toMatch(/✓ ran {6}step 1 .* → \S+/);
+    expect(firstRun).toMatch(/✓ ran {6}step 2 .* → "created"/);
+    expect(firstRun.indexOf("step 1")).toBeLessThan(firstRun.indexOf("step 2"));
     expect(text).toContain("↺ skipped  step 1");
     expect(text).toContain("↺ skipped  step 2");
     expect(text).toMatch(/✓ ran {6}step 3 .* → "created"/);

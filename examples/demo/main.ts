@@ -116,8 +116,26 @@ async function runToEnd(): Promise<{ ran: Map<string, string>; outcome: string }
 
 /** Prints a step of run 1 that really ran (its client call finished). */
 function narrateCall(line: string): void {
+  const guid = guidPassedOn(line);
+  if (guid !== undefined) say(`  ${green("✓ ran")}      ${STEP_LABELS.generateGuid}  ${dim("→")} ${short(guid)}`);
   const done = stepDone(line);
   if (done) say(`  ${green("✓ ran")}      ${STEP_LABELS[done.func]}  ${dim("→")} ${done.result}`);
+}
+
+/**
+ * Step 1 calls no client, so the child prints nothing when it runs; its result, the account id,
+ * is the second argument of step 2's call. Run 1 starts on empty files, so step 1 ran in that
+ * process: seeing the id passed on is seeing step 1 done.
+ */
+function guidPassedOn(line: string): string | undefined {
+  const call = /^CALL sor\.createAccount (.*)$/.exec(line);
+  if (!call) return undefined;
+  try {
+    const args = JSON.parse(call[1]!) as unknown;
+    return Array.isArray(args) && typeof args[1] === "string" ? args[1] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A `DONE <client>.<method> <result>` line, as the step it belongs to. */

@@ -13,8 +13,9 @@ import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
 import type { ExecutionDetail, ExecutionPage, PromiseValues } from "./api-types.js";
 import { assembleExecution } from "./execution-view.js";
-import { getPromise, listExecutions, loadExecutionRecords, StoreQueryError, type ExecutionFilter } from "./store-queries.js";
+import { getPromise, getTask, listExecutions, loadExecutionRecords, StoreQueryError, type ExecutionFilter } from "./store-queries.js";
 import { summarizeExecution } from "./summary.js";
+import { taskViewOf } from "../tree/pickups.js";
 import { decodeData, DEFAULT_FOLD_LIMIT, showValue } from "./values.js";
 
 export interface ApiRoutesOptions {
@@ -44,7 +45,10 @@ export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEF
       const loaded = await loadExecutionRecords(store, request.params.id);
       const execution = loaded && assembleExecution(request.params.id, loaded.records, { foldLimit });
       if (!loaded || !execution) return notFound(reply, `no execution with id ${JSON.stringify(request.params.id)}`);
-      return { execution, truncated: loaded.truncated, now: Date.now() };
+      const detail: ExecutionDetail = { execution, truncated: loaded.truncated, now: Date.now() };
+      const task = await getTask(store, request.params.id);
+      if (task) detail.task = taskViewOf(task, execution);
+      return detail;
     }),
   );
 

@@ -3,6 +3,10 @@
  * the page (src/dashboard/ui/), so both sides agree on every field. Types only: no runtime code.
  */
 import type { PromiseState, Tags } from "../protocol/records.js";
+import type { NotAwaited } from "../tree/not-awaited.js";
+import type { TaskView } from "../tree/pickups.js";
+
+export type { NotAwaited, TaskView };
 
 /** One row of the executions list: a root promise, summarized. */
 export interface ExecutionSummary {
@@ -66,6 +70,8 @@ export interface ExecutionNode {
   value?: ShownValue;
   /** The error of a rejected promise, when its value is an encoded error. */
   error?: ErrorView;
+  /** Pending, but nothing waits for it any more: its workflow ended, or a race after it settled. */
+  notAwaited?: NotAwaited;
   children: ExecutionNode[];
 }
 
@@ -74,6 +80,8 @@ export interface ExecutionDetail {
   execution: ExecutionNode;
   /** True when the execution had more promises than the dashboard loads. */
   truncated: boolean;
+  /** The execution's task: its holder, and how often it was picked up (take-overs included). */
+  task?: TaskView;
   now: number;
 }
 

@@ -42,6 +42,7 @@ function toExecutionNode(node: TreeNode, byId: ReadonlyMap<string, PromiseRecord
   if (node.settledAt !== undefined) view.settledAt = node.settledAt;
   const attempts = attemptsOf(node.value);
   if (attempts !== undefined) view.attempts = attempts;
+  if (node.notAwaited !== undefined) view.notAwaited = node.notAwaited;
 
   const param = decodeData(node.param.data);
   if (param) view.param = showValue(param.ok ? { ok: true, value: argumentsOf(param.value) } : param, foldLimit);

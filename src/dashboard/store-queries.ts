@@ -3,7 +3,7 @@
  * what the protocol sees (timeouts already applied) on every store.
  */
 import { randomUUID } from "node:crypto";
-import type { PromiseRecord, PromiseState, Tags } from "../protocol/records.js";
+import type { PromiseRecord, PromiseState, Tags, TaskRecord } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
@@ -88,6 +88,14 @@ export async function getPromise(store: Store, id: string): Promise<PromiseRecor
   if (response.head.status === STATUS.notFound) return undefined;
   if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
   return response.data.promise;
+}
+
+/** The task of execution `id`, or undefined when it has none (a promise that is not an execution). */
+export async function getTask(store: Store, id: string): Promise<TaskRecord | undefined> {
+  const response = await store.apply({ kind: "task.get", head: head(), data: { id } });
+  if (response.head.status === STATUS.notFound) return undefined;
+  if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
+  return response.data.task;
 }
 
 // ---------------------------------------------------------------------------------------------

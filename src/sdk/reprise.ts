@@ -74,10 +74,13 @@ export interface RepriseOptions {
   determinism?: DeterminismMode;
 }
 
-/** What `register` returns: shortcuts bound to the registered function. */
+/** A workflow's arguments, optionally followed by per-call Options (`reprise.options({ timeout })`). */
+type ArgsWithOptions<A extends unknown[]> = A | [...A, Options];
+
+/** What `register` returns: shortcuts bound to the registered function, its arguments typed. */
 export interface Registered<A extends unknown[], R> {
-  run(id: string, ...args: A): Promise<R>;
-  beginRun(id: string, ...args: A): Promise<Handle<R>>;
+  run(id: string, ...args: ArgsWithOptions<A>): Promise<R>;
+  beginRun(id: string, ...args: ArgsWithOptions<A>): Promise<Handle<R>>;
 }
 
 type WorkflowArgs<F> = F extends (ctx: never, ...args: infer A) => unknown ? A : never;
@@ -86,6 +89,15 @@ type WorkflowResult<F> = F extends (...args: never[]) => Generator<unknown, infe
   : F extends (...args: never[]) => infer R
     ? Awaited<R>
     : never;
+
+/** The default of a result type the caller did not name (`run<T>` names it): no real result has this type. */
+interface Unnamed {
+  readonly "no result type named": true;
+}
+/** `A` when the caller named the result type `R`; otherwise no argument list fits. */
+type IfNamed<R, A extends unknown[]> = [R] extends [Unnamed] ? never : A;
+/** A workflow (generator or async) or step whose result is `R`. */
+type Returning<R> = (ctx: never, ...args: never[]) => Generator<unknown, R, unknown> | Promise<R> | R;
 
 /** What a Reprise instance has registered, for tools in this package (`reprise check`) — not public API. */
 const registrations = new WeakMap<Reprise, { functions: Registry; dependencies: ReadonlyMap<string, unknown> }>();
@@ -119,12 +131,18 @@ export class Reprise {
   private readonly dependencies = new Map<string, unknown>();
   private readonly waiters: Waiters;
   private readonly log: Logger;
+  /** Start-up as calls see it: rejects as soon as stop() is called, if it had not finished by then. */
   private readonly started: Promise<Started>;
+  /** Start-up itself, which cleans up after itself when it fails or is stopped. */
+  private readonly starting: Promise<Started>;
+  /** Rejects once stop() is called: start-up's waits race it, so a stop never waits on a silent server. */
+  private readonly stopSignal: Promise<never>;
+  private signalStop!: (error: Error) => void;
+  private stopping: Promise<void> | undefined;
   private readonly embedded: boolean;
   private readonly ttl: number;
   private readonly timeout: number;
   private readonly clock: Clock;
-  private stopped = false;
 
   constructor(private readonly config: RepriseOptions = {}) {
     const options = config;
@@ -139,8 +157,12 @@ export class Reprise {
     registrations.set(this, { functions: this.registry, dependencies: this.dependencies });
     this.log = createLogger(options.logLevel, { pid: this.pid, group: this.group });
     this.waiters = new Waiters({ poll: async (id) => answerOf(id, await (await this.started).client.send("promise.get", { id })) });
-    this.started = this.start();
+    this.stopSignal = new Promise<never>((_resolve, reject) => (this.signalStop = reject));
+    this.stopSignal.catch(() => {});
+    this.starting = this.start();
+    this.started = Promise.race([this.starting, this.stopSignal]);
     // Surface start-up failures on the first call, not as an unhandled rejection.
+    this.starting.catch(() => {});
     this.started.catch(() => {});
     this.promises = new Promises(async () => (await this.started).client);
     this.schedules = new Schedules(async () => (await this.started).client, this.group);
@@ -159,16 +181,29 @@ export class Reprise {
     };
   }
 
-  /** Runs `func` as the execution `id` and waits for its result. The same id is the same execution. */
-  run<F extends AnyFunction>(id: string, func: F, ...args: [...WorkflowArgs<F>] | [...WorkflowArgs<F>, Options]): Promise<WorkflowResult<F>>;
-  run<R = unknown>(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<R>;
+  /**
+   * Runs `func` as the execution `id` and waits for its result. The same id is the same execution.
+   * Given the function, its arguments (and result) are typed; given a registered name, they cannot
+   * be, and the caller names the result type: `reprise.run<number>(id, "name", ...args)`.
+   */
+  run<F extends AnyFunction>(id: string, func: F, ...args: ArgsWithOptions<WorkflowArgs<F>>): Promise<WorkflowResult<F>>;
+  // Only a name falls through to unchecked arguments: a function whose arguments do not fit is an error.
+  run<R = unknown>(id: string, func: string, ...args: unknown[]): Promise<R>;
+  /**
+   * Resonate's form, `run<T>(id, func, ...args)`: naming the result type turns TypeScript's
+   * inference off, so the arguments cannot be checked; the function must return `T`. Without `<T>`
+   * this form does not apply, and the arguments are checked by the first.
+   */
+  run<R = Unnamed>(id: string, func: Returning<NoInfer<R>>, ...args: IfNamed<NoInfer<R>, unknown[]>): Promise<NoInfer<R>>;
   async run(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<unknown> {
     return (await this.beginRun(id, func as string, ...args)).result();
   }
 
-  /** Starts (or joins) the execution `id` and returns a handle at once. */
-  beginRun<F extends AnyFunction>(id: string, func: F, ...args: [...WorkflowArgs<F>] | [...WorkflowArgs<F>, Options]): Promise<Handle<WorkflowResult<F>>>;
-  beginRun<R = unknown>(id: string, func: string | AnyFunction, ...args: unknown[]): Promise<Handle<R>>;
+  /** Starts (or joins) the execution `id` and returns a handle at once. Arguments are typed as for `run`. */
+  beginRun<F extends AnyFunction>(id: string, func: F, ...args: ArgsWithOptions<WorkflowArgs<F>>): Promise<Handle<WorkflowResult<F>>>;
+  beginRun<R = unknown>(id: string, func: string, ...args: unknown[]): Promise<Handle<R>>;
+  /** Resonate's form, `beginRun<T>(id, func, ...args)`: see `run`. */
+  beginRun<R = Unnamed>(id: string, func: Returning<NoInfer<R>>, ...args: IfNamed<NoInfer<R>, unknown[]>): Promise<Handle<NoInfer<R>>>;
   async beginRun<R = unknown>(id: string, func: string | AnyFunction, ...rest: unknown[]): Promise<Handle<R>> {
     checkId(id, "id");
     const { name } = this.registry.require(func);
@@ -274,59 +309,98 @@ export class Reprise {
     return new Options(options);
   }
 
-  /** Stops taking work and closes the store or connection. Running executions stop where they are. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /**
+   * Stops taking work and closes the store or connection. Running executions stop where they are.
+   * Safe in any order against start-up: before it finished (it is abandoned and what it opened is
+   * closed), after it failed, and more than once (every call resolves once everything is closed).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     liveEmbeddedNonces.delete(this.pid.split(":").pop() ?? "");
-    try {
-      const { client, worker, admission, sweeper } = await this.started;
-      sweeper.stop();
-      admission.clear();
-      worker.stop();
-      await client.transport.close();
-    } catch {
-      // Start-up failed: nothing to close.
-    }
+    this.signalStop(new Error("Reprise was stopped"));
     this.waiters.stop();
+    let started: Started;
+    try {
+      // Settles promptly now: start-up's waits race the stop signal.
+      started = await this.starting;
+    } catch {
+      return; // Start-up failed or was stopped: it closed what it had opened.
+    }
+    const { client, worker, admission, sweeper } = started;
+    sweeper.stop();
+    admission.clear();
+    worker.stop();
+    await client.transport.close();
+  }
+
+  /** Waits for `work` unless stop() is called first, then rejects with the stop. */
+  private unlessStopped<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.stopSignal]);
   }
 
   private async start(): Promise<Started> {
-    const transport = this.config.transport ?? (await openTransport(this.config, this.log));
-    const client = new ProtocolClient(transport, this.config.authToken);
-    const worker = new Worker({
-      client,
-      registry: this.registry,
-      dependencies: this.dependencies,
-      group: this.group,
-      pid: this.pid,
-      ttl: this.ttl,
-      log: (level, message, fields) => this.log[level](fields ?? {}, message),
-      debug: this.log.isLevelEnabled("debug"),
-      clock: this.clock,
-      guard: this.determinismGuard(),
-      onSettled: (record) => this.settled(record),
-    });
-    worker.start();
-    // Every task offered to this process, by a message or a sweep, waits its turn here.
-    const admission = new Admission(DEFAULT_MAX_RUNNING, (taskId, version) => worker.offer(taskId, version));
-    await transport.subscribe(this.group, this.pid, (message) => {
-      if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
-      else worker.onMessage(message);
-    });
-    const sweeper = new Sweeper({
-      client,
-      admission,
-      embedded: this.embedded,
-      takeOver: (taskId, version, holder) => {
-        worker.takeOverFrom(taskId, holder);
-        admission.offer(taskId, version);
-      },
-      maxQueued: MAX_QUEUED_BY_SWEEPS,
-      onError: (error) => this.log.warn({ err: error }, "looking for work failed"),
-    });
-    sweeper.start();
-    return { client, worker, admission, sweeper };
+    const opening = this.config.transport ? Promise.resolve(this.config.transport) : openTransport(this.config, this.log);
+    let transport: Transport;
+    try {
+      transport = await this.unlessStopped(opening);
+    } catch (error) {
+      // Stopped while opening (a store connecting, say): close the transport once it is open.
+      opening.then((late) => late.close()).catch(() => {});
+      throw error;
+    }
+    let worker: Worker | undefined;
+    let admission: Admission | undefined;
+    try {
+      const client = new ProtocolClient(transport, this.config.authToken);
+      worker = new Worker({
+        client,
+        registry: this.registry,
+        dependencies: this.dependencies,
+        group: this.group,
+        pid: this.pid,
+        ttl: this.ttl,
+        log: (level, message, fields) => this.log[level](fields ?? {}, message),
+        debug: this.log.isLevelEnabled("debug"),
+        clock: this.clock,
+        guard: this.determinismGuard(),
+        onSettled: (record) => this.settled(record),
+      });
+      const running = worker;
+      running.start();
+      // Every task offered to this process, by a message or a sweep, waits its turn here.
+      const queue = new Admission(DEFAULT_MAX_RUNNING, (taskId, version) => running.offer(taskId, version));
+      admission = queue;
+      await this.unlessStopped(
+        transport.subscribe(this.group, this.pid, (message) => {
+          if (message.kind === "execute") queue.offer(message.data.task.id, message.data.task.version);
+          else running.onMessage(message);
+        }),
+      );
+      const sweeper = new Sweeper({
+        client,
+        admission: queue,
+        embedded: this.embedded,
+        takeOver: (taskId, version, holder) => {
+          running.takeOverFrom(taskId, holder);
+          queue.offer(taskId, version);
+        },
+        maxQueued: MAX_QUEUED_BY_SWEEPS,
+        onError: (error) => this.log.warn({ err: error }, "looking for work failed"),
+      });
+      // Nothing is awaited from here on: a stop() now finds start-up finished and closes it all.
+      sweeper.start();
+      return { client, worker: running, admission: queue, sweeper };
+    } catch (error) {
+      // Failed or stopped part-way: close what was opened, or the process could not exit.
+      admission?.clear();
+      worker?.stop();
+      await transport.close().catch(() => {});
+      throw error;
+    }
   }
 
   private handle<R>(id: string): Handle<R> {
@@ -344,6 +418,8 @@ export class Reprise {
   /** Waits for `id` to settle: told by this process's worker, by an unblock message, or by polling. */
   private async settledRecord(id: string): Promise<PromiseRecord> {
     const { client } = await this.started;
+    // Stopped: nothing would ever tell the waiter, and its polling timer would keep the process alive.
+    if (this.stopping) throw new Error(`Reprise was stopped; cannot wait for "${id}"`);
     const settled = this.waiters.wait(id);
     // The listener brings an unblock message when it settles; its answer says if it already has.
     client

@@ -36,19 +36,28 @@ export class Sweeper {
   private deadLeft = false;
   private pendingLeft = false;
   private timer: NodeJS.Timeout | undefined;
+  private firstSweep: NodeJS.Immediate | undefined;
   private stopped = false;
 
   constructor(private readonly options: SweeperOptions) {}
 
   start(): void {
+    // A stop that came first wins: arming the interval now would keep the process alive for ever.
+    if (this.stopped || this.firstSweep || this.timer) return;
     // Registrations usually follow the constructor synchronously; look for work once they are in.
-    setImmediate(() => void this.sweep());
+    this.firstSweep = setImmediate(() => {
+      this.firstSweep = undefined;
+      void this.sweep();
+    });
     if (this.options.embedded) this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
   }
 
   stop(): void {
     this.stopped = true;
+    clearImmediate(this.firstSweep);
     clearInterval(this.timer);
+    this.firstSweep = undefined;
+    this.timer = undefined;
   }
 
   /** One sweep (or the one in progress). */

@@ -4,6 +4,7 @@
  */
 import type { PromiseRecord, PromiseState, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
+import type { NotAwaited } from "./not-awaited.js";
 
 export type NodeKind = "root" | "step" | "workflow" | "sleep" | "promise" | "race" | "rpc" | "patch";
 
@@ -19,6 +20,8 @@ export interface TreeNode {
   param: Value;
   value: Value;
   children: TreeNode[];
+  /** Pending, but nothing waits for it any more (see not-awaited.ts; set by buildExecutionTree). */
+  notAwaited?: NotAwaited;
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { PromiseRecord } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 import { buildTree, type TreeNode } from "./build-tree.js";
+import { markNotAwaited } from "./not-awaited.js";
 
 /**
  * True for the root promise of an execution: Reprise tags it `reprise:kind=root`; a promise made
@@ -22,7 +23,10 @@ export function isExecutionRoot(record: Pick<PromiseRecord, "id" | "tags">): boo
 
 export function buildExecutionTree(rootId: string, records: readonly PromiseRecord[]): TreeNode | undefined {
   const tree = buildTree(rootId, records);
-  if (tree) graftByParentTag(tree, records);
+  if (tree) {
+    graftByParentTag(tree, records);
+    markNotAwaited(tree);
+  }
   return tree;
 }
 

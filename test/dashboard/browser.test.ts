@@ -124,7 +124,14 @@ describe.runIf(browserInstalled)("the dashboard in a browser", () => {
     await poll(() => page.locator(".execution-state [data-state]").getAttribute("data-state")).toBe("resolved");
     expect(await order.result()).toMatchObject({ orderId: "order-7", status: "shipped", approvedBy: "ops@example.com" });
     expect(await node("approve-order-7").getAttribute("data-state")).toBe("resolved");
+    // The race is recorded once decided. The deadline lost it: still pending in the store, but nothing waits for it.
     expect(await node("order-7.4").getAttribute("data-kind")).toBe("race");
+    expect(await node("order-7.3").getAttribute("data-state")).toBe("pending");
+    await poll(() => node("order-7.3").getAttribute("data-not-awaited")).toBe("ended");
+    expect(await row("order-7.3").textContent()).toContain("not awaited");
+    expect(await row("order-7.3").textContent()).not.toContain("wakes in");
+    // Picked up when it started and once more when the approval resumed it: no take-over.
+    await poll(() => page.locator(".execution-runs").textContent()).toBe("run twice (1 wait)");
 
     // A step that needed two attempts, and a step that failed for good, with its error and stack.
     await poll(() => node("order-7.5").getAttribute("data-state")).toBe("resolved");

@@ -1,12 +1,18 @@
 /** One execution: its summary and its call tree, polled until nothing is left to change. */
 import type { ExecutionDetail } from "../../../api-types.js";
 import { getJson } from "../api.js";
-import { formatDuration, formatTime, fullTime } from "../format.js";
+import { describePickups } from "../../../../tree/pickups.js";
+import { formatDuration, formatTime, fullTime, relative } from "../format.js";
 import { syncClock, useNow, usePolling } from "../hooks.js";
 import { StateBadge } from "./StateBadge.js";
 import { TreeView } from "./TreeView.js";
 
 const REFRESH_MS = 1000;
+
+/** Why "taken over" is a lower bound: the store keeps the task's version, not a record per attempt. */
+const RUNS_EXPLAINED =
+  "How many times a process acquired this execution's task (its version). Each wait (a sleep, a promise, a remote call) may end in one; " +
+  "acquires beyond those were take-overs: a lease that ran out, or a dead process's task taken over.";
 
 export function ExecutionPage({ id }: { id: string }) {
   const { data, error, reload } = usePolling(
@@ -41,6 +47,23 @@ export function ExecutionPage({ id }: { id: string }) {
             <dd title={fullTime(root.createdAt)}>{formatTime(root.createdAt, now)}</dd>
             <dt>{root.settledAt !== undefined ? "Took" : "Running for"}</dt>
             <dd>{formatDuration((root.settledAt ?? now) - root.createdAt)}</dd>
+            {data.task && (
+              <>
+                <dt>Runs</dt>
+                <dd class="execution-runs" data-taken-over={data.task.takenOver} title={RUNS_EXPLAINED}>
+                  {describePickups(data.task)}
+                </dd>
+                {data.task.state === "acquired" && data.task.pid !== undefined && (
+                  <>
+                    <dt>Held by</dt>
+                    <dd class="mono">
+                      {data.task.pid}
+                      {data.task.expiresAt !== undefined && <span class="muted"> · lease {relative(data.task.expiresAt, now)}</span>}
+                    </dd>
+                  </>
+                )}
+              </>
+            )}
           </dl>
           {data.truncated && <p class="warning">This execution has more promises than the dashboard loads; the tree is incomplete.</p>}
           <TreeView root={root} now={now} onChanged={reload} />

@@ -1,6 +1,7 @@
 /** The call tree: one row per durable promise, details (values, error, settle form) on click. */
 import { useState } from "preact/hooks";
 import type { ExecutionNode } from "../../../api-types.js";
+import { describeNotAwaited, explainNotAwaited } from "../../../../tree/not-awaited.js";
 import { formatDuration, formatTime, fullTime } from "../format.js";
 import { SettleForm } from "./SettleForm.js";
 import { StateBadge } from "./StateBadge.js";
@@ -24,14 +25,21 @@ function NodeItem({ node, now, onChanged }: { node: ExecutionNode; now: number; 
   const awaitsSomeone = node.state === "pending" && node.kind === "promise";
   const [open, setOpen] = useState(awaitsSomeone || node.error !== undefined);
   return (
-    <li class="node" data-id={node.id} data-state={node.state} data-kind={node.kind ?? ""}>
+    <li class="node" data-id={node.id} data-state={node.state} data-kind={node.kind ?? ""} data-not-awaited={node.notAwaited?.reason ?? ""}>
       <button type="button" class="row" aria-expanded={open} onClick={() => setOpen(!open)}>
         <span class={`kind kind-${node.kind ?? "unknown"}`}>{node.kind ?? "?"}</span>
         <span class="func mono">{node.func !== node.kind ? (node.func ?? "") : ""}</span>
         <span class="id mono muted">{node.id}</span>
         <StateBadge state={node.state} />
         {node.attempts !== undefined && node.attempts > 1 && <span class="attempts">{node.attempts} attempts</span>}
-        <span class="timing">{timing(node, now)}</span>
+        {node.notAwaited && (
+          <span class="not-awaited" title={explainNotAwaited(node.notAwaited)}>
+            not awaited
+          </span>
+        )}
+        <span class="timing" title={node.notAwaited && explainNotAwaited(node.notAwaited)}>
+          {timing(node, now)}
+        </span>
       </button>
       {open && <NodeDetails node={node} now={now} onChanged={onChanged} />}
       {node.children.length > 0 && (
@@ -85,6 +93,8 @@ function NodeDetails({ node, now, onChanged }: { node: ExecutionNode; now: numbe
 function timing(node: ExecutionNode, now: number): string {
   if (node.settledAt !== undefined) return `took ${formatDuration(node.settledAt - node.createdAt)}`;
   if (node.state !== "pending") return "";
+  // Nothing waits for it: a countdown would read as if the execution did.
+  if (node.notAwaited) return describeNotAwaited(node.notAwaited).replace(/^not awaited: /, "");
   if (node.kind === "sleep") return now < node.timeoutAt ? `wakes in ${formatDuration(node.timeoutAt - now)}` : "waking";
   const running = `running ${formatDuration(now - node.createdAt)}`;
   return now < node.timeoutAt ? `${running} · times out in ${formatDuration(node.timeoutAt - now)}` : `${running} · timing out`;
