@@ -54,7 +54,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const limits = resolveLimits(options.limits);
   const bodyLimit = options.bodyLimit ?? bodyLimitFor(limits);
   const loggerInstance: FastifyBaseLogger = logger;
-  const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit, maxParamLength: MAX_PARAM_LENGTH });
+  // routerOptions, not the top-level maxParamLength: Fastify 5.12 warns on stderr for that one.
+  const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } });
 
   const workers = new Workers();
   const ticker = new Ticker(store, { ...options.ticker, logger });
