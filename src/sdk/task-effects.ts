@@ -87,20 +87,34 @@ export class TaskEffects implements Effects {
     };
   }
 
+  private describe(inner: PromiseCreateReq | PromiseSettleReq): string {
+    return describeWrite(inner, inner.kind === "promise.create" ? inner.data.tags : this.known.get(inner.data.id)?.tags);
+  }
+
   private async fenced(inner: PromiseCreateReq | PromiseSettleReq): Promise<PromiseRecord> {
     const response = await this.client.send("task.fence", { id: this.task.id, version: this.task.version, action: inner });
     if (response.head.status === 409 || response.head.status === 404) {
       throw new LeaseLostError(`task ${this.task.id} v${this.task.version} is no longer held here: ${String(response.data)}`);
     }
-    if (response.head.status !== 200) throw new StoreError(response.head.status, `task.fence failed: ${String(response.data)}`);
+    // The refusal is about a write the user did not make themselves: name the step behind it.
+    if (response.head.status !== 200) throw new StoreError(response.head.status, `${this.describe(inner)} was refused: ${String(response.data)}`);
     const answer = (response.data as { action: Response<"promise.create"> }).action;
     if (answer.head.status !== 200) {
-      throw new StoreError(answer.head.status, `${inner.kind} ${inner.data.id} failed with ${answer.head.status}: ${String(answer.data)}`);
+      throw new StoreError(answer.head.status, `${this.describe(inner)} failed with ${answer.head.status}: ${String(answer.data)}`);
     }
     const record = (answer.data as { promise: PromiseRecord }).promise;
     this.known.set(record.id, record);
     return record;
   }
+}
+
+/** What a fenced write records, for errors: `the result of step "o.1" (function charge)`. */
+function describeWrite(inner: PromiseCreateReq | PromiseSettleReq, tags: Readonly<Record<string, string>> | undefined): string {
+  const kind = tags?.[TAG.kind] ?? "promise";
+  const func = tags?.[TAG.func] === undefined ? "" : ` (function ${tags[TAG.func]})`;
+  const what = `${kind} ${JSON.stringify(inner.data.id)}${func}`;
+  if (inner.kind === "promise.settle" || inner.data.result !== undefined) return `recording the result of ${what}`;
+  return `creating ${what}`;
 }
 
 function withAttempts(result: Settled): Settled["value"] {

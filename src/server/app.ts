@@ -54,6 +54,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const limits = resolveLimits(options.limits);
   const bodyLimit = options.bodyLimit ?? bodyLimitFor(limits);
   const loggerInstance: FastifyBaseLogger = logger;
+  // routerOptions, not the top-level maxParamLength: Fastify 5.12 warns on stderr for that one.
   const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } });
 
   const workers = new Workers();

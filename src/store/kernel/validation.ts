@@ -262,7 +262,8 @@ function value(field: string, v: unknown): Problem {
   if (!isFields(v)) return `${field}: expected an object with headers and data, got ${show(v)}`;
   if (v.data !== undefined && typeof v.data !== "string") return `${field}.data: expected a string, got ${show(v.data)}`;
   if (typeof v.data === "string" && !fitsInBytes(v.data, maxValueBytes)) {
-    return `${field}.data: expected at most ${maxValueBytes} bytes (the store's limits.maxValueBytes; reprise serve --max-value-bytes), got ${Buffer.byteLength(v.data, "utf8")}`;
+    // Names both ways to raise it: this kernel runs embedded (new Reprise) and behind reprise serve.
+    return `${field}.data: expected at most ${maxValueBytes} bytes (limits.maxValueBytes: new Reprise({ limits: { maxValueBytes } }) embedded, reprise serve --max-value-bytes on a server), got ${Buffer.byteLength(v.data, "utf8")}`;
   }
   return stringMap(`${field}.headers`, v.headers, MAX_HEADERS, MAX_HEADER_KEY_LENGTH, MAX_HEADER_VALUE_LENGTH);
 }

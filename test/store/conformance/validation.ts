@@ -21,7 +21,7 @@ const BAD_REQUESTS: [string, unknown, RegExp][] = [
   ["fractional timeout", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: 1.5, param: {}, tags: TARGETED } }, /^timeoutAt: /],
   ["too many tags", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: Object.fromEntries(Array.from({ length: MAX_TAGS + 1 }, (_, i) => [`t${i}`, "v"])) } }, /^tags: expected at most 1024 entries/],
   ["non-string tag", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: { n: 1 } } }, /^tags\.n: /],
-  ["data too large", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: { data: "A".repeat(MAX_VALUE + 1) }, tags: { "reprise:func": "chargeCard" } } }, /^param\.data: expected at most 3145728 bytes \(the store's limits\.maxValueBytes.*promise "p" \(function chargeCard\)$/],
+  ["data too large", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: { data: "A".repeat(MAX_VALUE + 1) }, tags: { "reprise:func": "chargeCard" } } }, /^param\.data: expected at most 3145728 bytes \(limits\.maxValueBytes: new Reprise\(\{ limits: \{ maxValueBytes \} \}\) embedded, reprise serve --max-value-bytes on a server\), got \d+; promise "p" \(function chargeCard\)$/],
   ["unknown settle state", { kind: "promise.settle", head: HEAD, data: { id: "p", state: "pending", value: {} } }, /^state: expected one of resolved, rejected, rejected_canceled/],
   ["empty idempotency key", { kind: "promise.settle", head: HEAD, data: { id: "p", state: "resolved", value: {}, idempotencyKey: "" } }, /^idempotencyKey: /],
   ["unknown kind", { kind: "promise.explode", head: HEAD, data: {} }, /^kind: /],

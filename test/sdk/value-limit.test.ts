@@ -1,0 +1,48 @@
+/**
+ * An embedded step whose result is over the store's value limit fails the run with an error that
+ * names the step (its id and function), the limit, and the option that raises it.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Reprise, type Context } from "../../src/index.js";
+
+const instances: Reprise[] = [];
+afterEach(async () => {
+  await Promise.all(instances.splice(0).map((r) => r.stop()));
+});
+
+function hugeReport(_ctx: Context, bytes: number): string {
+  return "x".repeat(bytes);
+}
+
+function* monthlyReport(ctx: Context, bytes: number): Generator<unknown, number, unknown> {
+  const report = yield* ctx.run(hugeReport, bytes);
+  return report.length;
+}
+
+describe("a step result over the value limit (embedded)", () => {
+  it("fails with an error naming the step, its function, the limit and the option", async () => {
+    const reprise = new Reprise({ store: ":memory:", logLevel: "silent" });
+    instances.push(reprise);
+    reprise.register("monthlyReport", monthlyReport);
+    const error = await reprise.run("report-2026-11", "monthlyReport", 5 * 1024 * 1024).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    const { name, message } = error as Error;
+    // The run's rejection is durable, so the caller gets it back as recorded: by name, not class.
+    expect(name).toBe("StoreError");
+    expect(message).toContain('recording the result of step "report-2026-11.1" (function hugeReport) was refused');
+    expect(message).toContain("expected at most 3145728 bytes");
+    expect(message).toContain("new Reprise({ limits: { maxValueBytes } })");
+    // The run is over, rejected, not left spinning.
+    expect(await reprise.promises.get("report-2026-11")).toMatchObject({ state: "rejected" });
+  });
+
+  it("records the same step once the limit is raised", async () => {
+    const reprise = new Reprise({ store: ":memory:", logLevel: "silent", limits: { maxValueBytes: 8 * 1024 * 1024 } });
+    instances.push(reprise);
+    reprise.register("monthlyReport", monthlyReport);
+    expect(await reprise.run("report-2026-12", "monthlyReport", 5 * 1024 * 1024)).toBe(5 * 1024 * 1024);
+  });
+});
