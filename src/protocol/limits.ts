@@ -89,6 +89,15 @@ export function isValidId(id: unknown): id is string {
 }
 
 /** A schedule id is also refused for ':' (the reference server's rule), so it can move between them. */
+/**
+ * Text every store keeps as it was given: no NUL (PostgreSQL's text cannot hold it) and no lone
+ * surrogate (JSON cannot carry one, and a store would keep U+FFFD instead). Ids, idempotency keys,
+ * tags and headers are held to it, so every store answers the same.
+ */
+export function isStorableText(text: string): boolean {
+  return !FORBIDDEN_ID_CHARACTER.test(text);
+}
+
 export function isValidScheduleId(id: unknown): id is string {
   return isValidId(id) && !id.includes(":");
 }

@@ -28,6 +28,7 @@ import {
   isValidId,
   isValidScheduleId,
   isValidTime,
+  isStorableText,
   type Limits,
 } from "./limits.js";
 import { BATCH_KIND, MAX_BATCH_REQUESTS } from "./batch.js";
@@ -104,20 +105,22 @@ const pattern = z.custom<string>(isValidId, { error: `an id pattern of ${ID_RULE
 const address = printable(`an address of 1-${MAX_ADDRESS_LENGTH} printable characters, e.g. poll://any@group`, MAX_ADDRESS_LENGTH);
 // A cursor is an id's UTF-8 bytes in base64url: up to 3 bytes per character, 4 characters per 3 bytes.
 const cursor = printable("a cursor returned by a previous search", 4 * MAX_ID_LENGTH);
+const KEY_EXPECTATION = `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, without NUL or lone surrogates`;
 const idempotencyKey = z
-  .string({ error: `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` })
-  .min(1, { error: `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` })
-  .max(MAX_IDEMPOTENCY_KEY_LENGTH, { error: `a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
+  .string({ error: KEY_EXPECTATION })
+  .min(1, { error: KEY_EXPECTATION })
+  .max(MAX_IDEMPOTENCY_KEY_LENGTH, { error: KEY_EXPECTATION })
+  .refine(isStorableText, { error: KEY_EXPECTATION });
 
 const time = (unit: string) => z.custom<number>(isValidTime, { error: `a whole number of milliseconds from 0 to ${MAX_TIME} (${unit})` });
 const version = z.custom<number>((v) => Number.isSafeInteger(v) && (v as number) >= 0, { error: "a whole number from 0" });
 
 function stringMap(what: string, maxEntries: number, maxKey: number, maxValue: number) {
-  const expected = `an object of at most ${maxEntries} ${what} (keys of 1-${maxKey} characters, string values of at most ${maxValue})`;
+  const expected = `an object of at most ${maxEntries} ${what} (keys of 1-${maxKey} characters, string values of at most ${maxValue}; no NUL or lone surrogates)`;
   return z
     .record(
-      z.string().min(1, { error: expected }).max(maxKey, { error: expected }),
-      z.string({ error: expected }).max(maxValue, { error: expected }),
+      z.string().min(1, { error: expected }).max(maxKey, { error: expected }).refine(isStorableText, { error: expected }),
+      z.string({ error: expected }).max(maxValue, { error: expected }).refine(isStorableText, { error: expected }),
       { error: expected },
     )
     .refine((map) => Object.keys(map).length <= maxEntries, { error: expected });

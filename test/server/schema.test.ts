@@ -82,6 +82,13 @@ describe("parseRequest", () => {
     expect(parseRequest(body).ok).toBe(true);
   });
 
+  it("refuses NUL and lone surrogates in idempotency keys and tags, as the store does", () => {
+    expect(refusal(withData("promise.create", { idempotencyKey: "k\u0000" })).field).toBe("data.idempotencyKey");
+    expect(refusal(withData("promise.settle", { idempotencyKey: "a\ud800b" })).field).toBe("data.idempotencyKey");
+    expect(refusal(withData("promise.create", { tags: { k: "v\u0000" } })).field).toBe("data.tags.k");
+    expect(parseRequest(withData("promise.create", { idempotencyKey: "a\ud83d\ude00b", tags: { k: "v \t ü" } })).ok).toBe(true);
+  });
+
   it("bounds values by the limits it is given", () => {
     const body = withData("promise.settle", { value: { data: "é".repeat(600) } });
     expect(parseRequest(body, { maxValueBytes: 1200 }).ok).toBe(true);

@@ -24,6 +24,7 @@ import {
   isValidId,
   isValidScheduleId,
   isValidTime,
+  isStorableText,
   type Limits,
 } from "../../protocol/limits.js";
 import { PROMISE_STATES, TASK_STATES } from "../../protocol/records.js";
@@ -234,9 +235,9 @@ function version(field: string, v: unknown): Problem {
 
 function idempotencyKey(field: string, v: unknown): Problem {
   return optional(v, () =>
-    typeof v === "string" && v.length > 0 && v.length <= MAX_IDEMPOTENCY_KEY_LENGTH
+    typeof v === "string" && v.length > 0 && v.length <= MAX_IDEMPOTENCY_KEY_LENGTH && isStorableText(v)
       ? undefined
-      : `${field}: expected a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, got ${show(v)}`,
+      : `${field}: expected a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters without NUL or lone surrogates, got ${show(v)}`,
   );
 }
 
@@ -278,9 +279,11 @@ function stringMap(field: string, v: unknown, maxEntries: number, maxKey: number
   const entries = Object.entries(v);
   if (entries.length > maxEntries) return `${field}: expected at most ${maxEntries} entries, got ${entries.length}`;
   for (const [key, entry] of entries) {
-    if (key.length === 0 || key.length > maxKey) return `${field}: expected keys of 1-${maxKey} characters, got ${show(key)}`;
-    if (typeof entry !== "string" || entry.length > maxValue) {
-      return `${field}.${key}: expected a string of at most ${maxValue} characters, got ${show(entry)}`;
+    if (key.length === 0 || key.length > maxKey || !isStorableText(key)) {
+      return `${field}: expected keys of 1-${maxKey} characters without NUL or lone surrogates, got ${show(key)}`;
+    }
+    if (typeof entry !== "string" || entry.length > maxValue || !isStorableText(entry)) {
+      return `${field}.${key}: expected a string of at most ${maxValue} characters without NUL or lone surrogates, got ${show(entry)}`;
     }
   }
   return undefined;

@@ -24,6 +24,12 @@ const BAD_REQUESTS: [string, unknown, RegExp][] = [
   ["data too large", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: { data: "A".repeat(MAX_VALUE + 1) }, tags: { "reprise:func": "chargeCard" } } }, /^param\.data: expected at most 3145728 bytes \(limits\.maxValueBytes: new Reprise\(\{ limits: \{ maxValueBytes \} \}\) embedded, reprise serve --max-value-bytes on a server\), got \d+; promise "p" \(function chargeCard\)$/],
   ["unknown settle state", { kind: "promise.settle", head: HEAD, data: { id: "p", state: "pending", value: {} } }, /^state: expected one of resolved, rejected, rejected_canceled/],
   ["empty idempotency key", { kind: "promise.settle", head: HEAD, data: { id: "p", state: "resolved", value: {}, idempotencyKey: "" } }, /^idempotencyKey: /],
+  // Every store must answer these alike: PostgreSQL's text cannot hold a NUL, and a lone
+  // surrogate would be stored altered (U+FFFD), so an identical retry would meet a conflict.
+  ["idempotency key with a NUL", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: {}, idempotencyKey: "k\u0000" } }, /^idempotencyKey: .*without NUL/],
+  ["idempotency key with a lone surrogate", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: {}, idempotencyKey: "a\ud800b" } }, /^idempotencyKey: .*lone surrogates/],
+  ["tag value with a NUL", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: { k: "v\u0000" } } }, /^tags\.k: .*without NUL/],
+  ["tag key with a lone surrogate", { kind: "promise.create", head: HEAD, data: { id: "p", timeoutAt: T0 + 1, param: {}, tags: { "\udc00": "v" } } }, /^tags: .*lone surrogates/],
   ["unknown kind", { kind: "promise.explode", head: HEAD, data: {} }, /^kind: /],
   ["no data", { kind: "promise.get", head: HEAD }, /^data: /],
   ["negative version", { kind: "task.acquire", head: HEAD, data: { id: "p", version: -1, pid: "w", ttl: 1 } }, /^version: /],
