@@ -11,6 +11,7 @@ import { PROTOCOL_VERSION } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
 import { inBackoff } from "../store/kernel/task-states.js";
+import { BoundedLabels, MAX_FUNC_LABELS } from "./bounded-labels.js";
 
 export type SettledState = Exclude<PromiseState, "pending">;
 
@@ -27,8 +28,16 @@ export interface MetricsRecorder {
   storeWrite(kind: string, durationMs: number): void;
 }
 
+export interface MetricsOptions {
+  /** Distinct function names with a label of their own; later ones read as `other`. Default MAX_FUNC_LABELS. */
+  maxFuncLabels?: number;
+}
+
 /** Pending timers are counted at scrape time up to this many; more reads as this number. */
 export const MAX_COUNTED_TIMERS = 10_000;
+
+/** Protocol kinds are a fixed few dozen; the cap only guards against a caller passing anything. */
+const MAX_KIND_LABELS = 64;
 
 const STEP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const WRITE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -44,9 +53,14 @@ export class Metrics implements MetricsRecorder {
   private readonly leaseExpiries: Counter;
   private readonly storeWriteDuration: Histogram<"kind">;
   private watched: Store | undefined;
+  // Both come from the request: a function name from a tag, a kind from the body (checked by the
+  // routes, but the recorder does not rely on that).
+  private readonly funcs: BoundedLabels;
+  private readonly kinds = new BoundedLabels(MAX_KIND_LABELS);
 
-  constructor(registry = new Registry()) {
+  constructor(registry = new Registry(), options: MetricsOptions = {}) {
     this.registry = registry;
+    this.funcs = new BoundedLabels(options.maxFuncLabels ?? MAX_FUNC_LABELS);
     const registers = [registry];
     this.executionsStarted = new Counter({ name: "reprise_executions_started_total", help: "Executions started (root promises created).", labelNames: ["func"], registers });
     this.executionsCompleted = new Counter({ name: "reprise_executions_completed_total", help: "Executions that resolved.", labelNames: ["func"], registers });
@@ -108,16 +122,18 @@ export class Metrics implements MetricsRecorder {
     return this.registry.contentType;
   }
 
-  executionStarted(func: string): void {
-    this.executionsStarted.inc({ func });
+  executionStarted(name: string): void {
+    this.executionsStarted.inc({ func: this.funcs.label(name) });
   }
 
-  executionSettled(func: string, state: SettledState, _durationMs: number): void {
+  executionSettled(name: string, state: SettledState, _durationMs: number): void {
+    const func = this.funcs.label(name);
     if (state === "resolved") this.executionsCompleted.inc({ func });
     else this.executionsFailed.inc({ func, state });
   }
 
-  stepSettled(func: string, state: SettledState, durationMs: number): void {
+  stepSettled(name: string, state: SettledState, durationMs: number): void {
+    const func = this.funcs.label(name);
     this.steps.inc({ func, state });
     this.stepDuration.observe({ func }, durationMs / 1000);
   }
@@ -131,7 +147,7 @@ export class Metrics implements MetricsRecorder {
   }
 
   storeWrite(kind: string, durationMs: number): void {
-    this.storeWriteDuration.observe({ kind }, durationMs / 1000);
+    this.storeWriteDuration.observe({ kind: this.kinds.label(kind) }, durationMs / 1000);
   }
 }
 

@@ -80,7 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, options.authToken);
   registerHealth(app, { store, isClosing: () => closing });
   registerProtocolRoute(app, { store, ticker, limits });
-  registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000 });
+  registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000, limits });
   registerRestRoutes(app, { store, workers, ticker, limits });
   registerDashboard(app, { store });
   registerMetrics(app, { store, metrics });
