@@ -115,6 +115,13 @@ export class PostgresTx implements Tx {
    * read and the transaction is retried instead of overwriting their row.
    */
   private readonly absentTasks = new Set<string>();
+  /**
+   * Promises this transaction read as missing. A task is written with its promise, so finding a
+   * task whose promise we read as missing means another transaction committed both in between
+   * (READ COMMITTED gives each statement a fresh snapshot): what we decided from the missing
+   * promise (and what the row cache remembers of it) is stale, so the transaction starts over.
+   */
+  private readonly absentPromises = new Set<string>();
   private readonly absentSchedules = new Set<string>();
   private readonly writes = new WriteBehind();
   private readonly waiters = new Waiters();
@@ -140,12 +147,15 @@ export class PostgresTx implements Tx {
     const written = this.writes.promise(id);
     if (written) return written;
     const [row] = await this.run<PromiseRow>("getPromise", [id]);
+    if (!row) this.absentPromises.add(id);
     return row && this.lockedPromise(row);
   }
 
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
     const { written, unwritten } = partition(ids, (id) => this.writes.promise(id));
     const rows = unwritten.length === 0 ? [] : await this.run<PromiseRow>("getPromises", [unwritten]);
+    const found = new Set(rows.map((row) => row.id));
+    for (const id of unwritten) if (!found.has(id)) this.absentPromises.add(id);
     return byId([...written, ...rows.map((row) => this.lockedPromise(row))]);
   }
 
@@ -153,6 +163,7 @@ export class PostgresTx implements Tx {
     // Sent at the flush. A concurrent insert of the same id blocks it until that one commits; DO
     // NOTHING then keeps our transaction usable and tells us to start over (the retry finds the row).
     this.writes.insertPromise(promise);
+    this.absentPromises.delete(promise.id);
     this.waiters.inserted(promise.id);
   }
 
@@ -241,6 +252,7 @@ export class PostgresTx implements Tx {
     if (written) return written;
     const [row] = await this.run<TaskRow>("getTask", [id]);
     if (!row) this.absentTasks.add(id);
+    else this.checkPromiseSeen(id);
     return row && taskFromRow(row);
   }
 
@@ -249,7 +261,13 @@ export class PostgresTx implements Tx {
     const rows = unwritten.length === 0 ? [] : await this.run<TaskRow>("getTasks", [unwritten]);
     const found = new Set(rows.map((row) => row.id));
     for (const id of unwritten) if (!found.has(id)) this.absentTasks.add(id);
+    for (const id of found) this.checkPromiseSeen(id);
     return byId([...written, ...rows.map(taskFromRow)]);
+  }
+
+  /** A task found whose promise we read as missing was committed since: see `absentPromises`. */
+  private checkPromiseSeen(taskId: string): void {
+    if (this.absentPromises.has(taskId)) throw new ConcurrentInsertError("promises", taskId);
   }
 
   async putTask(task: TaskRecord): Promise<void> {
