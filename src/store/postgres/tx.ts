@@ -34,6 +34,8 @@ const SQL = {
     ORDER BY timeout_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
   promisesInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= $1 AND id < $2 ORDER BY id LIMIT $3`,
   promisesFrom: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= $1 ORDER BY id LIMIT $2`,
+  promisesAfterInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id > $1 AND id < $2 ORDER BY id LIMIT $3`,
+  promisesAfter: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id > $1 ORDER BY id LIMIT $2`,
 
   addCallback: "INSERT INTO callbacks (awaited, awaiter) VALUES ($1, $2) ON CONFLICT DO NOTHING",
   takeCallbacks: `WITH taken AS (DELETE FROM callbacks WHERE awaited = $1 RETURNING awaiter, seq)
@@ -200,13 +202,18 @@ export class PostgresTx implements Tx {
     return (await this.run<PromiseRow>("duePromises", [now, limit])).map((row) => this.lockedPromise(row));
   }
 
-  async promisesUnder(prefix: string, limit: number): Promise<PromiseRecord[]> {
+  async promisesUnder(prefix: string, limit: number, after?: string): Promise<PromiseRecord[]> {
     await this.flush();
     const { lower, upper } = prefixRange(`${prefix}.`);
+    const past = after !== undefined && after >= lower;
     const rows =
       upper === undefined
-        ? await this.run<PromiseRow>("promisesFrom", [lower, limit])
-        : await this.run<PromiseRow>("promisesInRange", [lower, upper, limit]);
+        ? past
+          ? await this.run<PromiseRow>("promisesAfter", [after, limit])
+          : await this.run<PromiseRow>("promisesFrom", [lower, limit])
+        : past
+          ? await this.run<PromiseRow>("promisesAfterInRange", [after, upper, limit])
+          : await this.run<PromiseRow>("promisesInRange", [lower, upper, limit]);
     return rows.map(promiseFromRow);
   }
 
