@@ -3,6 +3,7 @@
  * what the protocol sees (timeouts already applied) on every store.
  */
 import { randomUUID } from "node:crypto";
+import { approxRecordBytes, MAX_PAGE_BYTES } from "../protocol/limits.js";
 import type { PromiseRecord, PromiseState, Tags, TaskRecord } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
@@ -39,7 +40,8 @@ export class StoreQueryError extends Error {
 
 /**
  * Root promises matching `filter`, in id order. Pages of the store are read until `limit` roots
- * are found (a page may hold a few more) or MAX_PAGES_PER_LIST pages were read; the cursor
+ * are found (a page may hold a few more), the roots' records pass MAX_PAGE_BYTES (each store page
+ * is bounded so, but ten of them are not) or MAX_PAGES_PER_LIST pages were read; the cursor
  * continues after the last page read.
  */
 export async function listExecutions(store: Store, filter: ExecutionFilter): Promise<{ roots: PromiseRecord[]; cursor?: string }> {
@@ -47,12 +49,16 @@ export async function listExecutions(store: Store, filter: ExecutionFilter): Pro
   if (filter.func !== undefined) tags[TAG.func] = filter.func;
   const id = filter.idPrefix ? `${filter.idPrefix}*` : undefined;
   const roots: PromiseRecord[] = [];
+  let bytes = 0;
   let cursor = filter.cursor;
   for (let pages = 0; pages < MAX_PAGES_PER_LIST; pages++) {
     const page = await search(store, { id, state: filter.state, tags, limit: filter.limit, cursor });
-    roots.push(...page.promises.filter(isExecutionRoot));
+    for (const root of page.promises.filter(isExecutionRoot)) {
+      roots.push(root);
+      bytes += approxRecordBytes(root);
+    }
     cursor = page.cursor;
-    if (cursor === undefined || roots.length >= filter.limit) break;
+    if (cursor === undefined || roots.length >= filter.limit || bytes >= MAX_PAGE_BYTES) break;
   }
   return cursor === undefined ? { roots } : { roots, cursor };
 }

@@ -35,6 +35,30 @@ export const MAX_SEARCH_LIMIT = 1000;
 /** Promises returned with an acquired task so a replaying worker needs no round trips. */
 export const MAX_PRELOAD = 1000;
 
+/**
+ * Most bytes of records in one answer holding many (a search page, a task's preload, a dashboard
+ * page): a thousand records with large values made one answer gigabytes, then too long a string
+ * to encode. A page whose records pass it ends early, with a cursor; a page always holds at least
+ * one record, so paging makes progress whatever the size of one.
+ */
+export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * About the size of a record as its JSON answer carries it: the lengths of its strings (values are
+ * base64, so a character is a byte) plus a little per field. Cheap: it copies nothing.
+ */
+export function approxRecordBytes(record: unknown): number {
+  if (typeof record === "string") return record.length + 2;
+  if (record === null || typeof record !== "object") return 8;
+  let bytes = 2;
+  if (Array.isArray(record)) {
+    for (const item of record as unknown[]) bytes += approxRecordBytes(item) + 1;
+    return bytes;
+  }
+  for (const [key, value] of Object.entries(record)) bytes += key.length + 4 + approxRecordBytes(value);
+  return bytes;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Configurable limits: `reprise serve --max-value-bytes`, `new Reprise({ limits })`, `openStore(…, { limits })`.
 

@@ -133,10 +133,15 @@ export interface SuccessData {
   "promise.register_listener": { promise: PromiseRecord };
   "promise.search": { promises: PromiseRecord[]; cursor?: string };
   "task.get": { task: TaskRecord };
-  "task.create": { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
-  "task.acquire": { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+  "task.create": { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[]; preloadTruncated?: true };
+  "task.acquire": { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[]; preloadTruncated?: true };
   "task.release": Record<string, never>;
-  "task.suspend": { preload?: PromiseRecord[] };
+  /**
+   * `preloadTruncated` (Reprise extension, sent only when true): the preload does not hold every
+   * promise of the execution (cut at MAX_PRELOAD records or MAX_PAGE_BYTES), so a replay must ask
+   * the store for what it does not find there.
+   */
+  "task.suspend": { preload?: PromiseRecord[]; preloadTruncated?: true };
   "task.halt": Record<string, never>;
   "task.continue": Record<string, never>;
   "task.fulfill": { promise: PromiseRecord };

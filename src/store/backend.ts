@@ -42,8 +42,8 @@ export interface Tx {
   searchPromises(query: PromiseQuery): Promise<PromiseRecord[]>;
   /** Pending promises whose timeoutAt <= now, earliest first. */
   duePromises(now: number, limit: number): Promise<PromiseRecord[]>;
-  /** Promises whose id starts with `${id}.` — the children of an execution. Ordered by id. */
-  promisesUnder(prefix: string, limit: number): Promise<PromiseRecord[]>;
+  /** Promises whose id starts with `${id}.` — the children of an execution — after `after` if given. Ordered by id. */
+  promisesUnder(prefix: string, limit: number, after?: string): Promise<PromiseRecord[]>;
 
   /** Idempotent: awaiter waits for awaited to settle. */
   addCallback(awaited: string, awaiter: string): Promise<void>;

@@ -50,9 +50,9 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
     if (existing.state === "pending") {
       const task = acquiredTask({ ...existing, version: existing.version + 1 }, pid, ttl, ctx.now);
       await ctx.tx.putTask(task);
-      return ok({ task, promise, preload: await preload(ctx, promise) });
+      return ok({ task, promise, ...(await preload(ctx, promise)) });
     }
-    if (existing.state === "fulfilled") return ok({ task: existing, promise, preload: await preload(ctx, promise) });
+    if (existing.state === "fulfilled") return ok({ task: existing, promise, ...(await preload(ctx, promise)) });
     return fail(STATUS.conflict, "Task already exists");
   }
   const existingPromise = await ctx.tx.getPromise(action.id);
@@ -70,7 +70,7 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
   }
   const task = acquiredTask({ ...blank, version: 1 }, pid, ttl, ctx.now);
   await ctx.tx.putTask(task);
-  return ok({ task, promise, preload: await preload(ctx, promise) });
+  return ok({ task, promise, ...(await preload(ctx, promise)) });
 }
 
 export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Promise<Outcome<"task.acquire">> {
@@ -86,7 +86,7 @@ export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Prom
   if (task.version !== req.data.version) return fail(STATUS.conflict, "Version mismatch");
   const acquired = acquiredTask({ ...task, version: task.version + 1 }, req.data.pid, req.data.ttl, ctx.now);
   await ctx.tx.putTask(acquired);
-  return ok({ task: acquired, promise, preload: await preload(ctx, promise) });
+  return ok({ task: acquired, promise, ...(await preload(ctx, promise)) });
 }
 
 /**
@@ -123,7 +123,7 @@ export async function suspendTask(ctx: KernelContext, req: TaskSuspendReq): Prom
   }
   if (awaited.some((promise) => promise.state !== "pending")) {
     await ctx.tx.putTask({ ...held.task, resumes: [] });
-    return { status: STATUS.redirect, data: { preload: await preload(ctx, held.promise) } };
+    return { status: STATUS.redirect, data: await preload(ctx, held.promise) };
   }
   for (const promise of awaited) await ctx.tx.addCallback(promise.id, held.task.id);
   await ctx.tx.putTask(suspendedTask(held.task));

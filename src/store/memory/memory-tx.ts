@@ -44,8 +44,8 @@ export class MemoryTx implements Tx {
     return due.sort((a, b) => a.timeoutAt - b.timeoutAt || compare(a.id, b.id)).slice(0, limit).map(copy);
   }
 
-  async promisesUnder(id: string, limit: number): Promise<PromiseRecord[]> {
-    return take(this.t.promises.ordered(undefined, `${id}.`), limit, () => true);
+  async promisesUnder(id: string, limit: number, after?: string): Promise<PromiseRecord[]> {
+    return take(this.t.promises.ordered(after, `${id}.`), limit, () => true);
   }
 
   async addCallback(awaited: string, awaiter: string): Promise<void> {

@@ -34,6 +34,8 @@ const SQL = {
     ORDER BY timeout_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
   promisesInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= $1 AND id < $2 ORDER BY id LIMIT $3`,
   promisesFrom: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= $1 ORDER BY id LIMIT $2`,
+  promisesAfterInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id > $1 AND id < $2 ORDER BY id LIMIT $3`,
+  promisesAfter: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id > $1 ORDER BY id LIMIT $2`,
 
   addCallback: "INSERT INTO callbacks (awaited, awaiter) VALUES ($1, $2) ON CONFLICT DO NOTHING",
   takeCallbacks: `WITH taken AS (DELETE FROM callbacks WHERE awaited = $1 RETURNING awaiter, seq)
@@ -115,6 +117,13 @@ export class PostgresTx implements Tx {
    * read and the transaction is retried instead of overwriting their row.
    */
   private readonly absentTasks = new Set<string>();
+  /**
+   * Promises this transaction read as missing. A task is written with its promise, so finding a
+   * task whose promise we read as missing means another transaction committed both in between
+   * (READ COMMITTED gives each statement a fresh snapshot): what we decided from the missing
+   * promise (and what the row cache remembers of it) is stale, so the transaction starts over.
+   */
+  private readonly absentPromises = new Set<string>();
   private readonly absentSchedules = new Set<string>();
   private readonly writes = new WriteBehind();
   private readonly waiters = new Waiters();
@@ -140,12 +149,15 @@ export class PostgresTx implements Tx {
     const written = this.writes.promise(id);
     if (written) return written;
     const [row] = await this.run<PromiseRow>("getPromise", [id]);
+    if (!row) this.absentPromises.add(id);
     return row && this.lockedPromise(row);
   }
 
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
     const { written, unwritten } = partition(ids, (id) => this.writes.promise(id));
     const rows = unwritten.length === 0 ? [] : await this.run<PromiseRow>("getPromises", [unwritten]);
+    const found = new Set(rows.map((row) => row.id));
+    for (const id of unwritten) if (!found.has(id)) this.absentPromises.add(id);
     return byId([...written, ...rows.map((row) => this.lockedPromise(row))]);
   }
 
@@ -153,6 +165,7 @@ export class PostgresTx implements Tx {
     // Sent at the flush. A concurrent insert of the same id blocks it until that one commits; DO
     // NOTHING then keeps our transaction usable and tells us to start over (the retry finds the row).
     this.writes.insertPromise(promise);
+    this.absentPromises.delete(promise.id);
     this.waiters.inserted(promise.id);
   }
 
@@ -189,13 +202,18 @@ export class PostgresTx implements Tx {
     return (await this.run<PromiseRow>("duePromises", [now, limit])).map((row) => this.lockedPromise(row));
   }
 
-  async promisesUnder(prefix: string, limit: number): Promise<PromiseRecord[]> {
+  async promisesUnder(prefix: string, limit: number, after?: string): Promise<PromiseRecord[]> {
     await this.flush();
     const { lower, upper } = prefixRange(`${prefix}.`);
+    const past = after !== undefined && after >= lower;
     const rows =
       upper === undefined
-        ? await this.run<PromiseRow>("promisesFrom", [lower, limit])
-        : await this.run<PromiseRow>("promisesInRange", [lower, upper, limit]);
+        ? past
+          ? await this.run<PromiseRow>("promisesAfter", [after, limit])
+          : await this.run<PromiseRow>("promisesFrom", [lower, limit])
+        : past
+          ? await this.run<PromiseRow>("promisesAfterInRange", [after, upper, limit])
+          : await this.run<PromiseRow>("promisesInRange", [lower, upper, limit]);
     return rows.map(promiseFromRow);
   }
 
@@ -241,6 +259,7 @@ export class PostgresTx implements Tx {
     if (written) return written;
     const [row] = await this.run<TaskRow>("getTask", [id]);
     if (!row) this.absentTasks.add(id);
+    else this.checkPromiseSeen(id);
     return row && taskFromRow(row);
   }
 
@@ -249,7 +268,13 @@ export class PostgresTx implements Tx {
     const rows = unwritten.length === 0 ? [] : await this.run<TaskRow>("getTasks", [unwritten]);
     const found = new Set(rows.map((row) => row.id));
     for (const id of unwritten) if (!found.has(id)) this.absentTasks.add(id);
+    for (const id of found) this.checkPromiseSeen(id);
     return byId([...written, ...rows.map(taskFromRow)]);
+  }
+
+  /** A task found whose promise we read as missing was committed since: see `absentPromises`. */
+  private checkPromiseSeen(taskId: string): void {
+    if (this.absentPromises.has(taskId)) throw new ConcurrentInsertError("promises", taskId);
   }
 
   async putTask(task: TaskRecord): Promise<void> {

@@ -35,6 +35,7 @@ const SQL = {
   duePromises: `SELECT * FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending' AND timeout_at <= ?
     ORDER BY timeout_at, id LIMIT ?`,
   promisesInRange: "SELECT * FROM promises WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+  promisesAfterInRange: "SELECT * FROM promises WHERE id > ? AND id < ? ORDER BY id LIMIT ?",
 
   addCallback: "INSERT OR IGNORE INTO callbacks (awaited, awaiter) VALUES (?, ?)",
   callbacksOf: "SELECT awaiter FROM callbacks WHERE awaited = ? ORDER BY seq",
@@ -130,10 +131,14 @@ export class SqliteTx implements Tx {
     return (this.statements.get(SQL.duePromises).all(now, limit) as PromiseRow[]).map(promiseFromRow);
   }
 
-  async promisesUnder(id: string, limit: number): Promise<PromiseRecord[]> {
+  async promisesUnder(id: string, limit: number, after?: string): Promise<PromiseRecord[]> {
     // A prefix ending in "." always has an upper bound ("/" follows ".").
     const { lower, upper } = prefixRange(`${id}.`);
-    return (this.statements.get(SQL.promisesInRange).all(lower, upper, limit) as PromiseRow[]).map(promiseFromRow);
+    const rows =
+      after !== undefined && after >= lower
+        ? this.statements.get(SQL.promisesAfterInRange).all(after, upper, limit)
+        : this.statements.get(SQL.promisesInRange).all(lower, upper, limit);
+    return (rows as PromiseRow[]).map(promiseFromRow);
   }
 
   async addCallback(awaited: string, awaiter: string): Promise<void> {

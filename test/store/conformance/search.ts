@@ -2,7 +2,11 @@
 import type { PromiseState } from "../../../src/protocol/records.js";
 import { describe, expect, it } from "vitest";
 import type { PromiseRecord } from "../../../src/protocol/records.js";
+import { MAX_PAGE_BYTES } from "../../../src/protocol/limits.js";
 import { TARGETED, T0, type Subject } from "./harness.js";
+
+/** A param of `bytes` characters (base64 text is one byte a character). */
+const big = (bytes: number) => ({ data: "A".repeat(bytes) });
 
 export function searchSpecs(subject: () => Subject): void {
   describe("promise.search", () => {
@@ -49,6 +53,28 @@ export function searchSpecs(subject: () => Subject): void {
       expect(await search("rejected_timedout")).toEqual(["f"]);
       expect(await search("resolved")).toEqual(["g"]);
       expect(await search("pending")).toEqual([]);
+    });
+
+    it("ends a page early, with a cursor, once its values pass the byte budget", async () => {
+      const s = subject();
+      // Each record holds over a third of the budget: three of them pass it.
+      const ids = ["big.1", "big.2", "big.3", "big.4", "big.5", "big.6", "big.7"];
+      for (const id of ids) await s.create(id, { param: big(Math.ceil(MAX_PAGE_BYTES / 3) + 1) });
+      await s.create("small.1");
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await s.ok("promise.search", cursor === undefined ? { id: "*", limit: 1000 } : { id: "*", limit: 1000, cursor });
+        // At least one record a page, so paging moves on; at most the records that reach the budget.
+        expect(page.promises.length).toBeGreaterThanOrEqual(1);
+        expect(page.promises.length).toBeLessThanOrEqual(3);
+        seen.push(...page.promises.map((p) => p.id));
+        cursor = page.cursor;
+        pages++;
+      } while (cursor !== undefined && pages < 20);
+      expect(seen).toEqual([...ids, "small.1"]);
+      expect(pages).toBeGreaterThanOrEqual(3);
     });
 
     it("reads promises past their timeout as timed out", async () => {

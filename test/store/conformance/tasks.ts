@@ -1,4 +1,5 @@
 /** Tasks: create, acquire, release, suspend, fulfill, fence, heartbeat, halt, continue, get. */
+import { MAX_PAGE_BYTES } from "../../../src/protocol/limits.js";
 import { describe, expect, it } from "vitest";
 import type { RequestOf } from "../../../src/protocol/requests.js";
 import { TAG } from "../../../src/protocol/tags.js";
@@ -122,6 +123,22 @@ export function taskSpecs(subject: () => Subject): void {
       const { preload } = await s.ok("task.acquire", { id: "root", version: 0, pid: "w1", ttl: 5000 });
       expect(preload.map((p) => p.id)).toEqual(["root.1", "root.1.1", "root.2"]);
       expect(preload.find((p) => p.id === "root.2")?.state).toBe("resolved");
+    });
+
+    it("says when it cut the preload short at the byte budget, and only then", async () => {
+      const s = subject();
+      await s.createTargeted("root");
+      const children = ["root.1", "root.2", "root.3", "root.4"];
+      for (const id of children) await s.create(id, { param: { data: "A".repeat(Math.ceil(MAX_PAGE_BYTES / 3) + 1) } });
+      const cut = await s.ok("task.acquire", { id: "root", version: 0, pid: "w1", ttl: 5000 });
+      expect(cut.preload.map((p) => p.id)).toEqual(["root.1", "root.2", "root.3"]);
+      expect(cut.preloadTruncated).toBe(true);
+
+      await s.createTargeted("small");
+      await s.create("small.1");
+      const whole = await s.ok("task.acquire", { id: "small", version: 0, pid: "w1", ttl: 5000 });
+      expect(whole.preload.map((p) => p.id)).toEqual(["small.1"]);
+      expect("preloadTruncated" in whole).toBe(false);
     });
 
     it("preloads the promises of the task's resonate:branch named `${id}:…`", async () => {
