@@ -227,9 +227,9 @@ export class Reprise {
       throw error;
     }
     if (created.head.status === 200) {
-      const { task, promise, preload } = created.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+      const { task, promise, preload, preloadTruncated } = created.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[]; preloadTruncated?: boolean };
       if (task.state === "acquired" && funcOf(promise) === name) {
-        admission.runReserved(id, task.version, () => worker.execute(task, promise, preload));
+        admission.runReserved(id, task.version, () => worker.execute(task, promise, preload, preloadTruncated === true));
         return this.handle<R>(id);
       }
       admission.unreserve(id);

@@ -90,27 +90,28 @@ export class Worker {
       const { pid, ttl, client } = this.options;
       const acquired = await client.send("task.acquire", { id: taskId, version, pid, ttl, ...(holder === undefined ? {} : { holder }) });
       if (acquired.head.status !== 200) return;
-      const data = acquired.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[] };
+      const data = acquired.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[]; preloadTruncated?: boolean };
       if (holder !== undefined && !this.runs(data.promise)) {
         // Not ours to run after all (another group's, or a function not registered here): back
         // to pending, where its execute message finds the right worker.
         await client.send("task.release", { id: taskId, version: data.task.version });
         return;
       }
-      await this.execute(data.task, data.promise, data.preload);
+      await this.execute(data.task, data.promise, data.preload, data.preloadTruncated === true);
     } catch (error) {
       this.options.log("warn", "could not take task", { taskId, error: String(error) });
     }
   }
 
   /** Runs an acquired task until it completes, suspends or is lost; replays at once after a 300. */
-  async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[]): Promise<void> {
+  async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[], preloadTruncated = false): Promise<void> {
     if (this.running.has(task.id)) return;
     this.running.set(task.id, task.version);
     const { client, log } = this.options;
     try {
       let known = new Map(preload.map((p) => [p.id, p]));
-      let complete = preload.length < MAX_PRELOAD;
+      // A preload cut (by count or by bytes) is not the whole history: ask the store about the rest.
+      let complete = preload.length < MAX_PRELOAD && !preloadTruncated;
       for (;;) {
         const outcome = await this.runOnce(task, root, known, complete);
         log("debug", "run ended", { executionId: task.id, outcome: outcome.type, ...(outcome.type === "abandoned" ? { reason: outcome.reason } : {}) });
@@ -135,9 +136,10 @@ export class Worker {
         const suspended = await client.send("task.suspend", { id: task.id, version: task.version, actions: callbacks });
         if (suspended.head.status !== 300) return;
         // Something we wait for settled meanwhile: replay now, with what the server preloaded.
-        const fresh = (suspended.data as { preload?: PromiseRecord[] }).preload ?? [];
+        const { preload: freshPreload, preloadTruncated: freshTruncated } = suspended.data as { preload?: PromiseRecord[]; preloadTruncated?: boolean };
+        const fresh = freshPreload ?? [];
         known = new Map([...known, ...fresh.map((p): [string, PromiseRecord] => [p.id, p])]);
-        complete = complete && fresh.length < MAX_PRELOAD;
+        complete = complete && fresh.length < MAX_PRELOAD && freshTruncated !== true;
         for (const id of outcome.awaiting) known.delete(id);
       }
     } catch (error) {
