@@ -75,7 +75,7 @@ export class Workers {
   private readonly turns = new Map<string, number>();
   private readonly held = new Map<string, HeldMessage[]>();
   private heldBytes = 0;
-  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: ReturnType<typeof setInterval> | undefined;
   private readonly holdMs: number;
   private readonly maxHeldPerGroup: number;
   private readonly maxHeldGroups: number;
@@ -185,7 +185,8 @@ export class Workers {
   private startPruning(): void {
     if (this.pruneTimer) return;
     this.pruneTimer = setInterval(() => this.prune(), this.pruneIntervalMs);
-    this.pruneTimer.unref();
+    // unref: written so that the dashboard's browser build, which sees this file's types, compiles too.
+    (this.pruneTimer as { unref?: () => void }).unref?.();
   }
 
   private stopPruning(): void {

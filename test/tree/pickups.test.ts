@@ -71,7 +71,10 @@ describe("take-overs of real executions", () => {
     reprise.register(napThenEcho);
     expect(await reprise.run("healthy", napThenEcho, "v")).toBe("v");
     const { view, text } = await taskView(store, "healthy");
-    expect(view).toMatchObject({ state: "fulfilled", runs: 2, waits: 1, takenOver: 0 });
+    // Usually two runs around one wait; on a loaded machine the short sleep may be due before its
+    // create is applied (then it is born fired, and one run does it all). Never a take-over.
+    expect(view).toMatchObject({ state: "fulfilled", takenOver: 0 });
+    expect(view.runs - view.waits).toBe(1);
     expect(text).not.toContain("taken over");
   });
 
