@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { loadExecutionRecords } from "../dashboard/store-queries.js";
-import { encodeValue } from "../protocol/codec.js";
+import { encodeValue, SerializationError } from "../protocol/codec.js";
+import type { Value } from "../protocol/records.js";
 import type { Limits } from "../protocol/limits.js";
 import type { SettleState } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead, type Response } from "../protocol/requests.js";
@@ -65,10 +66,15 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         return reply.code(STATUS.badRequest).send({ error: { field: "body", expected: "a JSON object { value? }", message: "body: expected a JSON object { value? }" } });
       }
-      const result = await answer(reply, {
-        kind: "promise.settle",
-        data: { id: request.params.id, state, value: encodeValue((body as { value?: unknown }).value) },
-      });
+      let value: Value;
+      try {
+        value = encodeValue((body as { value?: unknown }).value);
+      } catch (error) {
+        // e.g. nested deeper than a value may be: the client's mistake, not the server's.
+        if (!(error instanceof SerializationError)) throw error;
+        return reply.code(STATUS.badRequest).send({ error: { field: "value", expected: "a value JSON can store", message: error.message } });
+      }
+      const result = await answer(reply, { kind: "promise.settle", data: { id: request.params.id, state, value } });
       ticker.recheck();
       return result;
     },
