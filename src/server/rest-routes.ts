@@ -51,9 +51,11 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
 
   app.get<{ Querystring: Query }>("/promises", (request, reply) => {
     const query = request.query;
+    const tags = tagsOf(query);
+    if (tags instanceof TagRefusal) return refuseTags(reply, tags);
     return answer(reply, {
       kind: "promise.search",
-      data: { id: one(query.id), state: one(query.state), tags: tagsOf(query), limit: numberOf(query.limit), cursor: one(query.cursor) },
+      data: { id: one(query.id), state: one(query.state), tags, limit: numberOf(query.limit), cursor: one(query.cursor) },
     });
   });
 
@@ -94,12 +96,14 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
     }),
   );
 
-  app.get<{ Querystring: Query }>("/schedules", (request, reply) =>
-    answer(reply, {
+  app.get<{ Querystring: Query }>("/schedules", (request, reply) => {
+    const tags = tagsOf(request.query);
+    if (tags instanceof TagRefusal) return refuseTags(reply, tags);
+    return answer(reply, {
       kind: "schedule.search",
-      data: { tags: tagsOf(request.query), limit: numberOf(request.query.limit), cursor: one(request.query.cursor) },
-    }),
-  );
+      data: { tags, limit: numberOf(request.query.limit), cursor: one(request.query.cursor) },
+    });
+  });
 
   app.get("/workers", async () => ({ workers: workers.list() }));
 }
@@ -118,13 +122,30 @@ function numberOf(value: string | string[] | undefined): number | undefined {
   return text === undefined || text === "" ? undefined : Number(text);
 }
 
-/** `?tags[env]=prod&tags[team]=core` → `{ env: "prod", team: "core" }`. */
-function tagsOf(query: Query): Record<string, string> | undefined {
+/** A tag key the query cannot carry; refused by name rather than dropped. */
+class TagRefusal {
+  constructor(readonly key: string) {}
+}
+
+/**
+ * `?tags[env]=prod&tags[team]=core` → `{ env: "prod", team: "core" }`. Assigning
+ * `tags["__proto__"]` would set the object's prototype instead, silently dropping the filter:
+ * that key is refused by name, as the protocol's JSON body refuses it.
+ */
+function tagsOf(query: Query): Record<string, string> | TagRefusal | undefined {
   let tags: Record<string, string> | undefined;
   for (const [key, value] of Object.entries(query)) {
     const match = /^tags\[(.+)\]$/.exec(key);
     const text = one(value);
-    if (match && text !== undefined) (tags ??= {})[match[1]!] = text;
+    if (!match || text === undefined) continue;
+    if (match[1] === "__proto__") return new TagRefusal(match[1]);
+    (tags ??= {})[match[1]!] = text;
   }
   return tags;
+}
+
+function refuseTags(reply: FastifyReply, refusal: TagRefusal): FastifyReply {
+  const field = `tags[${refusal.key}]`;
+  const expected = "a tag key other than __proto__";
+  return reply.code(STATUS.badRequest).send({ error: { field, expected, message: `${field}: expected ${expected}` } });
 }
