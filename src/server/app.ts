@@ -15,6 +15,7 @@ import type { Store } from "../store/store.js";
 import { MAX_JSON_DEPTH } from "../protocol/payload.js";
 import { registerAuth } from "./auth.js";
 import { BodyRefusal, registerJsonBody } from "./json-body.js";
+import { registerRequestGuard } from "./request-guard.js";
 import { registerHealth } from "./health.js";
 import { registerPollRoute } from "./poll-route.js";
 import { protocolRefusal } from "./protocol-reply.js";
@@ -34,6 +35,11 @@ export interface AppOptions {
   limits?: Partial<Limits>;
   /** Largest request body in bytes (default: bodyLimitFor(limits)); a larger one is refused with 413. */
   bodyLimit?: number;
+  /**
+   * Host names (no port) served besides loopback names and the address a connection came in on,
+   * e.g. the public name a proxy forwards; `*` serves any Host. See request-guard.ts.
+   */
+  allowedHosts?: readonly string[];
   /** Deepest JSON nesting a request body may have (default MAX_JSON_DEPTH, 1000); deeper is a 400. */
   maxJsonDepth?: number;
   /** Defaults to a pino logger at level "warn". */
@@ -83,6 +89,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(status).send({ error: refused ?? { message } });
   });
 
+  // In this order, all before a body is read: Host and Origin, then the Authorization header.
+  registerRequestGuard(app, { allowedHosts: options.allowedHosts });
   registerAuth(app, options.authToken);
   registerJsonBody(app, maxJsonDepth);
   registerHealth(app, { store, isClosing: () => closing });
