@@ -5,10 +5,13 @@
  * by watching JSON.parse, not by timing.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { PROTOCOL_VERSION } from "../../src/protocol/requests.js";
 import { MAX_JSON_DEPTH } from "../../src/protocol/payload.js";
+import { UNAUTHENTICATED_BODY_LIMIT } from "../../src/server/auth.js";
 import { startTestServer, type TestServer } from "./harness.js";
 import { nestedArrays, rawRequest } from "./raw-http.js";
 
+const TOKEN = "s3cret";
 const HUGE_DEPTH = 1_000_000; // 2 MB of brackets: ~1 s of CPU in JSON.parse before the fix
 
 /** Spies on JSON.parse; `parsedLongerThan(n)` tells whether it was given a text of more than n characters. */
@@ -19,6 +22,40 @@ function watchJsonParse() {
 
 afterEach(() => {
   vi.restoreAllMocks();
+});
+
+describe("auth before the body", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ authToken: TOKEN });
+  });
+  afterAll(() => server.close());
+
+  it("refuses a large body without an Authorization header before reading it", async () => {
+    const watch = watchJsonParse();
+    const body = `{"kind":"promise.get","head":{"corrId":"c","version":"${PROTOCOL_VERSION}"},"data":${nestedArrays(HUGE_DEPTH)}}`;
+    const answer = await rawRequest(server.url, { method: "POST", path: "/", headers: { "content-type": "application/json" }, body });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toContain("Authorization: Bearer");
+    expect(watch.parsedLongerThan(UNAUTHENTICATED_BODY_LIMIT)).toBe(false);
+  });
+
+  it("refuses a wrong Authorization header on a REST write before reading its body", async () => {
+    const watch = watchJsonParse();
+    const body = `{"value":${nestedArrays(10_000)}}`;
+    const answer = await rawRequest(server.url, { method: "POST", path: "/promises/x/resolve", headers: { "content-type": "application/json", authorization: "Bearer nope" }, body });
+    expect(answer.status).toBe(401);
+    expect(watch.parsedLongerThan(10_000)).toBe(false);
+  });
+
+  it("still takes the token from head.auth in a small body, and in a large one with the header", async () => {
+    const small = await server.post({ kind: "promise.get", head: { corrId: "c", version: PROTOCOL_VERSION, auth: TOKEN }, data: { id: "missing" } });
+    expect(small.status).toBe(404);
+    const padding = "x".repeat(UNAUTHENTICATED_BODY_LIMIT);
+    const create = { kind: "promise.create", head: { corrId: "c", version: PROTOCOL_VERSION, auth: TOKEN }, data: { id: "big", timeoutAt: Date.now() + 60_000, param: { headers: {}, data: Buffer.from(JSON.stringify(padding)).toString("base64") }, tags: {} } };
+    expect((await server.post(create)).status).toBe(401);
+    expect((await server.post(create, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
 });
 
 describe("JSON depth", () => {
