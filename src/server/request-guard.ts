@@ -34,6 +34,7 @@ export function registerRequestGuard(app: FastifyInstance, options: RequestGuard
 
   app.addHook("onRequest", async (request, reply) => {
     const host = request.headers.host;
+    // No Host at all (HTTP/1.0) is not a browser, so it cannot be a rebound page: served.
     if (!anyHost && host !== undefined && !OPEN_PATHS.has(pathOf(request.url))) {
       const name = hostnameOf(host);
       if (name === undefined || !(isLoopbackName(name) || name === normalize(request.socket.localAddress) || allowed.has(name))) {
