@@ -1,7 +1,8 @@
 /** How the CLI shows records: readable lines for people, or JSON (`--json`) for scripts. */
 import type { PromiseRecord, ScheduleRecord, TaskRecord, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
-import { decodeJson, funcOf } from "../tree/build-tree.js";
+import { decodePayload } from "../protocol/payload.js";
+import { funcOf } from "../tree/build-tree.js";
 
 export interface Output {
   json: boolean;
@@ -62,10 +63,12 @@ export function listTasks(tasks: TaskRecord[]): string {
   return columns(tasks.map((t) => [t.id, t.state, `v${t.version}`, t.pid ?? "-"]));
 }
 
+/** The decoded payload as one line of JSON; what cannot be rendered is shown raw, with why. */
 function shown(value: Value): string | undefined {
-  if (!value.data) return undefined;
-  const decoded = decodeJson(value.data);
-  return decoded === undefined ? `(${value.data.length} base64 characters, not JSON)` : JSON.stringify(decoded);
+  const decoded = decodePayload(value.data);
+  if (decoded === undefined) return undefined;
+  if (decoded.ok) return JSON.stringify(decoded.value);
+  return decoded.raw === value.data ? `(${value.data.length} base64 characters, ${decoded.note})` : `(shown raw: ${decoded.note}) ${decoded.raw}`;
 }
 
 /** Later than any Date can hold, as an "infinite" timeout is. */

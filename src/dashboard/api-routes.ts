@@ -86,7 +86,7 @@ function parseFilter(query: Query): ExecutionFilter | Refusal {
     filter.limit = size;
   }
   const tags = tagsOf(query.tag);
-  if (tags === undefined) return { refused: { field: "tag", expected: "key=value" } };
+  if (tags === undefined) return { refused: { field: "tag", expected: "key=value with a key other than __proto__" } };
   if (Object.keys(tags).length > 0) filter.tags = tags;
   const func = last(query.func);
   if (func) filter.func = func;
@@ -97,13 +97,16 @@ function parseFilter(query: Query): ExecutionFilter | Refusal {
   return filter;
 }
 
-/** `?tag=env=prod&tag=team=core` → `{ env: "prod", team: "core" }`; undefined if one is malformed. */
+/**
+ * `?tag=env=prod&tag=team=core` → `{ env: "prod", team: "core" }`; undefined if one is malformed
+ * or its key is `__proto__` (assigning it would set the prototype and drop the filter).
+ */
 function tagsOf(value: string | string[] | undefined): Tags | undefined {
   const tags: Tags = {};
   for (const pair of value === undefined ? [] : [value].flat()) {
     if (pair === "") continue;
     const split = pair.indexOf("=");
-    if (split <= 0) return undefined;
+    if (split <= 0 || pair.slice(0, split) === "__proto__") return undefined;
     tags[pair.slice(0, split)] = pair.slice(split + 1);
   }
   return tags;

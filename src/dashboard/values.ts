@@ -4,6 +4,7 @@
  * APIs, so the same rules can run anywhere.
  */
 import type { Value } from "../protocol/records.js";
+import { decodePayload } from "../protocol/payload.js";
 import type { ErrorView, ShownValue } from "./api-types.js";
 
 /** Characters of a value shown before it is folded. */
@@ -12,28 +13,23 @@ export const DEFAULT_FOLD_LIMIT = 2000;
 /** The settle header in which the SDK records how many times a step ran. */
 export const ATTEMPTS_HEADER = "reprise:attempts";
 
-export type Decoded = { ok: true; value: unknown } | { ok: false; raw: string };
+/** `note`, when set, says why JSON text is shown raw (it was nested too deep to render). */
+export type Decoded = { ok: true; value: unknown } | { ok: false; raw: string; note?: string };
 
-/** Decodes `data` as the SDK writes it (base64 of UTF-8 JSON); undefined when there is none. */
+/**
+ * Decodes `data` as the SDK writes it (base64 of UTF-8 JSON); undefined when there is none. A
+ * payload that cannot be rendered (not UTF-8, not JSON, nested too deep) comes back as raw text.
+ */
 export function decodeData(data: string | undefined): Decoded | undefined {
-  if (data === undefined || data === "") return undefined;
-  let text: string;
-  try {
-    const bytes = Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, raw: data };
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false, raw: text };
-  }
+  const decoded = decodePayload(data);
+  if (decoded === undefined || decoded.ok) return decoded;
+  // Text that is not JSON speaks for itself; JSON shown raw needs to say why it is not laid out.
+  return decoded.reason === "depth" ? { ok: false, raw: decoded.raw, note: decoded.note } : { ok: false, raw: decoded.raw };
 }
 
 /** Pretty-prints a decoded payload and folds it when it is longer than `limit` characters. */
 export function showValue(decoded: Decoded, limit = DEFAULT_FOLD_LIMIT): ShownValue {
-  const text = decoded.ok ? prettyJson(decoded.value) : decoded.raw;
+  const text = decoded.ok ? prettyJson(decoded.value) : decoded.note ? `(shown raw: ${decoded.note})\n${decoded.raw}` : decoded.raw;
   return foldText(text, limit, decoded.ok);
 }
 

@@ -3,6 +3,7 @@
  * message, stack and own fields, as @resonatehq/sdk's codec does, so both SDKs read each other's
  * payloads.
  */
+import { MAX_JSON_DEPTH } from "./payload.js";
 import type { Value } from "./records.js";
 
 const INFINITY = "__INF__";
@@ -67,13 +68,23 @@ function deserializeError(v: SerializedError): Error {
 }
 
 /**
- * Walks a value and throws on anything JSON would drop or mangle silently. Returns whether it
- * holds an infinity or an error, which the codec writes in forms of its own.
+ * Walks a value and throws on anything JSON would drop or mangle silently, or nest deeper than
+ * MAX_JSON_DEPTH (JSON.stringify recurses, so a deeper value would overflow the stack, and no
+ * reader could render it). Returns whether it holds an infinity or an error, which the codec
+ * writes in forms of its own. Iterative, so the walk itself cannot overflow the stack.
  */
 export function assertSerializable(value: unknown, path: string): boolean {
   let special = false;
   const seen = new Set<object>();
-  const visit = (v: unknown, at: string): void => {
+  // A frame either visits a value or, once its children are done, leaves an object (for cycles).
+  const stack: ({ v: unknown; at: string; depth: number } | { leave: object })[] = [{ v: value, at: path, depth: 0 }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if ("leave" in frame) {
+      seen.delete(frame.leave);
+      continue;
+    }
+    const { v, at, depth } = frame;
     switch (typeof v) {
       case "function":
         throw new SerializationError(`${at} is a function, which cannot be stored durably; pass data, not code`);
@@ -84,28 +95,30 @@ export function assertSerializable(value: unknown, path: string): boolean {
       case "number":
         if (Number.isNaN(v)) throw new SerializationError(`${at} is NaN, which JSON cannot store`);
         if (!Number.isFinite(v)) special = true;
-        return;
+        continue;
       case "object": {
         if (v instanceof Error) special = true;
-        if (v === null || v instanceof Error || v instanceof Date) return;
+        if (v === null || v instanceof Error || v instanceof Date) continue;
+        if (depth >= MAX_JSON_DEPTH) throw new SerializationError(`${path} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, which cannot be stored`);
         if (seen.has(v)) throw new SerializationError(`${at} refers back to itself (a cycle), which JSON cannot store`);
         seen.add(v);
-        if (Array.isArray(v)) v.forEach((item, i) => visit(item, `${at}[${i}]`));
-        else {
-          const proto = Object.getPrototypeOf(v) as unknown;
-          if (proto !== Object.prototype && proto !== null) {
-            const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "unknown";
-            throw new SerializationError(`${at} is an instance of ${name}; only plain objects, arrays and primitives can be stored`);
-          }
-          for (const [key, item] of Object.entries(v)) visit(item, `${at}.${key}`);
+        stack.push({ leave: v });
+        if (Array.isArray(v)) {
+          for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], at: `${at}[${i}]`, depth: depth + 1 });
+          continue;
         }
-        seen.delete(v);
-        return;
+        const proto = Object.getPrototypeOf(v) as unknown;
+        if (proto !== Object.prototype && proto !== null) {
+          const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "unknown";
+          throw new SerializationError(`${at} is an instance of ${name}; only plain objects, arrays and primitives can be stored`);
+        }
+        const entries = Object.entries(v);
+        for (let i = entries.length - 1; i >= 0; i--) stack.push({ v: entries[i]![1], at: `${at}.${entries[i]![0]}`, depth: depth + 1 });
+        continue;
       }
       default:
-        return;
+        continue;
     }
-  };
-  visit(value, path);
+  }
   return special;
 }

@@ -12,7 +12,10 @@ import { registerMetrics } from "../observability/metrics-route.js";
 import { bodyLimitFor, MAX_ID_LENGTH, resolveLimits, type Limits } from "../protocol/limits.js";
 import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
+import { MAX_JSON_DEPTH } from "../protocol/payload.js";
 import { registerAuth } from "./auth.js";
+import { BodyRefusal, registerJsonBody } from "./json-body.js";
+import { registerRequestGuard } from "./request-guard.js";
 import { registerHealth } from "./health.js";
 import { registerPollRoute } from "./poll-route.js";
 import { protocolRefusal } from "./protocol-reply.js";
@@ -32,6 +35,13 @@ export interface AppOptions {
   limits?: Partial<Limits>;
   /** Largest request body in bytes (default: bodyLimitFor(limits)); a larger one is refused with 413. */
   bodyLimit?: number;
+  /**
+   * Host names (no port) served besides loopback names and the address a connection came in on,
+   * e.g. the public name a proxy forwards; `*` serves any Host. See request-guard.ts.
+   */
+  allowedHosts?: readonly string[];
+  /** Deepest JSON nesting a request body may have (default MAX_JSON_DEPTH, 1000); deeper is a 400. */
+  maxJsonDepth?: number;
   /** Defaults to a pino logger at level "warn". */
   logger?: Logger;
   /** Interval of the comments that keep worker streams alive (default 15 s). */
@@ -53,6 +63,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const logger = options.logger ?? pino({ level: "warn" });
   const limits = resolveLimits(options.limits);
   const bodyLimit = options.bodyLimit ?? bodyLimitFor(limits);
+  const maxJsonDepth = options.maxJsonDepth ?? MAX_JSON_DEPTH;
+  if (!Number.isSafeInteger(maxJsonDepth) || maxJsonDepth < 1) throw new RangeError(`maxJsonDepth: expected a whole number from 1, got ${String(maxJsonDepth)}`);
   const loggerInstance: FastifyBaseLogger = logger;
   // routerOptions, not the top-level maxParamLength: Fastify 5.12 warns on stderr for that one.
   const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } });
@@ -70,14 +82,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const status = error.statusCode ?? STATUS.internal;
     if (status >= 500) request.log.error({ err: error }, "request failed");
     const message = describeError(error, bodyLimit);
-    const refused = status === 413 || status === 415 || error.code?.startsWith("FST_ERR_CTP_") ? { field: "body", expected: message, message: `body: ${message}` } : undefined;
+    const refused = status === 413 || status === 415 || error.code?.startsWith("FST_ERR_CTP_") || error instanceof BodyRefusal ? { field: "body", expected: message, message: `body: ${message}` } : undefined;
     if (request.method === "POST" && request.url === "/") {
       return reply.code(status).send(protocolRefusal(request.body, status, refused?.message ?? message, refused));
     }
     return reply.code(status).send({ error: refused ?? { message } });
   });
 
+  // In this order, all before a body is read: Host and Origin, then the Authorization header.
+  registerRequestGuard(app, { allowedHosts: options.allowedHosts });
   registerAuth(app, options.authToken);
+  registerJsonBody(app, maxJsonDepth);
   registerHealth(app, { store, isClosing: () => closing });
   registerProtocolRoute(app, { store, ticker, limits });
   registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000, limits });
@@ -99,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 }
 
 function describeError(error: FastifyError, bodyLimit: number): string {
+  if (error instanceof BodyRefusal) return error.expected;
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return `a request body of at most ${bodyLimit} bytes`;

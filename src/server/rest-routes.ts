@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { loadExecutionRecords } from "../dashboard/store-queries.js";
-import { encodeValue } from "../protocol/codec.js";
+import { encodeValue, SerializationError } from "../protocol/codec.js";
+import type { Value } from "../protocol/records.js";
 import type { Limits } from "../protocol/limits.js";
 import type { SettleState } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead, type Response } from "../protocol/requests.js";
@@ -50,9 +51,11 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
 
   app.get<{ Querystring: Query }>("/promises", (request, reply) => {
     const query = request.query;
+    const tags = tagsOf(query);
+    if (tags instanceof TagRefusal) return refuseTags(reply, tags);
     return answer(reply, {
       kind: "promise.search",
-      data: { id: one(query.id), state: one(query.state), tags: tagsOf(query), limit: numberOf(query.limit), cursor: one(query.cursor) },
+      data: { id: one(query.id), state: one(query.state), tags, limit: numberOf(query.limit), cursor: one(query.cursor) },
     });
   });
 
@@ -65,10 +68,15 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         return reply.code(STATUS.badRequest).send({ error: { field: "body", expected: "a JSON object { value? }", message: "body: expected a JSON object { value? }" } });
       }
-      const result = await answer(reply, {
-        kind: "promise.settle",
-        data: { id: request.params.id, state, value: encodeValue((body as { value?: unknown }).value) },
-      });
+      let value: Value;
+      try {
+        value = encodeValue((body as { value?: unknown }).value);
+      } catch (error) {
+        // e.g. nested deeper than a value may be: the client's mistake, not the server's.
+        if (!(error instanceof SerializationError)) throw error;
+        return reply.code(STATUS.badRequest).send({ error: { field: "value", expected: "a value JSON can store", message: error.message } });
+      }
+      const result = await answer(reply, { kind: "promise.settle", data: { id: request.params.id, state, value } });
       ticker.recheck();
       return result;
     },
@@ -88,12 +96,14 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
     }),
   );
 
-  app.get<{ Querystring: Query }>("/schedules", (request, reply) =>
-    answer(reply, {
+  app.get<{ Querystring: Query }>("/schedules", (request, reply) => {
+    const tags = tagsOf(request.query);
+    if (tags instanceof TagRefusal) return refuseTags(reply, tags);
+    return answer(reply, {
       kind: "schedule.search",
-      data: { tags: tagsOf(request.query), limit: numberOf(request.query.limit), cursor: one(request.query.cursor) },
-    }),
-  );
+      data: { tags, limit: numberOf(request.query.limit), cursor: one(request.query.cursor) },
+    });
+  });
 
   app.get("/workers", async () => ({ workers: workers.list() }));
 }
@@ -112,13 +122,30 @@ function numberOf(value: string | string[] | undefined): number | undefined {
   return text === undefined || text === "" ? undefined : Number(text);
 }
 
-/** `?tags[env]=prod&tags[team]=core` → `{ env: "prod", team: "core" }`. */
-function tagsOf(query: Query): Record<string, string> | undefined {
+/** A tag key the query cannot carry; refused by name rather than dropped. */
+class TagRefusal {
+  constructor(readonly key: string) {}
+}
+
+/**
+ * `?tags[env]=prod&tags[team]=core` → `{ env: "prod", team: "core" }`. Assigning
+ * `tags["__proto__"]` would set the object's prototype instead, silently dropping the filter:
+ * that key is refused by name, as the protocol's JSON body refuses it.
+ */
+function tagsOf(query: Query): Record<string, string> | TagRefusal | undefined {
   let tags: Record<string, string> | undefined;
   for (const [key, value] of Object.entries(query)) {
     const match = /^tags\[(.+)\]$/.exec(key);
     const text = one(value);
-    if (match && text !== undefined) (tags ??= {})[match[1]!] = text;
+    if (!match || text === undefined) continue;
+    if (match[1] === "__proto__") return new TagRefusal(match[1]);
+    (tags ??= {})[match[1]!] = text;
   }
   return tags;
+}
+
+function refuseTags(reply: FastifyReply, refusal: TagRefusal): FastifyReply {
+  const field = `tags[${refusal.key}]`;
+  const expected = "a tag key other than __proto__";
+  return reply.code(STATUS.badRequest).send({ error: { field, expected, message: `${field}: expected ${expected}` } });
 }

@@ -3,6 +3,7 @@
  * whose id extends it. Pure: no I/O, no Node-only APIs, so the dashboard can use it in a browser.
  */
 import type { PromiseRecord, PromiseState, Value } from "../protocol/records.js";
+import { decodePayload } from "../protocol/payload.js";
 import { TAG } from "../protocol/tags.js";
 import type { NotAwaited } from "./not-awaited.js";
 
@@ -56,15 +57,10 @@ export function funcOf(promise: Pick<PromiseRecord, "tags" | "param">): string |
   return undefined;
 }
 
-/** Decodes a Value's data as the SDK codec writes it (base64 of JSON); undefined if it is not. */
+/** Decodes a Value's data as the SDK codec writes it (base64 of JSON); undefined if it cannot be read. */
 export function decodeJson(data: string | undefined): unknown {
-  if (!data) return undefined;
-  try {
-    const bytes = Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  } catch {
-    return undefined;
-  }
+  const decoded = decodePayload(data);
+  return decoded?.ok ? decoded.value : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -57,14 +57,16 @@ describe("promises", () => {
     expect(fromBase64Json(promise.value.data)).toEqual({ approved: true });
   });
 
-  it("POST /promises/:id/reject and /cancel settle; an empty body is allowed; unknown actions are 404", async () => {
+  it("POST /promises/:id/reject and /cancel settle; an empty JSON body is allowed; unknown actions are 404", async () => {
     for (const id of ["to-reject", "to-cancel"]) await server.send("promise.create", { id, timeoutAt: Date.now() + 60_000, param: {}, tags: {} });
-    const rejected = await fetch(`${server.url}/promises/to-reject/reject`, { method: "POST" });
+    // A REST write says it is JSON even when empty (test/server/request-guard.test.ts says why).
+    const json = { "content-type": "application/json" };
+    const rejected = await fetch(`${server.url}/promises/to-reject/reject`, { method: "POST", headers: json });
     expect(await rejected.json()).toMatchObject({ promise: { state: "rejected" } });
-    const canceled = await fetch(`${server.url}/promises/to-cancel/cancel`, { method: "POST" });
+    const canceled = await fetch(`${server.url}/promises/to-cancel/cancel`, { method: "POST", headers: json });
     expect(await canceled.json()).toMatchObject({ promise: { state: "rejected_canceled" } });
-    expect((await fetch(`${server.url}/promises/to-cancel/explode`, { method: "POST" })).status).toBe(404);
-    expect((await fetch(`${server.url}/promises/missing/resolve`, { method: "POST" })).status).toBe(404);
+    expect((await fetch(`${server.url}/promises/to-cancel/explode`, { method: "POST", headers: json })).status).toBe(404);
+    expect((await fetch(`${server.url}/promises/missing/resolve`, { method: "POST", headers: json })).status).toBe(404);
   });
 
   it("GET /promises/:id/tree returns the call tree", async () => {

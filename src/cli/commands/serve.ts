@@ -19,6 +19,8 @@ interface ServeOptions {
   durability: (typeof DURABILITIES)[number];
   logLevel: (typeof LOG_LEVELS)[number];
   maxValueBytes?: number;
+  allowedHosts?: string[];
+  maxJsonDepth?: number;
 }
 
 export function registerServe(program: Command): void {
@@ -39,6 +41,12 @@ export function registerServe(program: Command): void {
       "largest param or result a request may carry (default 3 MiB); the body limit follows (twice this plus 1 MiB)",
       parseNonNegativeInteger("--max-value-bytes", Number.MAX_SAFE_INTEGER),
     )
+    .option(
+      "--allowed-hosts <names>",
+      "comma-separated Host names served besides loopback and the listen address (e.g. the name a proxy forwards); * serves any",
+      (text: string) => text.split(",").map((name) => name.trim()).filter((name) => name !== ""),
+    )
+    .option("--max-json-depth <levels>", "deepest JSON nesting a request body may have (default 1000)", parseNonNegativeInteger("--max-json-depth", 100_000))
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { startServer } = await import("../../server/serve.js");
@@ -50,6 +58,8 @@ export function registerServe(program: Command): void {
         authToken: globals.authToken,
         logLevel: options.logLevel,
         limits: options.maxValueBytes === undefined ? undefined : { maxValueBytes: options.maxValueBytes },
+        allowedHosts: options.allowedHosts,
+        maxJsonDepth: options.maxJsonDepth,
         handleSignals: true,
       });
       const out = consoleOutput(globals.json === true);
