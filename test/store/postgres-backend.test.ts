@@ -367,7 +367,8 @@ describe.skipIf(!available)("postgres backend", () => {
           await tx.updatePromise({ ...a!, tags: { ...a!.tags, [second]: "seen" } });
         });
       await Promise.all([lockBoth("left", "right"), lockBoth("right", "left")]);
-      expect(attempts).toBe(3);
+      // At least one retry; a loaded machine may make PostgreSQL pick a victim more than once.
+      expect(attempts).toBeGreaterThanOrEqual(3);
       const [left, right] = await backend.transaction(async (tx) => [await tx.getPromise("left"), await tx.getPromise("right")]);
       expect(left!.tags).toEqual({ right: "seen" });
       expect(right!.tags).toEqual({ left: "seen" });
