@@ -36,6 +36,15 @@ export interface ParsedAddress {
   pid?: string;
 }
 
+/**
+ * Whether a message to `address` is for the process `pid` of `group`: anycast to the group, or
+ * unicast naming that pid. (Every transport that delivers a store's messages in process asks this.)
+ */
+export function isAddressedTo(address: string, group: string, pid: string): boolean {
+  const to = parseAddress(address);
+  return to !== undefined && to.group === group && (to.cast !== "uni" || to.pid === pid);
+}
+
 /** Parses `poll://any@group/pid`, `poll://uni@group/pid` or a bare group name (= anycast). */
 export function parseAddress(address: string): ParsedAddress | undefined {
   const match = /^([a-z]+):\/\/(any|uni)@([^/]+)(?:\/(.+))?$/.exec(address);

@@ -13,7 +13,8 @@ import { decodeCall } from "../protocol/calls.js";
 import { decodeValue } from "../protocol/codec.js";
 import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
 import type { PromiseRecord } from "../protocol/records.js";
-import { PROTOCOL_VERSION, type Request, type Response } from "../protocol/requests.js";
+import type { Request, Response } from "../protocol/requests.js";
+import { action } from "./client.js";
 import { TAG } from "../protocol/tags.js";
 import { registrationsOf, Reprise } from "./reprise.js";
 
@@ -114,7 +115,7 @@ class HistoryEffects implements Effects {
   }
 
   async read(id: string): Promise<PromiseRecord | undefined> {
-    const response = await this.store.apply(request("promise.get", { id }));
+    const response = await this.store.apply(action("promise.get", { id }));
     return response.head.status === 200 ? (response.data as { promise: PromiseRecord }).promise : undefined;
   }
 
@@ -150,7 +151,7 @@ async function historyOf(store: RequestSender, rootId: string): Promise<Map<stri
 async function* search(store: RequestSender, filter: { id?: string; state?: "pending"; tags?: Record<string, string> }): AsyncGenerator<PromiseRecord> {
   let cursor: string | undefined;
   do {
-    const response = await store.apply(request("promise.search", { ...filter, limit: MAX_SEARCH_LIMIT, ...(cursor ? { cursor } : {}) }));
+    const response = await store.apply(action("promise.search", { ...filter, limit: MAX_SEARCH_LIMIT, ...(cursor ? { cursor } : {}) }));
     if (response.head.status !== 200) throw new Error(`promise.search failed with ${response.head.status}: ${String(response.data)}`);
     const page = response.data as { promises: PromiseRecord[]; cursor?: string };
     yield* page.promises;
@@ -165,9 +166,6 @@ function divergenceIn(outcome: Outcome): Omit<Divergence, "executionId" | "func"
   return { position: error.position ?? "?", recorded: error.recorded ?? "?", replayed: error.replayed ?? "?", message: error.message ?? "" };
 }
 
-function request<K extends Request["kind"]>(kind: K, data: Extract<Request, { kind: K }>["data"]): Extract<Request, { kind: K }> {
-  return { kind, head: { corrId: `check-${kind}`, version: PROTOCOL_VERSION }, data } as Extract<Request, { kind: K }>;
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   return new Promise((resolve, reject) => {

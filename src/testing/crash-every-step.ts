@@ -83,7 +83,8 @@ export interface CrashReport {
   reruns: Array<{ step: StepRecord; first: unknown; second: unknown }>;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string } };
+/** What a run ended with; a DivergenceError keeps its `position` (the id of the call where the histories part). */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string; position?: string } };
 
 export async function crashEveryStep<A extends unknown[]>(
   workflow: (ctx: never, ...args: A) => unknown,
@@ -110,7 +111,7 @@ export async function crashEveryStep<A extends unknown[]>(
   const report: CrashReport = { steps, runs: 0, problems: [], halts: [], reruns: [] };
   // A body that replays differently diverges at its first resumption even without a crash.
   if (!clean.outcome.ok && clean.outcome.error.name === "DivergenceError") {
-    const position = /at (\S+):/.exec(clean.outcome.error.message)?.[1] ?? id;
+    const position = clean.outcome.error.position ?? id;
     const step = steps.find((recorded) => recorded.id === position) ?? { id: position, func: "(the call at that position)" };
     report.problems.push({ kind: "divergence", step, crash: "none", detail: clean.outcome.error.message });
   }
@@ -202,8 +203,8 @@ async function runOnce(
       outcome = { ok: true, value: await test.result(id) };
     } catch (error) {
       if (error instanceof Error && error.message.startsWith("TestReprise:")) throw error;
-      const { name: errorName, message } = error as Error;
-      outcome = { ok: false, error: { name: errorName, message } };
+      const { name: errorName, message, position } = error as Error & { position?: unknown };
+      outcome = { ok: false, error: { name: errorName, message, ...(typeof position === "string" ? { position } : {}) } };
     }
     const probed = probe === undefined ? undefined : (await test.record(probe))?.value;
     return { outcome, probed };

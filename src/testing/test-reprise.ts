@@ -14,7 +14,7 @@
  */
 import type { Request } from "../protocol/requests.js";
 import type { PromiseRecord } from "../protocol/records.js";
-import { PROTOCOL_VERSION } from "../protocol/requests.js";
+import { action } from "../sdk/client.js";
 import { outcomeOf } from "../sdk/handle.js";
 import { Reprise } from "../sdk/reprise.js";
 import { MemoryBackend } from "../store/memory/memory-backend.js";
@@ -129,7 +129,7 @@ export class TestReprise {
 
   /** The record of `id` in the store, if there is one. */
   async record(id: string): Promise<PromiseRecord | undefined> {
-    const response = await this.store.apply(request("promise.get", { id }), this.clock.now());
+    const response = await this.store.apply(action("promise.get", { id }), this.clock.now());
     return response.head.status === 200 ? (response.data as { promise: PromiseRecord }).promise : undefined;
   }
 
@@ -204,7 +204,7 @@ export class TestReprise {
   /** Whether the live process holds an acquired task (an execution is running). */
   private async running(): Promise<boolean> {
     const pid = this.process.reprise.pid;
-    const response = await this.store.apply(request("task.search", { state: "acquired", limit: 1000 }), this.clock.now());
+    const response = await this.store.apply(action("task.search", { state: "acquired", limit: 1000 }), this.clock.now());
     const tasks = response.head.status === 200 ? (response.data as { tasks: Array<{ pid?: string }> }).tasks : [];
     return tasks.some((task) => task.pid === pid);
   }
@@ -214,6 +214,3 @@ function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function request<K extends Request["kind"]>(kind: K, data: Extract<Request, { kind: K }>["data"]): Extract<Request, { kind: K }> {
-  return { kind, head: { corrId: `test-${kind}`, version: PROTOCOL_VERSION }, data } as Extract<Request, { kind: K }>;
-}

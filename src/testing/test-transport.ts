@@ -6,7 +6,7 @@
  */
 import type { Message } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
-import { parseAddress } from "../protocol/tags.js";
+import { isAddressedTo } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 
@@ -62,10 +62,7 @@ export class TestTransport implements Transport {
     if (this.severed) return;
     this.unsubscribes.push(
       this.store.onMessage(({ address, message }) => {
-        const to = parseAddress(address);
-        if (this.severed || !to || to.group !== group) return;
-        if (to.cast === "uni" && to.pid !== pid) return;
-        onMessage(message);
+        if (!this.severed && isAddressedTo(address, group, pid)) onMessage(message);
       }),
     );
   }

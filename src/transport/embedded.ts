@@ -5,7 +5,7 @@
  */
 import type { Message } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
-import { parseAddress } from "../protocol/tags.js";
+import { isAddressedTo } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
 import type { Logger } from "pino";
 import { Ticker } from "../store/ticker.js";
@@ -34,12 +34,9 @@ export class EmbeddedTransport implements Transport {
   async subscribe(group: string, pid: string, onMessage: (message: Message) => void): Promise<void> {
     this.ticker.start();
     this.unsubscribes.push(
+      // In one process every member of the group is us: unicast must name our pid, anycast may.
       this.store.onMessage(({ address, message }) => {
-        const to = parseAddress(address);
-        if (!to || to.group !== group) return;
-        // In one process every member of the group is us: unicast must name our pid, anycast may.
-        if (to.cast === "uni" && to.pid !== pid) return;
-        onMessage(message);
+        if (isAddressedTo(address, group, pid)) onMessage(message);
       }),
     );
   }
