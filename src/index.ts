@@ -28,4 +28,5 @@ export {
   StoreError,
 } from "./engine/errors.js";
 export type { Store } from "./store/store.js";
+export type { Limits } from "./protocol/limits.js";
 export type { PromiseRecord, PromiseState, TaskRecord, ScheduleRecord, Value } from "./protocol/records.js";

@@ -4,6 +4,7 @@
  */
 import { encodeCall } from "../protocol/calls.js";
 import { decodeValue, encodeValue } from "../protocol/codec.js";
+import { rejectionOf } from "../protocol/outcomes.js";
 import type { PromiseRecord, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 import type { ChildKind, Settled } from "./effects.js";
@@ -17,14 +18,18 @@ export function resultOf(record: PromiseRecord): Result {
     case "resolved":
       return { ok: true, value: decodeValue(record.value) };
     case "rejected":
-      return { ok: false, error: decodeValue(record.value) ?? new PromiseRejectedError("51", "Rejected", `${record.id} was rejected`) };
+      return { ok: false, error: decodeValue(record.value) ?? rejectedError(record) };
     case "rejected_canceled":
-      return { ok: false, error: new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`) };
     case "rejected_timedout":
-      return { ok: false, error: new PromiseRejectedError("53", "Timeout", `${record.id} timed out`) };
+      return { ok: false, error: rejectedError(record) };
     case "pending":
       return { ok: false, error: new Error(`${record.id} is still pending`) };
   }
+}
+
+function rejectedError(record: PromiseRecord): PromiseRejectedError {
+  const { code, name, message } = rejectionOf(record)!;
+  return new PromiseRejectedError(code, name, message);
 }
 
 /** The divergence, if `record` was made by a different call than the one replayed at its position. */

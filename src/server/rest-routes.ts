@@ -70,7 +70,7 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
       }
       let value: Value;
       try {
-        value = encodeValue((body as { value?: unknown }).value);
+        value = encodeValue((body as { value?: unknown }).value, "value", limits.maxJsonDepth);
       } catch (error) {
         // e.g. nested deeper than a value may be: the client's mistake, not the server's.
         if (!(error instanceof SerializationError)) throw error;

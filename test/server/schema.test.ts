@@ -91,8 +91,8 @@ describe("parseRequest", () => {
 
   it("bounds values by the limits it is given", () => {
     const body = withData("promise.settle", { value: { data: "é".repeat(600) } });
-    expect(parseRequest(body, { maxValueBytes: 1200 }).ok).toBe(true);
-    expect(parseRequest(body, { maxValueBytes: 1199 })).toMatchObject({ ok: false, field: "data.value.data" });
+    expect(parseRequest(body, { ...DEFAULT_LIMITS, maxValueBytes: 1200 }).ok).toBe(true);
+    expect(parseRequest(body, { ...DEFAULT_LIMITS, maxValueBytes: 1199 })).toMatchObject({ ok: false, field: "data.value.data" });
   });
 
   it.each([

@@ -1,0 +1,43 @@
+/**
+ * Text ↔ bytes ↔ base64 for payloads, browser-safe: on Node it uses Buffer (native, much faster
+ * on megabyte values), read from globalThis so no Node type or import reaches a browser build;
+ * elsewhere atob/btoa and TextEncoder/TextDecoder.
+ */
+
+type BufferLike = Uint8Array & { toString(encoding: "base64" | "utf8"): string };
+interface BufferClass {
+  from(text: string, encoding: "base64" | "utf8"): BufferLike;
+  byteLength(text: string, encoding: "utf8"): number;
+}
+
+const NodeBuffer = (globalThis as { Buffer?: BufferClass }).Buffer;
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Standard or URL-safe alphabet, padding optional: what the SDKs (and an Encryptor) write. */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** UTF-8 size of `text` in bytes. */
+export function utf8Length(text: string): number {
+  if (NodeBuffer) return NodeBuffer.byteLength(text, "utf8");
+  return new TextEncoder().encode(text).length;
+}
+
+/** Base64 of `text`'s UTF-8 bytes. */
+export function textToBase64(text: string): string {
+  if (NodeBuffer) return NodeBuffer.from(text, "utf8").toString("base64");
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** The UTF-8 text `data` is base64 (or base64url) of; undefined when it is not that. Never throws. */
+export function base64ToText(data: string): string | undefined {
+  if (!BASE64.test(data) || data.replace(/=+$/, "").length % 4 === 1) return undefined;
+  try {
+    if (NodeBuffer) return STRICT_UTF8.decode(NodeBuffer.from(data, "base64"));
+    const binary = atob(data.replace(/-/g, "+").replace(/_/g, "/"));
+    return STRICT_UTF8.decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
