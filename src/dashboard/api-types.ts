@@ -3,7 +3,7 @@
  * the page (src/dashboard/ui/), so both sides agree on every field. Types only: no runtime code.
  */
 import type { PromiseState, Tags } from "../protocol/records.js";
-import type { NotAwaited } from "../tree/not-awaited.js";
+import type { NotAwaited } from "../tree/build-tree.js";
 import type { TaskView } from "../tree/pickups.js";
 
 export type { NotAwaited, TaskView };

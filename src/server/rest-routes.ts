@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { loadExecutionRecords } from "../dashboard/store-queries.js";
+import { loadExecutionRecords } from "../store/reads.js";
 import { encodeValue, SerializationError } from "../protocol/codec.js";
 import type { Value } from "../protocol/records.js";
 import type { Limits } from "../protocol/limits.js";

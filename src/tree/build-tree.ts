@@ -6,7 +6,6 @@ import type { PromiseRecord, PromiseState, Value } from "../protocol/records.js"
 import { decodeCall } from "../protocol/calls.js";
 import { decodePayload } from "../protocol/payload.js";
 import { TAG } from "../protocol/tags.js";
-import type { NotAwaited } from "./not-awaited.js";
 
 export type NodeKind = "root" | "step" | "workflow" | "sleep" | "promise" | "race" | "rpc" | "patch";
 
@@ -24,6 +23,13 @@ export interface TreeNode {
   children: TreeNode[];
   /** Pending, but nothing waits for it any more (see not-awaited.ts; set by buildExecutionTree). */
   notAwaited?: NotAwaited;
+}
+
+/** Why a pending node is shown as awaited by nothing (see not-awaited.ts). */
+export interface NotAwaited {
+  reason: "ended" | "race";
+  /** The settled workflow (ended) or race (race) that says so. */
+  by: string;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadExecutionRecords, getTask } from "../../src/dashboard/store-queries.js";
+import { loadExecutionRecords, getTask } from "../../src/store/reads.js";
 import { Reprise, type Context } from "../../src/index.js";
 import { encodeCall, rootTags } from "../../src/protocol/calls.js";
 import type { PromiseRecord } from "../../src/protocol/records.js";

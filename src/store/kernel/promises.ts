@@ -18,8 +18,7 @@ import type { KernelContext } from "./context.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { isAwaitable, projectPromise, timeoutState } from "./projection.js";
 import { fetchPage } from "./search.js";
-import { timeOutPromises } from "./timeouts.js";
-import { convergeTimeout, settlePromise } from "./settlement.js";
+import { convergeTimeout, settlePromise, timeOutPromises } from "./settlement.js";
 import { fulfilledTask, pendingTask } from "./task-states.js";
 
 /**
