@@ -8,7 +8,7 @@
 import { BATCH_KIND } from "../protocol/batch.js";
 import type { Limits } from "../protocol/limits.js";
 import { STATUS, type Request } from "../protocol/requests.js";
-import { parseBatch } from "../protocol/schema.js";
+import { parseBatch } from "../protocol/validation.js";
 import type { Store } from "../store/store.js";
 import type { Ticker } from "../store/ticker.js";
 import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";

@@ -11,7 +11,7 @@ import type { Value } from "../protocol/records.js";
 import type { Limits } from "../protocol/limits.js";
 import type { SettleState } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead, type Response } from "../protocol/requests.js";
-import { parseRequest } from "../protocol/schema.js";
+import { parseRequest } from "../protocol/validation.js";
 import type { Store } from "../store/store.js";
 import { buildExecutionTree } from "../tree/execution-tree.js";
 import type { Ticker } from "../store/ticker.js";

@@ -16,7 +16,7 @@ import type { KernelContext } from "./context.js";
 import { nextCronRun } from "./cron.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { createPromise } from "./promises.js";
-import { expandPromiseId } from "./schedule-template.js";
+import { expandPromiseId } from "../../protocol/schedule-template.js";
 import { fetchPage } from "./search.js";
 
 export async function getSchedule(ctx: KernelContext, req: ScheduleGetReq): Promise<Outcome<"schedule.get">> {
