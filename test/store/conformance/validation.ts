@@ -88,7 +88,60 @@ export function validationSpecs(subject: () => Subject): void {
       const listener = await s.store.apply({ kind: "promise.register_listener", head: HEAD, data: { awaited, address: `poll://uni@g/${scrambled(2000, 3)}` } } as Request, T0);
       expect(listener.head.status).toBe(200);
     });
+
+    // PostgreSQL: a btree entry holds ~2,700 bytes; these ids take 4-6 KiB (migration 4 indexes hashes and prefixes).
+    for (const [script, astral] of [["CJK (3-byte)", false], ["astral (4-byte)", true]] as const) {
+      it(`keeps promises, child ids, tasks, callbacks, listeners and schedules with ids of the largest length in ${script} characters`, async () => {
+        const s = subject();
+        const root = scrambledWide(MAX_ID_LENGTH - 2, astral ? 11 : 12, astral);
+        const child = `${root}.1`;
+        const other = scrambledWide(MAX_ID_LENGTH, astral ? 13 : 14, astral);
+        expect(child.length).toBe(MAX_ID_LENGTH);
+        expect(new TextEncoder().encode(other).length).toBeGreaterThan(astral ? 4000 : 6000);
+
+        await s.createTargeted(root);
+        const global = { tags: { "resonate:scope": "global" } };
+        await s.create(child, global);
+        await s.create(other, global);
+        expect((await s.getPromise(child)).id).toBe(child);
+        const task = await s.ok("task.acquire", { id: root, version: 0, pid: "worker-1", ttl: 10_000 });
+        expect(task.task.id).toBe(root);
+        expect((await s.ok("promise.register_callback", { awaited: child, awaiter: root })).promise.id).toBe(child);
+        expect((await s.ok("promise.register_listener", { awaited: other, address: `poll://uni@g/${scrambledWide(1000, 15, false)}` })).promise.id).toBe(other);
+        // A second create of the same id is the same promise (unique on the whole id, not a prefix).
+        expect((await s.create(other, global)).promise.id).toBe(other);
+        const twin = `${other.slice(0, -2)}${astral ? "\u{20000}" : "一二"}`;
+        expect((await s.create(twin)).promise.id).toBe(twin);
+
+        // Ranges and paging over ids that share their first 512 characters.
+        const under = await s.ok("promise.search", { id: `${root}*`, limit: 10 });
+        expect(under.promises.map((p) => p.id)).toEqual([root, child]);
+        const first = await s.ok("promise.search", { id: `${other.slice(0, 600)}*`, limit: 1 });
+        const second = await s.ok("promise.search", { id: `${other.slice(0, 600)}*`, limit: 1, cursor: first.cursor });
+        expect([...first.promises, ...second.promises].map((p) => p.id).sort()).toEqual([other, twin].sort());
+
+        await s.ok("promise.settle", { id: child, state: "resolved", value: {} });
+        expect((await s.getTask(root)).state).toBe("acquired");
+        const schedule = scrambledWide(MAX_ID_LENGTH, astral ? 16 : 17, astral);
+        await s.ok("schedule.create", { id: schedule, cron: "0 * * * *", promiseId: "{{.id}}", promiseTimeout: 1000, promiseParam: {}, promiseTags: TARGETED });
+        expect((await s.ok("schedule.get", { id: schedule })).schedule.id).toBe(schedule);
+      });
+    }
   });
+}
+
+/**
+ * `length` UTF-16 units of scrambled CJK (3 UTF-8 bytes each: 6 KiB at the id limit, the most an
+ * id can take) or astral characters (4 bytes, 2 units each), so no compressor shortens it.
+ */
+function scrambledWide(length: number, seed: number, astral: boolean): string {
+  let state = seed;
+  let text = "";
+  while (text.length < length) {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    text += astral ? String.fromCodePoint(0x20000 + ((state >> 8) % 40_000)) : String.fromCharCode(0x4e00 + ((state >> 8) % 20_000));
+  }
+  return text;
 }
 
 /** `length` letters from a small linear congruential generator: text no compressor shortens. */
