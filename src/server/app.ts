@@ -19,6 +19,7 @@ import { registerHealth } from "./health.js";
 import { registerPollRoute } from "./poll-route.js";
 import { protocolRefusal } from "./protocol-reply.js";
 import { registerProtocolRoute } from "./protocol-route.js";
+import { RefusedWrites } from "./refused-writes.js";
 import { registerRestRoutes } from "./rest-routes.js";
 import { Ticker, type TickerOptions } from "../store/ticker.js";
 import { Workers } from "./workers.js";
@@ -89,10 +90,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, options.authToken);
   registerJsonBody(app, limits.maxJsonDepth);
   registerHealth(app, { store, isClosing: () => closing });
-  registerProtocolRoute(app, { store, ticker, limits });
+  const refusedWrites = new RefusedWrites(app.log);
+  registerProtocolRoute(app, { store, ticker, limits, refusedWrites });
   registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000, limits });
   registerRestRoutes(app, { store, workers, ticker, limits });
-  registerDashboard(app, { store });
+  registerDashboard(app, { store, refusedWriteOf: (id) => refusedWrites.of(id) });
   registerMetrics(app, { store, metrics });
 
   app.addHook("onReady", async () => ticker.start());
