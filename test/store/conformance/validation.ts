@@ -76,6 +76,17 @@ export function validationSpecs(subject: () => Subject): void {
       expect((await s.ok("promise.search", { id: "注文 *" })).promises.map((p) => p.id)).toEqual(["注文 42 😀"]);
     });
 
+    it("keeps a value's headers and data only, dropping unknown fields alike on every store", async () => {
+      const s = subject();
+      const extra = { headers: { h: "1" }, data: "eA==", note: "dropped" } as unknown as { data: string };
+      await s.create("with-extra", { param: extra });
+      await s.ok("promise.settle", { id: "with-extra", state: "resolved", value: extra });
+      const stored = await s.getPromise("with-extra");
+      expect(stored.param).toEqual({ headers: { h: "1" }, data: "eA==" });
+      expect(stored.value).toEqual({ headers: { h: "1" }, data: "eA==" });
+      expect(Object.keys(stored.param)).not.toContain("note");
+    });
+
     it("registers a callback and a listener between two ids of the largest length", async () => {
       const s = subject();
       // Incompressible, so PostgreSQL cannot squeeze an index entry under its size limit.
