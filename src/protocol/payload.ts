@@ -27,8 +27,9 @@ export function decodePayload(data: string | undefined, maxDepth = DEFAULT_LIMIT
 
 /** Parses JSON text, refusing (not throwing) text nested deeper than `maxDepth`. */
 export function parseJsonText(text: string, maxDepth = DEFAULT_LIMITS.maxJsonDepth, reviver?: Reviver): DecodedPayload {
-  // Nesting deeper than maxDepth takes more than maxDepth characters: short text needs no scan.
-  if (text.length > maxDepth && jsonDepthExceeds(text, maxDepth)) {
+  // Nesting deeper than maxDepth takes more than maxDepth opening brackets: text with fewer (most
+  // values, however long) needs no character-by-character scan.
+  if (text.length > maxDepth && opensMoreThan(text, maxDepth) && jsonDepthExceeds(text, maxDepth)) {
     return { ok: false, raw: text, reason: "depth", note: `JSON nested deeper than ${maxDepth} levels` };
   }
   try {
@@ -36,6 +37,15 @@ export function parseJsonText(text: string, maxDepth = DEFAULT_LIMITS.maxJsonDep
   } catch {
     return { ok: false, raw: text, reason: "syntax", note: "not JSON" };
   }
+}
+
+/** Whether `text` holds more than `max` of `[` and `{` together (inside strings too); indexOf is native and fast. */
+function opensMoreThan(text: string, max: number): boolean {
+  let count = 0;
+  for (const bracket of ["[", "{"]) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) if (++count > max) return true;
+  }
+  return false;
 }
 
 const QUOTE = 0x22;

@@ -18,6 +18,9 @@ describe("decodeValue", () => {
     expect(() => decodeValue(deep)).toThrow(`JSON nested deeper than ${DEFAULT_LIMITS.maxJsonDepth} levels`);
     expect(() => decodeValue({ data: base64(nested(12)) }, 10)).toThrow(/deeper than 10 levels/);
     expect(decodeValue({ data: base64(nested(10)) }, 10)).toEqual(JSON.parse(nested(10)));
+    // Brackets inside strings are text, however many: only nesting counts.
+    const brackets = JSON.stringify({ text: "[{".repeat(5000), list: [[1]] });
+    expect(decodeValue({ data: base64(brackets) }, 10)).toEqual(JSON.parse(brackets));
   });
 
   it("round-trips infinities and errors, and reads base64url as the official SDK's Encryptor may write it", () => {
@@ -44,6 +47,8 @@ describe("bytes", () => {
     expect(utf8Length(text)).toBe(Buffer.byteLength(text));
     expect(base64ToText("A")).toBeUndefined();
     expect(base64ToText("a=b=")).toBeUndefined();
+    expect(base64ToText("YWJj ZA==")).toBeUndefined();
+    expect(base64ToText("YWJj!ZGVm")).toBeUndefined();
     expect(base64ToText(Buffer.from([0xff, 0xfe]).toString("base64"))).toBeUndefined();
   });
 });
