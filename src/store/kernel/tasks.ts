@@ -121,7 +121,10 @@ export async function suspendTask(ctx: KernelContext, req: TaskSuspendReq): Prom
     if (!promise) return fail(STATUS.unprocessable, "Awaited promise not found");
     awaited.push(promise);
   }
-  if (awaited.some((promise) => promise.state !== "pending")) {
+  // A promise with a callback to this task settled while it ran (noted in `resumes`): the holder
+  // may not know (a cancellation request is not among what it awaits), so it keeps going, as
+  // when an awaited promise has settled. (Reprise rule; the reference server drops such a note.)
+  if (held.task.resumes.length > 0 || awaited.some((promise) => promise.state !== "pending")) {
     await ctx.tx.putTask({ ...held.task, resumes: [] });
     return { status: STATUS.redirect, data: await preload(ctx, held.promise) };
   }
