@@ -6,16 +6,14 @@
  */
 import { decodeValue, encodeValue } from "../protocol/codec.js";
 import type { PromiseRecord, Value } from "../protocol/records.js";
-import { TAG } from "../protocol/tags.js";
+import { cancelRequestId, TAG } from "../protocol/tags.js";
 import { CancelledError } from "./errors.js";
 
 /** The `reprise:kind` of a cancellation request. */
 export const CANCEL_KIND = "cancel";
 
-/** The id of the promise that records a request to cancel `executionId`. */
-export function cancelRequestId(executionId: string): string {
-  return `${executionId}.cancel`;
-}
+/** The id of the promise that records a request to cancel an execution. */
+export { cancelRequestId };
 
 /** The execution a cancellation request is for, or undefined when `record` is not one. */
 export function cancelledExecutionOf(record: PromiseRecord): string | undefined {

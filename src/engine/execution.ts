@@ -369,7 +369,7 @@ export class Execution {
    * went past it before, and cancels it where it waits for it, or when the execution ends.
    */
   private async underCancellation(id: string, blocking: boolean, proceed: () => Promise<Result>): Promise<Result> {
-    const record = await this.recorded(id);
+    const record = await this.storedRecord(id);
     if (!record) return this.cancelled();
     if (blocking && record.state === "pending" && !this.options.replayOnly) await this.effects.settle(id, this.cancelledSettled(1));
     return proceed();
@@ -383,7 +383,7 @@ export class Execution {
    * even if the callee finished meanwhile.
    */
   private async rpcUnderCancellation(scope: Scope, id: string, cmd: RpcCommand): Promise<Result> {
-    const record = await this.recorded(id);
+    const record = await this.storedRecord(id);
     if (!record) return this.cancelled();
     this.checkReplay(record, "rpc", cmd.name);
     // Only a future of it is taken (beginRpc): replayed as it is, cancelled where it is awaited or at the end.
@@ -458,7 +458,7 @@ export class Execution {
       if (record.state !== "pending") return resultOf(record);
     }
     // A step not yet recorded, reached while the cancellation is being delivered: the call that throws.
-    if (kind === "step" && this.cancelling(scope)) return this.cancelled();
+    if (kind === "step" && this.cancelling(scope) && !record && !(await this.storedRecord(id))) return this.cancelled();
     this.stopIfReplayOnly(id);
     // Built only when something is written: a replay answered from its record encodes nothing.
     const spec: ChildSpec = {
@@ -540,6 +540,17 @@ export class Execution {
     const known = this.effects.lookup(id);
     if (known === "absent") return undefined;
     return known ?? this.effects.read(id);
+  }
+
+  /**
+   * The record of `id`, asking the store when this process thinks there is none: "absent" is a
+   * hint a write can afford to trust (the store answers a create with the record it has), but
+   * the cancellation decides not to write on it.
+   */
+  private async storedRecord(id: string): Promise<PromiseRecord | undefined> {
+    const known = this.effects.lookup(id);
+    if (known !== undefined && known !== "absent") return known;
+    return this.effects.read(id);
   }
 
   /** In a replay-only run, a call with no record is where the history ends: stop there. */

@@ -59,7 +59,8 @@ export async function cancelExecution(send: Send, id: string, options: CancelOpt
   }
 
   const requestId = cancelRequestId(id);
-  const tags: Record<string, string> = { [TAG.kind]: CANCEL_KIND, [TAG.func]: CANCEL_KIND, [TAG.parent]: id, ...(options.origin ? { [TAG.origin]: options.origin } : {}) };
+  // Global scope: a listener may be registered on it (protocol: only such promises are awaitable from outside).
+  const tags: Record<string, string> = { [TAG.kind]: CANCEL_KIND, [TAG.func]: CANCEL_KIND, [TAG.parent]: id, [TAG.scope]: "global", ...(options.origin ? { [TAG.origin]: options.origin } : {}) };
   const request = await write(action("promise.create", { id: requestId, timeoutAt: root.timeoutAt, param: encodeReason(options.reason), tags }));
   if (request.state !== "pending") {
     return { id, outcome: "already-requested", message: `${id} was already asked to cancel; it ends rejected_canceled once its cleanup has run` };
