@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { AsyncContext } from "../../src/engine/async-context.js";
 import type { Context } from "../../src/engine/context.js";
 import { CancelledError } from "../../src/engine/errors.js";
 import { Execution } from "../../src/engine/execution.js";
@@ -226,5 +227,43 @@ describe("cancellation", () => {
     expect(await run(effects, flow)).toMatchObject({ type: "completed", state: "rejected_canceled" });
     expect(effects.records.get("wf.1")?.state).toBe("rejected_canceled");
     expect(effects.records.get("wf.2")?.state).toBe("rejected_canceled");
+  });
+
+  it("ends rejected_canceled when the cleanup throws another error", async () => {
+    const effects = new FakeEffects();
+    function* flow(ctx: Context): Generator<unknown, void, unknown> {
+      try {
+        yield* ctx.sleep(1_000);
+      } catch {
+        throw new Error("cleanup failed");
+      }
+    }
+    await run(effects, flow);
+    requestCancel(effects);
+    const outcome = await run(effects, flow);
+    expect(outcome).toMatchObject({ type: "completed", state: "rejected_canceled" });
+    expect(errorOf(outcome)).toMatchObject({ name: "CancelledError" });
+  });
+
+  it("reaches an async workflow at its current await", async () => {
+    const effects = new FakeEffects();
+    const ran: string[] = [];
+    function undo(): void {
+      ran.push("undo");
+    }
+    async function flow(ctx: AsyncContext): Promise<string> {
+      try {
+        await ctx.sleep(60_000);
+        return "slept";
+      } catch (error) {
+        await ctx.run(undo);
+        throw error;
+      }
+    }
+    const root = { id: "wf", name: "flow", func: flow, args: [] };
+    expect(await effects.run(root)).toEqual({ type: "suspended", awaiting: ["wf.1"] });
+    requestCancel(effects);
+    expect(await effects.run(root)).toMatchObject({ type: "completed", state: "rejected_canceled" });
+    expect(ran).toEqual(["undo"]);
   });
 });
