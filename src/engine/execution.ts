@@ -140,11 +140,6 @@ export class Execution {
     for (const ctx of this.runningSteps) ctx.abort(error);
   }
 
-  /** Whether this run knows the execution is asked to cancel. */
-  get cancelRequested(): boolean {
-    return this.cancellation !== undefined;
-  }
-
   private finish(outcome: Outcome): void {
     if (this.finished) return;
     this.finished = true;

@@ -48,20 +48,25 @@ export interface CancelOptions {
 export async function cancelExecution(send: Send, id: string, options: CancelOptions = {}): Promise<CancelResult> {
   const write = options.write ?? ((request) => plainWrite(send, request));
   const root = await promiseOf(send, id);
-  if (root.state !== "pending") return finished(root);
+  // A parent records its request even when the child has just finished: the request is what
+  // tells the parent's later replays that it threw at that call (docs/cancellation.md).
+  if (root.state !== "pending" && options.origin === undefined) return finished(root);
   if (root.tags[TAG.target] === undefined) {
     throw new ConflictError(`"${id}" is not an execution (a step, a child workflow, a timer or an external promise); cancel the execution it belongs to`);
   }
+  const requestId = cancelRequestId(id);
+  // Global scope: a listener may be registered on it (protocol: only such promises are awaitable from outside).
+  const tags: Record<string, string> = { [TAG.kind]: CANCEL_KIND, [TAG.func]: CANCEL_KIND, [TAG.parent]: id, [TAG.scope]: "global", ...(options.origin ? { [TAG.origin]: options.origin } : {}) };
+  const create = () => write(action("promise.create", { id: requestId, timeoutAt: root.timeoutAt, param: encodeReason(options.reason), tags }));
+  if (options.origin !== undefined && (root.state !== "pending" || root.tags[TAG.kind] === undefined)) await create();
+  if (root.state !== "pending") return finished(root);
   if (root.tags[TAG.kind] === undefined) {
     const settled = await write(action("promise.settle", { id, state: "rejected_canceled", value: encodeReason(options.reason) }));
     if (settled.state !== "rejected_canceled") return finished(settled);
     return { id, outcome: "cancelled", message: `${id} is rejected_canceled (an execution of another SDK: its promise is cancelled as the protocol does)` };
   }
 
-  const requestId = cancelRequestId(id);
-  // Global scope: a listener may be registered on it (protocol: only such promises are awaitable from outside).
-  const tags: Record<string, string> = { [TAG.kind]: CANCEL_KIND, [TAG.func]: CANCEL_KIND, [TAG.parent]: id, [TAG.scope]: "global", ...(options.origin ? { [TAG.origin]: options.origin } : {}) };
-  const request = await write(action("promise.create", { id: requestId, timeoutAt: root.timeoutAt, param: encodeReason(options.reason), tags }));
+  const request = await create();
   if (request.state !== "pending") {
     return { id, outcome: "already-requested", message: `${id} was already asked to cancel; it ends rejected_canceled once its cleanup has run` };
   }

@@ -3,6 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CancelledError, Reprise, StoreError, ConflictError, type Context } from "../../src/index.js";
+import { rootTags } from "../../src/protocol/calls.js";
+import { PROTOCOL_VERSION, type RequestOf } from "../../src/protocol/requests.js";
+import { TAG } from "../../src/protocol/tags.js";
+import { cancelExecution, type Send } from "../../src/sdk/cancel.js";
+import { openStore } from "../../src/store/index.js";
 
 const instances: Reprise[] = [];
 const dirs: string[] = [];
@@ -173,5 +178,24 @@ describe("reprise.cancel (embedded SQLite)", () => {
     expect((await runner.promises.get("job-x.1")).state).toBe("resolved");
     expect((await runner.promises.get("job-x.2")).state).toBe("rejected_canceled");
     expect(ran).toEqual(["undo"]);
+  });
+
+  it("records a parent's request even for a child that has just finished, so the parent's replays agree", async () => {
+    const store = await openStore(":memory:");
+    try {
+      const send: Send = (kind, data) => store.apply({ kind, head: { corrId: "t", version: PROTOCOL_VERSION }, data } as RequestOf<typeof kind>);
+      await send("promise.create", { id: "p.1", timeoutAt: Date.now() + 60_000, param: {}, tags: { ...rootTags("child", "poll://any@g", "p.1"), [TAG.kind]: "rpc" } });
+      await send("promise.settle", { id: "p.1", state: "resolved", value: {} });
+      expect(await cancelExecution(send, "p.1", { origin: "p" })).toMatchObject({ outcome: "finished", state: "resolved" });
+      const request = await send("promise.get", { id: "p.1.cancel" });
+      expect(request.data).toMatchObject({ promise: { tags: { [TAG.origin]: "p", [TAG.kind]: "cancel" } } });
+      // Asked from outside (no origin), a finished execution gets nothing written.
+      await send("promise.create", { id: "q", timeoutAt: Date.now() + 60_000, param: {}, tags: rootTags("f", "poll://any@g", "q") });
+      await send("promise.settle", { id: "q", state: "resolved", value: {} });
+      expect(await cancelExecution(send, "q")).toMatchObject({ outcome: "finished" });
+      expect((await send("promise.get", { id: "q.cancel" })).head.status).toBe(404);
+    } finally {
+      await store.close();
+    }
   });
 });
