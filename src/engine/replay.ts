@@ -7,7 +7,7 @@ import { decodeValue, encodeValue } from "../protocol/codec.js";
 import type { PromiseRecord, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 import type { ChildKind, Settled } from "./effects.js";
-import { DivergenceError, PromiseRejectedError, toError } from "./errors.js";
+import { asCancelledError, DivergenceError, PromiseRejectedError, toError } from "./errors.js";
 
 export type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -16,14 +16,26 @@ export function resultOf(record: PromiseRecord): Result {
   switch (record.state) {
     case "resolved":
       return { ok: true, value: decodeValue(record.value) };
-    case "rejected":
-      return { ok: false, error: decodeValue(record.value) ?? new PromiseRejectedError("51", "Rejected", `${record.id} was rejected`) };
+    case "rejected": {
+      const error = decodeValue(record.value);
+      return { ok: false, error: asCancelledError(error) ?? error ?? new PromiseRejectedError("51", "Rejected", `${record.id} was rejected`) };
+    }
     case "rejected_canceled":
-      return { ok: false, error: new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`) };
+      // Settled by an execution's cancellation, it holds the CancelledError its waiter sees.
+      return { ok: false, error: asCancelledError(decodeQuietly(record.value)) ?? new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`) };
     case "rejected_timedout":
       return { ok: false, error: new PromiseRejectedError("53", "Timeout", `${record.id} timed out`) };
     case "pending":
       return { ok: false, error: new Error(`${record.id} is still pending`) };
+  }
+}
+
+/** A value another SDK (or a person) stored may not be ours to decode. */
+function decodeQuietly(value: Value): unknown {
+  try {
+    return decodeValue(value);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 /** The caller's view of an execution: its id, and its result once the root promise settles. */
-import { PromiseRejectedError } from "../engine/errors.js";
+import { asCancelledError, PromiseRejectedError } from "../engine/errors.js";
 import { decodeValue } from "../protocol/codec.js";
 import type { PromiseRecord } from "../protocol/records.js";
 
@@ -21,10 +21,19 @@ export function outcomeOf<T>(record: PromiseRecord): T {
       throw error instanceof Error ? error : new PromiseRejectedError("51", "Rejected", `${record.id} was rejected: ${JSON.stringify(error)}`);
     }
     case "rejected_canceled":
-      throw new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`);
+      // An execution cancelled by reprise.cancel holds its CancelledError; a promise cancelled by hand, nothing.
+      throw asCancelledError(decodeQuietly(record.value)) ?? new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`);
     case "rejected_timedout":
       throw new PromiseRejectedError("53", "Timeout", `${record.id} timed out at ${new Date(record.timeoutAt).toISOString()}`);
     case "pending":
       throw new Error(`${record.id} is still pending`);
+  }
+}
+
+function decodeQuietly(value: PromiseRecord["value"]): unknown {
+  try {
+    return decodeValue(value);
+  } catch {
+    return undefined;
   }
 }
