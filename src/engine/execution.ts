@@ -28,7 +28,7 @@ import {
 import { DurablePromise, Future, WorkflowContext } from "./context.js";
 import type { DeterminismGuard } from "./determinism.js";
 import type { ChildKind, ChildSpec, Effects, Settled } from "./effects.js";
-import { asCancelledError, CancelledError, PanicError, StoreError } from "./errors.js";
+import { asCancelledError, CancelledError, InvalidArgumentError, PanicError, StoreError } from "./errors.js";
 import { CANCEL_KIND, cancelledValue, cancelRequestId, reasonOf } from "./cancellation.js";
 import { LocalCall } from "./local-call.js";
 import { unobserved, type Observer } from "./observer.js";
@@ -183,6 +183,10 @@ export class Execution {
       produced = func(this.contextFor(id, name), ...args);
     } catch (error) {
       return { ok: false, error };
+    }
+    if (isAsyncGenerator(produced)) {
+      // An `async function*` body would be driven as a generator whose next() returns promises: it would never progress.
+      return { ok: false, error: asyncGeneratorRefused(name) };
     }
     if (!isGenerator(produced)) {
       try {
@@ -421,6 +425,7 @@ export class Execution {
   /** A step or child workflow run here: now, or (beginRun) as a strand of its own. */
   private handleRun(cmd: RunCommand, scope: Scope): Promise<Result> | Result {
     const id = scope.childId(cmd.options);
+    if (Object.prototype.toString.call(cmd.func) === "[object AsyncGeneratorFunction]") return { ok: false, error: asyncGeneratorRefused(id) };
     const kind: ChildKind = isGeneratorFunction(cmd.func) ? "workflow" : "step";
     if (!cmd.deferred) return this.runHere(id, kind, cmd, scope);
     const call = new LocalCall(id);
@@ -698,6 +703,14 @@ function resolveTarget(target: string): string {
 
 function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {
   return typeof value === "object" && value !== null && typeof (value as Generator).next === "function" && typeof (value as Generator).throw === "function";
+}
+
+function asyncGeneratorRefused(what: string): InvalidArgumentError {
+  return new InvalidArgumentError(`${what}: an async generator (async function*) cannot be a workflow or a step; write function* and yield* the ctx calls`);
+}
+
+function isAsyncGenerator(value: unknown): boolean {
+  return typeof value === "object" && value !== null && typeof (value as AsyncGenerator)[Symbol.asyncIterator] === "function";
 }
 
 function isAsyncFunction(func: AnyFunction): boolean {
