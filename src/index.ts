@@ -6,7 +6,7 @@
  */
 export { Reprise, type RepriseOptions, type Registered } from "./sdk/reprise.js";
 export type { Handle } from "./sdk/handle.js";
-export type { CancelResult } from "./sdk/cancel.js";
+export type { CancelResult } from "./engine/cancel-request.js";
 export { checkExecutions, checkModule, type CheckReport, type Divergence } from "./sdk/check.js";
 export { DeterminismError, type DeterminismMode, type DeterminismViolation } from "./engine/determinism.js";
 export type { DurablePromiseView, SearchQuery, Promises } from "./sdk/promises.js";

@@ -14,7 +14,7 @@ import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
 import { ConflictError, StoreError } from "../engine/errors.js";
 import { PROTOCOL_VERSION, type RequestKind, type RequestOf } from "../protocol/requests.js";
-import { cancelExecution } from "../sdk/cancel.js";
+import { cancelExecution } from "../engine/cancel-request.js";
 import type { CancelAnswer, ExecutionDetail, ExecutionPage, PromiseValues } from "./api-types.js";
 import { assembleExecution } from "./execution-view.js";
 import { getPromise, getTask, listExecutions, loadExecutionRecords, StoreQueryError, type ExecutionFilter } from "./store-queries.js";

@@ -93,7 +93,7 @@ export interface PromiseValues {
 }
 
 /**
- * `POST /api/executions/:id/cancel` (body `{ reason? }`): what the request did (src/sdk/cancel.ts).
+ * `POST /api/executions/:id/cancel` (body `{ reason? }`): what the request did (src/engine/cancel-request.ts).
  * A second cancel, or one of a finished execution, changes nothing and says so (200, not an error).
  */
 export interface CancelAnswer {

@@ -23,7 +23,7 @@ import type { Durability } from "../store/durability.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 import { Admission, DEFAULT_MAX_RUNNING } from "./admission.js";
-import { cancelExecution, type CancelResult } from "./cancel.js";
+import { cancelExecution, type CancelResult } from "../engine/cancel-request.js";
 import { action, ProtocolClient } from "./client.js";
 import { outcomeOf, type Handle } from "./handle.js";
 import { checkId } from "./ids.js";

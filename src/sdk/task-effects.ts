@@ -8,7 +8,7 @@ import { StoreError } from "../engine/errors.js";
 import type { PromiseRecord } from "../protocol/records.js";
 import type { PromiseCreateReq, PromiseSettleReq, Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
-import { cancelExecution, type Send } from "./cancel.js";
+import { cancelExecution, type Send } from "../engine/cancel-request.js";
 import { action, type ProtocolClient } from "./client.js";
 
 export const ATTEMPTS_HEADER = "reprise:attempts";

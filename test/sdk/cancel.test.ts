@@ -6,7 +6,7 @@ import { CancelledError, Reprise, StoreError, ConflictError, type Context } from
 import { rootTags } from "../../src/protocol/calls.js";
 import { PROTOCOL_VERSION, type RequestOf } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
-import { cancelExecution, type Send } from "../../src/sdk/cancel.js";
+import { cancelExecution, type Send } from "../../src/engine/cancel-request.js";
 import { openStore } from "../../src/store/index.js";
 
 const instances: Reprise[] = [];

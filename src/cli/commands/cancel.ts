@@ -1,7 +1,7 @@
 /** `reprise cancel <id>`: cancels an execution and everything it awaits (docs/cancellation.md). */
 import type { Command } from "commander";
 import { RepriseError } from "../../engine/errors.js";
-import { cancelExecution } from "../../sdk/cancel.js";
+import { cancelExecution } from "../../engine/cancel-request.js";
 import { ProtocolClient } from "../../sdk/client.js";
 import { checkId } from "../../sdk/ids.js";
 import { HttpTransport, ServerUnreachableError } from "../../transport/http.js";

@@ -16,12 +16,11 @@
  * again finishes the sequence. An execution of another SDK (no `reprise:kind` tag) knows nothing
  * of requests: its promise is settled rejected_canceled, which is what the protocol's cancel is.
  */
-import { CANCEL_KIND, cancelRequestId, encodeReason } from "../engine/cancellation.js";
-import { ConflictError, StoreError } from "../engine/errors.js";
+import { CANCEL_KIND, cancelRequestId, encodeReason } from "./cancellation.js";
+import { ConflictError, StoreError } from "./errors.js";
 import type { PromiseRecord, PromiseState } from "../protocol/records.js";
-import type { PromiseCreateReq, PromiseSettleReq, RequestKind, RequestOf, Response } from "../protocol/requests.js";
+import { action, type PromiseCreateReq, type PromiseSettleReq, type RequestKind, type RequestOf, type Response } from "../protocol/requests.js";
 import { ADDRESS, parseAddress, TAG } from "../protocol/tags.js";
-import { action } from "./client.js";
 
 /** Sends one protocol request and answers whatever the store said. */
 export type Send = <K extends RequestKind>(kind: K, data: RequestOf<K>["data"]) => Promise<Response<K>>;
