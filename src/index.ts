@@ -6,6 +6,7 @@
  */
 export { Reprise, type RepriseOptions, type Registered } from "./sdk/reprise.js";
 export type { Handle } from "./sdk/handle.js";
+export type { CancelResult } from "./engine/cancel-request.js";
 export { checkExecutions, checkModule, type CheckReport, type Divergence } from "./sdk/check.js";
 export { DeterminismError, type DeterminismMode, type DeterminismViolation } from "./engine/determinism.js";
 export type { DurablePromiseView, SearchQuery, Promises } from "./sdk/promises.js";
@@ -26,6 +27,7 @@ export {
   NotRegisteredError,
   ConflictError,
   StoreError,
+  CancelledError,
 } from "./engine/errors.js";
 export type { Store } from "./store/store.js";
 export type { Limits } from "./protocol/limits.js";

@@ -1,5 +1,6 @@
 /** The `reprise` command line: global options and every subcommand. */
 import { Command, Option } from "commander";
+import { registerCancel } from "./commands/cancel.js";
 import { registerCheck } from "./commands/check.js";
 import { registerGet } from "./commands/get.js";
 import { registerInvoke } from "./commands/invoke.js";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerInvoke(program);
   registerGet(program);
   registerTree(program);
+  registerCancel(program);
   registerPromises(program);
   registerSchedules(program);
   registerCheck(program);

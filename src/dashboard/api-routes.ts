@@ -5,13 +5,17 @@
  *   GET /api/executions?state=&func=&idPrefix=&tag=key=value&limit=&cursor=   → ExecutionPage
  *   GET /api/executions/:id                                                   → ExecutionDetail
  *   GET /api/promises/:id/values                                              → PromiseValues
+ *   POST /api/executions/:id/cancel   { reason? }                             → CancelAnswer
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
 import { PROMISE_STATES, type PromiseState, type Tags } from "../protocol/records.js";
 import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
-import type { ExecutionDetail, ExecutionPage, PromiseValues, RefusedWriteView } from "./api-types.js";
+import { ConflictError, StoreError } from "../engine/errors.js";
+import { PROTOCOL_VERSION, type RequestKind, type RequestOf } from "../protocol/requests.js";
+import { cancelExecution } from "../engine/cancel-request.js";
+import type { CancelAnswer, ExecutionDetail, ExecutionPage, PromiseValues, RefusedWriteView } from "./api-types.js";
 import { assembleExecution } from "./execution-view.js";
 import { getPromise, getTask, loadExecutionRecords, StoreQueryError } from "../store/reads.js";
 import { listExecutions, type ExecutionFilter } from "./store-queries.js";
@@ -28,6 +32,8 @@ export interface ApiRoutesOptions {
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
+/** Longest cancellation reason the dashboard sends on. */
+const MAX_REASON_LENGTH = 1000;
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -56,6 +62,25 @@ export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEF
       return detail;
     }),
   );
+
+  // The dashboard's cancel button: the same protocol requests as reprise.cancel, applied to the store.
+  app.post<{ Params: { id: string }; Body: unknown }>("/api/executions/:id/cancel", async (request, reply) => {
+    const body = request.body ?? {};
+    const reason = typeof body === "object" && body !== null ? (body as { reason?: unknown }).reason : undefined;
+    if (typeof body !== "object" || body === null || (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON_LENGTH))) {
+      return refuse(reply, "reason", `a string of at most ${MAX_REASON_LENGTH} characters, or nothing`);
+    }
+    const send = <K extends RequestKind>(kind: K, data: RequestOf<K>["data"]) =>
+      store.apply({ kind, head: { corrId: "dashboard-cancel", version: PROTOCOL_VERSION }, data } as RequestOf<K>);
+    try {
+      const answer: CancelAnswer = await cancelExecution(send, request.params.id, { reason: reason === "" ? undefined : reason });
+      return answer;
+    } catch (error) {
+      if (error instanceof StoreError && error.status === STATUS.notFound) return notFound(reply, error.message);
+      if (error instanceof ConflictError) return reply.code(STATUS.conflict).send({ error: { message: error.message } });
+      throw error;
+    }
+  });
 
   app.get<{ Params: { id: string } }>("/api/promises/:id/values", async (request, reply) =>
     guarded(reply, async (): Promise<PromiseValues | FastifyReply> => {

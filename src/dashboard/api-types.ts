@@ -108,3 +108,15 @@ export interface PromiseValues {
   param?: ShownValue;
   value?: ShownValue;
 }
+
+/**
+ * `POST /api/executions/:id/cancel` (body `{ reason? }`): what the request did (src/engine/cancel-request.ts).
+ * A second cancel, or one of a finished execution, changes nothing and says so (200, not an error).
+ */
+export interface CancelAnswer {
+  id: string;
+  outcome: "requested" | "already-requested" | "finished" | "cancelled";
+  /** How the execution had ended, for "finished". */
+  state?: PromiseState;
+  message: string;
+}

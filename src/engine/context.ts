@@ -41,6 +41,12 @@ export interface Context {
   readonly rootId: string;
   /** The registered function name this context runs. */
   readonly func: string;
+  /**
+   * In a step: aborted when the execution is cancelled while the step runs (docs/cancellation.md);
+   * pass it to fetch or check it between units of work. A workflow body never sees it abort: it
+   * gets a CancelledError at its current `yield` instead.
+   */
+  readonly signal: AbortSignal;
 
   /** Runs a step (plain or async function) or a child workflow (generator function), durably. */
   run<F extends (ctx: Context, ...args: never[]) => unknown>(func: F, ...args: StepArgs<F>): Generator<Yielded, ResultOf<F>, unknown>;
@@ -149,10 +155,27 @@ export class WorkflowContext implements Context {
   readonly date = { now: (): Generator<Yielded, number, unknown> => this.run(dateNow) };
   readonly math = { random: (): Generator<Yielded, number, unknown> => this.run(mathRandom) };
 
+  /** Made on first use of `signal`: most steps never read it. */
+  private controller: AbortController | undefined;
+  /** Set once the execution's cancellation reached this (step's) context. */
+  cancelledBy: Error | undefined;
+
   constructor(private readonly info: ContextInfo) {
     this.id = info.id;
     this.rootId = info.rootId;
     this.func = info.func;
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.cancelledBy && !this.controller.signal.aborted) this.controller.abort(this.cancelledBy);
+    return this.controller.signal;
+  }
+
+  /** The execution was cancelled while this step ran: its signal aborts with `reason`. */
+  abort(reason: Error): void {
+    this.cancelledBy ??= reason;
+    this.controller?.abort(reason);
   }
 
   run<F extends (ctx: Context, ...args: never[]) => unknown>(func: F, ...rest: StepArgs<F>): Generator<Yielded, ResultOf<F>, unknown> {

@@ -20,7 +20,8 @@ export interface ChildSpec {
 
 /** A call's result as it is stored. */
 export interface Settled {
-  state: "resolved" | "rejected";
+  /** rejected_canceled: what the execution's cancellation settles a pending child with. */
+  state: "resolved" | "rejected" | "rejected_canceled";
   value: Value;
   /** How many times the call's function ran in this process (1 unless it was retried). */
   attempts: number;
@@ -46,6 +47,12 @@ export interface Effects {
   record(spec: ChildSpec, result: Settled): Promise<PromiseRecord>;
   /** Settles a pending child promise; one settled before stays as it was and is returned. */
   settle(id: string, result: Settled): Promise<PromiseRecord>;
+  /**
+   * Asks the child execution `id` (an rpc) to cancel, durably: its request
+   * (`${id}.cancel`, cancellation.ts) is recorded and its task woken, as `reprise.cancel` does.
+   * Idempotent; the child runs its own cleanup and settles its promise in its own time.
+   */
+  cancelChild(id: string, reason: string | undefined): Promise<void>;
 }
 
 /** Thrown by Effects when this process no longer holds the execution's lease: stop quietly. */

@@ -92,3 +92,29 @@ export function toError(thrown: unknown): Error {
   error.name = "NonErrorThrown";
   return error;
 }
+
+/**
+ * The execution was asked to cancel (`reprise.cancel`): thrown at the workflow's current `yield`,
+ * so its `catch`/`finally` can run compensation steps. `executionId` is the execution whose
+ * cancellation it is (a child execution cancelled by its parent has its own).
+ */
+export class CancelledError extends RepriseError {
+  override name = "CancelledError";
+  constructor(
+    readonly executionId: string,
+    readonly reason?: string,
+  ) {
+    super("54", "Cancelled", `execution ${executionId} was cancelled` + (reason === undefined ? "" : `: ${reason}`));
+  }
+}
+
+/** A CancelledError, also as it comes back from the store (a plain Error carrying its name and fields). */
+export function asCancelledError(error: unknown): CancelledError | undefined {
+  if (error instanceof CancelledError) return error;
+  if (!(error instanceof Error) || error.name !== "CancelledError") return undefined;
+  const { executionId, reason } = error as Error & { executionId?: unknown; reason?: unknown };
+  if (typeof executionId !== "string") return undefined;
+  const rebuilt = new CancelledError(executionId, typeof reason === "string" ? reason : undefined);
+  if (error.stack) rebuilt.stack = error.stack;
+  return rebuilt;
+}

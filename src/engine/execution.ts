@@ -14,11 +14,22 @@ import type { PromiseRecord } from "../protocol/records.js";
 import { ADDRESS, parseAddress, TAG, toAddress } from "../protocol/tags.js";
 import { createAsyncContext } from "./async-context.js";
 import { systemClock, type Clock } from "./clock.js";
-import { isYielded, COMMAND, type AnyFunction, type Command, type FutureRef, type RunCommand } from "./commands.js";
+import {
+  isYielded,
+  COMMAND,
+  type AnyFunction,
+  type Command,
+  type FutureRef,
+  type PromiseCommand,
+  type RpcCommand,
+  type RunCommand,
+  type TimerCommand,
+} from "./commands.js";
 import { DurablePromise, Future, WorkflowContext } from "./context.js";
 import type { DeterminismGuard } from "./determinism.js";
-import type { ChildKind, ChildSpec, Effects } from "./effects.js";
-import { PanicError, StoreError } from "./errors.js";
+import type { ChildKind, ChildSpec, Effects, Settled } from "./effects.js";
+import { asCancelledError, CancelledError, InvalidArgumentError, PanicError, StoreError } from "./errors.js";
+import { CANCEL_KIND, cancelledValue, cancelRequestId, reasonOf } from "./cancellation.js";
 import { LocalCall } from "./local-call.js";
 import { unobserved, type Observer } from "./observer.js";
 import type { CallOptions } from "./options.js";
@@ -72,6 +83,10 @@ export class Execution {
   private readonly futures: FutureState[] = [];
   private finished = false;
   private asyncRoot = false;
+  /** Set once the execution is asked to cancel: found in its history at start, or told while running. */
+  private cancellation: { reason: string | undefined } | undefined;
+  /** Contexts of the steps running here: their signals abort when a cancellation arrives. */
+  private readonly runningSteps = new Set<WorkflowContext>();
   private resolveOutcome!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
 
@@ -99,12 +114,30 @@ export class Execution {
   private async runRoot(): Promise<void> {
     try {
       const { id, name, func, args, timeoutAt } = this.root;
-      const result = await this.invoke(id, name, func, args, timeoutAt);
-      const settled = settledOf(result, 1, `the return value of ${name}`);
+      const request = await this.recorded(cancelRequestId(id));
+      if (request?.tags[TAG.kind] === CANCEL_KIND) this.cancellation ??= { reason: reasonOf(request) };
+      const scope = new Scope(id, timeoutAt);
+      const result = await this.invoke(scope, name, func, args);
+      if (this.cancellation && !this.options.replayOnly) await this.cancelOutstanding();
+      // Once the cancellation reached the body, the execution ends cancelled, whatever the body
+      // did with the CancelledError (docs/cancellation.md).
+      const settled = scope.delivered ? this.cancelledSettled(1) : settledOf(result, 1, `the return value of ${name}`);
       this.finish({ type: "completed", state: settled.state, value: settled.value });
     } catch (thrown) {
       this.finish(this.fatal(thrown));
     }
+  }
+
+  /**
+   * Told while running that the execution is asked to cancel: the steps running here see their
+   * signals abort, and each strand gets a CancelledError at its next call that has no record.
+   * (A strand blocked on a durable promise is reached by the replay that follows.)
+   */
+  cancel(reason?: string): void {
+    if (this.finished || this.cancellation) return;
+    this.cancellation = { reason };
+    const error = this.cancelledError();
+    for (const ctx of this.runningSteps) ctx.abort(error);
   }
 
   private finish(outcome: Outcome): void {
@@ -142,14 +175,18 @@ export class Execution {
   }
 
   /** Calls a function with a fresh context: drives it if it is a generator, awaits it otherwise. */
-  private async invoke(id: string, name: string, func: AnyFunction, args: unknown[], timeoutAt: number): Promise<Result> {
-    const scope = new Scope(id, timeoutAt);
+  private async invoke(scope: Scope, name: string, func: AnyFunction, args: unknown[]): Promise<Result> {
+    const id = scope.id;
     if (id === this.root.id && isAsyncFunction(func)) return this.invokeAsync(scope, name, func, args);
     let produced: unknown;
     try {
       produced = func(this.contextFor(id, name), ...args);
     } catch (error) {
       return { ok: false, error };
+    }
+    if (isAsyncGenerator(produced)) {
+      // An `async function*` body would be driven as a generator whose next() returns promises: it would never progress.
+      return { ok: false, error: asyncGeneratorRefused(name) };
     }
     if (!isGenerator(produced)) {
       try {
@@ -195,6 +232,7 @@ export class Execution {
     return this.handleOrRefuse(cmd, scope).then(
       (result) => {
         this.strands.stop();
+        this.noteDelivery(result, scope);
         if (result.ok) return result.value;
         throw result.error;
       },
@@ -203,6 +241,30 @@ export class Execution {
         return forever();
       },
     );
+  }
+
+  /** A CancelledError of this execution's cancellation reached the scope: its later calls run normally (they are its cleanup). */
+  private noteDelivery(result: Result, scope: Scope): void {
+    if (result.ok || !this.cancellation || scope.delivered) return;
+    const cancelled = asCancelledError(result.error);
+    if (cancelled?.executionId === this.root.id) scope.delivered = true;
+  }
+
+  /** Whether a call in `scope` with no settled record gets a CancelledError instead of running. */
+  private cancelling(scope: Scope): boolean {
+    return this.cancellation !== undefined && !scope.delivered;
+  }
+
+  private cancelledError(): CancelledError {
+    return new CancelledError(this.root.id, this.cancellation?.reason);
+  }
+
+  private cancelled(): Result {
+    return { ok: false, error: this.cancelledError() };
+  }
+
+  private cancelledSettled(attempts: number): Settled {
+    return { state: "rejected_canceled", value: cancelledValue(this.root.id, this.cancellation?.reason), attempts };
   }
 
   private contextFor(id: string, name: string): WorkflowContext {
@@ -230,6 +292,7 @@ export class Execution {
         continue;
       }
       input = await this.handleOrRefuse(step.value[COMMAND], scope);
+      this.noteDelivery(input, scope);
     }
   }
 
@@ -249,31 +312,21 @@ export class Execution {
         return this.handleRun(cmd, scope);
       case "rpc": {
         const id = scope.childId(cmd.options);
-        return this.durableCall(scope, { id, kind: "rpc", func: cmd.name }, cmd.deferred, () => {
-          const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.options.group);
-          const tags = { ...cmd.options.tags, [TAG.target]: target, [TAG.scope]: "global" };
-          return { param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags };
-        });
+        if (this.cancelling(scope)) return this.rpcUnderCancellation(scope, id, cmd);
+        return this.durableCall(scope, { id, kind: "rpc", func: cmd.name }, cmd.deferred, () => this.rpcWrite(scope, cmd));
       }
       case "timer": {
         const id = scope.childId({});
-        const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
-        return this.durableCall(scope, { id, kind: "sleep", func: "sleep" }, cmd.deferred, () => ({ param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }));
+        if (this.cancelling(scope)) return this.underCancellation(id, !cmd.deferred, () => this.handleTimer(id, cmd, scope));
+        return this.handleTimer(id, cmd, scope);
       }
       case "promise": {
         const id = scope.childId({ id: cmd.id });
-        const write = () => ({
-          param: cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data"),
-          timeoutAt: this.deadlineOf(scope, { timeout: cmd.timeout }),
-          tags: cmd.tags ?? {},
-        });
-        return this.ensure(scope, { id, kind: "promise", func: "promise" }, write).then((record) => {
-          const slot = this.futures.push({ kind: "durable", id, record }) - 1;
-          return { ok: true, value: new DurablePromise(id, slot) };
-        });
+        if (this.cancelling(scope)) return this.underCancellation(id, false, () => this.handlePromise(id, cmd, scope));
+        return this.handlePromise(id, cmd, scope);
       }
       case "await":
-        return this.await(cmd.future);
+        return this.await(cmd.future, scope);
       case "race":
         return this.race(cmd.futures, scope);
       case "patch":
@@ -283,9 +336,96 @@ export class Execution {
     }
   }
 
+  private rpcWrite(scope: Scope, cmd: RpcCommand): ChildWrite {
+    const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.options.group);
+    const tags = { ...cmd.options.tags, [TAG.target]: target, [TAG.scope]: "global" };
+    return { param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags };
+  }
+
+  private handleTimer(id: string, cmd: TimerCommand, scope: Scope): Promise<Result> {
+        const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
+        return this.durableCall(scope, { id, kind: "sleep", func: "sleep" }, cmd.deferred, () => ({ param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }));
+  }
+
+  private handlePromise(id: string, cmd: PromiseCommand, scope: Scope): Promise<Result> {
+        const write = () => ({
+          param: cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data"),
+          timeoutAt: this.deadlineOf(scope, { timeout: cmd.timeout }),
+          tags: cmd.tags ?? {},
+        });
+        return this.ensure(scope, { id, kind: "promise", func: "promise" }, write).then((record): Result => {
+          const slot = this.futures.push({ kind: "durable", id, record }) - 1;
+          return { ok: true, value: new DurablePromise(id, slot) };
+        });
+  }
+
+  /**
+   * A sleep or external promise reached while the cancellation is being delivered. Never created:
+   * it is the call that throws (it would start something new). A pending sleep the strand waits
+   * on (`blocking`) is settled rejected_canceled, holding the CancelledError so every replay
+   * answers the same, and answered from what the store kept (a timer that fired first keeps its
+   * result). A pending one the strand only takes a future of is replayed as it is: the strand
+   * went past it before, and cancels it where it waits for it, or when the execution ends.
+   */
+  private async underCancellation(id: string, blocking: boolean, proceed: () => Promise<Result>): Promise<Result> {
+    const record = await this.storedRecord(id);
+    if (!record) return this.cancelled();
+    if (blocking && record.state === "pending" && !this.options.replayOnly) await this.effects.settle(id, this.cancelledSettled(1));
+    return proceed();
+  }
+
+  /**
+   * A remote call reached while the cancellation is being delivered. Never created: it throws.
+   * In flight: its execution is asked to cancel (durably, before this strand moves on) and this
+   * call throws. Finished before we asked: its result stands. The request we made (tagged with
+   * this execution as its origin) is what tells every later replay that this call was cancelled,
+   * even if the callee finished meanwhile.
+   */
+  private async rpcUnderCancellation(scope: Scope, id: string, cmd: RpcCommand): Promise<Result> {
+    const record = await this.storedRecord(id);
+    if (!record) return this.cancelled();
+    this.checkReplay(record, "rpc", cmd.name);
+    // Only a future of it is taken (beginRpc): replayed as it is, cancelled where it is awaited or at the end.
+    const passedBefore = cmd.deferred || (record.state !== "pending" && !(await this.weCancelled(id)));
+    if (passedBefore) {
+      return this.durableCall(scope, { id, kind: "rpc", func: cmd.name }, cmd.deferred, () => this.rpcWrite(scope, cmd));
+    }
+    if (record.state === "pending" && !this.options.replayOnly) await this.effects.cancelChild(id, this.cancellation?.reason);
+    return this.cancelled();
+  }
+
+  /** Whether this execution asked the child execution `id` to cancel. */
+  private async weCancelled(id: string): Promise<boolean> {
+    const request = await this.recorded(cancelRequestId(id));
+    return request?.tags[TAG.kind] === CANCEL_KIND && request.tags[TAG.origin] === this.root.id;
+  }
+
+  /** A pending durable promise this execution awaits, cancelled: a sleep or promise settled, a remote call asked to stop. */
+  private async cancelAwaited(record: PromiseRecord): Promise<void> {
+    if (this.options.replayOnly) return;
+    if (record.tags[TAG.kind] === "rpc") await this.effects.cancelChild(record.id, this.cancellation?.reason);
+    else await this.effects.settle(record.id, this.cancelledSettled(1));
+  }
+
+  /** The latest record of a durable future: what this run wrote since, or what it was created with. */
+  private current(state: Extract<FutureState, { kind: "durable" }>): PromiseRecord {
+    const known = this.effects.lookup(state.id);
+    return known !== undefined && known !== "absent" ? known : state.record;
+  }
+
+  /** The execution is ending under cancellation: what it started and never awaited is cancelled too. */
+  private async cancelOutstanding(): Promise<void> {
+    for (const state of this.futures) {
+      if (state.kind !== "durable") continue;
+      const record = this.current(state);
+      if (record.state === "pending" && !(record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id)))) await this.cancelAwaited(record);
+    }
+  }
+
   /** A step or child workflow run here: now, or (beginRun) as a strand of its own. */
   private handleRun(cmd: RunCommand, scope: Scope): Promise<Result> | Result {
     const id = scope.childId(cmd.options);
+    if (Object.prototype.toString.call(cmd.func) === "[object AsyncGeneratorFunction]") return { ok: false, error: asyncGeneratorRefused(id) };
     const kind: ChildKind = isGeneratorFunction(cmd.func) ? "workflow" : "step";
     if (!cmd.deferred) return this.runHere(id, kind, cmd, scope);
     const call = new LocalCall(id);
@@ -317,6 +457,8 @@ export class Execution {
       this.checkReplay(record, kind, cmd.name);
       if (record.state !== "pending") return resultOf(record);
     }
+    // A step not yet recorded, reached while the cancellation is being delivered: the call that throws.
+    if (kind === "step" && this.cancelling(scope) && !record && !(await this.storedRecord(id))) return this.cancelled();
     this.stopIfReplayOnly(id);
     // Built only when something is written: a replay answered from its record encodes nothing.
     const spec: ChildSpec = {
@@ -336,20 +478,37 @@ export class Execution {
     const timeoutAt = record?.timeoutAt ?? spec.timeoutAt;
     let attempts = 1;
     let runEnded = false;
+    let cancelledWhileRunning: Error | undefined;
+    const childScope = new Scope(id, timeoutAt);
     const startedAt = this.clock.now();
     const result = await this.observer.observe({ id, func: cmd.name, kind, parentId: scope.id }, async () => {
       if (kind === "workflow") {
         // Observed until it returns, or until the run's outcome is known (it suspended inside).
         const ended = this.outcome.then((): Result => ((runEnded = true), { ok: true, value: undefined }));
-        return Promise.race([this.invoke(id, cmd.name, cmd.func, cmd.args, timeoutAt), ended]);
+        return Promise.race([this.invoke(childScope, cmd.name, cmd.func, cmd.args), ended]);
       }
       const ctx = this.contextFor(id, cmd.name);
-      const ran = await runStep(() => cmd.func(ctx, ...cmd.args), cmd.name, cmd.options, timeoutAt, this.clock);
-      attempts = ran.attempts;
-      return ran.result;
+      // A step begun before the cancellation has its signal aborted when it comes; one begun
+      // after it (cleanup) runs to the end undisturbed.
+      const abortable = this.cancellation === undefined;
+      if (abortable) this.runningSteps.add(ctx);
+      try {
+        const ran = await runStep(() => cmd.func(ctx, ...cmd.args), cmd.name, cmd.options, timeoutAt, this.clock, () => ctx.cancelledBy !== undefined);
+        attempts = ran.attempts;
+        return ran.result;
+      } finally {
+        if (abortable) this.runningSteps.delete(ctx);
+        cancelledWhileRunning = ctx.cancelledBy;
+      }
     });
     if (runEnded) return forever();
-    const settled = { ...settledOf(result, attempts, `the result of ${id}`), startedAt };
+    // A step the cancellation interrupted is recorded as cancelled (what it did is kept as the
+    // error's `stepOutcome`); a child workflow the cancellation reached ends cancelled.
+    const settled = cancelledWhileRunning
+      ? { state: "rejected" as const, value: encodeValue(interrupted(this.cancelledError(), result)), attempts, startedAt }
+      : childScope.delivered
+        ? { ...this.cancelledSettled(attempts), startedAt }
+        : { ...settledOf(result, attempts, `the result of ${id}`), startedAt };
     const stored = record ? await this.effects.settle(id, settled) : this.checkReplay(await this.effects.record(spec, settled), kind, cmd.name);
     return resultOf(stored);
   }
@@ -383,6 +542,17 @@ export class Execution {
     return known ?? this.effects.read(id);
   }
 
+  /**
+   * The record of `id`, asking the store when this process thinks there is none: "absent" is a
+   * hint a write can afford to trust (the store answers a create with the record it has), but
+   * the cancellation decides not to write on it.
+   */
+  private async storedRecord(id: string): Promise<PromiseRecord | undefined> {
+    const known = this.effects.lookup(id);
+    if (known !== undefined && known !== "absent") return known;
+    return this.effects.read(id);
+  }
+
   /** In a replay-only run, a call with no record is where the history ends: stop there. */
   private stopIfReplayOnly(position: string): void {
     if (this.options.replayOnly) throw new Abort({ type: "caught-up", position });
@@ -395,16 +565,27 @@ export class Execution {
     return record;
   }
 
-  private await(ref: FutureRef): Promise<Result> | Result {
+  private await(ref: FutureRef, scope?: Scope): Promise<Result> | Result {
     const state = this.futures[ref.slot];
     if (!state || state.id !== ref.id) {
       return { ok: false, error: new TypeError(`future ${ref.id} does not belong to this execution`) };
     }
     if (state.kind === "local") return state.call.wait(this.strands);
     if (state.record.state !== "pending") return resultOf(state.record);
+    if (scope && this.cancelling(scope)) return this.awaitUnderCancellation(state);
     // Only the outside world can settle it: this strand is done for this run.
     this.strands.block([state.id]);
     return forever();
+  }
+
+  /** A pending durable future awaited while the cancellation is being delivered: cancelled, then answered. */
+  private async awaitUnderCancellation(state: Extract<FutureState, { kind: "durable" }>): Promise<Result> {
+    const record = this.current(state);
+    if (record.state !== "pending" && !(record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id)))) return resultOf(record);
+    if (record.state === "pending") await this.cancelAwaited(record);
+    if (record.tags[TAG.kind] === "rpc") return this.cancelled();
+    const stored = this.current(state);
+    return stored.state === "pending" ? this.cancelled() : resultOf(stored);
   }
 
   private async race(refs: FutureRef[], scope: Scope): Promise<Result> {
@@ -419,6 +600,12 @@ export class Execution {
     let winner: number;
     if (record && record.state !== "pending") {
       winner = decodeValue(record.value) as number;
+    } else if (this.cancelling(scope)) {
+      // No winner yet: the race is where the cancellation lands; what it raced is cancelled.
+      for (const state of states as FutureState[]) {
+        if (state.kind === "durable" && this.current(state).state === "pending") await this.cancelAwaited(this.current(state));
+      }
+      return this.cancelled();
     } else {
       this.stopIfReplayOnly(id);
       const settled = firstSettled(states as FutureState[], this.clock.now());
@@ -468,6 +655,8 @@ export class Execution {
 /** Derives child ids: `${id}.1`, `${id}.2`, … in call order, unless a call names its own id. */
 class Scope {
   private counter = 0;
+  /** The execution's CancelledError has been thrown into this scope: its later calls are its cleanup. */
+  delivered = false;
   constructor(
     readonly id: string,
     readonly timeoutAt: number,
@@ -490,6 +679,12 @@ function observedResult(outcome: Outcome): { ok: boolean; error?: unknown } {
   return { ok: false, error: decodeValue(outcome.value) };
 }
 
+/** The CancelledError recorded for a step the cancellation interrupted, with what the step itself did. */
+function interrupted(error: CancelledError, result: Result): CancelledError {
+  const stepOutcome = result.ok ? "resolved" : `rejected: ${result.error instanceof Error ? result.error.message : String(result.error)}`;
+  return Object.assign(error, { stepOutcome });
+}
+
 /** A promise that never settles, made fresh each time: a shared one would keep every suspended strand's continuation alive. */
 function forever<T>(): Promise<T> {
   return new Promise<T>(() => {});
@@ -508,6 +703,14 @@ function resolveTarget(target: string): string {
 
 function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {
   return typeof value === "object" && value !== null && typeof (value as Generator).next === "function" && typeof (value as Generator).throw === "function";
+}
+
+function asyncGeneratorRefused(what: string): InvalidArgumentError {
+  return new InvalidArgumentError(`${what}: an async generator (async function*) cannot be a workflow or a step; write function* and yield* the ctx calls`);
+}
+
+function isAsyncGenerator(value: unknown): boolean {
+  return typeof value === "object" && value !== null && typeof (value as AsyncGenerator)[Symbol.asyncIterator] === "function";
 }
 
 function isAsyncFunction(func: AnyFunction): boolean {

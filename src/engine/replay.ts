@@ -8,7 +8,7 @@ import { rejectionOf } from "../protocol/outcomes.js";
 import type { PromiseRecord, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 import type { ChildKind, Settled } from "./effects.js";
-import { DivergenceError, PromiseRejectedError, toError } from "./errors.js";
+import { asCancelledError, DivergenceError, PromiseRejectedError, toError } from "./errors.js";
 
 export type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -17,9 +17,13 @@ export function resultOf(record: PromiseRecord): Result {
   switch (record.state) {
     case "resolved":
       return { ok: true, value: decodeValue(record.value) };
-    case "rejected":
-      return { ok: false, error: decodeValue(record.value) ?? rejectedError(record) };
+    case "rejected": {
+      const error = decodeValue(record.value);
+      return { ok: false, error: asCancelledError(error) ?? error ?? rejectedError(record) };
+    }
     case "rejected_canceled":
+      // Settled by an execution's cancellation, it holds the CancelledError its waiter sees.
+      return { ok: false, error: asCancelledError(decodeQuietly(record.value)) ?? rejectedError(record) };
     case "rejected_timedout":
       return { ok: false, error: rejectedError(record) };
     case "pending":
@@ -30,6 +34,15 @@ export function resultOf(record: PromiseRecord): Result {
 function rejectedError(record: PromiseRecord): PromiseRejectedError {
   const { code, name, message } = rejectionOf(record)!;
   return new PromiseRejectedError(code, name, message);
+}
+
+/** A value another SDK (or a person) stored may not be ours to decode. */
+function decodeQuietly(value: Value): unknown {
+  try {
+    return decodeValue(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The divergence, if `record` was made by a different call than the one replayed at its position. */

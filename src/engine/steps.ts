@@ -14,14 +14,15 @@ export interface StepRun {
   attempts: number;
 }
 
-export async function runStep(call: () => unknown, name: string, options: CallOptions, timeoutAt: number, clock: Clock): Promise<StepRun> {
+/** `stopped`: the execution was cancelled while the step ran; no further attempt starts. */
+export async function runStep(call: () => unknown, name: string, options: CallOptions, timeoutAt: number, clock: Clock, stopped?: () => boolean): Promise<StepRun> {
   const policy = options.retryPolicy ?? defaultRetryPolicy;
   for (let attempt = 1; ; attempt++) {
     try {
       return { result: { ok: true, value: await call() }, attempts: attempt };
     } catch (thrown) {
       const error = toError(thrown);
-      const nonRetryable = isNonRetryable(error, options);
+      const nonRetryable = isNonRetryable(error, options) || stopped?.() === true;
       const delay = nonRetryable ? null : (policy ?? never).delayBefore(attempt);
       if (delay === null || clock.now() + delay >= timeoutAt) {
         const exhausted = attempt > 1 && delay === null && !nonRetryable;

@@ -191,3 +191,9 @@ export function dataOf<K extends RequestKind>(response: Response<K>): SuccessDat
   if (status === 200 || status === 300) return response.data as SuccessData[K];
   throw new Error(`${response.kind} failed with ${status}: ${String(response.data)}`);
 }
+
+/** Builds a nested request (an action inside task.create / task.fence / task.fulfill / task.suspend). */
+export function action<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): RequestOf<K> {
+  // A nested action travels inside its task request, whose corrId is the one answered.
+  return { kind, head: { corrId: "action", version: PROTOCOL_VERSION }, data } as RequestOf<K>;
+}

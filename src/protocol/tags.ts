@@ -17,6 +17,15 @@ export const TAG = {
   kind: "reprise:kind",
 } as const;
 
+/**
+ * Reprise: the durable request to cancel an execution (docs/cancellation.md) is the promise
+ * `${executionId}.cancel`. Named here because the store knows it too: a task asked to cancel
+ * while it runs does not suspend (kernel/tasks.ts).
+ */
+export function cancelRequestId(executionId: string): string {
+  return `${executionId}.cancel`;
+}
+
 export const ADDRESS = {
   /** Any process of a group. */
   anycast: (group: string, pid?: string) => (pid ? `poll://any@${group}/${pid}` : `poll://any@${group}`),

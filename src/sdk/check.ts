@@ -130,6 +130,10 @@ class HistoryEffects implements Effects {
   settle(id: string, _result: Settled): Promise<PromiseRecord> {
     return refuseWrite(id);
   }
+
+  cancelChild(id: string): Promise<void> {
+    return refuseWrite(id);
+  }
 }
 
 function refuseWrite(id: string): Promise<never> {

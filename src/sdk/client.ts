@@ -29,8 +29,4 @@ export class ProtocolClient {
   }
 }
 
-/** Builds a nested request (an action inside task.create / task.fence / task.fulfill / task.suspend). */
-export function action<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): RequestOf<K> {
-  // A nested action travels inside its task request, whose corrId is the one answered.
-  return { kind, head: { corrId: "action", version: PROTOCOL_VERSION }, data } as RequestOf<K>;
-}
+export { action } from "../protocol/requests.js";

@@ -1,5 +1,5 @@
 /** The caller's view of an execution: its id, and its result once the root promise settles. */
-import { PromiseRejectedError } from "../engine/errors.js";
+import { asCancelledError, PromiseRejectedError } from "../engine/errors.js";
 import { decodeValue } from "../protocol/codec.js";
 import { rejectionOf } from "../protocol/outcomes.js";
 import type { PromiseRecord } from "../protocol/records.js";
@@ -22,7 +22,12 @@ export function outcomeOf<T>(record: PromiseRecord): T {
       if (error instanceof Error) throw error;
       return rejected(record, error);
     }
-    case "rejected_canceled":
+    case "rejected_canceled": {
+      // An execution cancelled by reprise.cancel holds its CancelledError; a promise cancelled by hand, nothing.
+      const cancelled = asCancelledError(decodeQuietly(record.value));
+      if (cancelled) throw cancelled;
+      return rejected(record);
+    }
     case "rejected_timedout":
       return rejected(record);
     case "pending":
@@ -33,4 +38,12 @@ export function outcomeOf<T>(record: PromiseRecord): T {
 function rejected(record: PromiseRecord, value?: unknown): never {
   const { code, name, message } = rejectionOf(record, value)!;
   throw new PromiseRejectedError(code, name, message);
+}
+
+function decodeQuietly(value: PromiseRecord["value"]): unknown {
+  try {
+    return decodeValue(value);
+  } catch {
+    return undefined;
+  }
 }

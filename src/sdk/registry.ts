@@ -8,6 +8,9 @@ export class Registry {
   add(name: string, func: AnyFunction): void {
     if (!name) throw new InvalidArgumentError("register: a function needs a name; pass one: register(\"name\", fn)");
     if (typeof func !== "function") throw new InvalidArgumentError(`register("${name}"): expected a function, got ${typeof func}`);
+    if (Object.prototype.toString.call(func) === "[object AsyncGeneratorFunction]") {
+      throw new InvalidArgumentError(`register("${name}"): an async generator (async function*) cannot be a workflow; write function* and yield* the ctx calls, or an async function that awaits them`);
+    }
     const existing = this.byName.get(name);
     if (existing && existing !== func) throw new InvalidArgumentError(`register: "${name}" is already registered to another function`);
     this.byName.set(name, func);

@@ -24,6 +24,7 @@ import type { Durability } from "../store/durability.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 import { Admission, DEFAULT_MAX_RUNNING } from "./admission.js";
+import { cancelExecution, type CancelResult } from "../engine/cancel-request.js";
 import { action, ProtocolClient } from "./client.js";
 import { outcomeOf, type Handle } from "./handle.js";
 import { checkId } from "./ids.js";
@@ -294,6 +295,20 @@ export class Reprise {
       throw error;
     });
     return this.handle<R>(id);
+  }
+
+  /**
+   * Cancels the execution `id` and everything it started and still awaits (child workflows, rpc'd
+   * executions, sleeps, external promises): it sees a CancelledError at its current `yield`, runs
+   * its `catch`/`finally` (durably), then ends rejected_canceled. Resolves once the request is
+   * recorded, not when the cleanup is done (`handle.result()` waits for that). Cancelling twice,
+   * or a finished execution, changes nothing and says so in the result (docs/cancellation.md).
+   */
+  async cancel(id: string, reason?: string): Promise<CancelResult> {
+    checkId(id, "id");
+    if (reason !== undefined && typeof reason !== "string") throw new InvalidArgumentError(`reason: expected a string, got ${typeof reason}`);
+    const { client } = await this.started;
+    return cancelExecution((kind, data) => client.send(kind, data), id, { reason });
   }
 
   /** Resolves once this instance is connected (store open, or server stream live) and taking work. */

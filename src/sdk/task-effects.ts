@@ -9,6 +9,7 @@ import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
 import type { PromiseRecord } from "../protocol/records.js";
 import type { PromiseCreateReq, PromiseSettleReq, Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
+import { cancelExecution, type Send } from "../engine/cancel-request.js";
 import { action, type ProtocolClient } from "./client.js";
 
 export interface TaskRef {
@@ -66,13 +67,18 @@ export class TaskEffects implements Effects {
         timeoutAt: spec.timeoutAt,
         param: spec.param,
         tags: this.tagsOf(spec),
-        result: { state: result.state, value: withAttempts(result), ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }) },
+        result: { state: recordable(result.state), value: withAttempts(result), ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }) },
       }),
     );
   }
 
   settle(id: string, result: Settled): Promise<PromiseRecord> {
     return this.fenced(action("promise.settle", { id, state: result.state, value: withAttempts(result) }));
+  }
+
+  cancelChild(id: string, reason: string | undefined): Promise<void> {
+    const send: Send = (kind, data) => this.client.send(kind, data);
+    return cancelExecution(send, id, { reason, origin: this.task.id, write: (request) => this.fenced(request) }).then(() => undefined);
   }
 
   private tagsOf(spec: ChildSpec): Record<string, string> {
@@ -114,6 +120,12 @@ function describeWrite(inner: PromiseCreateReq | PromiseSettleReq, tags: Readonl
   const what = `${kind} ${JSON.stringify(inner.data.id)}${func}`;
   if (inner.kind === "promise.settle" || inner.data.result !== undefined) return `recording the result of ${what}`;
   return `creating ${what}`;
+}
+
+/** A call recorded already settled ran here: only a cancellation settles rejected_canceled, and it settles pending records. */
+function recordable(state: Settled["state"]): "resolved" | "rejected" {
+  if (state === "rejected_canceled") throw new Error("a call that ran here is recorded resolved or rejected");
+  return state;
 }
 
 function withAttempts(result: Settled): Settled["value"] {

@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../engine/clock.js";
 import type { DeterminismGuard } from "../engine/determinism.js";
+import { cancelledExecutionOf, reasonOf } from "../engine/cancellation.js";
 import { Execution } from "../engine/execution.js";
 import type { Outcome } from "../engine/outcome.js";
 import { decodeCall } from "../protocol/calls.js";
@@ -42,6 +43,10 @@ export class Worker {
   private readonly deadHolders = new Map<string, string>();
   /** Offers that arrived while the task was running here (its lease may have moved on): retried after. */
   private readonly missed = new Map<string, number>();
+  /** The run in progress of each execution running here: a cancellation request is handed to it. */
+  private readonly inProgress = new Map<string, Execution>();
+  /** Cancellation requests that arrived while their execution ran here: its next run starts with them. */
+  private readonly cancelled = new Map<string, PromiseRecord>();
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -63,7 +68,21 @@ export class Worker {
 
   onMessage(message: Message): void {
     if (message.kind === "execute") void this.offer(message.data.task.id, message.data.task.version);
-    else this.options.onSettled(message.data.promise);
+    else {
+      this.cancelIfRunning(message.data.promise);
+      this.options.onSettled(message.data.promise);
+    }
+  }
+
+  /**
+   * A cancellation request for an execution running here (cancel.ts registers a listener for the
+   * holder): its steps' signals abort now, and the run that follows starts cancelled.
+   */
+  private cancelIfRunning(promise: PromiseRecord): void {
+    const executionId = cancelledExecutionOf(promise);
+    if (executionId === undefined || !this.running.has(executionId)) return;
+    this.cancelled.set(executionId, promise);
+    this.inProgress.get(executionId)?.cancel(reasonOf(promise));
   }
 
   /** The next offer of `taskId` takes it over from `holder`, a process known to be dead, in one write. */
@@ -132,6 +151,14 @@ export class Worker {
           if (done.head.status === 200) this.options.onSettled((done.data as { promise: PromiseRecord }).promise);
           return;
         }
+        const cancelRequest = this.cancelled.get(task.id);
+        if (cancelRequest) {
+          // Asked to cancel while this run went on: replay now, with the request in the history,
+          // rather than sleep on promises the cancellation is about to settle.
+          this.cancelled.delete(task.id);
+          known.set(cancelRequest.id, cancelRequest);
+          continue;
+        }
         const callbacks = outcome.awaiting.map((awaited) => action("promise.register_callback", { awaited, awaiter: task.id }));
         const suspended = await client.send("task.suspend", { id: task.id, version: task.version, actions: callbacks });
         if (suspended.head.status !== 300) return;
@@ -146,6 +173,8 @@ export class Worker {
       log(this.stopped ? "debug" : "warn", "execution failed to report; its lease will expire and it will be retried", { executionId: task.id, error: String(error) });
     } finally {
       this.running.delete(task.id);
+      this.inProgress.delete(task.id);
+      this.cancelled.delete(task.id);
       const missed = this.missed.get(task.id);
       this.missed.delete(task.id);
       if (missed !== undefined) void this.offer(task.id, missed);
@@ -164,7 +193,11 @@ export class Worker {
         : undefined;
     const root = { id: task.id, name: call.func, func, args: call.args, timeoutAt: root0.timeoutAt };
     const { group, dependencies, guard, clock } = this.options;
-    return new Execution(root, { effects, observer, group, dependencies, guard, clock }).run();
+    const execution = new Execution(root, { effects, observer, group, dependencies, guard, clock });
+    this.inProgress.set(task.id, execution);
+    const request = this.cancelled.get(task.id);
+    if (request) execution.cancel(reasonOf(request));
+    return execution.run();
   }
 
   /** Whether this process should run `root`: it is addressed to our group (or to us), and we know its function. */

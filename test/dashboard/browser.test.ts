@@ -173,6 +173,21 @@ describe.runIf(browserInstalled)("the dashboard in a browser", () => {
     expect(await refused.textContent()).toContain("without NUL");
   });
 
+  it("cancels a waiting execution with the button on its page", async () => {
+    const order = await workflows.fulfilOrder.beginRun("order-9", "order-9", 900);
+    await poll(() => stateOf("approve-order-9")).toBe("pending");
+    await page.goto(`${url}/dashboard/#/executions/order-9`);
+    await page.locator('.cancel-execution button[name="cancel-execution"]').waitFor();
+    await page.fill('.cancel-execution input[name="reason"]', "customer called");
+    await page.click('.cancel-execution button[name="cancel-execution"]');
+    await poll(() => page.locator(".execution-state [data-state]").getAttribute("data-state")).toBe("rejected_canceled");
+    await expect(order.result()).rejects.toMatchObject({ name: "CancelledError", reason: "customer called" });
+    expect(await stateOf("approve-order-9")).toBe("rejected_canceled");
+    // Finished: no button any more.
+    await poll(() => page.locator(".cancel-execution").count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
   it("asks once for the token of a server that needs one, and keeps it", async () => {
     await workflows.greet.run("greet-secret", "Eve");
     securedApp = await serve({ store, authToken: TOKEN });

@@ -103,7 +103,8 @@ describe("execution", () => {
     };
     expect(resultOf(await run(effects, flow))).toEqual([1, 2]);
     expect(runs).toBe(2);
-    expect(effects.reads).toBe(2);
+    // One read per recorded call, and one for the execution's cancellation request (wf.cancel).
+    expect(effects.reads).toBe(3);
   });
 
   it("replays a step recorded pending by an earlier version by settling that record", async () => {

@@ -6,6 +6,7 @@ import { Execution, type RootSpec } from "../../src/engine/execution.js";
 import type { Outcome } from "../../src/engine/outcome.js";
 import type { PromiseRecord, Value } from "../../src/protocol/records.js";
 import { TAG } from "../../src/protocol/tags.js";
+import { encodeValue } from "../../src/protocol/codec.js";
 
 export class FakeEffects implements Effects {
   readonly records = new Map<string, PromiseRecord>();
@@ -72,6 +73,28 @@ export class FakeEffects implements Effects {
     this.records.set(id, settled);
     return settled;
   }
+
+  /** Child executions this execution asked to cancel (their requests are recorded, as the SDK does). */
+  readonly childCancels: string[] = [];
+
+  async cancelChild(id: string, reason: string | undefined): Promise<void> {
+    this.childCancels.push(id);
+    const requestId = `${id}.cancel`;
+    if (this.records.has(requestId)) return;
+    this.records.set(requestId, {
+      id: requestId,
+      state: "resolved",
+      param: reason === undefined ? {} : encodeValue(reason),
+      value: {},
+      tags: { [TAG.kind]: "cancel", [TAG.origin]: this.origin },
+      timeoutAt: this.clock + 3_600_000,
+      createdAt: this.clock,
+      settledAt: this.clock,
+    });
+  }
+
+  /** The execution id these effects write for (TaskEffects tags its writes with it as their origin). */
+  origin = "wf";
 
   /** What the outside world does: settle a pending promise (a timer firing, a person clicking). */
   external(id: string, state: PromiseRecord["state"], value: Value = {}): void {

@@ -18,7 +18,7 @@ import {
   type TaskSearchReq,
   type TaskSuspendReq,
 } from "../../protocol/requests.js";
-import { TAG } from "../../protocol/tags.js";
+import { cancelRequestId, TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { fail, ok, toResponse, type ErrorStatus, type Outcome } from "./outcome.js";
 import { preload } from "./preload.js";
@@ -121,7 +121,10 @@ export async function suspendTask(ctx: KernelContext, req: TaskSuspendReq): Prom
     if (!promise) return fail(STATUS.unprocessable, "Awaited promise not found");
     awaited.push(promise);
   }
-  if (awaited.some((promise) => promise.state !== "pending")) {
+  // Asked to cancel while it ran (the request's callback noted in `resumes`): the holder may not
+  // know (the request is not among what it awaits), so it keeps going, as when an awaited
+  // promise has settled. A Reprise rule: the reference server drops such a note.
+  if (held.task.resumes.includes(cancelRequestId(held.task.id)) || awaited.some((promise) => promise.state !== "pending")) {
     await ctx.tx.putTask({ ...held.task, resumes: [] });
     return { status: STATUS.redirect, data: await preload(ctx, held.promise) };
   }

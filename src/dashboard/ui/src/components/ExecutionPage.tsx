@@ -4,6 +4,7 @@ import { getJson } from "../api.js";
 import { describePickups } from "../../../../tree/pickups.js";
 import { formatDuration, formatTime, fullTime, relative } from "../format.js";
 import { syncClock, useNow, usePolling } from "../hooks.js";
+import { CancelExecution } from "./CancelExecution.js";
 import { StateBadge } from "./StateBadge.js";
 import { TreeView } from "./TreeView.js";
 
@@ -71,6 +72,7 @@ export function ExecutionPage({ id }: { id: string }) {
               Its worker retries with backoff; raise the limit named, or change what the step returns.
             </p>
           )}
+          {root.state === "pending" && <CancelExecution id={id} onRequested={reload} />}
           {data.truncated && <p class="warning">This execution has more promises than the dashboard loads; the tree is incomplete.</p>}
           <TreeView root={root} now={now} onChanged={reload} />
         </>
