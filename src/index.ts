@@ -30,4 +30,5 @@ export {
   CancelledError,
 } from "./engine/errors.js";
 export type { Store } from "./store/store.js";
+export type { Limits } from "./protocol/limits.js";
 export type { PromiseRecord, PromiseState, TaskRecord, ScheduleRecord, Value } from "./protocol/records.js";

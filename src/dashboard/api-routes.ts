@@ -15,9 +15,10 @@ import type { Store } from "../store/store.js";
 import { ConflictError, StoreError } from "../engine/errors.js";
 import { PROTOCOL_VERSION, type RequestKind, type RequestOf } from "../protocol/requests.js";
 import { cancelExecution } from "../engine/cancel-request.js";
-import type { CancelAnswer, ExecutionDetail, ExecutionPage, PromiseValues } from "./api-types.js";
+import type { CancelAnswer, ExecutionDetail, ExecutionPage, PromiseValues, RefusedWriteView } from "./api-types.js";
 import { assembleExecution } from "./execution-view.js";
-import { getPromise, getTask, listExecutions, loadExecutionRecords, StoreQueryError, type ExecutionFilter } from "./store-queries.js";
+import { getPromise, getTask, loadExecutionRecords, StoreQueryError } from "../store/reads.js";
+import { listExecutions, type ExecutionFilter } from "./store-queries.js";
 import { summarizeExecution } from "./summary.js";
 import { taskViewOf } from "../tree/pickups.js";
 import { decodeData, DEFAULT_FOLD_LIMIT, showValue } from "./values.js";
@@ -26,6 +27,8 @@ export interface ApiRoutesOptions {
   store: Store;
   /** Characters of a value shown in a tree before it is folded (default 2000). */
   foldLimit?: number;
+  /** The last refused write of an execution's task, if the server saw one. */
+  refusedWriteOf?: (executionId: string) => RefusedWriteView | undefined;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -34,7 +37,7 @@ const MAX_REASON_LENGTH = 1000;
 
 type Query = Record<string, string | string[] | undefined>;
 
-export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEFAULT_FOLD_LIMIT }: ApiRoutesOptions): void {
+export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEFAULT_FOLD_LIMIT, refusedWriteOf }: ApiRoutesOptions): void {
   app.get<{ Querystring: Query }>("/api/executions", async (request, reply) => {
     const filter = parseFilter(request.query);
     if ("refused" in filter) return refuse(reply, filter.refused.field, filter.refused.expected);
@@ -54,6 +57,8 @@ export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEF
       const detail: ExecutionDetail = { execution, truncated: loaded.truncated, now: Date.now() };
       const task = await getTask(store, request.params.id);
       if (task) detail.task = taskViewOf(task, execution);
+      const refused = refusedWriteOf?.(request.params.id);
+      if (refused) detail.refusedWrite = { kind: refused.kind, field: refused.field, message: refused.message, at: refused.at };
       return detail;
     }),
   );

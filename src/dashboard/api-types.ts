@@ -3,7 +3,7 @@
  * the page (src/dashboard/ui/), so both sides agree on every field. Types only: no runtime code.
  */
 import type { PromiseState, Tags } from "../protocol/records.js";
-import type { NotAwaited } from "../tree/not-awaited.js";
+import type { NotAwaited } from "../tree/build-tree.js";
 import type { TaskView } from "../tree/pickups.js";
 
 export type { NotAwaited, TaskView };
@@ -75,6 +75,21 @@ export interface ExecutionNode {
   children: ExecutionNode[];
 }
 
+/**
+ * The last write of an execution's task the server refused (a step's result over the value limit,
+ * a child id it cannot store…). A worker releases the task and retries with backoff, so without
+ * this the execution would just look stuck.
+ */
+export interface RefusedWriteView {
+  /** `task.fence` or `task.fulfill`. */
+  kind: string;
+  /** The refused field of the request, e.g. `data.action.data.value.data`. */
+  field: string;
+  message: string;
+  /** When it was last refused. */
+  at: number;
+}
+
 /** `GET /api/executions/:id`. */
 export interface ExecutionDetail {
   execution: ExecutionNode;
@@ -82,6 +97,8 @@ export interface ExecutionDetail {
   truncated: boolean;
   /** The execution's task: its holder, and how often it was picked up (take-overs included). */
   task?: TaskView;
+  /** The last refused write of its task, as the serving process saw it. */
+  refusedWrite?: RefusedWriteView;
   now: number;
 }
 

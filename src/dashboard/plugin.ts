@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Store } from "../store/store.js";
+import type { RefusedWriteView } from "./api-types.js";
 import { registerApiRoutes } from "./api-routes.js";
 import { registerAssets } from "./assets.js";
 
@@ -14,9 +15,11 @@ export interface DashboardOptions {
   uiDir?: string;
   /** Characters of a value shown in a tree before it is folded (default 2000). */
   foldLimit?: number;
+  /** The last refused write of an execution's task (the server keeps them), shown on its page. */
+  refusedWriteOf?: (executionId: string) => RefusedWriteView | undefined;
 }
 
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
   registerAssets(app, { uiDir: options.uiDir });
-  registerApiRoutes(app, { store: options.store, foldLimit: options.foldLimit });
+  registerApiRoutes(app, { store: options.store, foldLimit: options.foldLimit, refusedWriteOf: options.refusedWriteOf });
 }

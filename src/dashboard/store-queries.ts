@@ -1,12 +1,11 @@
 /**
- * The reads the dashboard makes, as protocol searches through `store.apply`, so they see exactly
- * what the protocol sees (timeouts already applied) on every store.
+ * The dashboard's list of executions, as protocol searches through `store.apply` (store/reads.ts),
+ * so it sees exactly what the protocol sees (timeouts already applied) on every store.
  */
-import { randomUUID } from "node:crypto";
 import { approxRecordBytes, MAX_PAGE_BYTES } from "../protocol/limits.js";
-import type { PromiseRecord, PromiseState, Tags, TaskRecord } from "../protocol/records.js";
-import { PROTOCOL_VERSION, STATUS, type RequestHead } from "../protocol/requests.js";
+import type { PromiseRecord, PromiseState, Tags } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
+import { search } from "../store/reads.js";
 import type { Store } from "../store/store.js";
 import { isExecutionRoot } from "./summary.js";
 
@@ -21,22 +20,8 @@ export interface ExecutionFilter {
   cursor?: string;
 }
 
-/** Most promises the dashboard loads for one execution; more comes back `truncated`. */
-export const MAX_EXECUTION_SIZE = 10_000;
-
 /** Store pages read for one page of executions, at most (roots among many other promises). */
 const MAX_PAGES_PER_LIST = 10;
-const SEARCH_PAGE = 1000;
-
-export class StoreQueryError extends Error {
-  override name = "StoreQueryError";
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Root promises matching `filter`, in id order. Pages of the store are read until `limit` roots
@@ -61,70 +46,4 @@ export async function listExecutions(store: Store, filter: ExecutionFilter): Pro
     if (cursor === undefined || roots.length >= filter.limit || bytes >= MAX_PAGE_BYTES) break;
   }
   return cursor === undefined ? { roots } : { roots, cursor };
-}
-
-/**
- * Every promise of execution `id`: the root, the promises whose ids extend it (`id.n`, `id:n`),
- * and those that name it as origin (children created with ids of their own). Undefined when
- * there is no promise `id`.
- */
-export async function loadExecutionRecords(store: Store, id: string): Promise<{ records: PromiseRecord[]; truncated: boolean } | undefined> {
-  const root = await getPromise(store, id);
-  if (!root) return undefined;
-  const byId = new Map<string, PromiseRecord>([[id, root]]);
-  let truncated = false;
-  const queries = [{ id: `${id}.*` }, { id: `${id}:*` }, { tags: { [TAG.origin]: id } }];
-  for (const query of queries) {
-    let cursor: string | undefined;
-    do {
-      if (byId.size >= MAX_EXECUTION_SIZE) {
-        truncated = true;
-        break;
-      }
-      const page = await search(store, { ...query, limit: SEARCH_PAGE, cursor });
-      for (const promise of page.promises) byId.set(promise.id, promise);
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-  }
-  return { records: [...byId.values()], truncated };
-}
-
-export async function getPromise(store: Store, id: string): Promise<PromiseRecord | undefined> {
-  const response = await store.apply({ kind: "promise.get", head: head(), data: { id } });
-  if (response.head.status === STATUS.notFound) return undefined;
-  if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
-  return response.data.promise;
-}
-
-/** The task of execution `id`, or undefined when it has none (a promise that is not an execution). */
-export async function getTask(store: Store, id: string): Promise<TaskRecord | undefined> {
-  const response = await store.apply({ kind: "task.get", head: head(), data: { id } });
-  if (response.head.status === STATUS.notFound) return undefined;
-  if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
-  return response.data.task;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-interface SearchData {
-  id?: string;
-  state?: PromiseState;
-  tags?: Tags;
-  limit: number;
-  cursor?: string;
-}
-
-async function search(store: Store, data: SearchData): Promise<{ promises: PromiseRecord[]; cursor?: string }> {
-  const clean: SearchData = { limit: data.limit };
-  if (data.id !== undefined) clean.id = data.id;
-  if (data.state !== undefined) clean.state = data.state;
-  if (data.tags !== undefined) clean.tags = data.tags;
-  if (data.cursor !== undefined) clean.cursor = data.cursor;
-  const response = await store.apply({ kind: "promise.search", head: head(), data: clean });
-  if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
-  return response.data;
-}
-
-function head(): RequestHead {
-  return { corrId: randomUUID(), version: PROTOCOL_VERSION };
 }

@@ -4,14 +4,12 @@
  * APIs, so the same rules can run anywhere.
  */
 import type { Value } from "../protocol/records.js";
+import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
 import { decodePayload } from "../protocol/payload.js";
 import type { ErrorView, ShownValue } from "./api-types.js";
 
 /** Characters of a value shown before it is folded. */
 export const DEFAULT_FOLD_LIMIT = 2000;
-
-/** The settle header in which the SDK records how many times a step ran. */
-export const ATTEMPTS_HEADER = "reprise:attempts";
 
 /** `note`, when set, says why JSON text is shown raw (it was nested too deep to render). */
 export type Decoded = { ok: true; value: unknown } | { ok: false; raw: string; note?: string };

@@ -4,6 +4,7 @@
  */
 import { encodeCall } from "../protocol/calls.js";
 import { decodeValue, encodeValue } from "../protocol/codec.js";
+import { rejectionOf } from "../protocol/outcomes.js";
 import type { PromiseRecord, Value } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 import type { ChildKind, Settled } from "./effects.js";
@@ -18,16 +19,21 @@ export function resultOf(record: PromiseRecord): Result {
       return { ok: true, value: decodeValue(record.value) };
     case "rejected": {
       const error = decodeValue(record.value);
-      return { ok: false, error: asCancelledError(error) ?? error ?? new PromiseRejectedError("51", "Rejected", `${record.id} was rejected`) };
+      return { ok: false, error: asCancelledError(error) ?? error ?? rejectedError(record) };
     }
     case "rejected_canceled":
       // Settled by an execution's cancellation, it holds the CancelledError its waiter sees.
-      return { ok: false, error: asCancelledError(decodeQuietly(record.value)) ?? new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`) };
+      return { ok: false, error: asCancelledError(decodeQuietly(record.value)) ?? rejectedError(record) };
     case "rejected_timedout":
-      return { ok: false, error: new PromiseRejectedError("53", "Timeout", `${record.id} timed out`) };
+      return { ok: false, error: rejectedError(record) };
     case "pending":
       return { ok: false, error: new Error(`${record.id} is still pending`) };
   }
+}
+
+function rejectedError(record: PromiseRecord): PromiseRejectedError {
+  const { code, name, message } = rejectionOf(record)!;
+  return new PromiseRejectedError(code, name, message);
 }
 
 /** A value another SDK (or a person) stored may not be ours to decode. */

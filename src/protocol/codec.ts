@@ -1,9 +1,11 @@
 /**
  * Encodes values as the protocol carries them: `data` is base64 of JSON, errors keep their name,
  * message, stack and own fields, as @resonatehq/sdk's codec does, so both SDKs read each other's
- * payloads.
+ * payloads. Both directions are bounded in depth (limits.maxJsonDepth). Browser-safe.
  */
-import { MAX_JSON_DEPTH } from "./payload.js";
+import { textToBase64 } from "./bytes.js";
+import { DEFAULT_LIMITS } from "./limits.js";
+import { decodePayload } from "./payload.js";
 import type { Value } from "./records.js";
 
 const INFINITY = "__INF__";
@@ -14,11 +16,11 @@ export class SerializationError extends Error {
 }
 
 /** Encodes a JSON-compatible value. Throws SerializationError naming the path of what cannot be stored. */
-export function encodeValue(value: unknown, what = "value"): Value {
+export function encodeValue(value: unknown, what = "value", maxDepth = DEFAULT_LIMITS.maxJsonDepth): Value {
   if (value === undefined) return { headers: {}, data: "" };
   // The walk that checks the value also tells whether it holds what plain JSON cannot say
   // (infinities, errors): only then is the slower replacer needed.
-  const json = assertSerializable(value, what)
+  const json = assertSerializable(value, what, maxDepth)
     ? JSON.stringify(value, (_key, v: unknown) => {
         if (v === Number.POSITIVE_INFINITY) return INFINITY;
         if (v === Number.NEGATIVE_INFINITY) return NEGATIVE_INFINITY;
@@ -26,18 +28,26 @@ export function encodeValue(value: unknown, what = "value"): Value {
         return v;
       })
     : JSON.stringify(value);
-  return { headers: {}, data: Buffer.from(json, "utf8").toString("base64") };
+  return { headers: {}, data: textToBase64(json) };
 }
 
-export function decodeValue(value: Value | undefined): unknown {
-  if (!value?.data) return undefined;
-  const json = Buffer.from(value.data, "base64").toString("utf8");
-  return JSON.parse(json, (_key, v: unknown) => {
-    if (v === INFINITY) return Number.POSITIVE_INFINITY;
-    if (v === NEGATIVE_INFINITY) return Number.NEGATIVE_INFINITY;
-    if (isSerializedError(v)) return deserializeError(v);
-    return v;
-  });
+/**
+ * The value `value.data` encodes; undefined when there is none. Throws a SerializationError when
+ * it is not base64 of JSON, or nests deeper than `maxDepth` (a reviver recurses: a deep payload
+ * any client may store would overflow the stack).
+ */
+export function decodeValue(value: Value | undefined, maxDepth = DEFAULT_LIMITS.maxJsonDepth): unknown {
+  const decoded = decodePayload(value?.data, maxDepth, revive);
+  if (decoded === undefined) return undefined;
+  if (!decoded.ok) throw new SerializationError(`the stored value cannot be read: ${decoded.note}`);
+  return decoded.value;
+}
+
+function revive(_key: string, v: unknown): unknown {
+  if (v === INFINITY) return Number.POSITIVE_INFINITY;
+  if (v === NEGATIVE_INFINITY) return Number.NEGATIVE_INFINITY;
+  if (isSerializedError(v)) return deserializeError(v);
+  return v;
 }
 
 interface SerializedError {
@@ -69,11 +79,11 @@ function deserializeError(v: SerializedError): Error {
 
 /**
  * Walks a value and throws on anything JSON would drop or mangle silently, or nest deeper than
- * MAX_JSON_DEPTH (JSON.stringify recurses, so a deeper value would overflow the stack, and no
+ * `maxDepth` (JSON.stringify recurses, so a deeper value would overflow the stack, and no
  * reader could render it). Returns whether it holds an infinity or an error, which the codec
  * writes in forms of its own. Iterative, so the walk itself cannot overflow the stack.
  */
-export function assertSerializable(value: unknown, path: string): boolean {
+export function assertSerializable(value: unknown, path: string, maxDepth = DEFAULT_LIMITS.maxJsonDepth): boolean {
   let special = false;
   const seen = new Set<object>();
   // A frame either visits a value or, once its children are done, leaves an object (for cycles).
@@ -99,7 +109,7 @@ export function assertSerializable(value: unknown, path: string): boolean {
       case "object": {
         if (v instanceof Error) special = true;
         if (v === null || v instanceof Error || v instanceof Date) continue;
-        if (depth >= MAX_JSON_DEPTH) throw new SerializationError(`${path} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, which cannot be stored`);
+        if (depth >= maxDepth) throw new SerializationError(`${path} nests arrays and objects more than ${maxDepth} levels deep, which cannot be stored`);
         if (seen.has(v)) throw new SerializationError(`${at} refers back to itself (a cycle), which JSON cannot store`);
         seen.add(v);
         stack.push({ leave: v });

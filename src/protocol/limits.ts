@@ -1,9 +1,11 @@
 /**
- * Bounds on what a request may carry, named once. The HTTP layer (schema.ts) and the store kernel
- * (validation.ts) both read them, so they agree on what is acceptable. Where the reference
+ * Bounds on what a request may carry, named once and read by the one validator (validation.ts)
+ * and the JSON readers (payload.ts, codec.ts, the server's body parser). Browser-safe. Where the reference
  * Resonate server has a bound we are at least as generous; the rest come from storage (no NUL,
  * well-formed UTF-16, index-entry sizes) or keep one request from exhausting memory.
  */
+import { utf8Length } from "./bytes.js";
+
 
 /**
  * Ids of promises, tasks, schedules; also worker pids. In UTF-16 code units (JS `length`), any
@@ -69,9 +71,15 @@ export interface Limits {
    * 2 MB body limit is below a 1.5 MiB result).
    */
   maxValueBytes: number;
+  /**
+   * Deepest nesting of arrays and objects in JSON: a request body, a value the codec writes or
+   * reads, a stored payload a reader renders. Default 1000: JSON.stringify and revivers recurse,
+   * and a few thousand levels overflow a default Node stack; no real document comes near it.
+   */
+  maxJsonDepth: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ maxValueBytes: 3 * 1024 * 1024 });
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ maxValueBytes: 3 * 1024 * 1024, maxJsonDepth: 1000 });
 
 /** Room in a request body for everything but values: ids, tags, headers, the JSON around them. */
 export const ENVELOPE_BYTES = 1024 * 1024;
@@ -82,8 +90,18 @@ export function resolveLimits(limits: Partial<Limits> = {}): Limits {
   if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1) {
     throw new RangeError(`limits.maxValueBytes: expected a whole number of bytes from 1, got ${String(maxValueBytes)}`);
   }
-  return { maxValueBytes };
+  const maxJsonDepth = limits.maxJsonDepth ?? DEFAULT_LIMITS.maxJsonDepth;
+  if (!Number.isSafeInteger(maxJsonDepth) || maxJsonDepth < 1 || maxJsonDepth > MAX_JSON_DEPTH_CEILING) {
+    throw new RangeError(`limits.maxJsonDepth: expected a whole number of levels from 1 to ${MAX_JSON_DEPTH_CEILING}, got ${String(maxJsonDepth)}`);
+  }
+  return { maxValueBytes, maxJsonDepth };
 }
+
+/**
+ * The deepest `maxJsonDepth` may be set: Node's own JSON.stringify and revivers recurse, and near
+ * 3000 levels they overflow a default stack.
+ */
+export const MAX_JSON_DEPTH_CEILING = 2000;
 
 /**
  * The HTTP body limit that goes with `limits`: a request may carry two values at the limit (a
@@ -97,7 +115,7 @@ export function bodyLimitFor(limits: Limits): number {
 export function fitsInBytes(text: string, max: number): boolean {
   if (text.length > max) return false;
   if (text.length * 3 <= max) return true;
-  return Buffer.byteLength(text, "utf8") <= max;
+  return utf8Length(text) <= max;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,15 +3,14 @@
  * client may hold bytes that are not UTF-8, text that is not JSON, or JSON nested so deep that
  * rendering it (JSON.stringify, recursive walks) overflows the stack. Every reader (the dashboard,
  * the execution tree, the CLI) decodes through here and shows what it could not render as raw
- * text, so one bad record cannot turn a page into a 500. Browser-safe: no Node-only APIs.
+ * text, so one bad record cannot turn a page into a 500. The codec (decodeValue) reads through
+ * here too, so base64-JSON decoding lives in this one place. Browser-safe: no Node-only APIs.
  */
+import { base64ToText } from "./bytes.js";
+import { DEFAULT_LIMITS } from "./limits.js";
 
-/**
- * Deepest JSON nesting accepted in a request body and rendered by a reader. JSON.stringify
- * recurses, and a few thousand levels overflow a default Node stack; 1000 is far beyond any
- * real document and well inside what the stack holds.
- */
-export const MAX_JSON_DEPTH = 1000;
+/** Rebuilds what plain JSON cannot say (the codec's infinities and errors) while parsing. */
+export type Reviver = (key: string, value: unknown) => unknown;
 
 export type DecodedPayload =
   | { ok: true; value: unknown }
@@ -19,26 +18,34 @@ export type DecodedPayload =
   | { ok: false; raw: string; reason: "encoding" | "syntax" | "depth"; note: string };
 
 /** Decodes `data` as the SDKs write it; undefined when there is none. Never throws. */
-export function decodePayload(data: string | undefined, maxDepth = MAX_JSON_DEPTH): DecodedPayload | undefined {
+export function decodePayload(data: string | undefined, maxDepth = DEFAULT_LIMITS.maxJsonDepth, reviver?: Reviver): DecodedPayload | undefined {
   if (data === undefined || data === "") return undefined;
-  let text: string;
-  try {
-    const bytes = Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, raw: data, reason: "encoding", note: "not base64 of UTF-8 text" };
-  }
-  return parseJsonText(text, maxDepth);
+  const text = base64ToText(data);
+  if (text === undefined) return { ok: false, raw: data, reason: "encoding", note: "not base64 of UTF-8 text" };
+  return parseJsonText(text, maxDepth, reviver);
 }
 
 /** Parses JSON text, refusing (not throwing) text nested deeper than `maxDepth`. */
-export function parseJsonText(text: string, maxDepth = MAX_JSON_DEPTH): DecodedPayload {
-  if (jsonDepthExceeds(text, maxDepth)) return { ok: false, raw: text, reason: "depth", note: `JSON nested deeper than ${maxDepth} levels` };
+export function parseJsonText(text: string, maxDepth = DEFAULT_LIMITS.maxJsonDepth, reviver?: Reviver): DecodedPayload {
+  // Nesting deeper than maxDepth takes more than maxDepth opening brackets: text with fewer (most
+  // values, however long) needs no character-by-character scan.
+  if (text.length > maxDepth && opensMoreThan(text, maxDepth) && jsonDepthExceeds(text, maxDepth)) {
+    return { ok: false, raw: text, reason: "depth", note: `JSON nested deeper than ${maxDepth} levels` };
+  }
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: JSON.parse(text, reviver) as unknown };
   } catch {
     return { ok: false, raw: text, reason: "syntax", note: "not JSON" };
   }
+}
+
+/** Whether `text` holds more than `max` of `[` and `{` together (inside strings too); indexOf is native and fast. */
+function opensMoreThan(text: string, max: number): boolean {
+  let count = 0;
+  for (const bracket of ["[", "{"]) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) if (++count > max) return true;
+  }
+  return false;
 }
 
 const QUOTE = 0x22;

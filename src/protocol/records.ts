@@ -13,6 +13,19 @@ export interface Value {
   data?: string;
 }
 
+/**
+ * The value as a store keeps it: its headers and data only. The validator accepts unknown fields
+ * (as the reference server does) and does not copy the request, so the store drops them here and
+ * every backend reads back the same record.
+ */
+export function storedValue(value: Value | undefined): Value {
+  if (value === undefined) return {};
+  const stored: Value = {};
+  if (value.headers !== undefined) stored.headers = value.headers;
+  if (value.data !== undefined) stored.data = value.data;
+  return stored;
+}
+
 export type Tags = Record<string, string>;
 
 export interface PromiseRecord {

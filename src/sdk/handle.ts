@@ -1,6 +1,7 @@
 /** The caller's view of an execution: its id, and its result once the root promise settles. */
 import { asCancelledError, PromiseRejectedError } from "../engine/errors.js";
 import { decodeValue } from "../protocol/codec.js";
+import { rejectionOf } from "../protocol/outcomes.js";
 import type { PromiseRecord } from "../protocol/records.js";
 
 export interface Handle<T> {
@@ -18,16 +19,25 @@ export function outcomeOf<T>(record: PromiseRecord): T {
       return decodeValue(record.value) as T;
     case "rejected": {
       const error = decodeValue(record.value);
-      throw error instanceof Error ? error : new PromiseRejectedError("51", "Rejected", `${record.id} was rejected: ${JSON.stringify(error)}`);
+      if (error instanceof Error) throw error;
+      return rejected(record, error);
     }
-    case "rejected_canceled":
+    case "rejected_canceled": {
       // An execution cancelled by reprise.cancel holds its CancelledError; a promise cancelled by hand, nothing.
-      throw asCancelledError(decodeQuietly(record.value)) ?? new PromiseRejectedError("52", "Canceled", `${record.id} was canceled`);
+      const cancelled = asCancelledError(decodeQuietly(record.value));
+      if (cancelled) throw cancelled;
+      return rejected(record);
+    }
     case "rejected_timedout":
-      throw new PromiseRejectedError("53", "Timeout", `${record.id} timed out at ${new Date(record.timeoutAt).toISOString()}`);
+      return rejected(record);
     case "pending":
       throw new Error(`${record.id} is still pending`);
   }
+}
+
+function rejected(record: PromiseRecord, value?: unknown): never {
+  const { code, name, message } = rejectionOf(record, value)!;
+  throw new PromiseRejectedError(code, name, message);
 }
 
 function decodeQuietly(value: PromiseRecord["value"]): unknown {

@@ -19,6 +19,7 @@ import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
 import type { RequestOf, Response } from "../protocol/requests.js";
 import { ADDRESS, TAG, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
+import type { Limits } from "../protocol/limits.js";
 import type { Durability } from "../store/durability.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
@@ -49,7 +50,7 @@ export interface RepriseOptions {
    * Embedded store: size limits, e.g. `{ maxValueBytes: 8 * 1024 * 1024 }` for step results and
    * arguments larger than the default 3 MiB. With a server, its `--max-value-bytes` decides.
    */
-  limits?: { maxValueBytes?: number };
+  limits?: Partial<Limits>;
   /** Worker mode: the Reprise (or Resonate) server to connect to. */
   url?: string;
   /** Bearer token for the server. */

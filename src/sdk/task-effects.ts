@@ -5,13 +5,12 @@
  */
 import { LeaseLostError, type ChildSpec, type Effects, type Settled } from "../engine/effects.js";
 import { StoreError } from "../engine/errors.js";
+import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
 import type { PromiseRecord } from "../protocol/records.js";
 import type { PromiseCreateReq, PromiseSettleReq, Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import { cancelExecution, type Send } from "../engine/cancel-request.js";
 import { action, type ProtocolClient } from "./client.js";
-
-export const ATTEMPTS_HEADER = "reprise:attempts";
 
 export interface TaskRef {
   id: string;

@@ -3,12 +3,13 @@ import type { Logger } from "pino";
 import { openStore } from "../store/index.js";
 import { EmbeddedTransport } from "../transport/embedded.js";
 import { HttpTransport } from "../transport/http.js";
+import type { Limits } from "../protocol/limits.js";
 import type { Durability } from "../store/durability.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 
 export async function openTransport(
-  options: { store?: string | Store; url?: string; authToken?: string; durability?: Durability; limits?: { maxValueBytes?: number } },
+  options: { store?: string | Store; url?: string; authToken?: string; durability?: Durability; limits?: Partial<Limits> },
   logger: Logger,
 ): Promise<Transport> {
   if (options.url !== undefined) {

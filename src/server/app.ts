@@ -12,7 +12,6 @@ import { registerMetrics } from "../observability/metrics-route.js";
 import { bodyLimitFor, MAX_ID_LENGTH, resolveLimits, type Limits } from "../protocol/limits.js";
 import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
-import { MAX_JSON_DEPTH } from "../protocol/payload.js";
 import { registerAuth } from "./auth.js";
 import { BodyRefusal, registerJsonBody } from "./json-body.js";
 import { registerRequestGuard } from "./request-guard.js";
@@ -20,6 +19,7 @@ import { registerHealth } from "./health.js";
 import { registerPollRoute } from "./poll-route.js";
 import { protocolRefusal } from "./protocol-reply.js";
 import { registerProtocolRoute } from "./protocol-route.js";
+import { RefusedWrites } from "./refused-writes.js";
 import { registerRestRoutes } from "./rest-routes.js";
 import { Ticker, type TickerOptions } from "../store/ticker.js";
 import { Workers } from "./workers.js";
@@ -40,8 +40,6 @@ export interface AppOptions {
    * e.g. the public name a proxy forwards; `*` serves any Host. See request-guard.ts.
    */
   allowedHosts?: readonly string[];
-  /** Deepest JSON nesting a request body may have (default MAX_JSON_DEPTH, 1000); deeper is a 400. */
-  maxJsonDepth?: number;
   /** Defaults to a pino logger at level "warn". */
   logger?: Logger;
   /** Interval of the comments that keep worker streams alive (default 15 s). */
@@ -63,8 +61,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const logger = options.logger ?? pino({ level: "warn" });
   const limits = resolveLimits(options.limits);
   const bodyLimit = options.bodyLimit ?? bodyLimitFor(limits);
-  const maxJsonDepth = options.maxJsonDepth ?? MAX_JSON_DEPTH;
-  if (!Number.isSafeInteger(maxJsonDepth) || maxJsonDepth < 1) throw new RangeError(`maxJsonDepth: expected a whole number from 1, got ${String(maxJsonDepth)}`);
   const loggerInstance: FastifyBaseLogger = logger;
   // routerOptions, not the top-level maxParamLength: Fastify 5.12 warns on stderr for that one.
   const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } });
@@ -92,12 +88,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // In this order, all before a body is read: Host and Origin, then the Authorization header.
   registerRequestGuard(app, { allowedHosts: options.allowedHosts });
   registerAuth(app, options.authToken);
-  registerJsonBody(app, maxJsonDepth);
+  registerJsonBody(app, limits.maxJsonDepth);
   registerHealth(app, { store, isClosing: () => closing });
-  registerProtocolRoute(app, { store, ticker, limits });
+  const refusedWrites = new RefusedWrites(app.log);
+  registerProtocolRoute(app, { store, ticker, limits, refusedWrites });
   registerPollRoute(app, { workers, keepaliveMs: options.keepaliveMs ?? 15_000, limits });
   registerRestRoutes(app, { store, workers, ticker, limits });
-  registerDashboard(app, { store });
+  registerDashboard(app, { store, refusedWriteOf: (id) => refusedWrites.of(id) });
   registerMetrics(app, { store, metrics });
 
   app.addHook("onReady", async () => ticker.start());

@@ -8,18 +8,19 @@
 import { BATCH_KIND } from "../protocol/batch.js";
 import type { Limits } from "../protocol/limits.js";
 import { STATUS, type Request } from "../protocol/requests.js";
-import { parseBatch } from "../protocol/schema.js";
+import { parseBatch } from "../protocol/validation.js";
 import type { Store } from "../store/store.js";
 import type { Ticker } from "../store/ticker.js";
 import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";
 import { READ_KINDS } from "./read-kinds.js";
+import type { RefusedWrites } from "./refused-writes.js";
 
 export interface BatchReply {
   status: number;
   body: unknown;
 }
 
-export async function answerBatch(body: unknown, store: Store, ticker: Ticker, limits?: Limits): Promise<BatchReply> {
+export async function answerBatch(body: unknown, store: Store, ticker: Ticker, limits?: Limits, refusedWrites?: RefusedWrites): Promise<BatchReply> {
   const parsed = parseBatch(body, limits);
   if (!parsed.ok) {
     const { field, expected, message } = parsed;
@@ -37,6 +38,7 @@ export async function answerBatch(body: unknown, store: Store, ticker: Ticker, l
   const responses = parsed.items.map((item, index) => {
     if (item.ok) return protocolAnswer(item.request, applied[next++]!);
     const { field, expected, message } = item;
+    refusedWrites?.note(items[index], field, message);
     return protocolRefusal(items[index], STATUS.badRequest, message, { field, expected, message });
   });
   return {

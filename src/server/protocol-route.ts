@@ -8,43 +8,36 @@ import type { FastifyInstance } from "fastify";
 import { BATCH_KIND } from "../protocol/batch.js";
 import type { Limits } from "../protocol/limits.js";
 import { STATUS, type Request } from "../protocol/requests.js";
-import { parseRequest } from "../protocol/schema.js";
+import { parseRequest } from "../protocol/validation.js";
 import type { Store } from "../store/store.js";
 import type { Ticker } from "../store/ticker.js";
 import { answerBatch } from "./batch-reply.js";
 import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";
 import { READ_KINDS } from "./read-kinds.js";
+import type { RefusedWrites } from "./refused-writes.js";
 
 export interface ProtocolRouteOptions {
   store: Store;
   ticker: Ticker;
   limits: Limits;
+  /**
+   * Where refused fenced writes go: a worker whose write is refused releases its task and tries
+   * again (backing off), so the operator hears of it once per task and sees it on the execution.
+   */
+  refusedWrites: RefusedWrites;
 }
 
-/** Tasks whose refused fenced writes were logged; bounded so a flood of ids cannot grow it. */
-const LOGGED_TASKS_MAX = 10_000;
-
-export function registerProtocolRoute(app: FastifyInstance, { store, ticker, limits }: ProtocolRouteOptions): void {
-  const logged = new Set<string>();
-  // A worker whose fenced write is refused releases its task and tries again (backing off): the
-  // operator hears of it once per task, with the id and the field, not once per attempt.
-  const logRefusedWrite = (body: unknown, field: string, message: string) => {
-    const { kind, data } = (body ?? {}) as { kind?: unknown; data?: { id?: unknown } };
-    if ((kind !== "task.fence" && kind !== "task.fulfill") || typeof data?.id !== "string" || logged.has(data.id)) return;
-    if (logged.size >= LOGGED_TASKS_MAX) logged.clear();
-    logged.add(data.id);
-    app.log.warn({ task: data.id, kind, field }, `refused a fenced write of task ${JSON.stringify(data.id)}: ${message}`);
-  };
+export function registerProtocolRoute(app: FastifyInstance, { store, ticker, limits, refusedWrites }: ProtocolRouteOptions): void {
 
   app.post("/", async (request, reply) => {
     if ((request.body as { kind?: unknown } | null)?.kind === BATCH_KIND) {
-      const batch = await answerBatch(request.body, store, ticker, limits);
+      const batch = await answerBatch(request.body, store, ticker, limits, refusedWrites);
       return reply.code(batch.status).send(batch.body);
     }
     const parsed = parseRequest(request.body, limits);
     if (!parsed.ok) {
       const { field, expected, message } = parsed;
-      logRefusedWrite(request.body, field, message);
+      refusedWrites.note(request.body, field, message);
       return reply.code(STATUS.badRequest).send(protocolRefusal(request.body, STATUS.badRequest, message, { field, expected, message }));
     }
     const req: Request = parsed.request;

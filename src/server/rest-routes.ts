@@ -5,13 +5,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { loadExecutionRecords } from "../dashboard/store-queries.js";
+import { loadExecutionRecords } from "../store/reads.js";
 import { encodeValue, SerializationError } from "../protocol/codec.js";
 import type { Value } from "../protocol/records.js";
 import type { Limits } from "../protocol/limits.js";
 import type { SettleState } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead, type Response } from "../protocol/requests.js";
-import { parseRequest } from "../protocol/schema.js";
+import { parseRequest } from "../protocol/validation.js";
 import type { Store } from "../store/store.js";
 import { buildExecutionTree } from "../tree/execution-tree.js";
 import type { Ticker } from "../store/ticker.js";
@@ -70,7 +70,7 @@ export function registerRestRoutes(app: FastifyInstance, { store, workers, ticke
       }
       let value: Value;
       try {
-        value = encodeValue((body as { value?: unknown }).value);
+        value = encodeValue((body as { value?: unknown }).value, "value", limits.maxJsonDepth);
       } catch (error) {
         // e.g. nested deeper than a value may be: the client's mistake, not the server's.
         if (!(error instanceof SerializationError)) throw error;

@@ -30,8 +30,6 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Host names served besides loopback and the listen address (behind a proxy); `*` is any. */
   allowedHosts?: readonly string[];
-  /** Deepest JSON nesting a request body may have (default 1000). */
-  maxJsonDepth?: number;
   /** Close gracefully on SIGINT / SIGTERM, then exit the process. */
   handleSignals?: boolean;
 }
@@ -56,7 +54,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const host = options.host ?? DEFAULT_HOST;
   let app: FastifyInstance | undefined;
   try {
-    app = await buildApp({ store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, limits, bodyLimit: options.bodyLimit, allowedHosts: options.allowedHosts, maxJsonDepth: options.maxJsonDepth });
+    app = await buildApp({ store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, limits, bodyLimit: options.bodyLimit, allowedHosts: options.allowedHosts });
     await app.listen({ port, host });
   } catch (error) {
     // listen() makes the app ready (starting its ticker) before it binds, so a failed bind must

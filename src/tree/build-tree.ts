@@ -3,9 +3,9 @@
  * whose id extends it. Pure: no I/O, no Node-only APIs, so the dashboard can use it in a browser.
  */
 import type { PromiseRecord, PromiseState, Value } from "../protocol/records.js";
+import { decodeCall } from "../protocol/calls.js";
 import { decodePayload } from "../protocol/payload.js";
 import { TAG } from "../protocol/tags.js";
-import type { NotAwaited } from "./not-awaited.js";
 
 export type NodeKind = "root" | "step" | "workflow" | "sleep" | "promise" | "race" | "rpc" | "patch";
 
@@ -23,6 +23,13 @@ export interface TreeNode {
   children: TreeNode[];
   /** Pending, but nothing waits for it any more (see not-awaited.ts; set by buildExecutionTree). */
   notAwaited?: NotAwaited;
+}
+
+/** Why a pending node is shown as awaited by nothing (see not-awaited.ts). */
+export interface NotAwaited {
+  reason: "ended" | "race";
+  /** The settled workflow (ended) or race (race) that says so. */
+  by: string;
 }
 
 /**
@@ -46,15 +53,9 @@ export function buildTree(rootId: string, promises: readonly PromiseRecord[]): T
   return root;
 }
 
-/** The function name a promise records: the `reprise:func` tag, else the `func` of its param. */
+/** The function name a promise records: the `reprise:func` tag, else the `func` of its call param. */
 export function funcOf(promise: Pick<PromiseRecord, "tags" | "param">): string | undefined {
-  const tagged = promise.tags[TAG.func];
-  if (tagged) return tagged;
-  const decoded = decodeJson(promise.param.data);
-  if (typeof decoded === "object" && decoded !== null && "func" in decoded && typeof decoded.func === "string") {
-    return decoded.func;
-  }
-  return undefined;
+  return promise.tags[TAG.func] || decodeCall(promise.param).func;
 }
 
 /** Decodes a Value's data as the SDK codec writes it (base64 of JSON); undefined if it cannot be read. */

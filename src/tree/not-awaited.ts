@@ -10,13 +10,7 @@
  * The promise itself stays pending in the store (a timer still fires at its time): its state is
  * not changed, only annotated. Pure: tree in, tree out.
  */
-import type { TreeNode } from "./build-tree.js";
-
-export interface NotAwaited {
-  reason: "ended" | "race";
-  /** The settled workflow (ended) or race (race) that says so. */
-  by: string;
-}
+import type { NotAwaited, TreeNode } from "./build-tree.js";
 
 /** Sets `notAwaited` on every pending node of `root` that nothing waits for (see above). */
 export function markNotAwaited(root: TreeNode): void {

@@ -1,4 +1,5 @@
 /** Renders a call tree as text for the terminal: one line per promise, `├─` / `└─` branches. */
+import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
 import type { TreeNode } from "./build-tree.js";
 import { describeNotAwaited } from "./not-awaited.js";
 import { describePickups, type TaskView } from "./pickups.js";
@@ -55,7 +56,7 @@ function timing(node: TreeNode, now: number): string {
 
 /** The `reprise:attempts` header of a step's value: how many times it ran before its result was stored. */
 function attemptsOf(node: TreeNode): number {
-  const attempts = Number(node.value.headers?.["reprise:attempts"]);
+  const attempts = Number(node.value.headers?.[ATTEMPTS_HEADER]);
   return Number.isInteger(attempts) ? attempts : 1;
 }
 

@@ -157,6 +157,22 @@ describe.runIf(browserInstalled)("the dashboard in a browser", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("shows on the execution the write the server refused", async () => {
+    // A worker's fenced write the server refuses (a child id with a NUL): it would release and retry.
+    const head = { corrId: "c", version: "v" };
+    const post = (body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const create = { kind: "promise.create", head, data: { id: "stuck-9", timeoutAt: Date.now() + 600_000, param: {}, tags: { "resonate:target": "poll://any@nobody", "resonate:scope": "global" } } };
+    const created = (await (await post({ kind: "task.create", head, data: { pid: "w", ttl: 60_000, action: create } })).json()) as { data: { task: { version: number } } };
+    const child = { kind: "promise.create", head, data: { id: "stuck-9.1\u0000", timeoutAt: Date.now() + 60_000, param: {}, tags: {} } };
+    expect((await post({ kind: "task.fence", head, data: { id: "stuck-9", version: created.data.task.version, action: child } })).status).toBe(400);
+
+    await page.goto(`${url}/dashboard/#/executions/stuck-9`);
+    const refused = page.locator(".refused-write");
+    await refused.waitFor({ timeout: PATIENCE_MS });
+    expect(await refused.getAttribute("data-field")).toBe("data.action.data.id");
+    expect(await refused.textContent()).toContain("without NUL");
+  });
+
   it("cancels a waiting execution with the button on its page", async () => {
     const order = await workflows.fulfilOrder.beginRun("order-9", "order-9", 900);
     await poll(() => stateOf("approve-order-9")).toBe("pending");

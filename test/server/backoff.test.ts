@@ -1,6 +1,7 @@
 /**
  * A task released again and again without progress backs off: its record counts the releases,
- * /metrics counts it as in backoff, and a refused fenced write is logged once per task.
+ * /metrics counts it as in backoff, and a refused fenced write is logged once per task and shown
+ * on the execution (the dashboard's GET /api/executions/:id).
  */
 import { Writable } from "node:stream";
 import { pino } from "pino";
@@ -52,5 +53,31 @@ describe("re-delivery backoff", () => {
     const refusals = lines.filter((line) => line.includes("refused a fenced write"));
     expect(refusals).toHaveLength(1);
     expect(JSON.parse(refusals[0]!)).toMatchObject({ task: "refused", field: "data.action.data.value.data" });
+  });
+
+  it("shows the last refused write on the execution in the dashboard's API, through the protocol and in a batch", async () => {
+    server = await startTestServer();
+    const version = await acquiredRoot(server, "stuck");
+    const detail = async () => (await server!.get("/api/executions/stuck")).body as { refusedWrite?: Record<string, unknown> };
+    expect((await detail()).refusedWrite).toBeUndefined();
+
+    const head = { corrId: "c", version: "v" };
+    const child = { kind: "promise.create" as const, head, data: { id: "stuck.1\u0000", timeoutAt: Date.now() + 60_000, param: {}, tags: {} } };
+    const before = Date.now();
+    expect((await server.send("task.fence", { id: "stuck", version, action: child })).status).toBe(400);
+    expect((await detail()).refusedWrite).toEqual({
+      kind: "task.fence",
+      field: "data.action.data.id",
+      message: expect.stringMatching(/^data\.action\.data\.id: expected 1-2048 characters without NUL/),
+      at: expect.any(Number),
+    });
+    expect((await detail()).refusedWrite!.at).toBeGreaterThanOrEqual(before);
+
+    // The latest refusal replaces the earlier one, whichever way it came.
+    const settle = { kind: "promise.settle" as const, head, data: { id: "stuck", state: "resolved" as const, value: { data: 7 as unknown as string } } };
+    const batch = await server.post({ kind: "reprise.batch", head, data: { requests: [{ kind: "task.fulfill", head, data: { id: "stuck", version, action: settle } }] } });
+    expect(batch.status).toBe(200);
+    expect((await detail()).refusedWrite).toMatchObject({ kind: "task.fulfill", field: "data.action.data.value.data" });
+    expect((await server.get("/api/executions/other")).status).toBe(404);
   });
 });

@@ -6,7 +6,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { PROTOCOL_VERSION } from "../../src/protocol/requests.js";
-import { MAX_JSON_DEPTH } from "../../src/protocol/payload.js";
+import { DEFAULT_LIMITS } from "../../src/protocol/limits.js";
+
+const MAX_JSON_DEPTH = DEFAULT_LIMITS.maxJsonDepth;
 import { UNAUTHENTICATED_BODY_LIMIT } from "../../src/server/auth.js";
 import { startTestServer, type TestServer } from "./harness.js";
 import { nestedArrays, rawRequest } from "./raw-http.js";
@@ -74,7 +76,7 @@ describe("JSON depth", () => {
   });
 
   it("takes the limit from maxJsonDepth, and counts brackets inside strings as text", async () => {
-    const shallow = await startTestServer({ maxJsonDepth: 8 });
+    const shallow = await startTestServer({ limits: { maxJsonDepth: 8 } });
     try {
       const request = (data: unknown) => shallow.send("promise.get", data as { id: string });
       expect((await request({ id: "[[[[[[[[[[[[" })).status).toBe(404);

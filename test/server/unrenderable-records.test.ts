@@ -5,7 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertSerializable, encodeValue, SerializationError } from "../../src/protocol/codec.js";
-import { decodePayload, MAX_JSON_DEPTH } from "../../src/protocol/payload.js";
+import { DEFAULT_LIMITS } from "../../src/protocol/limits.js";
+import { decodePayload } from "../../src/protocol/payload.js";
+
+const MAX_JSON_DEPTH = DEFAULT_LIMITS.maxJsonDepth;
 import { startTestServer, type TestServer } from "./harness.js";
 import { nestedArrays } from "./raw-http.js";
 

@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadExecutionRecords, getTask } from "../../src/dashboard/store-queries.js";
+import { loadExecutionRecords, getTask } from "../../src/store/reads.js";
 import { Reprise, type Context } from "../../src/index.js";
 import { encodeCall, rootTags } from "../../src/protocol/calls.js";
 import type { PromiseRecord } from "../../src/protocol/records.js";
@@ -71,10 +71,11 @@ describe("take-overs of real executions", () => {
     reprise.register(napThenEcho);
     expect(await reprise.run("healthy", napThenEcho, "v")).toBe("v");
     const { view, text } = await taskView(store, "healthy");
-    // Usually two runs around one wait; on a loaded machine the short sleep may be due before its
-    // create is applied (then it is born fired, and one run does it all). Never a take-over.
+    // Usually two runs around one wait (runs - waits = 1); on a loaded machine the short sleep may be
+    // due before its create is applied: it is born fired and still counted as a wait, and one run
+    // does it all (runs - waits = 0). Never a take-over.
     expect(view).toMatchObject({ state: "fulfilled", takenOver: 0 });
-    expect(view.runs - view.waits).toBe(1);
+    expect([0, 1]).toContain(view.runs - view.waits);
     expect(text).not.toContain("taken over");
   });
 

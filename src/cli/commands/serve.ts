@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { redactUrl } from "../../observability/redact-url.js";
 import type { GlobalOptions } from "../context.js";
 import { consoleOutput } from "../output.js";
+import { MAX_JSON_DEPTH_CEILING } from "../../protocol/limits.js";
 import { parseNonNegativeInteger } from "../parse-args.js";
 
 // Kept here, not imported from the server, so other commands never load the server and store drivers.
@@ -46,7 +47,7 @@ export function registerServe(program: Command): void {
       "comma-separated Host names served besides loopback and the listen address (e.g. the name a proxy forwards); * serves any",
       (text: string) => text.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     )
-    .option("--max-json-depth <levels>", "deepest JSON nesting a request body may have (default 1000)", parseNonNegativeInteger("--max-json-depth", 100_000))
+    .option("--max-json-depth <levels>", "deepest JSON nesting of a request body and of a value (default 1000, at most 2000)", parseNonNegativeInteger("--max-json-depth", MAX_JSON_DEPTH_CEILING))
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { startServer } = await import("../../server/serve.js");
@@ -57,9 +58,8 @@ export function registerServe(program: Command): void {
         durability: options.durability,
         authToken: globals.authToken,
         logLevel: options.logLevel,
-        limits: options.maxValueBytes === undefined ? undefined : { maxValueBytes: options.maxValueBytes },
+        limits: { maxValueBytes: options.maxValueBytes, maxJsonDepth: options.maxJsonDepth },
         allowedHosts: options.allowedHosts,
-        maxJsonDepth: options.maxJsonDepth,
         handleSignals: true,
       });
       const out = consoleOutput(globals.json === true);

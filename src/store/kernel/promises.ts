@@ -3,7 +3,7 @@
  * search. Create and settle are idempotent by id, as the protocol says; idempotency keys (a
  * Reprise extension) only turn a retry by a *different* caller into a 409.
  */
-import type { PromiseRecord } from "../../protocol/records.js";
+import { storedValue, type PromiseRecord } from "../../protocol/records.js";
 import {
   STATUS,
   type PromiseCreateReq,
@@ -18,8 +18,7 @@ import type { KernelContext } from "./context.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { isAwaitable, projectPromise, timeoutState } from "./projection.js";
 import { fetchPage } from "./search.js";
-import { timeOutPromises } from "./timeouts.js";
-import { convergeTimeout, settlePromise } from "./settlement.js";
+import { convergeTimeout, settlePromise, timeOutPromises } from "./settlement.js";
 import { fulfilledTask, pendingTask } from "./task-states.js";
 
 /**
@@ -58,7 +57,7 @@ export async function settle(ctx: KernelContext, req: PromiseSettleReq): Promise
   }
   const settled = await settlePromise(ctx, promise, {
     state: req.data.state,
-    value: req.data.value ?? {},
+    value: storedValue(req.data.value),
     settledAt: ctx.now,
     idempotencyKey: req.data.idempotencyKey,
   });
@@ -121,7 +120,7 @@ export function newPromise(ctx: KernelContext, data: PromiseCreateReq["data"]): 
   if (data.result !== undefined && ctx.now < data.timeoutAt) {
     // Recorded already settled (a step that ran in the caller's process): created and settled now.
     const createdAt = Math.min(data.result.startedAt ?? ctx.now, ctx.now);
-    const recorded: PromiseRecord = { id: data.id, state: data.result.state, param: data.param ?? {}, value: data.result.value ?? {}, tags, timeoutAt: data.timeoutAt, createdAt, settledAt: ctx.now };
+    const recorded: PromiseRecord = { id: data.id, state: data.result.state, param: storedValue(data.param), value: storedValue(data.result.value), tags, timeoutAt: data.timeoutAt, createdAt, settledAt: ctx.now };
     if (data.idempotencyKey !== undefined) recorded.idempotencyKeyForCreate = data.idempotencyKey;
     return recorded;
   }
@@ -129,7 +128,7 @@ export function newPromise(ctx: KernelContext, data: PromiseCreateReq["data"]): 
   const promise: PromiseRecord = {
     id: data.id,
     state: bornSettled ? timeoutState(tags) : "pending",
-    param: data.param ?? {},
+    param: storedValue(data.param),
     value: {},
     tags,
     timeoutAt: data.timeoutAt,

@@ -1,5 +1,6 @@
 /**
- * The one `Store`: the kernel's transitions over any `Backend`. Each request is validated, then
+ * The one `Store`: the kernel's transitions over any `Backend`. Each request is validated (by the
+ * one validator, protocol/validation.ts, unless the HTTP edge already did), then
  * applied inside a backend transaction that it shares with the requests that arrived alongside it
  * (group commit, in group-apply.ts); the messages it produces are delivered only after that
  * transaction has committed, so a worker never hears about a change that could still roll back.
@@ -14,7 +15,7 @@ import { KernelContext } from "./context.js";
 import { GroupApply } from "./group-apply.js";
 import { fail, toResponse } from "./outcome.js";
 import { tick } from "./timeouts.js";
-import { validateRequest } from "./validation.js";
+import { validateRequest, validatedWithin } from "../../protocol/validation.js";
 
 export interface ProtocolStoreOptions {
   /** How long a pending task waits to be acquired before it is sent again. Default 30 s. */
@@ -52,12 +53,15 @@ export class ProtocolStore implements Store {
     backend.broadcast?.subscribe((envelope) => this.emit(envelope));
   }
 
-  /** Validated at once (a 400 never waits for a transaction), then queued for the next batch. */
+  /**
+   * Validated at once (a 400 never waits for a transaction), unless the HTTP edge already
+   * accepted this very request under limits no looser than ours; then queued for the next batch.
+   */
   async apply<R extends Request>(req: R, now: number = this.clock()): Promise<Response<R["kind"]>> {
     this.assertOpen();
-    const problem = validateRequest(req, this.limits);
+    const refusal = typeof req === "object" && req !== null && validatedWithin(req, this.limits) ? undefined : validateRequest(req, this.limits);
     const kind: R["kind"] = req?.kind;
-    if (problem !== undefined) return toResponse(kind, req?.head, fail(STATUS.badRequest, problem));
+    if (refusal !== undefined) return toResponse(kind, req?.head, fail(STATUS.badRequest, refusal.message));
     // The queue answers each request with a response of its own kind.
     return (await this.requests.submit(req, now)) as unknown as Response<R["kind"]>;
   }

@@ -2,7 +2,7 @@
  * Schedules: a cron expression and a promise template. At each run the tick creates the promise
  * (its id expanded from the template) and advances the schedule to its next run.
  */
-import type { ScheduleRecord } from "../../protocol/records.js";
+import { storedValue, type ScheduleRecord } from "../../protocol/records.js";
 import {
   STATUS,
   type ScheduleCreateReq,
@@ -16,7 +16,7 @@ import type { KernelContext } from "./context.js";
 import { nextCronRun } from "./cron.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { createPromise } from "./promises.js";
-import { expandPromiseId } from "./schedule-template.js";
+import { expandPromiseId } from "../../protocol/schedule-template.js";
 import { fetchPage } from "./search.js";
 
 export async function getSchedule(ctx: KernelContext, req: ScheduleGetReq): Promise<Outcome<"schedule.get">> {
@@ -36,7 +36,7 @@ export async function createSchedule(ctx: KernelContext, req: ScheduleCreateReq)
     cron: req.data.cron,
     promiseId: req.data.promiseId,
     promiseTimeout: req.data.promiseTimeout,
-    promiseParam: req.data.promiseParam ?? {},
+    promiseParam: storedValue(req.data.promiseParam),
     promiseTags: req.data.promiseTags,
     createdAt: ctx.now,
     nextRunAt,

@@ -1,18 +1,8 @@
 /**
- * Paging for the search kinds. A cursor is the last id of the previous page, encoded so that
- * callers treat it as opaque; every backend orders searches by id.
+ * Paging for the search kinds (cursors: protocol/cursor.ts); every backend orders searches by id.
  */
-import { approxRecordBytes, DEFAULT_SEARCH_LIMIT, isValidId, MAX_PAGE_BYTES } from "../../protocol/limits.js";
-
-export function encodeCursor(lastId: string): string {
-  return Buffer.from(lastId, "utf8").toString("base64url");
-}
-
-/** The id a cursor stands for, or undefined when it is not a cursor this store handed out. */
-export function decodeCursor(cursor: string): string | undefined {
-  const id = Buffer.from(cursor, "base64url").toString("utf8");
-  return isValidId(id) && encodeCursor(id) === cursor ? id : undefined;
-}
+import { decodeCursor, encodeCursor } from "../../protocol/cursor.js";
+import { approxRecordBytes, DEFAULT_SEARCH_LIMIT, MAX_PAGE_BYTES } from "../../protocol/limits.js";
 
 export interface Page<T> {
   items: T[];

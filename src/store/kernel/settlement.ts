@@ -77,3 +77,23 @@ export async function resumeAwaiters(ctx: KernelContext, promiseId: string): Pro
 export async function notifyListeners(ctx: KernelContext, promise: PromiseRecord): Promise<void> {
   for (const address of await ctx.tx.takeListeners(promise.id)) ctx.unblock(address, promise);
 }
+
+/**
+ * Settles the promises past their timeout (up to `batch`; the tick, and a search that must see
+ * them settled), in three phases so that the outcome does not depend on the order of the due
+ * list: all promises first, then the tasks they fulfil, then the tasks they resume. A task whose
+ * own promise timed out in this tick is fulfilled, never first resumed by a sibling's timeout.
+ */
+export async function timeOutPromises(ctx: KernelContext, batch: number): Promise<number> {
+  const due = await ctx.tx.duePromises(ctx.now, batch);
+  const settled: PromiseRecord[] = [];
+  for (const promise of due) {
+    if (isTimedOut(promise, ctx.now)) settled.push(await writeSettlement(ctx, promise, timeoutSettlement(promise)));
+  }
+  for (const promise of settled) await fulfilTask(ctx, promise.id);
+  for (const promise of settled) {
+    await resumeAwaiters(ctx, promise.id);
+    await notifyListeners(ctx, promise);
+  }
+  return due.length;
+}

@@ -6,12 +6,12 @@
  *   - pending tasks nobody acquired in time are sent again;
  *   - due schedules make their promise and advance.
  */
-import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
+import type { TaskRecord } from "../../protocol/records.js";
 import { TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { isTimedOut } from "./projection.js";
 import { fireSchedule } from "./schedules.js";
-import { fulfilTask, notifyListeners, resumeAwaiters, settlePromise, timeoutSettlement, writeSettlement } from "./settlement.js";
+import { settlePromise, timeOutPromises, timeoutSettlement } from "./settlement.js";
 import { pendingTask } from "./task-states.js";
 
 export interface TickResult {
@@ -36,25 +36,6 @@ export async function tick(ctx: KernelContext, batch: number): Promise<TickResul
     more: promises >= batch || tasks >= batch || schedules.length >= batch,
     leasesExpired,
   };
-}
-
-/**
- * Settles in three phases so that the outcome does not depend on the order of the due list: all
- * promises first, then the tasks they fulfil, then the tasks they resume. A task whose own
- * promise timed out in this tick is fulfilled, never first resumed by a sibling's timeout.
- */
-export async function timeOutPromises(ctx: KernelContext, batch: number): Promise<number> {
-  const due = await ctx.tx.duePromises(ctx.now, batch);
-  const settled: PromiseRecord[] = [];
-  for (const promise of due) {
-    if (isTimedOut(promise, ctx.now)) settled.push(await writeSettlement(ctx, promise, timeoutSettlement(promise)));
-  }
-  for (const promise of settled) await fulfilTask(ctx, promise.id);
-  for (const promise of settled) {
-    await resumeAwaiters(ctx, promise.id);
-    await notifyListeners(ctx, promise);
-  }
-  return due.length;
 }
 
 /** A lost lease or an unanswered delivery: the task is (again) pending and sent to its target. */

@@ -12,6 +12,15 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * The btree-indexed prefix of an id (migration 4): 512 characters are at most 2 KiB, inside a
+ * btree entry. Queries that order or range over ids name it exactly so, to use those indexes.
+ */
+export const ORDERED_ID = "left(id, 512)";
+
+/** The arbiter of an insert's ON CONFLICT on promises, tasks and schedules (migration 4). */
+export const ID_CONFLICT = "(reprise_id_hash(id))";
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -108,6 +117,60 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "tasks count releases since their last progress",
     // Re-delivery of a task released again and again backs off on this count (kernel/task-states.ts).
     sql: `ALTER TABLE tasks ADD COLUMN releases integer NOT NULL DEFAULT 0;`,
+  },
+  {
+    version: 4,
+    name: "ids of any script at full length: unique by hash, found by a hash index, ordered by a prefix",
+    // A btree entry holds at most ~2,700 bytes, and an id of 2,048 characters takes up to 6 KiB
+    // (3-byte characters; an astral character is 2 of the 2,048 UTF-16 units and 4 bytes): an id
+    // of ~900 CJK characters failed its insert ("index row size exceeds btree maximum"). So no
+    // btree holds a whole id any more:
+    //   - uniqueness (and the ON CONFLICT arbiter) is a btree over reprise_id_hash(id), a SHA-256;
+    //   - lookups by id (=, = ANY, joins) use a hash index on id, which stores 4-byte hash codes
+    //     and rechecks the id itself, so they stay exact;
+    //   - order and range scans use a btree over ORDERED_ID, the first 512 characters (at most
+    //     2 KiB): queries order by (ORDERED_ID, id) and bound ORDERED_ID, which truncation keeps
+    //     monotonic under the "C" collation, and compare id itself for the exact answer;
+    //   - the due indexes keep their time alone (ties are sorted by id over the few due rows).
+    // Callbacks and listeners find rows by awaited/awaiter with hash indexes too; their pair keys
+    // are already hashes (version 2).
+    sql: `
+      CREATE FUNCTION reprise_id_hash(id text) RETURNS bytea
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+        AS $$ SELECT sha256(convert_to(id, 'UTF8')) $$;
+
+      ALTER TABLE promises DROP CONSTRAINT promises_pkey;
+      CREATE UNIQUE INDEX promises_id_unique ON promises (reprise_id_hash(id));
+      CREATE INDEX promises_id_lookup ON promises USING hash (id);
+      CREATE INDEX promises_id_order ON promises (${ORDERED_ID});
+      DROP INDEX promises_pending_timeout;
+      CREATE INDEX promises_pending_timeout ON promises (timeout_at) WHERE state = 'pending';
+      DROP INDEX promises_state;
+      CREATE INDEX promises_state ON promises (state, ${ORDERED_ID});
+
+      ALTER TABLE tasks DROP CONSTRAINT tasks_pkey;
+      CREATE UNIQUE INDEX tasks_id_unique ON tasks (reprise_id_hash(id));
+      CREATE INDEX tasks_id_lookup ON tasks USING hash (id);
+      CREATE INDEX tasks_id_order ON tasks (${ORDERED_ID});
+      DROP INDEX tasks_due;
+      CREATE INDEX tasks_due ON tasks (expires_at) WHERE state IN ('pending', 'acquired');
+      DROP INDEX tasks_state;
+      CREATE INDEX tasks_state ON tasks (state, ${ORDERED_ID});
+
+      ALTER TABLE schedules DROP CONSTRAINT schedules_pkey;
+      CREATE UNIQUE INDEX schedules_id_unique ON schedules (reprise_id_hash(id));
+      CREATE INDEX schedules_id_lookup ON schedules USING hash (id);
+      CREATE INDEX schedules_id_order ON schedules (${ORDERED_ID});
+      DROP INDEX schedules_next_run;
+      CREATE INDEX schedules_next_run ON schedules (next_run_at);
+
+      DROP INDEX callbacks_awaited;
+      CREATE INDEX callbacks_awaited ON callbacks USING hash (awaited);
+      DROP INDEX callbacks_awaiter;
+      CREATE INDEX callbacks_awaiter ON callbacks USING hash (awaiter);
+      DROP INDEX listeners_awaited;
+      CREATE INDEX listeners_awaited ON listeners USING hash (awaited);
+    `,
   },
 ];
 

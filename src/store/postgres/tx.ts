@@ -8,6 +8,7 @@
 import type { PoolClient, QueryResultRow } from "pg";
 import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
 import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import { ID_CONFLICT, ORDERED_ID } from "./migrations.js";
 import { globToLike, literalPrefix, prefixRange } from "./patterns.js";
 import { ConcurrentInsertError } from "./retry.js";
 import { Waiters } from "./waiters.js";
@@ -25,6 +26,13 @@ import {
   type TaskRow,
 } from "./rows.js";
 
+/** Ids in search order: the indexed prefix first (ORDERED_ID), then the id for ties; the same order as by id. */
+const ID_ORDER = `${ORDERED_ID}, id`;
+/** `id >= bound` implies this, which the prefix btree can answer. */
+const atLeast = (bound: string) => `${ORDERED_ID} >= left(${bound}, 512)`;
+/** `id < bound` implies this. */
+const below = (bound: string) => `${ORDERED_ID} <= left(${bound}, 512)`;
+
 /** Fixed statements, prepared once per connection (the name is the cache key). */
 const SQL = {
   getPromise: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = $1 FOR UPDATE`,
@@ -32,10 +40,13 @@ const SQL = {
   getPromises: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
   duePromises: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE state = 'pending' AND timeout_at <= $1
     ORDER BY timeout_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-  promisesInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= $1 AND id < $2 ORDER BY id LIMIT $3`,
-  promisesFrom: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= $1 ORDER BY id LIMIT $2`,
-  promisesAfterInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id > $1 AND id < $2 ORDER BY id LIMIT $3`,
-  promisesAfter: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id > $1 ORDER BY id LIMIT $2`,
+  // Ranges bound the indexed prefix (ORDERED_ID, migration 4) and compare the id for the exact answer.
+  promisesInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE ${atLeast("$1")} AND ${below("$2")} AND id >= $1 AND id < $2
+    ORDER BY ${ID_ORDER} LIMIT $3`,
+  promisesFrom: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE ${atLeast("$1")} AND id >= $1 ORDER BY ${ID_ORDER} LIMIT $2`,
+  promisesAfterInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE ${atLeast("$1")} AND ${below("$2")} AND id > $1 AND id < $2
+    ORDER BY ${ID_ORDER} LIMIT $3`,
+  promisesAfter: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE ${atLeast("$1")} AND id > $1 ORDER BY ${ID_ORDER} LIMIT $2`,
 
   addCallback: "INSERT INTO callbacks (awaited, awaiter) VALUES ($1, $2) ON CONFLICT DO NOTHING",
   takeCallbacks: `WITH taken AS (DELETE FROM callbacks WHERE awaited = $1 RETURNING awaiter, seq)
@@ -52,9 +63,9 @@ const SQL = {
 
   getSchedule: `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE id = $1 FOR UPDATE`,
   insertSchedule: `INSERT INTO schedules (${SCHEDULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    ON CONFLICT (id) DO NOTHING`,
+    ON CONFLICT ${ID_CONFLICT} DO NOTHING`,
   upsertSchedule: `INSERT INTO schedules (${SCHEDULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    ON CONFLICT (id) DO UPDATE SET cron = EXCLUDED.cron, promise_id = EXCLUDED.promise_id,
+    ON CONFLICT ${ID_CONFLICT} DO UPDATE SET cron = EXCLUDED.cron, promise_id = EXCLUDED.promise_id,
       promise_timeout = EXCLUDED.promise_timeout, promise_param = EXCLUDED.promise_param,
       promise_tags = EXCLUDED.promise_tags, created_at = EXCLUDED.created_at, next_run_at = EXCLUDED.next_run_at,
       last_run_at = EXCLUDED.last_run_at`,
@@ -77,10 +88,10 @@ class Conditions {
   readonly values: unknown[] = [];
   private readonly parts: string[] = [];
 
-  /** `sql` refers to its parameter as `?`. */
+  /** `sql` refers to its parameter as `?` (each `?` is the same parameter). */
   add(sql: string, value: unknown): void {
     this.values.push(value);
-    this.parts.push(sql.replace("?", `$${this.values.length}`));
+    this.parts.push(sql.replaceAll("?", `$${this.values.length}`));
   }
 
   where(): string {
@@ -182,8 +193,8 @@ export class PostgresTx implements Tx {
     } else if (pattern !== undefined && pattern !== "*") {
       // The range lets the primary key find the candidates; LIKE then checks the rest of the glob.
       const { lower, upper } = prefixRange(literalPrefix(pattern));
-      if (lower !== "") conditions.add("id >= ?", lower);
-      if (upper !== undefined) conditions.add("id < ?", upper);
+      if (lower !== "") conditions.add(`${atLeast("?")} AND id >= ?`, lower);
+      if (upper !== undefined) conditions.add(`${below("?")} AND id < ?`, upper);
       if (pattern !== `${lower}*`) conditions.add("id LIKE ?", globToLike(pattern));
     }
     if (query.state !== undefined) conditions.add("state = ?", query.state);
@@ -191,8 +202,8 @@ export class PostgresTx implements Tx {
       // Served by the GIN index promises_tags.
       conditions.add("reprise_searchable(tags) @> reprise_searchable(?)", JSON.stringify(query.tags));
     }
-    if (query.after !== undefined) conditions.add("id > ?", query.after);
-    const sql = `SELECT ${PROMISE_COLUMNS} FROM promises ${conditions.where()} ORDER BY id LIMIT ${conditions.param(query.limit)}`;
+    if (query.after !== undefined) conditions.add(`${atLeast("?")} AND id > ?`, query.after);
+    const sql = `SELECT ${PROMISE_COLUMNS} FROM promises ${conditions.where()} ORDER BY ${ID_ORDER} LIMIT ${conditions.param(query.limit)}`;
     const result = await this.client.query<PromiseRow>(sql, conditions.values);
     return result.rows.map(promiseFromRow);
   }
@@ -286,8 +297,8 @@ export class PostgresTx implements Tx {
     await this.flush();
     const conditions = new Conditions();
     if (query.state !== undefined) conditions.add("state = ?", query.state);
-    if (query.after !== undefined) conditions.add("id > ?", query.after);
-    const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${conditions.where()} ORDER BY id LIMIT ${conditions.param(query.limit)}`;
+    if (query.after !== undefined) conditions.add(`${atLeast("?")} AND id > ?`, query.after);
+    const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${conditions.where()} ORDER BY ${ID_ORDER} LIMIT ${conditions.param(query.limit)}`;
     const result = await this.client.query<TaskRow>(sql, conditions.values);
     return result.rows.map(taskFromRow);
   }
@@ -324,8 +335,8 @@ export class PostgresTx implements Tx {
       // Schedules are few: no index, each row's tags are converted as the search reads it.
       conditions.add("reprise_searchable(promise_tags) @> reprise_searchable(?)", JSON.stringify(query.tags));
     }
-    if (query.after !== undefined) conditions.add("id > ?", query.after);
-    const sql = `SELECT ${SCHEDULE_COLUMNS} FROM schedules ${conditions.where()} ORDER BY id LIMIT ${conditions.param(query.limit)}`;
+    if (query.after !== undefined) conditions.add(`${atLeast("?")} AND id > ?`, query.after);
+    const sql = `SELECT ${SCHEDULE_COLUMNS} FROM schedules ${conditions.where()} ORDER BY ${ID_ORDER} LIMIT ${conditions.param(query.limit)}`;
     const result = await this.client.query<ScheduleRow>(sql, conditions.values);
     return result.rows.map(scheduleFromRow);
   }

@@ -12,6 +12,7 @@
  */
 import type { PoolClient } from "pg";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
+import { ID_CONFLICT } from "./migrations.js";
 import { ConcurrentInsertError } from "./retry.js";
 import { PROMISE_COLUMNS, promiseParams, TASK_COLUMNS } from "./rows.js";
 
@@ -24,7 +25,7 @@ const TASK_VALUES = "v(id, state, version, resumes, ttl, pid, expires_at, releas
 const FLUSH = `WITH
   inserted_promises AS (
     INSERT INTO promises (${PROMISE_COLUMNS}) SELECT * FROM unnest(${PROMISE_ARRAYS})
-    ON CONFLICT (id) DO NOTHING RETURNING id),
+    ON CONFLICT ${ID_CONFLICT} DO NOTHING RETURNING id),
   updated_promises AS (
     UPDATE promises AS p SET state = v.state, param = v.param, value = v.value, tags = v.tags, timeout_at = v.timeout_at,
       created_at = v.created_at, settled_at = v.settled_at, idempotency_key_for_create = v.key_for_create,
@@ -35,11 +36,11 @@ const FLUSH = `WITH
   inserted_tasks AS (
     INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
     FROM unnest($21::text[], $22::text[], $23::integer[], $24::text[], $25::bigint[], $26::text[], $27::bigint[], $28::integer[]) AS ${TASK_VALUES}
-    ON CONFLICT (id) DO NOTHING RETURNING id),
+    ON CONFLICT ${ID_CONFLICT} DO NOTHING RETURNING id),
   upserted_tasks AS (
     INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
     FROM unnest($29::text[], $30::text[], $31::integer[], $32::text[], $33::bigint[], $34::text[], $35::bigint[], $36::integer[]) AS ${TASK_VALUES}
-    ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, resumes = EXCLUDED.resumes,
+    ON CONFLICT ${ID_CONFLICT} DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, resumes = EXCLUDED.resumes,
       ttl = EXCLUDED.ttl, pid = EXCLUDED.pid, expires_at = EXCLUDED.expires_at, releases = EXCLUDED.releases
     RETURNING id)
 SELECT ARRAY(SELECT id FROM inserted_promises) AS inserted_promises,

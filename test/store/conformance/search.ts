@@ -107,9 +107,9 @@ export function searchSpecs(subject: () => Subject): void {
 
     it("refuses a bad limit or cursor (400)", async () => {
       const s = subject();
-      expect(await s.error("promise.search", { limit: 0 }, 400)).toMatch(/^limit: /);
-      expect(await s.error("promise.search", { limit: 1001 }, 400)).toMatch(/^limit: /);
-      expect(await s.error("promise.search", { cursor: "not a cursor!" }, 400)).toMatch(/^cursor: /);
+      expect(await s.error("promise.search", { limit: 0 }, 400)).toMatch(/^data\.limit: /);
+      expect(await s.error("promise.search", { limit: 1001 }, 400)).toMatch(/^data\.limit: /);
+      expect(await s.error("promise.search", { cursor: "not a cursor!" }, 400)).toMatch(/^data\.cursor: /);
     });
   });
 

@@ -66,6 +66,12 @@ export function ExecutionPage({ id }: { id: string }) {
               </>
             )}
           </dl>
+          {data.refusedWrite && (
+            <p class="warning refused-write" data-field={data.refusedWrite.field} title={fullTime(data.refusedWrite.at)}>
+              The server refused a write of this execution ({data.refusedWrite.kind}, {formatTime(data.refusedWrite.at, now)}): {data.refusedWrite.message}.
+              Its worker retries with backoff; raise the limit named, or change what the step returns.
+            </p>
+          )}
           {root.state === "pending" && <CancelExecution id={id} onRequested={reload} />}
           {data.truncated && <p class="warning">This execution has more promises than the dashboard loads; the tree is incomplete.</p>}
           <TreeView root={root} now={now} onChanged={reload} />

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, MAX_BATCH, MAX_ID_LENGTH, MAX_TAGS } from "../../src/protocol/limits.js";
-import { PROTOCOL_VERSION, type RequestKind } from "../../src/protocol/requests.js";
-import { parseRequest } from "../../src/protocol/schema.js";
+import { PROTOCOL_VERSION, type Request, type RequestKind } from "../../src/protocol/requests.js";
+import { parseRequest, validatedWithin } from "../../src/protocol/validation.js";
+import { ProtocolStore } from "../../src/store/kernel/index.js";
+import { MemoryBackend } from "../../src/store/memory/index.js";
 import { TAG } from "../../src/protocol/tags.js";
 
 const head = { corrId: "c", version: PROTOCOL_VERSION };
@@ -54,17 +56,17 @@ describe("parseRequest", () => {
     expect(parseRequest(body)).toMatchObject({ ok: true, request: body });
   });
 
-  it("keeps unknown head fields and drops unknown data fields", () => {
-    const result = parseRequest({ kind: "promise.get", head: { ...head, "resonate:debug_time": 5 }, data: { id: "p", extra: 1 } });
-    expect(result).toEqual({ ok: true, request: { kind: "promise.get", head: { ...head, "resonate:debug_time": 5 }, data: { id: "p" } } });
+  it("accepts unknown head and data fields (the store reads only the fields it knows)", () => {
+    const body = { kind: "promise.get", head: { ...head, "resonate:debug_time": 5 }, data: { id: "p", extra: 1 } };
+    expect(parseRequest(body)).toEqual({ ok: true, request: body });
   });
 
-  it("names the field, the expectation and both together in the message", () => {
+  it("names the field, the expectation and what it got in the message", () => {
     expect(refusal(withData("promise.get", { id: "nul\u0000" }))).toEqual({
       ok: false,
       field: "data.id",
       expected: "1-2048 characters without NUL or lone surrogates",
-      message: "data.id: expected 1-2048 characters without NUL or lone surrogates",
+      message: 'data.id: expected 1-2048 characters without NUL or lone surrogates, got "nul\\u0000"',
     });
   });
 
@@ -86,13 +88,14 @@ describe("parseRequest", () => {
     expect(refusal(withData("promise.create", { idempotencyKey: "k\u0000" })).field).toBe("data.idempotencyKey");
     expect(refusal(withData("promise.settle", { idempotencyKey: "a\ud800b" })).field).toBe("data.idempotencyKey");
     expect(refusal(withData("promise.create", { tags: { k: "v\u0000" } })).field).toBe("data.tags.k");
+    expect(refusal(withData("promise.create", { tags: { "\udc00": "v" } })).field).toBe('data.tags["\\udc00"]');
     expect(parseRequest(withData("promise.create", { idempotencyKey: "a\ud83d\ude00b", tags: { k: "v \t ü" } })).ok).toBe(true);
   });
 
   it("bounds values by the limits it is given", () => {
     const body = withData("promise.settle", { value: { data: "é".repeat(600) } });
-    expect(parseRequest(body, { maxValueBytes: 1200 }).ok).toBe(true);
-    expect(parseRequest(body, { maxValueBytes: 1199 })).toMatchObject({ ok: false, field: "data.value.data" });
+    expect(parseRequest(body, { ...DEFAULT_LIMITS, maxValueBytes: 1200 }).ok).toBe(true);
+    expect(parseRequest(body, { ...DEFAULT_LIMITS, maxValueBytes: 1199 })).toMatchObject({ ok: false, field: "data.value.data" });
   });
 
   it.each([
@@ -122,12 +125,31 @@ describe("parseRequest", () => {
     ["a fence with a get action", withData("task.fence", { action: { kind: "promise.get", head, data: { id: "p" } } }), "data.action.kind"],
     ["a suspend with no actions", withData("task.suspend", { actions: [] }), "data.actions"],
     ["a suspend for another awaiter", withData("task.suspend", { actions: [{ ...callback, data: { awaited: "x", awaiter: "q" } }] }), "data.actions[0].data.awaiter"],
-    ["a suspend on its own promise", withData("task.suspend", { actions: [{ ...callback, data: { awaited: "p", awaiter: "p" } }] }), "data.actions[0].data.awaiter"],
+    ["a suspend on its own promise", withData("task.suspend", { actions: [{ ...callback, data: { awaited: "p", awaiter: "p" } }] }), "data.actions[0].data.awaited"],
     ["a heartbeat of too many tasks", withData("task.heartbeat", { tasks: Array.from({ length: MAX_BATCH + 1 }, () => ({ id: "p", version: 1 })) }), "data.tasks"],
     ["a heartbeat entry without version", withData("task.heartbeat", { tasks: [{ id: "p" }] }), "data.tasks[0].version"],
     ["a bad cron", withData("schedule.create", { cron: "61 * * * *" }), "data.cron"],
     ["a schedule without a target", withData("schedule.create", { promiseTags: {} }), 'data.promiseTags["resonate:target"]'],
   ])("refuses %s", (_what, body, field) => {
     expect(refusal(body).field).toBe(field);
+  });
+});
+
+describe("a request the edge accepted", () => {
+  it("is not validated again by a store with limits no stricter, and is by one with stricter limits", async () => {
+    const body = withData("promise.create", { id: "big", param: { data: "A".repeat(100) } });
+    expect(parseRequest(body).ok).toBe(true);
+    expect(validatedWithin(body as object, DEFAULT_LIMITS)).toBe(true);
+    expect(validatedWithin(body as object, { ...DEFAULT_LIMITS, maxValueBytes: 99 })).toBe(false);
+    expect(validatedWithin({ ...(body as object) }, DEFAULT_LIMITS)).toBe(false);
+
+    const strict = new ProtocolStore(new MemoryBackend(), { limits: { maxValueBytes: 99 } });
+    try {
+      const refused = await strict.apply(body as unknown as Request, 0);
+      expect(refused.head.status).toBe(400);
+      expect(refused.data).toMatch(/^data\.param\.data: expected at most 99 bytes/);
+    } finally {
+      await strict.close();
+    }
   });
 });

@@ -1,0 +1,54 @@
+/**
+ * The codec reads through payload.ts, the one base64-JSON decoder: depth-bounded (a stored payload
+ * nested 20,000 deep once overflowed the stack in decodeValue's reviver), strict about what is not
+ * base64 of UTF-8 JSON, and the same in a browser as on Node.
+ */
+import { describe, expect, it } from "vitest";
+import { decodeValue, encodeValue, SerializationError } from "../../src/protocol/codec.js";
+import { base64ToText, textToBase64, utf8Length } from "../../src/protocol/bytes.js";
+import { DEFAULT_LIMITS } from "../../src/protocol/limits.js";
+
+const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+
+describe("decodeValue", () => {
+  it("refuses a stored value nested deeper than the limit with a SerializationError, not a stack overflow", () => {
+    const deep = { data: base64(nested(20_000)) };
+    expect(() => decodeValue(deep)).toThrow(SerializationError);
+    expect(() => decodeValue(deep)).toThrow(`JSON nested deeper than ${DEFAULT_LIMITS.maxJsonDepth} levels`);
+    expect(() => decodeValue({ data: base64(nested(12)) }, 10)).toThrow(/deeper than 10 levels/);
+    expect(decodeValue({ data: base64(nested(10)) }, 10)).toEqual(JSON.parse(nested(10)));
+    // Brackets inside strings are text, however many: only nesting counts.
+    const brackets = JSON.stringify({ text: "[{".repeat(5000), list: [[1]] });
+    expect(decodeValue({ data: base64(brackets) }, 10)).toEqual(JSON.parse(brackets));
+  });
+
+  it("round-trips infinities and errors, and reads base64url as the official SDK's Encryptor may write it", () => {
+    const value = { big: Number.POSITIVE_INFINITY, failure: new TypeError("no card"), text: "Zürich 🚀 ??>>" };
+    const decoded = decodeValue(encodeValue(value)) as typeof value;
+    expect(decoded.big).toBe(Number.POSITIVE_INFINITY);
+    expect(decoded.failure).toBeInstanceOf(Error);
+    expect(decoded.failure.message).toBe("no card");
+    const url = Buffer.from(JSON.stringify("??>>ü"), "utf8").toString("base64url");
+    expect(decodeValue({ data: url })).toBe("??>>ü");
+  });
+
+  it("says what is wrong with data that is not base64 of JSON", () => {
+    expect(() => decodeValue({ data: "not base64!" })).toThrow(/not base64 of UTF-8 text/);
+    expect(() => decodeValue({ data: base64("plain text") })).toThrow(/not JSON/);
+  });
+});
+
+describe("bytes", () => {
+  it("agree with Buffer on base64 and UTF-8 length, and refuse what is not base64 of UTF-8", () => {
+    const text = "a ü 注文 😀";
+    expect(textToBase64(text)).toBe(base64(text));
+    expect(base64ToText(base64(text))).toBe(text);
+    expect(utf8Length(text)).toBe(Buffer.byteLength(text));
+    expect(base64ToText("A")).toBeUndefined();
+    expect(base64ToText("a=b=")).toBeUndefined();
+    expect(base64ToText("YWJj ZA==")).toBeUndefined();
+    expect(base64ToText("YWJj!ZGVm")).toBeUndefined();
+    expect(base64ToText(Buffer.from([0xff, 0xfe]).toString("base64"))).toBeUndefined();
+  });
+});
