@@ -20,6 +20,12 @@ import {
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS,
   MAX_TIME,
+  MAX_CONCURRENCY,
+  MAX_DECLARED_FUNCTIONS,
+  MAX_FUNC_NAME_LENGTH,
+  MAX_PRIORITY,
+  MAX_RATE_LIMIT,
+  MAX_RATE_PERIOD_MS,
   DEFAULT_LIMITS,
   ID_RULE,
   SCHEDULE_ID_RULE,
@@ -226,6 +232,23 @@ const promiseRegisterCallback = request("promise.register_callback", { awaited: 
   },
 );
 
+function wholeNumber(min: number, max: number) {
+  const expected = `a whole number from ${min} to ${max}`;
+  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
+
+const functionLimits = z.object(
+  {
+    func: printable(`a function name of 1-${MAX_FUNC_NAME_LENGTH} printable characters`, MAX_FUNC_NAME_LENGTH),
+    concurrency: wholeNumber(1, MAX_CONCURRENCY).optional(),
+    rateLimit: z
+      .object({ limit: wholeNumber(1, MAX_RATE_LIMIT), periodMs: wholeNumber(1, MAX_RATE_PERIOD_MS) }, { error: "an object { limit, periodMs }" })
+      .optional(),
+    priority: wholeNumber(-MAX_PRIORITY, MAX_PRIORITY).optional(),
+  },
+  { error: "an object { func, concurrency?, rateLimit?, priority? }" },
+);
+
 const REQUEST_SCHEMAS: Record<RequestKind, z.ZodType> = {
   "promise.get": request("promise.get", { id }),
   "promise.create": promiseCreate,
@@ -295,6 +318,14 @@ const REQUEST_SCHEMAS: Record<RequestKind, z.ZodType> = {
   }),
   "schedule.delete": request("schedule.delete", { id }),
   "schedule.search": request("schedule.search", { tags: tags.optional(), limit: limit.optional(), cursor: cursor.optional() }),
+  "reprise.declare_limits": request("reprise.declare_limits", {
+    group: id,
+    pid: id,
+    functions: z
+      .array(functionLimits, { error: `an array of at most ${MAX_DECLARED_FUNCTIONS} { func, concurrency?, rateLimit?, priority? }` })
+      .max(MAX_DECLARED_FUNCTIONS, { error: `an array of at most ${MAX_DECLARED_FUNCTIONS} { func, concurrency?, rateLimit?, priority? }` }),
+  }),
+  "reprise.flow_stats": request("reprise.flow_stats", { limit: limit.optional() }),
 };
 
 const REQUESTS_EXPECTATION = `an array of at most ${MAX_BATCH_REQUESTS} protocol requests`;

@@ -17,6 +17,7 @@ import { TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { isAwaitable, projectPromise, timeoutState } from "./projection.js";
+import { flowTagged } from "./flow-requests.js";
 import { fetchPage } from "./search.js";
 import { timeOutPromises } from "./timeouts.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
@@ -41,7 +42,7 @@ export async function createPromise(ctx: KernelContext, req: PromiseCreateReq): 
     if (conflict) return fail(STATUS.conflict, conflict);
     return ok({ promise: projectPromise(existing, ctx.now) });
   }
-  const promise = newPromise(ctx, req.data);
+  const promise = newPromise(ctx, await flowTagged(ctx, req.data));
   await ctx.tx.insertPromise(promise);
   await createTaskFor(ctx, promise);
   return ok({ promise });

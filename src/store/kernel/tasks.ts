@@ -26,7 +26,9 @@ import { createPromise, newPromise, settle } from "./promises.js";
 import { projectPromise, projectTask } from "./projection.js";
 import { fetchPage } from "./search.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
-import { acquiredTask, fulfilledTask, haltedTask, pendingTask, redeliveryDelay, suspendedTask } from "./task-states.js";
+import { admit, leaveFlow, releaseSlot } from "./flow.js";
+import { flowTagged } from "./flow-requests.js";
+import { acquiredTask, fulfilledTask, haltedTask, pendingTask, queuedTask, redeliveryDelay, suspendedTask } from "./task-states.js";
 
 /** Lease length for a heartbeat on a task acquired without a ttl. */
 const DEFAULT_TTL = 30_000;
@@ -48,6 +50,8 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
   if (existing) {
     const promise = await requirePromise(ctx, existing.id);
     if (existing.state === "pending") {
+      // Held back by flow control: the caller gets the task pending, as for a promise it did not start.
+      if (!(await admit(ctx, existing, promise)).admitted) return ok({ task: await queue(ctx, existing), promise, preload: [] });
       const task = acquiredTask({ ...existing, version: existing.version + 1 }, pid, ttl, ctx.now);
       await ctx.tx.putTask(task);
       return ok({ task, promise, ...(await preload(ctx, promise)) });
@@ -60,13 +64,16 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
     if (!existingPromise.tags[TAG.target]) return fail(STATUS.unprocessable, "Promise has no address");
     return fail(STATUS.conflict, "Promise already exists");
   }
-  const promise = newPromise(ctx, action);
+  const promise = newPromise(ctx, await flowTagged(ctx, action));
   await ctx.tx.insertPromise(promise);
   const blank = { id: promise.id, version: 0, resumes: [] };
   if (promise.state !== "pending") {
     const task = fulfilledTask(blank);
     await ctx.tx.putTask(task);
     return ok({ task, promise, preload: [] });
+  }
+  if (!(await admit(ctx, { ...blank, state: "pending" }, promise)).admitted) {
+    return ok({ task: await queue(ctx, { ...blank, state: "pending" }), promise, preload: [] });
   }
   const task = acquiredTask({ ...blank, version: 1 }, pid, ttl, ctx.now);
   await ctx.tx.putTask(task);
@@ -84,6 +91,15 @@ export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Prom
   const promise = await requirePromise(ctx, task.id);
   if (promise.state !== "pending") return fail(STATUS.conflict, "Task logically fulfilled");
   if (task.version !== req.data.version) return fail(STATUS.conflict, "Version mismatch");
+  // A take-over keeps the dead holder's slot; any other acquisition must be admitted by flow control.
+  if (!takeOver) {
+    const admission = await admit(ctx, task, promise);
+    // The one refusal that writes: the task waits in its queue, not for a re-delivery.
+    if (!admission.admitted) {
+      await queue(ctx, task);
+      return fail(STATUS.tooMany, admission.reason);
+    }
+  }
   const acquired = acquiredTask({ ...task, version: task.version + 1 }, req.data.pid, req.data.ttl, ctx.now);
   await ctx.tx.putTask(acquired);
   return ok({ task: acquired, promise, ...(await preload(ctx, promise)) });
@@ -101,6 +117,7 @@ export async function releaseTask(ctx: KernelContext, req: TaskReleaseReq): Prom
   const releases = (held.task.releases ?? 0) + 1;
   const delay = redeliveryDelay(releases);
   const task = pendingTask({ ...held.task, releases }, delay > 0 ? ctx.now + delay : ctx.redeliveryAt);
+  await releaseSlot(ctx, held.promise);
   await ctx.tx.putTask(task);
   if (delay === 0) sendToTarget(ctx, held.promise, task);
   return ok({});
@@ -126,6 +143,7 @@ export async function suspendTask(ctx: KernelContext, req: TaskSuspendReq): Prom
     return { status: STATUS.redirect, data: await preload(ctx, held.promise) };
   }
   for (const promise of awaited) await ctx.tx.addCallback(promise.id, held.task.id);
+  await releaseSlot(ctx, held.promise);
   await ctx.tx.putTask(suspendedTask(held.task));
   return ok({});
 }
@@ -184,7 +202,10 @@ export async function haltTask(ctx: KernelContext, req: TaskHaltReq): Promise<Ou
   const task = await ctx.tx.getTask(req.data.id);
   if (!task) return fail(STATUS.notFound, "Task not found");
   if (task.state === "fulfilled") return fail(STATUS.conflict, "Task is fulfilled");
-  if (task.state !== "halted") await ctx.tx.putTask(haltedTask(task));
+  if (task.state !== "halted") {
+    await leaveFlow(ctx, task, await ctx.tx.getPromise(task.id));
+    await ctx.tx.putTask(haltedTask(task));
+  }
   return ok({});
 }
 
@@ -234,6 +255,13 @@ async function heldTask(
   if (promise.state !== "pending") return fail(STATUS.conflict, messages.notAcquired);
   if (task.version !== version) return fail(STATUS.conflict, messages.versionMismatch);
   return { task, promise };
+}
+
+/** Writes the task pending and queued by flow control: no re-delivery until its flow has room. */
+async function queue(ctx: KernelContext, task: TaskRecord): Promise<TaskRecord> {
+  const queued = queuedTask(task);
+  await ctx.tx.putTask(queued);
+  return queued;
 }
 
 async function requirePromise(ctx: KernelContext, id: string): Promise<PromiseRecord> {

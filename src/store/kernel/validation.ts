@@ -16,6 +16,13 @@ import {
   MAX_TAG_VALUE_LENGTH,
   MAX_TAGS,
   MAX_TIME,
+  MAX_CONCURRENCY,
+  MAX_DECLARED_FUNCTIONS,
+  MAX_FLOW_KEY_LENGTH,
+  MAX_FUNC_NAME_LENGTH,
+  MAX_PRIORITY,
+  MAX_RATE_LIMIT,
+  MAX_RATE_PERIOD_MS,
   DEFAULT_LIMITS,
   ID_RULE,
   SCHEDULE_ID_RULE,
@@ -103,6 +110,8 @@ const VALIDATORS: Record<RequestKind, (data: Fields) => Problem> = {
     (hasTarget(d.promiseTags) ? undefined : "promiseTags must include a resonate:target tag"),
   "schedule.delete": (d) => id("id", d.id),
   "schedule.search": (d) => tags("tags", d.tags) ?? paging(d),
+  "reprise.declare_limits": (d) => id("group", d.group) ?? id("pid", d.pid) ?? declaredFunctions(d.functions),
+  "reprise.flow_stats": (d) => paging(d),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -113,6 +122,7 @@ function promiseCreate(prefix: string, d: Fields): Problem {
     id(`${prefix}id`, d.id) ??
     time(`${prefix}timeoutAt`, d.timeoutAt) ??
     tags(`${prefix}tags`, d.tags) ??
+    flowTags(`${prefix}tags`, d.tags) ??
     ofPromise(d, value(`${prefix}param`, d.param) ?? optional(d.result, () => createResult(`${prefix}result`, d.result))) ??
     idempotencyKey(`${prefix}idempotencyKey`, d.idempotencyKey)
   );
@@ -183,6 +193,51 @@ function heartbeatTasks(v: unknown): Problem {
     if (problem) return problem;
   }
   return undefined;
+}
+
+/** Flow control: the functions of a `reprise.declare_limits`, each named once, with bounded limits. */
+function declaredFunctions(v: unknown): Problem {
+  if (!Array.isArray(v)) return `functions: expected an array, got ${show(v)}`;
+  if (v.length > MAX_DECLARED_FUNCTIONS) return `functions: expected at most ${MAX_DECLARED_FUNCTIONS} functions, got ${v.length}`;
+  const seen = new Set<string>();
+  for (const [i, f] of v.entries()) {
+    const field = `functions[${i}]`;
+    if (!isFields(f)) return `${field}: expected an object { func, concurrency?, rateLimit?, priority? }, got ${show(f)}`;
+    if (typeof f.func !== "string" || f.func.length === 0 || f.func.length > MAX_FUNC_NAME_LENGTH || !isPrintable(f.func)) {
+      return `${field}.func: expected a function name of 1-${MAX_FUNC_NAME_LENGTH} printable characters, got ${show(f.func)}`;
+    }
+    if (seen.has(f.func)) return `${field}.func: expected each function once, got ${show(f.func)} twice`;
+    seen.add(f.func);
+    const problem =
+      optional(f.concurrency, () => wholeNumber(`${field}.concurrency`, f.concurrency, 1, MAX_CONCURRENCY)) ??
+      optional(f.priority, () => wholeNumber(`${field}.priority`, f.priority, -MAX_PRIORITY, MAX_PRIORITY)) ??
+      optional(f.rateLimit, () =>
+        isFields(f.rateLimit)
+          ? (wholeNumber(`${field}.rateLimit.limit`, f.rateLimit.limit, 1, MAX_RATE_LIMIT) ??
+            wholeNumber(`${field}.rateLimit.periodMs`, f.rateLimit.periodMs, 1, MAX_RATE_PERIOD_MS))
+          : `${field}.rateLimit: expected an object { limit, periodMs }, got ${show(f.rateLimit)}`,
+      );
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Flow control's tags, when present: a bounded key, an integer priority. */
+function flowTags(field: string, v: unknown): Problem {
+  if (!isFields(v)) return undefined;
+  const key = v[TAG.flow];
+  if (typeof key === "string" && key.length > MAX_FLOW_KEY_LENGTH) {
+    return `${field}["${TAG.flow}"]: expected a flow key of at most ${MAX_FLOW_KEY_LENGTH} characters, got ${show(key)}`;
+  }
+  const priority = v[TAG.priority];
+  if (priority === undefined) return undefined;
+  if (typeof priority === "string" && /^-?\d{1,7}$/.test(priority) && Math.abs(Number(priority)) <= MAX_PRIORITY) return undefined;
+  return `${field}["${TAG.priority}"]: expected a whole number from ${-MAX_PRIORITY} to ${MAX_PRIORITY}, got ${show(priority)}`;
+}
+
+function wholeNumber(field: string, v: unknown, min: number, max: number): Problem {
+  if (Number.isInteger(v) && (v as number) >= min && (v as number) <= max) return undefined;
+  return `${field}: expected a whole number from ${min} to ${max}, got ${show(v)}`;
 }
 
 function paging(d: Fields): Problem {
