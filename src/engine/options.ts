@@ -13,6 +13,13 @@ export interface CallOptions {
   target?: string;
   /** Extra tags on the call's durable promise. */
   tags?: Record<string, string>;
+  /**
+   * Flow control (docs/flow-control.md): this execution's priority among queued ones (higher
+   * first), instead of its function's.
+   */
+  priority?: number;
+  /** Flow control: this execution's flow key, instead of the one its function's key function computes. */
+  flowKey?: string;
 }
 
 export class Options {

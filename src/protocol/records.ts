@@ -45,6 +45,11 @@ export interface TaskRecord {
    * are refused cannot spin on the task.
    */
   releases?: number;
+  /**
+   * Reprise extension, in `task.search` answers only: a pending task held back by flow control
+   * (docs/flow-control.md), which only room in its function's limits dispatches; sweeps skip it.
+   */
+  queued?: true;
 }
 
 export interface ScheduleRecord {

@@ -28,7 +28,7 @@ import { fetchPage } from "./search.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
 import { admit, leaveFlow, releaseSlot } from "./flow.js";
 import { flowTagged } from "./flow-requests.js";
-import { acquiredTask, fulfilledTask, haltedTask, pendingTask, queuedTask, redeliveryDelay, suspendedTask } from "./task-states.js";
+import { acquiredTask, fulfilledTask, haltedTask, isQueued, pendingTask, queuedTask, redeliveryDelay, suspendedTask } from "./task-states.js";
 
 /** Lease length for a heartbeat on a task acquired without a ttl. */
 const DEFAULT_TTL = 30_000;
@@ -226,7 +226,7 @@ export async function searchTasks(ctx: KernelContext, req: TaskSearchReq): Promi
   const tasks: TaskRecord[] = [];
   for (const task of page.items) {
     const projected = projectTask(task, await ctx.tx.getPromise(task.id), ctx.now);
-    if (state === undefined || projected.state === state) tasks.push(projected);
+    if (state === undefined || projected.state === state) tasks.push(isQueued(projected) ? { ...projected, queued: true } : projected);
   }
   return ok(page.cursor === undefined ? { tasks } : { tasks, cursor: page.cursor });
 }
