@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { registerCheck } from "./commands/check.js";
 import { registerGet } from "./commands/get.js";
 import { registerInvoke } from "./commands/invoke.js";
+import { registerLimits } from "./commands/limits.js";
 import { registerPromises } from "./commands/promises.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerServe } from "./commands/serve.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerTree(program);
   registerPromises(program);
   registerSchedules(program);
+  registerLimits(program);
   registerCheck(program);
   return program;
 }

@@ -5,15 +5,16 @@
  *   GET /api/executions?state=&func=&idPrefix=&tag=key=value&limit=&cursor=   → ExecutionPage
  *   GET /api/executions/:id                                                   → ExecutionDetail
  *   GET /api/promises/:id/values                                              → PromiseValues
+ *   GET /api/flow                                                             → FlowPage
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
 import { PROMISE_STATES, type PromiseState, type Tags } from "../protocol/records.js";
 import { STATUS } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
-import type { ExecutionDetail, ExecutionPage, PromiseValues } from "./api-types.js";
+import type { ExecutionDetail, ExecutionPage, FlowPage, PromiseValues } from "./api-types.js";
 import { assembleExecution } from "./execution-view.js";
-import { getPromise, getTask, listExecutions, loadExecutionRecords, StoreQueryError, type ExecutionFilter } from "./store-queries.js";
+import { getPromise, getTask, listExecutions, listFlows, loadExecutionRecords, StoreQueryError, type ExecutionFilter } from "./store-queries.js";
 import { summarizeExecution } from "./summary.js";
 import { taskViewOf } from "../tree/pickups.js";
 import { decodeData, DEFAULT_FOLD_LIMIT, showValue } from "./values.js";
@@ -51,6 +52,8 @@ export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEF
       return detail;
     }),
   );
+
+  app.get("/api/flow", async (_request, reply) => guarded(reply, async (): Promise<FlowPage> => ({ flows: await listFlows(store) })));
 
   app.get<{ Params: { id: string } }>("/api/promises/:id/values", async (request, reply) =>
     guarded(reply, async (): Promise<PromiseValues | FastifyReply> => {

@@ -2,7 +2,7 @@
  * The JSON the dashboard's own routes answer with. Shared by the server (src/dashboard/*.ts) and
  * the page (src/dashboard/ui/), so both sides agree on every field. Types only: no runtime code.
  */
-import type { PromiseState, Tags } from "../protocol/records.js";
+import type { FlowStat, PromiseState, Tags } from "../protocol/records.js";
 import type { NotAwaited } from "../tree/not-awaited.js";
 import type { TaskView } from "../tree/pickups.js";
 
@@ -90,4 +90,9 @@ export interface PromiseValues {
   id: string;
   param?: ShownValue;
   value?: ShownValue;
+}
+
+/** `GET /api/flow`: flow control per function (docs/flow-control.md): its limits, executions running and queued. */
+export interface FlowPage {
+  flows: FlowStat[];
 }
