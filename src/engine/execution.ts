@@ -21,7 +21,7 @@ import type { ChildKind, ChildSpec, Effects } from "./effects.js";
 import { PanicError, StoreError } from "./errors.js";
 import { LocalCall } from "./local-call.js";
 import { unobserved, type Observer } from "./observer.js";
-import type { CallOptions } from "./options.js";
+import { flowTags, type CallOptions } from "./options.js";
 import type { Outcome } from "./outcome.js";
 import { firstSettled, firstToComplete, type FutureState } from "./race.js";
 import { divergenceOf, encodeArgs, resultOf, settledOf, type Result } from "./replay.js";
@@ -251,7 +251,7 @@ export class Execution {
         const id = scope.childId(cmd.options);
         return this.durableCall(scope, { id, kind: "rpc", func: cmd.name }, cmd.deferred, () => {
           const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.options.group);
-          const tags = { ...cmd.options.tags, [TAG.target]: target, [TAG.scope]: "global" };
+          const tags = { ...cmd.options.tags, ...flowTags(cmd.options), [TAG.target]: target, [TAG.scope]: "global" };
           return { param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags };
         });
       }

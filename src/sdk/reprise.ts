@@ -11,7 +11,7 @@ import { systemClock, type Clock } from "../engine/clock.js";
 import type { AnyFunction } from "../engine/commands.js";
 import { DeterminismGuard, describeViolation, type DeterminismMode } from "../engine/determinism.js";
 import { ConflictError, InvalidArgumentError, StoreError } from "../engine/errors.js";
-import { Options, splitOptions, type CallOptions } from "../engine/options.js";
+import { flowTags, Options, splitOptions, type CallOptions } from "../engine/options.js";
 import { encodeCall, rootTags } from "../protocol/calls.js";
 import { SerializationError } from "../protocol/codec.js";
 import { funcOf } from "../tree/build-tree.js";
@@ -483,18 +483,6 @@ export class Reprise {
     if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidArgumentError(`timeout: expected a positive number of ms, got ${timeout}`);
     return timeout;
   }
-}
-
-/** Flow control's tags for a new execution: its flow key (when it has one) and its priority (when the call names one). */
-function flowTags(options: CallOptions, computedKey?: string): Record<string, string> {
-  const key = options.flowKey ?? computedKey;
-  const tags: Record<string, string> = {};
-  if (key !== undefined) tags[TAG.flow] = key;
-  if (options.priority !== undefined) {
-    if (!Number.isSafeInteger(options.priority)) throw new InvalidArgumentError(`priority: expected a whole number, got ${String(options.priority)}`);
-    tags[TAG.priority] = String(options.priority);
-  }
-  return tags;
 }
 
 function encodeParam(func: string, args: unknown[]): PromiseRecord["param"] {

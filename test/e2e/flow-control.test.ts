@@ -98,6 +98,11 @@ describe.runIf(run)("flow control over two servers and two workers on one Postgr
     expect(rows[0]!.peak).toBeLessThanOrEqual(LIMIT);
     expect(rows[0]!.peak).toBe(LIMIT);
     expect(new Set((await starts("limited")).map((s) => s.id)).size).toBe(EXECUTIONS);
+    if (process.env.DEBUG_FLOW) {
+      const at = (await starts("limited")).map((s) => s.at).sort((a, b) => a - b);
+      const gaps = at.slice(1).map((t, i) => [t - at[i]!, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 8);
+      console.log("span", at.at(-1)! - at[0]!, "largest gaps", gaps);
+    }
     const after = (await flows(servers[1]!.url)).find((flow) => flow.func === "limited");
     expect(after).toMatchObject({ running: 0, queued: 0 });
   }, 240_000);

@@ -111,6 +111,33 @@ describe("flow control (embedded)", () => {
     expect(meter.began).toEqual(["first", "high", "low-1", "low-2", "low-3"]);
   });
 
+  it("tags an execution with its flow key and priority: computed, per call, and for a child started by a workflow", async () => {
+    const reprise = open();
+    function* charge(_ctx: Context, customer: string): Generator<unknown, string, unknown> {
+      return customer;
+    }
+    function* parent(ctx: Context): Generator<unknown, string, unknown> {
+      return yield* ctx.rpc<string>("charge", "c", ctx.options({ id: "child", priority: 7, flowKey: "vip" }));
+    }
+    reprise.register("charge", charge, { concurrency: { limit: 2, key: (customer: string) => `customer-${customer}` } });
+    reprise.register("parent", parent);
+    reprise.register("unlimited", function* (): Generator<unknown, number, unknown> {
+      return 1;
+    });
+    await reprise.run("computed", "charge", "a");
+    await reprise.run("per-call", "charge", "b", reprise.options({ flowKey: "batch", priority: -3 }));
+    await reprise.run("parent-1", "parent");
+    await reprise.run("plain", "unlimited");
+    const tags = async (id: string) => {
+      const { tags: all } = await reprise.promises.get(id);
+      return { flow: all["reprise:flow"], priority: all["reprise:priority"] };
+    };
+    expect(await tags("computed")).toEqual({ flow: "customer-a", priority: undefined });
+    expect(await tags("per-call")).toEqual({ flow: "batch", priority: "-3" });
+    expect(await tags("child")).toEqual({ flow: "vip", priority: "7" });
+    expect(await tags("plain")).toEqual({ flow: undefined, priority: undefined });
+  });
+
   it("refuses bad limits at register, naming the field", () => {
     const reprise = open();
     const noop = function* (): Generator<unknown, void, unknown> {};
