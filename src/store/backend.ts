@@ -125,6 +125,8 @@ export interface Tx {
   lockFlowRow(group: string, func: string, key: string): Promise<FlowRow>;
   /** Writes a row read by `lockFlowRow`. */
   putFlowRow(row: FlowRow): Promise<void>;
+  /** Deletes a row read by `lockFlowRow` (nothing running, queued or in its rate window). */
+  deleteFlowRow(id: string): Promise<void>;
   /** Rows whose wakeAt <= now, earliest first (PostgreSQL: locked, skipping rows locked elsewhere). */
   dueFlowRows(now: number, limit: number): Promise<FlowRow[]>;
   /** Queues a task, or updates its entry (keeping its place among equals). */

@@ -122,17 +122,29 @@ export async function wakeFlows(ctx: KernelContext, batch: number): Promise<numb
 /**
  * Sends `execute` to as many of the row's queued tasks as it has room for, and writes the row.
  * Its `wakeAt` says when to look again: when the rate window opens (room is short only for it),
- * or, after a dispatch, when a pending task would be re-delivered (if nobody came for it).
+ * after a dispatch when a pending task would be re-delivered (if nobody came for it), or when the
+ * last start leaves the window of a row with nothing else in it. A row with nothing running,
+ * queued or in its window is deleted: keys come and go, their rows with them.
  */
 async function dispatch(ctx: KernelContext, row: FlowRow, limits: FlowDeclaration | undefined): Promise<void> {
   const room = roomIn(row, limits, ctx.now);
   let wakeAt: number | undefined;
+  let queueEmpty: boolean | undefined;
   if (room.free > 0) {
     const heads = await ctx.tx.queueHeads(row.id, Math.min(room.free, MAX_DISPATCH));
     for (const head of heads) ctx.execute(head.address, { id: head.taskId, version: head.version });
     if (heads.length > 0) wakeAt = ctx.redeliveryAt;
-  } else if (room.rateOpensAt !== undefined && (await ctx.tx.queueHeads(row.id, 1)).length > 0) {
-    wakeAt = room.rateOpensAt;
+    queueEmpty = heads.length === 0;
+  } else if (room.rateOpensAt !== undefined) {
+    queueEmpty = (await ctx.tx.queueHeads(row.id, 1)).length === 0;
+    if (!queueEmpty) wakeAt = room.rateOpensAt;
+  }
+  if (row.running === 0 && queueEmpty === true) {
+    if (room.starts.length === 0) {
+      await ctx.tx.deleteFlowRow(row.id);
+      return;
+    }
+    wakeAt = room.starts[room.starts.length - 1]! + limits!.rateLimit!.periodMs;
   }
   const next: FlowRow = { ...row, starts: room.starts };
   if (wakeAt === undefined) delete next.wakeAt;

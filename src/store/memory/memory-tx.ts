@@ -146,6 +146,10 @@ export class MemoryTx implements Tx {
     this.t.flowRows.set(row.id, copy(row));
   }
 
+  async deleteFlowRow(id: string): Promise<void> {
+    this.t.flowRows.delete(id);
+  }
+
   async dueFlowRows(now: number, limit: number): Promise<FlowRow[]> {
     const due = [...this.t.flowRows.values()].filter((r) => r.wakeAt !== undefined && r.wakeAt <= now);
     return due.sort((a, b) => a.wakeAt! - b.wakeAt! || compare(a.id, b.id)).slice(0, limit).map(copy);

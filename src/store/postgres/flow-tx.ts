@@ -23,6 +23,7 @@ const SQL = {
   lockRow: `INSERT INTO flow_rows (id, grp, func, key, running, starts) VALUES ($1, $2, $3, $4, 0, '[]')
     ON CONFLICT ((md5(id))) DO UPDATE SET running = flow_rows.running RETURNING ${ROW_COLUMNS}`,
   putRow: "UPDATE flow_rows SET running = $2, starts = $3, wake_at = $4 WHERE md5(id) = md5($1) AND id = $1",
+  deleteRow: "DELETE FROM flow_rows WHERE md5(id) = md5($1) AND id = $1",
   dueRows: `SELECT ${ROW_COLUMNS} FROM flow_rows WHERE wake_at <= $1 ORDER BY wake_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
   queue: `INSERT INTO flow_queue (task_id, flow_id, grp, func, priority, created_at, version, address)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -100,6 +101,10 @@ export class PostgresFlowTables {
 
   async putFlowRow(row: FlowRow): Promise<void> {
     await this.run("putRow", [row.id, row.running, JSON.stringify(row.starts), row.wakeAt ?? null]);
+  }
+
+  async deleteFlowRow(id: string): Promise<void> {
+    await this.run("deleteRow", [id]);
   }
 
   async dueFlowRows(now: number, limit: number): Promise<FlowRow[]> {

@@ -366,6 +366,9 @@ export class PostgresTx implements Tx {
   putFlowRow(row: FlowRow): Promise<void> {
     return this.flow.putFlowRow(row);
   }
+  deleteFlowRow(id: string): Promise<void> {
+    return this.flow.deleteFlowRow(id);
+  }
   dueFlowRows(now: number, limit: number): Promise<FlowRow[]> {
     return this.flow.dueFlowRows(now, limit);
   }

@@ -16,6 +16,7 @@ const SQL = {
   getRow: "SELECT * FROM flow_rows WHERE id = ?",
   putRow: `INSERT OR REPLACE INTO flow_rows (id, grp, func, key, running, starts, wake_at)
     VALUES (@id, @grp, @func, @key, @running, @starts, @wake_at)`,
+  deleteRow: "DELETE FROM flow_rows WHERE id = ?",
   dueRows: "SELECT * FROM flow_rows WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, id LIMIT ?",
   queue: `INSERT INTO flow_queue (task_id, flow_id, grp, func, priority, created_at, version, address)
     VALUES (@taskId, @flowId, @group, @func, @priority, @createdAt, @version, @address)
@@ -94,6 +95,10 @@ export class SqliteFlowTables {
       starts: JSON.stringify(row.starts),
       wake_at: row.wakeAt ?? null,
     });
+  }
+
+  deleteFlowRow(id: string): void {
+    this.statements.get(SQL.deleteRow).run(id);
   }
 
   dueFlowRows(now: number, limit: number): FlowRow[] {

@@ -251,6 +251,9 @@ export class SqliteTx implements Tx {
   async putFlowRow(row: FlowRow): Promise<void> {
     this.flow.putFlowRow(row);
   }
+  async deleteFlowRow(id: string): Promise<void> {
+    this.flow.deleteFlowRow(id);
+  }
   async dueFlowRows(now: number, limit: number): Promise<FlowRow[]> {
     return this.flow.dueFlowRows(now, limit);
   }

@@ -52,6 +52,8 @@ export function flowSpecs(subject: () => Subject, open: OpenStore): void {
       const queued = await s.getTask("c");
       expect(queued).toMatchObject({ state: "pending", version: 0 });
       expect(queued.expiresAt).toBeUndefined();
+      const { tasks } = await s.ok("task.search", { state: "pending" });
+      expect(tasks.filter((task) => task.queued).map((task) => task.id)).toEqual(["c"]);
       expect(await stats(s)).toEqual([{ group: GROUP, func: "charge", limits: { func: "charge", concurrency: 2 }, running: 2, queued: 1, keys: 1 }]);
     });
 
@@ -123,6 +125,22 @@ export function flowSpecs(subject: () => Subject, open: OpenStore): void {
       await s.settle("a", "resolved", T0 + 1002);
       expect((await start(s, "d", T0 + 1003)).head.status).toBe(429);
       expect((await s.send("task.acquire", { id: "d", version: 0, pid: "w1", ttl: 10_000 }, T0 + 1400)).head.status).toBe(200);
+    });
+
+    it("forgets a key's row once nothing runs, waits or is in its rate window", async () => {
+      const s = subject();
+      await declare(s, { func: "charge", concurrency: 1, rateLimit: { limit: 5, periodMs: 1000 } });
+      await start(s, "a", T0, { [TAG.flow]: "k1" });
+      await start(s, "b", T0, { [TAG.flow]: "k2" });
+      expect(await stats(s)).toMatchObject([{ running: 2, keys: 2 }]);
+      await s.settle("a", "resolved", T0 + 10);
+      await s.settle("b", "resolved", T0 + 20);
+      // Their starts are still in the window: the rows stay until it has passed them.
+      expect(await stats(s)).toMatchObject([{ running: 0, queued: 0, keys: 2 }]);
+      expect(await s.store.nextDeadline()).toBe(T0 + 1000);
+      await s.store.tick(T0 + 1000);
+      expect(await stats(s)).toMatchObject([{ running: 0, queued: 0, keys: 0 }]);
+      expect(await s.store.nextDeadline()).toBeUndefined();
     });
 
     it("queues a task.create beyond the limit: the promise exists, its task pending for the caller", async () => {
