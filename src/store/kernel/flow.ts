@@ -70,7 +70,10 @@ export async function admit(ctx: KernelContext, task: TaskRecord, promise: Promi
     const ahead = room.free === Number.POSITIVE_INFINITY ? 0 : await ctx.tx.queuedAhead(row.id, { taskId: task.id, priority, createdAt: promise.createdAt }, room.free);
     if (ahead < room.free) {
       row.running += 1;
-      row.starts = limits?.rateLimit ? [...room.starts, ctx.now].slice(-limits.rateLimit.limit) : [];
+      const rate = limits?.rateLimit;
+      row.starts = rate ? [...room.starts, ctx.now].slice(-rate.limit) : [];
+      // This start may fill the window while others wait: the tick dispatches them when it opens.
+      if (rate && row.starts.length >= rate.limit) row.wakeAt = Math.min(row.wakeAt ?? Number.POSITIVE_INFINITY, row.starts[0]! + rate.periodMs);
       await ctx.tx.putFlowRow(row);
       await ctx.tx.unqueueTask(task.id);
       return { admitted: true };

@@ -127,6 +127,20 @@ export function flowSpecs(subject: () => Subject, open: OpenStore): void {
       expect((await s.send("task.acquire", { id: "d", version: 0, pid: "w1", ttl: 10_000 }, T0 + 1400)).head.status).toBe(200);
     });
 
+    it("comes back when the window opens for those still queued after a dispatch took it all", async () => {
+      const s = subject();
+      await declare(s, { func: "charge", rateLimit: { limit: 2, periodMs: 1000 } });
+      for (const id of ["a", "b", "c", "d", "e"]) await start(s, id);
+      s.takeMessages();
+      await s.store.tick(T0 + 1000);
+      expect(s.takeMessages()).toEqual([executeMessage("c", 0), executeMessage("d", 0)]);
+      for (const id of ["c", "d"]) expect((await s.send("task.acquire", { id, version: 0, pid: "w1", ttl: 60_000 }, T0 + 1000)).head.status).toBe(200);
+      // c and d fill the window (a and b still run): e starts when it opens, not at a re-check.
+      expect(await s.store.nextDeadline()).toBe(T0 + 2000);
+      await s.store.tick(T0 + 2000);
+      expect(s.takeMessages()).toEqual([executeMessage("e", 0)]);
+    });
+
     it("forgets a key's row once nothing runs, waits or is in its rate window", async () => {
       const s = subject();
       await declare(s, { func: "charge", concurrency: 1, rateLimit: { limit: 5, periodMs: 1000 } });
