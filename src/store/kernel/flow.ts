@@ -95,6 +95,29 @@ export async function admit(ctx: KernelContext, task: TaskRecord, promise: Promi
   return { admitted: false, reason: describeWait(flow, row, limits, room.free) };
 }
 
+/**
+ * A new pending task of a flow-controlled promise joins its queue at once, so a burst of
+ * executions does not send a worker to be refused for each: true when it is among the first its
+ * flow has room for (send it now; it keeps its place until it is acquired), false when it waits
+ * (only room dispatches it). A task that is not flow-controlled is always sent, without a query.
+ */
+export async function sendOnCreate(ctx: KernelContext, task: TaskRecord, promise: PromiseRecord): Promise<boolean> {
+  const flow = flowOf(promise);
+  if (!flow) return true;
+  const limits = await ctx.tx.getFlowLimit(flow.group, flow.func);
+  const row = await ctx.tx.lockFlowRow(flow.group, flow.func, flow.key);
+  const priority = flow.priority ?? limits?.priority ?? 0;
+  const room = roomIn(row, limits, ctx.now);
+  if (room.free === Number.POSITIVE_INFINITY) return true;
+  const entry = { taskId: task.id, priority, createdAt: promise.createdAt };
+  await ctx.tx.queueTask({ ...entry, flowId: row.id, group: flow.group, func: flow.func, version: task.version, address: flow.address });
+  if (room.free > 0 && (await ctx.tx.queuedAhead(row.id, entry, room.free)) < room.free) return true;
+  // It waits. Those ahead of it were sent when they came or when room freed; if the rate window is
+  // what is short, the row wakes when it opens.
+  if (room.free === 0) await dispatch(ctx, row, limits);
+  return false;
+}
+
 /** The task of `promise` no longer holds its slot (it left `acquired`): the queue's heads may start. */
 export async function releaseSlot(ctx: KernelContext, promise: PromiseRecord): Promise<void> {
   const flow = flowOf(promise);

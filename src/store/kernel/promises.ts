@@ -21,7 +21,8 @@ import { flowTagged } from "./flow-requests.js";
 import { fetchPage } from "./search.js";
 import { timeOutPromises } from "./timeouts.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
-import { fulfilledTask, pendingTask } from "./task-states.js";
+import { sendOnCreate } from "./flow.js";
+import { fulfilledTask, pendingTask, queuedTask } from "./task-states.js";
 
 /**
  * Like the reference server, a read writes down a timeout that has already happened (and sends
@@ -155,6 +156,11 @@ async function createTaskFor(ctx: KernelContext, promise: PromiseRecord): Promis
   }
   const delay = Number(promise.tags[TAG.delay]);
   const deferred = Number.isFinite(delay) && ctx.now < delay;
+  // Flow control: an execution its function has no room for waits queued, no worker sent to it.
+  if (!deferred && !(await sendOnCreate(ctx, { ...blank, state: "pending" }, promise))) {
+    await ctx.tx.putTask(queuedTask(blank));
+    return;
+  }
   const task = pendingTask(blank, deferred ? delay : ctx.redeliveryAt);
   await ctx.tx.putTask(task);
   if (!deferred) ctx.execute(target, task);

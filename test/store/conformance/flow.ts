@@ -57,6 +57,19 @@ export function flowSpecs(subject: () => Subject, open: OpenStore): void {
       expect(await stats(s)).toEqual([{ group: GROUP, func: "charge", limits: { func: "charge", concurrency: 2 }, running: 2, queued: 1, keys: 1 }]);
     });
 
+    it("queues an execution created beyond the limit at once: no worker is sent to it until there is room", async () => {
+      const s = subject();
+      await declare(s, { func: "charge", concurrency: 2 });
+      for (const id of ["a", "b", "c", "d"]) await s.ok("promise.create", charge(id).data);
+      expect(s.takeMessages()).toEqual([executeMessage("a", 0), executeMessage("b", 0)]);
+      expect(await stats(s)).toMatchObject([{ running: 0, queued: 4 }]);
+      for (const id of ["a", "b"]) expect((await s.send("task.acquire", { id, version: 0, pid: "w1", ttl: 10_000 })).head.status).toBe(200);
+      expect(await stats(s)).toMatchObject([{ running: 2, queued: 2 }]);
+      expect((await s.getTask("c")).expiresAt).toBeUndefined();
+      await s.settle("a");
+      expect(s.takeMessages()).toEqual([executeMessage("c", 0)]);
+    });
+
     it("dispatches the queue's head when a slot frees, and lets only it in", async () => {
       const s = subject();
       await declare(s, { func: "charge", concurrency: 1 });
