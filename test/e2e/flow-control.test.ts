@@ -149,4 +149,13 @@ describe.runIf(run)("flow control over two servers and two workers on one Postgr
     const { rows } = await db.query<{ peak: number }>(`SELECT peak FROM ${probe}_counter WHERE func = 'prioritized'`);
     expect(rows[0]!.peak).toBe(1);
   }, 180_000);
+
+  it("removes a function's declared limits from the CLI", async () => {
+    const removed = await cli(["--server", servers[1]!.url, "--json", "limits", "--remove", "rated", "--group", "workers"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((JSON.parse(removed.stdout) as { removed: { func: string }[] }).removed.map((d) => d.func)).toEqual(["rated"]);
+    const listed = await cli(["--server", servers[0]!.url, "limits"]);
+    expect(listed.stdout).toMatch(/^workers\s+limited\s+5\s+-\s+-\s+0\s+0/m);
+    expect(listed.stdout).not.toMatch(/rated\s+-\s+10\/1000ms/);
+  }, 60_000);
 });

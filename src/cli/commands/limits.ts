@@ -11,8 +11,17 @@ export function registerLimits(program: Command): void {
     .description("flow control: per function, its declared limits and its executions running and queued")
     .option("--queued", "only functions with executions waiting for room")
     .option("--limit <n>", "at most this many functions (1..1000)", parseNonNegativeInteger("--limit", 1000))
-    .action(async (options: { queued?: boolean; limit?: number }, command: Command) => {
+    .option("--remove <func>", "remove the declared limits of a function of --group (workers declare again when they start)")
+    .option("--group <group>", "the worker group of --remove", "default")
+    .action(async (options: { queued?: boolean; limit?: number; remove?: string; group: string }, command: Command) => {
       const { client, out } = contextOf(command);
+      if (options.remove !== undefined) {
+        const { replaced } = await client.request("reprise.declare_limits", { group: options.group, pid: "reprise-cli", functions: [{ func: options.remove }] });
+        show(out, { removed: replaced }, () =>
+          replaced.length === 0 ? `no limits were declared for ${options.remove} in group ${options.group}` : `removed the limits of ${options.remove} in group ${options.group}`,
+        );
+        return;
+      }
       const { flows } = await client.request("reprise.flow_stats", { limit: options.limit });
       const shown = options.queued ? flows.filter((flow) => flow.queued > 0) : flows;
       show(out, { flows: shown }, () => listFlows(shown, options.queued === true));
