@@ -133,7 +133,6 @@ export interface Tx {
   queueTask(entry: QueuedTask): Promise<void>;
   /** Removes the task's entry; false if it had none. */
   unqueueTask(taskId: string): Promise<boolean>;
-  getQueuedTask(taskId: string): Promise<QueuedTask | undefined>;
   /**
    * How many entries of `flowId` other than the task's own come before it in queue order (counting
    * at most `limit`): a task already queued keeps its place among equals, a new one comes after them.

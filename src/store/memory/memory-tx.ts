@@ -166,10 +166,6 @@ export class MemoryTx implements Tx {
     return true;
   }
 
-  async getQueuedTask(taskId: string): Promise<QueuedTask | undefined> {
-    return copy(this.t.flowQueue.get(taskId));
-  }
-
   async queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): Promise<number> {
     const own = { ...entry, seq: this.t.flowQueue.get(entry.taskId)?.seq ?? Number.POSITIVE_INFINITY };
     let ahead = 0;

@@ -30,7 +30,6 @@ const SQL = {
     ON CONFLICT ((md5(task_id))) DO UPDATE SET flow_id = EXCLUDED.flow_id, grp = EXCLUDED.grp, func = EXCLUDED.func,
       priority = EXCLUDED.priority, created_at = EXCLUDED.created_at, version = EXCLUDED.version, address = EXCLUDED.address`,
   unqueue: "DELETE FROM flow_queue WHERE md5(task_id) = md5($1) AND task_id = $1",
-  getQueued: `SELECT ${QUEUE_COLUMNS} FROM flow_queue WHERE md5(task_id) = md5($1) AND task_id = $1`,
   // A task already queued keeps its place among equals (its seq); a new one comes after them.
   ahead: `SELECT count(*)::integer AS n FROM (SELECT 1 FROM flow_queue
     WHERE md5(flow_id) = md5($1) AND flow_id = $1 AND task_id <> $2 AND (priority > $3 OR (priority = $3 AND (created_at < $4
@@ -118,11 +117,6 @@ export class PostgresFlowTables {
 
   async unqueueTask(taskId: string): Promise<boolean> {
     return (await this.run("unqueue", [taskId])).rowCount > 0;
-  }
-
-  async getQueuedTask(taskId: string): Promise<QueuedTask | undefined> {
-    const { rows } = await this.run<RowOfQueue>("getQueued", [taskId]);
-    return rows[0] && queuedFrom(rows[0]);
   }
 
   async queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): Promise<number> {

@@ -378,9 +378,6 @@ export class PostgresTx implements Tx {
   unqueueTask(taskId: string): Promise<boolean> {
     return this.flow.unqueueTask(taskId);
   }
-  getQueuedTask(taskId: string): Promise<QueuedTask | undefined> {
-    return this.flow.getQueuedTask(taskId);
-  }
   queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): Promise<number> {
     return this.flow.queuedAhead(flowId, entry, limit);
   }

@@ -23,7 +23,6 @@ const SQL = {
     ON CONFLICT (task_id) DO UPDATE SET flow_id = excluded.flow_id, grp = excluded.grp, func = excluded.func,
       priority = excluded.priority, created_at = excluded.created_at, version = excluded.version, address = excluded.address`,
   unqueue: "DELETE FROM flow_queue WHERE task_id = ?",
-  getQueued: "SELECT * FROM flow_queue WHERE task_id = ?",
   // A task already queued keeps its place among equals (its seq); a new one comes after them.
   ahead: `SELECT count(*) AS n FROM (SELECT 1 FROM flow_queue WHERE flow_id = @flowId AND task_id <> @taskId AND (
       priority > @priority OR (priority = @priority AND (created_at < @createdAt OR (created_at = @createdAt
@@ -112,11 +111,6 @@ export class SqliteFlowTables {
 
   unqueueTask(taskId: string): boolean {
     return this.statements.get(SQL.unqueue).run(taskId).changes > 0;
-  }
-
-  getQueuedTask(taskId: string): QueuedTask | undefined {
-    const row = this.statements.get(SQL.getQueued).get(taskId) as RowOfQueue | undefined;
-    return row && queuedFrom(row);
   }
 
   queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): number {

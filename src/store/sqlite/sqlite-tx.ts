@@ -263,9 +263,6 @@ export class SqliteTx implements Tx {
   async unqueueTask(taskId: string): Promise<boolean> {
     return this.flow.unqueueTask(taskId);
   }
-  async getQueuedTask(taskId: string): Promise<QueuedTask | undefined> {
-    return this.flow.getQueuedTask(taskId);
-  }
   async queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): Promise<number> {
     return this.flow.queuedAhead(flowId, entry, limit);
   }

@@ -338,7 +338,7 @@ class SubjectLike {
   }
 }
 
-const FLOW_METHODS = new Set(["getFlowLimit", "getFlowLimits", "lockFlowRow", "putFlowRow", "queueTask", "unqueueTask", "queuedAhead", "queueHeads", "getQueuedTask"]);
+const FLOW_METHODS = new Set(["getFlowLimit", "getFlowLimits", "lockFlowRow", "putFlowRow", "queueTask", "unqueueTask", "queuedAhead", "queueHeads", "deleteFlowRow", "dueFlowRows", "flowCounts"]);
 
 /** The backend, its transactions recording every call of a flow-control method into `calls`. */
 function countingFlowCalls(backend: Backend, calls: string[]): Backend {
