@@ -11,10 +11,12 @@
  * tasks are acquired, and the start times its rate limit needs. A task holds a slot exactly while
  * it is acquired: acquiring takes one (`admit`), and every way out of `acquired` gives it back
  * (`releaseSlot`: fulfil, suspend, release, halt, lease expiry), in the same transaction. A
- * holder's take-over keeps the slot. A task refused for want of room stays pending, queued
- * (`QueuedTask`, ordered by priority, then age), with no re-delivery time of its own: whoever
- * makes room dispatches the queue's heads (an `execute` each), and the row's `wakeAt` brings the
- * tick back when a rate window opens or to re-send a dispatch nobody answered.
+ * holder's take-over keeps the slot. A new execution joins its queue when it is created
+ * (`sendOnCreate`; `QueuedTask`, ordered by priority, then age) and is sent to a worker only if
+ * it is among those there is room for; one that must wait, or an acquisition refused for want of
+ * room, stays pending with no re-delivery time of its own: whoever makes room dispatches the
+ * queue's heads (an `execute` each), and the row's `wakeAt` brings the tick back when a rate
+ * window opens or to re-send a dispatch nobody answered.
  *
  * Lock order: promise, task, then flow row (the row is locked last, so it never waits on a lock
  * held by someone who waits on it); a dispatch only sends messages, it locks no other task.

@@ -2,6 +2,10 @@
  * Transitions of tasks: who executes a promise with a target, and under which version. A worker
  * holds a task while it is acquired at the version it was given; any later version (re-delivery
  * after a lost lease) makes its release, suspend, fulfill and fence fail.
+ *
+ * Flow control (flow.ts): acquiring a flow-controlled task also takes a slot in its function's
+ * state row, locked after the task's promise and the task (the order every transition locks in);
+ * release, suspend, halt and fulfilment give it back in the same transaction, a take-over keeps it.
  */
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import {
