@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { Reprise, type RepriseOptions, type Registered } from "./sdk/reprise.js";
+export type { RegisterOptions, FlowKey } from "./sdk/registry.js";
 export type { Handle } from "./sdk/handle.js";
 export type { CancelResult } from "./engine/cancel-request.js";
 export { checkExecutions, checkModule, type CheckReport, type Divergence } from "./sdk/check.js";

@@ -4,6 +4,7 @@ import { registerCancel } from "./commands/cancel.js";
 import { registerCheck } from "./commands/check.js";
 import { registerGet } from "./commands/get.js";
 import { registerInvoke } from "./commands/invoke.js";
+import { registerLimits } from "./commands/limits.js";
 import { registerPromises } from "./commands/promises.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerServe } from "./commands/serve.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerCancel(program);
   registerPromises(program);
   registerSchedules(program);
+  registerLimits(program);
   registerCheck(program);
   return program;
 }

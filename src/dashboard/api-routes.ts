@@ -6,6 +6,7 @@
  *   GET /api/executions/:id                                                   → ExecutionDetail
  *   GET /api/promises/:id/values                                              → PromiseValues
  *   POST /api/executions/:id/cancel   { reason? }                             → CancelAnswer
+ *   GET /api/flow                                                             → FlowPage
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
@@ -15,9 +16,9 @@ import type { Store } from "../store/store.js";
 import { ConflictError, StoreError } from "../engine/errors.js";
 import { PROTOCOL_VERSION, type RequestKind, type RequestOf } from "../protocol/requests.js";
 import { cancelExecution } from "../engine/cancel-request.js";
-import type { CancelAnswer, ExecutionDetail, ExecutionPage, PromiseValues, RefusedWriteView } from "./api-types.js";
+import type { CancelAnswer, ExecutionDetail, ExecutionPage, FlowPage, PromiseValues, RefusedWriteView } from "./api-types.js";
 import { assembleExecution } from "./execution-view.js";
-import { getPromise, getTask, loadExecutionRecords, StoreQueryError } from "../store/reads.js";
+import { getPromise, getTask, listFlows, loadExecutionRecords, StoreQueryError } from "../store/reads.js";
 import { listExecutions, type ExecutionFilter } from "./store-queries.js";
 import { summarizeExecution } from "./summary.js";
 import { taskViewOf } from "../tree/pickups.js";
@@ -81,6 +82,8 @@ export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEF
       throw error;
     }
   });
+
+  app.get("/api/flow", async (_request, reply) => guarded(reply, async (): Promise<FlowPage> => ({ flows: await listFlows(store) })));
 
   app.get<{ Params: { id: string } }>("/api/promises/:id/values", async (request, reply) =>
     guarded(reply, async (): Promise<PromiseValues | FastifyReply> => {

@@ -2,7 +2,7 @@
  * The JSON the dashboard's own routes answer with. Shared by the server (src/dashboard/*.ts) and
  * the page (src/dashboard/ui/), so both sides agree on every field. Types only: no runtime code.
  */
-import type { PromiseState, Tags } from "../protocol/records.js";
+import type { FlowStat, PromiseState, Tags } from "../protocol/records.js";
 import type { NotAwaited } from "../tree/build-tree.js";
 import type { TaskView } from "../tree/pickups.js";
 
@@ -119,4 +119,9 @@ export interface CancelAnswer {
   /** How the execution had ended, for "finished". */
   state?: PromiseState;
   message: string;
+}
+
+/** `GET /api/flow`: flow control per function (docs/flow-control.md): its limits, executions running and queued. */
+export interface FlowPage {
+  flows: FlowStat[];
 }

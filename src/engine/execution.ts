@@ -32,7 +32,7 @@ import { asCancelledError, CancelledError, InvalidArgumentError, PanicError, Sto
 import { CANCEL_KIND, cancelledValue, cancelRequestId, reasonOf } from "./cancellation.js";
 import { LocalCall } from "./local-call.js";
 import { unobserved, type Observer } from "./observer.js";
-import type { CallOptions } from "./options.js";
+import { flowTags, type CallOptions } from "./options.js";
 import type { Outcome } from "./outcome.js";
 import { firstSettled, firstToComplete, type FutureState } from "./race.js";
 import { divergenceOf, encodeArgs, resultOf, settledOf, type Result } from "./replay.js";
@@ -338,7 +338,7 @@ export class Execution {
 
   private rpcWrite(scope: Scope, cmd: RpcCommand): ChildWrite {
     const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.options.group);
-    const tags = { ...cmd.options.tags, [TAG.target]: target, [TAG.scope]: "global" };
+    const tags = { ...cmd.options.tags, ...flowTags(cmd.options), [TAG.target]: target, [TAG.scope]: "global" };
     return { param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags };
   }
 

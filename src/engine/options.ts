@@ -1,4 +1,6 @@
 /** Per-call options, passed as the last argument: `ctx.run(step, a, b, ctx.options({ timeout: 5_000 }))`. */
+import { TAG } from "../protocol/tags.js";
+import { InvalidArgumentError } from "./errors.js";
 import type { RetryPolicy } from "./retry.js";
 
 export interface CallOptions {
@@ -13,6 +15,28 @@ export interface CallOptions {
   target?: string;
   /** Extra tags on the call's durable promise. */
   tags?: Record<string, string>;
+  /**
+   * Flow control (docs/flow-control.md): this execution's priority among queued ones (higher
+   * first), instead of its function's.
+   */
+  priority?: number;
+  /** Flow control: this execution's flow key, instead of the one its function's key function computes. */
+  flowKey?: string;
+}
+
+/**
+ * Flow control's tags for an execution a call starts (docs/flow-control.md): its flow key (the
+ * call's, else the one its function's key function computed) and its priority, when named.
+ */
+export function flowTags(options: CallOptions, computedKey?: string): Record<string, string> {
+  const key = options.flowKey ?? computedKey;
+  const tags: Record<string, string> = {};
+  if (key !== undefined) tags[TAG.flow] = key;
+  if (options.priority !== undefined) {
+    if (!Number.isSafeInteger(options.priority)) throw new InvalidArgumentError(`priority: expected a whole number, got ${String(options.priority)}`);
+    tags[TAG.priority] = String(options.priority);
+  }
+  return tags;
 }
 
 export class Options {

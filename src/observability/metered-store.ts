@@ -17,7 +17,7 @@ import { isExecutionRoot } from "../tree/execution-tree.js";
 import { funcOf } from "../tree/build-tree.js";
 import type { MetricsRecorder, SettledState } from "./metrics.js";
 
-const READ_KINDS: ReadonlySet<string> = new Set(["promise.get", "promise.search", "task.get", "task.search", "schedule.get", "schedule.search"]);
+const READ_KINDS: ReadonlySet<string> = new Set(["promise.get", "promise.search", "task.get", "task.search", "schedule.get", "schedule.search", "reprise.flow_stats"]);
 const STEP_KINDS: ReadonlySet<string> = new Set(["step", "workflow"]);
 
 export function meterStore(store: Store, metrics: MetricsRecorder): Store {

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { PromiseState } from "../protocol/records.js";
+import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
+import type { FlowStat, PromiseState } from "../protocol/records.js";
 import { PROTOCOL_VERSION } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
@@ -106,6 +107,35 @@ export class Metrics implements MetricsRecorder {
         this.set(store ? await countTasksInBackoff(store) : 0);
       },
     });
+    // Flow control (docs/flow-control.md): one read per scrape, shared by both gauges.
+    const funcs = this.funcs;
+    let flows: Promise<FlowStat[]> | undefined;
+    const readFlows = (): Promise<FlowStat[]> => {
+      const store = watchedStore();
+      if (!store) return Promise.resolve([]);
+      flows ??= readFlowStats(store).finally(() => setTimeout(() => (flows = undefined), 0));
+      return flows;
+    };
+    new Gauge({
+      name: "reprise_flow_queued",
+      help: "Executions held back by flow control (a concurrency or rate limit), waiting for room, per function.",
+      labelNames: ["func"],
+      registers,
+      async collect() {
+        this.reset();
+        for (const flow of await readFlows()) this.inc({ func: funcs.label(flow.func) }, flow.queued);
+      },
+    });
+    new Gauge({
+      name: "reprise_flow_running",
+      help: "Executions of flow-controlled functions holding a slot (running), per function.",
+      labelNames: ["func"],
+      registers,
+      async collect() {
+        this.reset();
+        for (const flow of await readFlows()) this.inc({ func: funcs.label(flow.func) }, flow.running);
+      },
+    });
   }
 
   /** The store the scrape-time gauges read. */
@@ -171,6 +201,17 @@ async function countPendingTimers(store: Store): Promise<number> {
     cursor = response.data.cursor;
   } while (cursor !== undefined && count < MAX_COUNTED_TIMERS);
   return count;
+}
+
+/** Every function with flow limits or flow state (at most MAX_SEARCH_LIMIT: bounded labels). */
+async function readFlowStats(store: Store): Promise<FlowStat[]> {
+  const response = await store.apply({
+    kind: "reprise.flow_stats",
+    head: { corrId: randomUUID(), version: PROTOCOL_VERSION },
+    data: { limit: MAX_SEARCH_LIMIT },
+  });
+  if (typeof response.data === "string") throw new Error(`reading flow control's counts failed: ${response.data}`);
+  return response.data.flows;
 }
 
 /** Pending tasks in backoff (task-states.ts `inBackoff`), paged through task.search, scanning at most MAX_COUNTED_TIMERS. */

@@ -34,6 +34,20 @@ export const MAX_BATCH = 1000;
 export const DEFAULT_SEARCH_LIMIT = 100;
 export const MAX_SEARCH_LIMIT = 1000;
 
+/** Flow control (docs/flow-control.md): functions in one declaration, and the bounds of a limit. */
+export const MAX_DECLARED_FUNCTIONS = 1000;
+export const MAX_FUNC_NAME_LENGTH = 256;
+export const MAX_CONCURRENCY = 1_000_000;
+/**
+ * A rate limit's state row keeps the start times of the last `limit` starts (so no window of
+ * `periodMs` ever holds more than `limit`): this bounds that row.
+ */
+export const MAX_RATE_LIMIT = 10_000;
+export const MAX_RATE_PERIOD_MS = 30 * 24 * 60 * 60 * 1000;
+export const MAX_PRIORITY = 1_000_000;
+/** A flow key (`reprise:flow`): stored in the key's state row and in its queue entries. */
+export const MAX_FLOW_KEY_LENGTH = 512;
+
 /** Promises returned with an acquired task so a replaying worker needs no round trips. */
 export const MAX_PRELOAD = 1000;
 

@@ -58,6 +58,11 @@ export interface TaskRecord {
    * are refused cannot spin on the task.
    */
   releases?: number;
+  /**
+   * Reprise extension, in `task.search` answers only: a pending task held back by flow control
+   * (docs/flow-control.md), which only room in its function's limits dispatches; sweeps skip it.
+   */
+  queued?: true;
 }
 
 export interface ScheduleRecord {
@@ -70,6 +75,42 @@ export interface ScheduleRecord {
   createdAt: number;
   nextRunAt: number;
   lastRunAt?: number;
+}
+
+/**
+ * Reprise extension (flow control): the limits a worker declares for one of its functions. The
+ * store enforces them when a task of the function is acquired (docs/flow-control.md). Executions
+ * that carry a flow key (`reprise:flow`) are counted per key; the others share the key "".
+ */
+export interface FunctionLimits {
+  func: string;
+  /** At most this many executions of the function (per key) hold a task at once. */
+  concurrency?: number;
+  /** At most `limit` executions of the function (per key) start in any `periodMs`. */
+  rateLimit?: { limit: number; periodMs: number };
+  /** Priority of its executions that name none: among queued ones, higher starts first. Default 0. */
+  priority?: number;
+}
+
+/** A stored declaration: who declared the limits of `group`'s function, and when. */
+export interface FlowDeclaration extends FunctionLimits {
+  group: string;
+  pid: string;
+  declaredAt: number;
+}
+
+/** What flow control holds for one function: its limits, and its executions running and queued. */
+export interface FlowStat {
+  group: string;
+  func: string;
+  /** Absent when no worker declared limits (executions created while they were declared still count). */
+  limits?: FunctionLimits;
+  /** Executions holding a slot now (acquired tasks). */
+  running: number;
+  /** Executions waiting for a slot or for the rate window. */
+  queued: number;
+  /** Distinct flow keys with a state row. */
+  keys: number;
 }
 
 export function isSettled(state: PromiseState): boolean {

@@ -1,5 +1,5 @@
 /** Requests and responses of the Resonate protocol (0.11): `POST /` with `{ kind, head, data }`. */
-import type { PromiseRecord, PromiseState, ScheduleRecord, SettleState, Tags, TaskRecord, TaskState, Value } from "./records.js";
+import type { FlowDeclaration, FlowStat, FunctionLimits, PromiseRecord, PromiseState, ScheduleRecord, SettleState, Tags, TaskRecord, TaskState, Value } from "./records.js";
 
 export interface RequestHead {
   corrId: string;
@@ -98,6 +98,15 @@ export type ScheduleCreateReq = Req<
 export type ScheduleDeleteReq = Req<"schedule.delete", { id: string }>;
 export type ScheduleSearchReq = Req<"schedule.search", { tags?: Tags; limit?: number; cursor?: string }>;
 
+/**
+ * Reprise extension (flow control): a worker of `group` declares the limits of its functions. Per
+ * function, the latest declaration wins; a function listed without limits has its limits removed.
+ * Official Resonate workers never send it, and their executions are never limited.
+ */
+export type DeclareLimitsReq = Req<"reprise.declare_limits", { group: string; pid: string; functions: FunctionLimits[] }>;
+/** Reprise extension (flow control): per function, its limits and how many executions run and wait. */
+export type FlowStatsReq = Req<"reprise.flow_stats", { limit?: number }>;
+
 export type Request =
   | PromiseGetReq
   | PromiseCreateReq
@@ -119,7 +128,9 @@ export type Request =
   | ScheduleGetReq
   | ScheduleCreateReq
   | ScheduleDeleteReq
-  | ScheduleSearchReq;
+  | ScheduleSearchReq
+  | DeclareLimitsReq
+  | FlowStatsReq;
 
 export type RequestKind = Request["kind"];
 export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
@@ -152,6 +163,9 @@ export interface SuccessData {
   "schedule.create": { schedule: ScheduleRecord };
   "schedule.delete": Record<string, never>;
   "schedule.search": { schedules: ScheduleRecord[]; cursor?: string };
+  /** `replaced`: the earlier declarations this one changed (another worker's, or an older deploy's). */
+  "reprise.declare_limits": { declared: FlowDeclaration[]; replaced: FlowDeclaration[] };
+  "reprise.flow_stats": { flows: FlowStat[] };
 }
 
 export const STATUS = {

@@ -15,6 +15,13 @@ export const TAG = {
   func: "reprise:func",
   /** Reprise: what kind of durable object a promise is (root, step, sleep, promise, rpc). */
   kind: "reprise:kind",
+  /**
+   * Reprise (flow control): the execution's flow key ("" for none). Present on an execution of a
+   * function with declared limits, set by the caller that computed the key or by the store.
+   */
+  flow: "reprise:flow",
+  /** Reprise (flow control): the execution's priority among queued ones (an integer; higher first). */
+  priority: "reprise:priority",
 } as const;
 
 /**

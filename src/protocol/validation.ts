@@ -19,6 +19,13 @@ import {
   ID_RULE,
   MAX_ADDRESS_LENGTH,
   MAX_BATCH,
+  MAX_CONCURRENCY,
+  MAX_DECLARED_FUNCTIONS,
+  MAX_FLOW_KEY_LENGTH,
+  MAX_FUNC_NAME_LENGTH,
+  MAX_PRIORITY,
+  MAX_RATE_LIMIT,
+  MAX_RATE_PERIOD_MS,
   MAX_CRON_LENGTH,
   MAX_HEADER_KEY_LENGTH,
   MAX_HEADER_VALUE_LENGTH,
@@ -165,6 +172,8 @@ const VALIDATORS: Record<RequestKind, (d: Fields, limits: Limits) => Check> = {
       : rule(`data.promiseTags${key(TAG.target)}`, "an address to execute the scheduled promises", "promiseTags must include a resonate:target tag")),
   "schedule.delete": (d) => id("data.id", d.id),
   "schedule.search": (d) => tags("data.tags", d.tags) ?? paging(d),
+  "reprise.declare_limits": (d) => id("data.group", d.group) ?? id("data.pid", d.pid) ?? declaredFunctions(d.functions),
+  "reprise.flow_stats": (d) => paging(d),
 };
 
 const KINDS = Object.keys(VALIDATORS).join(", ");
@@ -174,6 +183,7 @@ function promiseCreate(at: string, d: Fields, limits: Limits): Check {
     id(`${at}.id`, d.id) ??
     time(`${at}.timeoutAt`, d.timeoutAt, "an absolute time") ??
     tags(`${at}.tags`, d.tags) ??
+    flowTags(`${at}.tags`, d.tags) ??
     ofPromise(d, value(`${at}.param`, d.param, limits) ?? optional(d.result, () => createResult(`${at}.result`, d.result, limits))) ??
     idempotencyKey(`${at}.idempotencyKey`, d.idempotencyKey)
   );
@@ -250,6 +260,51 @@ function heartbeatTasks(v: unknown): Check {
     if (problem) return problem;
   }
   return undefined;
+}
+
+/** Flow control: the functions of a `reprise.declare_limits`, each named once, with bounded limits. */
+function declaredFunctions(v: unknown): Check {
+  const expected = `an array of at most ${MAX_DECLARED_FUNCTIONS} { func, concurrency?, rateLimit?, priority? }`;
+  if (!Array.isArray(v) || v.length > MAX_DECLARED_FUNCTIONS) return refuse("data.functions", expected, v);
+  const seen = new Set<string>();
+  for (const [i, f] of v.entries()) {
+    const at = `data.functions[${i}]`;
+    if (!isFields(f)) return refuse(at, "an object { func, concurrency?, rateLimit?, priority? }", f);
+    if (typeof f.func !== "string" || f.func.length === 0 || f.func.length > MAX_FUNC_NAME_LENGTH || !isPrintable(f.func)) {
+      return refuse(`${at}.func`, `a function name of 1-${MAX_FUNC_NAME_LENGTH} printable characters`, f.func);
+    }
+    if (seen.has(f.func)) return rule(`${at}.func`, "each function once", `${at}.func: expected each function once, got ${show(f.func)} twice`);
+    seen.add(f.func);
+    const problem =
+      optional(f.concurrency, () => wholeNumber(`${at}.concurrency`, f.concurrency, 1, MAX_CONCURRENCY)) ??
+      optional(f.priority, () => wholeNumber(`${at}.priority`, f.priority, -MAX_PRIORITY, MAX_PRIORITY)) ??
+      optional(f.rateLimit, () =>
+        isFields(f.rateLimit)
+          ? (wholeNumber(`${at}.rateLimit.limit`, f.rateLimit.limit, 1, MAX_RATE_LIMIT) ??
+            wholeNumber(`${at}.rateLimit.periodMs`, f.rateLimit.periodMs, 1, MAX_RATE_PERIOD_MS))
+          : refuse(`${at}.rateLimit`, "an object { limit, periodMs }", f.rateLimit),
+      );
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Flow control's tags, when present: a bounded key, an integer priority. */
+function flowTags(at: string, v: unknown): Check {
+  if (!isFields(v)) return undefined;
+  const flowKey = v[TAG.flow];
+  if (typeof flowKey === "string" && flowKey.length > MAX_FLOW_KEY_LENGTH) {
+    return refuse(`${at}${key(TAG.flow)}`, `a flow key of at most ${MAX_FLOW_KEY_LENGTH} characters`, flowKey);
+  }
+  const priority = v[TAG.priority];
+  if (priority === undefined) return undefined;
+  if (typeof priority === "string" && /^-?\d{1,7}$/.test(priority) && Math.abs(Number(priority)) <= MAX_PRIORITY) return undefined;
+  return refuse(`${at}${key(TAG.priority)}`, `a whole number from ${-MAX_PRIORITY} to ${MAX_PRIORITY}`, priority);
+}
+
+function wholeNumber(at: string, v: unknown, min: number, max: number): Check {
+  if (Number.isInteger(v) && (v as number) >= min && (v as number) <= max) return undefined;
+  return refuse(at, `a whole number from ${min} to ${max}`, v);
 }
 
 function paging(d: Fields): Check {

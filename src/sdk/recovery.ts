@@ -31,7 +31,10 @@ export interface Walk {
  */
 export async function offerPendingTasks(client: ProtocolClient, offer: (taskId: string, version: number) => void, walk: Walk = {}): Promise<boolean> {
   const progress = { complete: false };
-  for await (const page of pagesOf(client, "pending", walk, progress)) for (const task of page) offer(task.id, task.version);
+  for await (const page of pagesOf(client, "pending", walk, progress)) {
+    // A task queued by flow control is dispatched by the store when its function has room.
+    for (const task of page) if (!task.queued) offer(task.id, task.version);
+  }
   return progress.complete;
 }
 

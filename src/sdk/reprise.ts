@@ -11,11 +11,11 @@ import { systemClock, type Clock } from "../engine/clock.js";
 import type { AnyFunction } from "../engine/commands.js";
 import { DeterminismGuard, describeViolation, type DeterminismMode } from "../engine/determinism.js";
 import { ConflictError, InvalidArgumentError, StoreError } from "../engine/errors.js";
-import { Options, splitOptions, type CallOptions } from "../engine/options.js";
+import { flowTags, Options, splitOptions, type CallOptions } from "../engine/options.js";
 import { encodeCall, rootTags } from "../protocol/calls.js";
 import { SerializationError } from "../protocol/codec.js";
 import { funcOf } from "../tree/build-tree.js";
-import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
+import type { FlowDeclaration, PromiseRecord, TaskRecord } from "../protocol/records.js";
 import type { RequestOf, Response } from "../protocol/requests.js";
 import { ADDRESS, TAG, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
@@ -30,7 +30,7 @@ import { outcomeOf, type Handle } from "./handle.js";
 import { checkId } from "./ids.js";
 import { Promises } from "./promises.js";
 import { liveEmbeddedNonces } from "./recovery.js";
-import { Registry } from "./registry.js";
+import { Registry, type RegisterOptions } from "./registry.js";
 import { Schedules } from "./schedules.js";
 import { Sweeper } from "./sweeper.js";
 import { Waiters, type PollAnswer } from "./waiters.js";
@@ -145,6 +145,8 @@ export class Reprise {
   private readonly ttl: number;
   private readonly timeout: number;
   private readonly clock: Clock;
+  /** Once started: the client that declares this worker's flow limits (again, when a later register adds some). */
+  private declared: ProtocolClient | undefined;
 
   constructor(private readonly config: RepriseOptions = {}) {
     const options = config;
@@ -170,13 +172,20 @@ export class Reprise {
     this.schedules = new Schedules(async () => (await this.started).client, this.group);
   }
 
-  /** Registers a function under its own name, or under `name`. Returns run/beginRun bound to it. */
-  register<F extends AnyFunction>(func: F): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
-  register<F extends AnyFunction>(name: string, func: F): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
-  register<F extends AnyFunction>(nameOrFunc: string | F, maybeFunc?: F): Registered<WorkflowArgs<F>, WorkflowResult<F>> {
-    const func = (typeof nameOrFunc === "function" ? nameOrFunc : maybeFunc) as F;
-    const name = typeof nameOrFunc === "string" ? nameOrFunc : func?.name;
-    this.registry.add(name, func);
+  /**
+   * Registers a function under its own name, or under `name`. Returns run/beginRun bound to it.
+   * `options` limit how many of its executions run at once and how fast they start, enforced by
+   * the store across every worker and server (docs/flow-control.md).
+   */
+  register<F extends AnyFunction>(func: F, options?: RegisterOptions): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
+  register<F extends AnyFunction>(name: string, func: F, options?: RegisterOptions): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
+  register<F extends AnyFunction>(nameOrFunc: string | F, funcOrOptions?: F | RegisterOptions, maybeOptions?: RegisterOptions): Registered<WorkflowArgs<F>, WorkflowResult<F>> {
+    const named = typeof nameOrFunc === "string";
+    const func = (named ? funcOrOptions : nameOrFunc) as F;
+    const name = named ? nameOrFunc : func?.name;
+    const options = (named ? maybeOptions : funcOrOptions) as RegisterOptions | undefined;
+    this.registry.add(name, func, options);
+    if (options !== undefined && this.declared) void this.declareLimits(this.declared);
     return {
       run: (id, ...args) => this.run<WorkflowResult<F>>(id, name, ...args),
       beginRun: (id, ...args) => this.beginRun<WorkflowResult<F>>(id, name, ...args),
@@ -215,7 +224,7 @@ export class Reprise {
       id,
       timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(name, args),
-      tags: { ...options.tags, ...rootTags(name, ADDRESS.anycast(this.group), id) },
+      tags: { ...options.tags, ...flowTags(options, this.registry.flowKeyOf(name, args)), ...rootTags(name, ADDRESS.anycast(this.group), id) },
     });
     // No room to run it now: record it for the group, like an rpc. The store hands its task to
     // a worker of the group (this one, when a slot frees up), and until then it costs a row, not
@@ -280,7 +289,7 @@ export class Reprise {
       id,
       timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(func, args),
-      tags: { ...options.tags, ...rootTags(func, target, id) },
+      tags: { ...options.tags, ...flowTags(options), ...rootTags(func, target, id) },
     });
     if (funcOf(promise) !== func) throw sameIdOtherFunction(id, funcOf(promise), func);
     return this.handle<R>(id);
@@ -407,6 +416,9 @@ export class Reprise {
         maxQueued: MAX_QUEUED_BY_SWEEPS,
         onError: (error) => this.log.warn({ err: error }, "looking for work failed"),
       });
+      // Before any work is taken: the store limits this group's functions from now on.
+      this.declared = client;
+      await this.unlessStopped(this.declareLimits(client));
       // Nothing is awaited from here on: a stop() now finds start-up finished and closes it all.
       sweeper.start();
       return { client, worker: running, admission: queue, sweeper };
@@ -416,6 +428,28 @@ export class Reprise {
       worker?.stop();
       await transport.close().catch(() => {});
       throw error;
+    }
+  }
+
+  /**
+   * Tells the store the flow limits of this worker's functions (docs/flow-control.md), when any
+   * has limits. Per function the latest declaration wins; one that replaced different limits
+   * (another worker of the group, an older deploy) is logged. A server without flow control
+   * refuses the kind: logged, and the limits are not enforced.
+   */
+  private async declareLimits(client: ProtocolClient): Promise<void> {
+    if (!this.registry.hasLimits()) return;
+    try {
+      const response = await client.send("reprise.declare_limits", { group: this.group, pid: this.pid, functions: this.registry.declaredLimits() });
+      if (response.head.status !== 200) {
+        this.log.warn({ status: response.head.status, answer: response.data }, "the store refused this worker's flow limits; they are not enforced");
+        return;
+      }
+      for (const earlier of (response.data as { replaced: FlowDeclaration[] }).replaced) {
+        this.log.warn({ func: earlier.func, earlier, by: earlier.pid }, `flow limits of "${earlier.func}" replaced an earlier, different declaration`);
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, "declaring flow limits failed; they are not enforced until this worker declares them again");
     }
   }
 

@@ -3,7 +3,7 @@
  * and the few queries the rules need. No protocol rule lives behind this interface.
  */
 import type { Envelope } from "../protocol/messages.js";
-import type { PromiseRecord, PromiseState, ScheduleRecord, Tags, TaskRecord, TaskState } from "../protocol/records.js";
+import type { FlowDeclaration, PromiseRecord, PromiseState, ScheduleRecord, Tags, TaskRecord, TaskState } from "../protocol/records.js";
 
 export interface PromiseQuery {
   /** Glob over ids: `*` matches any run of characters. */
@@ -26,6 +26,49 @@ export interface ScheduleQuery {
   tags?: Tags;
   limit: number;
   after?: string;
+}
+
+/**
+ * Flow control's state for one function and flow key (kernel/flow.ts): how many of its executions
+ * hold a slot, and when the last ones started (for its rate limit).
+ */
+export interface FlowRow {
+  /** `flowRowId(group, func, key)`. */
+  id: string;
+  group: string;
+  func: string;
+  key: string;
+  /** Acquired tasks counted in this row. */
+  running: number;
+  /** Start times (ms), oldest first, of at most the rate limit's last starts within its period. */
+  starts: number[];
+  /** When the tick should dispatch this row's queue (a rate window opens, or a dispatch is re-checked). */
+  wakeAt?: number;
+}
+
+/** A pending task waiting for its flow row to have room. Queues are ordered by `queueOrder`. */
+export interface QueuedTask {
+  taskId: string;
+  flowId: string;
+  group: string;
+  func: string;
+  priority: number;
+  /** The execution's creation time: among equal priorities, the oldest starts first. */
+  createdAt: number;
+  /** The task's version and its promise's target: what an `execute` for it carries and where it goes. */
+  version: number;
+  address: string;
+  /** Order of arrival among equal priority and age; assigned by the backend on insert. */
+  seq?: number;
+}
+
+/** Per function: executions running (summed over its rows) and queued. */
+export interface FlowCounts {
+  group: string;
+  func: string;
+  running: number;
+  queued: number;
+  keys: number;
 }
 
 /** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */
@@ -72,7 +115,35 @@ export interface Tx {
   /** Schedules whose nextRunAt <= now, earliest first. */
   dueSchedules(now: number, limit: number): Promise<ScheduleRecord[]>;
 
-  /** min(pending promise timeoutAt, task expiresAt, schedule nextRunAt), if any. */
+  /** Every declaration of flow limits (they are few: one per function that has limits). */
+  getFlowLimits(): Promise<FlowDeclaration[]>;
+  getFlowLimit(group: string, func: string): Promise<FlowDeclaration | undefined>;
+  /** Insert or replace the declaration of (group, func). */
+  putFlowLimit(declaration: FlowDeclaration): Promise<void>;
+  deleteFlowLimit(group: string, func: string): Promise<void>;
+  /** The row of (group, func, key), made empty if missing, locked for this transaction (PostgreSQL). */
+  lockFlowRow(group: string, func: string, key: string): Promise<FlowRow>;
+  /** Writes a row read by `lockFlowRow`. */
+  putFlowRow(row: FlowRow): Promise<void>;
+  /** Deletes a row read by `lockFlowRow` (nothing running, queued or in its rate window). */
+  deleteFlowRow(id: string): Promise<void>;
+  /** Rows whose wakeAt <= now, earliest first (PostgreSQL: locked, skipping rows locked elsewhere). */
+  dueFlowRows(now: number, limit: number): Promise<FlowRow[]>;
+  /** Queues a task, or updates its entry (keeping its place among equals). */
+  queueTask(entry: QueuedTask): Promise<void>;
+  /** Removes the task's entry; false if it had none. */
+  unqueueTask(taskId: string): Promise<boolean>;
+  /**
+   * How many entries of `flowId` other than the task's own come before it in queue order (counting
+   * at most `limit`): a task already queued keeps its place among equals, a new one comes after them.
+   */
+  queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): Promise<number>;
+  /** The first `limit` entries of `flowId` in queue order: highest priority, then oldest, then first queued. */
+  queueHeads(flowId: string, limit: number): Promise<QueuedTask[]>;
+  /** Running and queued executions per function, at most `limit` functions, ordered by group and func. */
+  flowCounts(limit: number): Promise<FlowCounts[]>;
+
+  /** min(pending promise timeoutAt, task expiresAt, schedule nextRunAt, flow row wakeAt), if any. */
   nextDeadline(): Promise<number | undefined>;
 }
 

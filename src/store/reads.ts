@@ -4,7 +4,8 @@
  * (`reprise tree`) and the dashboard both read executions through here.
  */
 import { randomUUID } from "node:crypto";
-import type { PromiseRecord, PromiseState, Tags, TaskRecord } from "../protocol/records.js";
+import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
+import type { FlowStat, PromiseRecord, PromiseState, Tags, TaskRecord } from "../protocol/records.js";
 import { PROTOCOL_VERSION, STATUS, type RequestHead } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import type { Store } from "./store.js";
@@ -63,6 +64,13 @@ export async function getTask(store: Store, id: string): Promise<TaskRecord | un
   if (response.head.status === STATUS.notFound) return undefined;
   if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
   return response.data.task;
+}
+
+/** Flow control per function: limits, running and queued (at most MAX_SEARCH_LIMIT functions). */
+export async function listFlows(store: Store): Promise<FlowStat[]> {
+  const response = await store.apply({ kind: "reprise.flow_stats", head: head(), data: { limit: MAX_SEARCH_LIMIT } });
+  if (typeof response.data === "string") throw new StoreQueryError(response.head.status, response.data);
+  return response.data.flows;
 }
 
 // ---------------------------------------------------------------------------------------------

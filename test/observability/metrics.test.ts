@@ -66,6 +66,8 @@ describe("GET /metrics", () => {
       reprise_store_write_duration_seconds: "histogram",
       reprise_pending_timers: "gauge",
       reprise_tasks_in_backoff: "gauge",
+      reprise_flow_queued: "gauge",
+      reprise_flow_running: "gauge",
     });
   });
 

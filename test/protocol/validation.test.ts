@@ -38,6 +38,8 @@ const VALID: Record<RequestKind, unknown> = {
   },
   "schedule.delete": { kind: "schedule.delete", head, data: { id: "s" } },
   "schedule.search": { kind: "schedule.search", head, data: {} },
+  "reprise.declare_limits": { kind: "reprise.declare_limits", head, data: { group: "g", pid: "p", functions: [{ func: "f", concurrency: 2 }] } },
+  "reprise.flow_stats": { kind: "reprise.flow_stats", head, data: {} },
 };
 
 function refusal(body: unknown) {

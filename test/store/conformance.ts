@@ -6,6 +6,7 @@
 import { describe } from "vitest";
 import { batchSpecs } from "./conformance/batches.js";
 import { concurrencySpecs } from "./conformance/concurrency.js";
+import { flowSpecs } from "./conformance/flow.js";
 import { useSubject, type OpenStore } from "./conformance/harness.js";
 import { promiseSpecs } from "./conformance/promises.js";
 import { searchSpecs } from "./conformance/search.js";
@@ -25,5 +26,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     validationSpecs(subject);
     concurrencySpecs(subject);
     batchSpecs(subject, open);
+    flowSpecs(subject, open);
   });
 }

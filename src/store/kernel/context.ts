@@ -6,6 +6,7 @@
 import type { Envelope } from "../../protocol/messages.js";
 import type { PromiseRecord } from "../../protocol/records.js";
 import type { Tx } from "../backend.js";
+import { DeclaredLimits } from "./declared-limits.js";
 
 export class KernelContext {
   constructor(
@@ -15,6 +16,8 @@ export class KernelContext {
     readonly redeliverAfterMs: number,
     /** The transaction's outbox, shared by the contexts of one batch. */
     private readonly envelopes: Envelope[] = [],
+    /** The flow limits this store knows are declared (kernel/declared-limits.ts), shared by its transactions. */
+    readonly declared: DeclaredLimits = new DeclaredLimits(),
   ) {}
 
   /** When a task made pending now is due for re-delivery. */

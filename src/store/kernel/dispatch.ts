@@ -3,6 +3,7 @@ import type { RequestKind, RequestOf } from "../../protocol/requests.js";
 import type { KernelContext } from "./context.js";
 import type { Outcome } from "./outcome.js";
 import { createPromise, getPromise, registerCallback, registerListener, searchPromises, settle } from "./promises.js";
+import { declareLimits, flowStats } from "./flow-requests.js";
 import { createSchedule, deleteSchedule, getSchedule, searchSchedules } from "./schedules.js";
 import {
   acquireTask,
@@ -42,6 +43,8 @@ const TRANSITIONS: { [K in RequestKind]: Transition<K> } = {
   "schedule.create": createSchedule,
   "schedule.delete": deleteSchedule,
   "schedule.search": searchSchedules,
+  "reprise.declare_limits": declareLimits,
+  "reprise.flow_stats": flowStats,
 };
 
 /** Runs the transition for `req`, which has passed validation. */

@@ -13,6 +13,7 @@ import type { Envelope } from "../../protocol/messages.js";
 import type { Request, RequestKind, RequestOf, Response } from "../../protocol/requests.js";
 import type { Backend, Tx } from "../backend.js";
 import { KernelContext } from "./context.js";
+import type { DeclaredLimits } from "./declared-limits.js";
 import { dispatch } from "./dispatch.js";
 import { addNamedRows, type NamedRows } from "./named-rows.js";
 import { toResponse } from "./outcome.js";
@@ -42,6 +43,7 @@ export class GroupApply {
     private readonly redeliverAfterMs: number,
     /** Hands a committed transaction's messages to listeners; resolves before answers are given. */
     private readonly deliver: (outbox: readonly Envelope[]) => Promise<void>,
+    private readonly declared: DeclaredLimits,
   ) {}
 
   /** Queues a validated request; resolves with its answer once its transaction has committed. */
@@ -113,7 +115,7 @@ export class GroupApply {
     const outbox: Envelope[] = [];
     const responses: Response[] = [];
     for (const item of batch) {
-      const ctx = new KernelContext(cached, item.now, this.redeliverAfterMs, outbox);
+      const ctx = new KernelContext(cached, item.now, this.redeliverAfterMs, outbox, this.declared);
       responses.push(await applyOne(ctx, item.req as RequestOf<RequestKind>));
     }
     return { responses, outbox };

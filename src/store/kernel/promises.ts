@@ -17,9 +17,11 @@ import { TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { isAwaitable, projectPromise, timeoutState } from "./projection.js";
+import { flowTagged } from "./flow-requests.js";
 import { fetchPage } from "./search.js";
 import { convergeTimeout, settlePromise, timeOutPromises } from "./settlement.js";
-import { fulfilledTask, pendingTask } from "./task-states.js";
+import { sendOnCreate } from "./flow.js";
+import { fulfilledTask, pendingTask, queuedTask } from "./task-states.js";
 
 /**
  * Like the reference server, a read writes down a timeout that has already happened (and sends
@@ -40,7 +42,7 @@ export async function createPromise(ctx: KernelContext, req: PromiseCreateReq): 
     if (conflict) return fail(STATUS.conflict, conflict);
     return ok({ promise: projectPromise(existing, ctx.now) });
   }
-  const promise = newPromise(ctx, req.data);
+  const promise = newPromise(ctx, await flowTagged(ctx, req.data));
   await ctx.tx.insertPromise(promise);
   await createTaskFor(ctx, promise);
   return ok({ promise });
@@ -153,6 +155,11 @@ async function createTaskFor(ctx: KernelContext, promise: PromiseRecord): Promis
   }
   const delay = Number(promise.tags[TAG.delay]);
   const deferred = Number.isFinite(delay) && ctx.now < delay;
+  // Flow control: an execution its function has no room for waits queued, no worker sent to it.
+  if (!deferred && !(await sendOnCreate(ctx, { ...blank, state: "pending" }, promise))) {
+    await ctx.tx.putTask(queuedTask(blank));
+    return;
+  }
   const task = pendingTask(blank, deferred ? delay : ctx.redeliveryAt);
   await ctx.tx.putTask(task);
   if (!deferred) ctx.execute(target, task);

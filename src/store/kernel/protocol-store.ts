@@ -12,6 +12,7 @@ import type { Backend } from "../backend.js";
 import type { Store, TickReport } from "../store.js";
 import { withRowCache } from "./row-cache.js";
 import { KernelContext } from "./context.js";
+import { DeclaredLimits } from "./declared-limits.js";
 import { GroupApply } from "./group-apply.js";
 import { fail, toResponse } from "./outcome.js";
 import { tick } from "./timeouts.js";
@@ -40,6 +41,7 @@ export class ProtocolStore implements Store {
   private readonly clock: () => number;
   private readonly limits: Limits;
   private readonly requests: GroupApply;
+  private readonly declared = new DeclaredLimits();
   private closed = false;
 
   constructor(
@@ -49,7 +51,7 @@ export class ProtocolStore implements Store {
     this.redeliverAfterMs = options.redeliverAfterMs ?? DEFAULT_REDELIVER_AFTER_MS;
     this.clock = options.clock ?? Date.now;
     this.limits = resolveLimits(options.limits);
-    this.requests = new GroupApply(backend, this.redeliverAfterMs, (outbox) => this.deliver(outbox));
+    this.requests = new GroupApply(backend, this.redeliverAfterMs, (outbox) => this.deliver(outbox), this.declared);
     backend.broadcast?.subscribe((envelope) => this.emit(envelope));
   }
 
@@ -127,7 +129,7 @@ export class ProtocolStore implements Store {
   private async transact<T>(now: number, work: (ctx: KernelContext) => Promise<T>): Promise<{ result: T; outbox: readonly Envelope[] }> {
     this.assertOpen();
     return this.backend.transaction(async (tx) => {
-      const ctx = new KernelContext(withRowCache(tx), now, this.redeliverAfterMs);
+      const ctx = new KernelContext(withRowCache(tx), now, this.redeliverAfterMs, [], this.declared);
       const result = await work(ctx);
       return { result, outbox: ctx.outbox };
     });

@@ -7,6 +7,7 @@ import type { PromiseRecord, PromiseState, Value } from "../../protocol/records.
 import { TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { isTimedOut, timeoutState } from "./projection.js";
+import { leaveFlow } from "./flow.js";
 import { fulfilledTask, pendingTask, withResume } from "./task-states.js";
 
 export interface Settlement {
@@ -51,6 +52,8 @@ export async function convergeTimeout(ctx: KernelContext, id: string): Promise<v
 export async function fulfilTask(ctx: KernelContext, id: string): Promise<void> {
   const task = await ctx.tx.getTask(id);
   if (!task || task.state === "fulfilled") return;
+  // Its promise was just written, so this read is answered from the row cache.
+  await leaveFlow(ctx, task, await ctx.tx.getPromise(id));
   await ctx.tx.putTask(fulfilledTask(task));
   await ctx.tx.deleteCallbacksOf(id);
 }

@@ -36,6 +36,19 @@ export function pendingTask(task: TaskBase, expiresAt: number): TaskRecord {
   return { id: task.id, state: "pending", version: task.version, resumes: task.resumes, expiresAt, ...counted(task) };
 }
 
+/**
+ * Pending, held back by flow control (kernel/flow.ts): no re-delivery time of its own, since only
+ * room in its flow dispatches it. A pending task without `expiresAt` is queued.
+ */
+export function queuedTask(task: TaskBase): TaskRecord {
+  return { id: task.id, state: "pending", version: task.version, resumes: task.resumes, ...counted(task) };
+}
+
+/** Whether a pending task waits in a flow-control queue (see `queuedTask`). */
+export function isQueued(task: Pick<TaskRecord, "state" | "expiresAt">): boolean {
+  return task.state === "pending" && task.expiresAt === undefined;
+}
+
 export function acquiredTask(task: TaskBase, pid: string, ttl: number, now: number): TaskRecord {
   return { id: task.id, state: "acquired", version: task.version, resumes: [], ttl, pid, expiresAt: now + ttl, ...counted(task) };
 }

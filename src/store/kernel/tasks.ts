@@ -2,6 +2,10 @@
  * Transitions of tasks: who executes a promise with a target, and under which version. A worker
  * holds a task while it is acquired at the version it was given; any later version (re-delivery
  * after a lost lease) makes its release, suspend, fulfill and fence fail.
+ *
+ * Flow control (flow.ts): acquiring a flow-controlled task also takes a slot in its function's
+ * state row, locked after the task's promise and the task (the order every transition locks in);
+ * release, suspend, halt and fulfilment give it back in the same transaction, a take-over keeps it.
  */
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import {
@@ -26,7 +30,9 @@ import { createPromise, newPromise, settle } from "./promises.js";
 import { projectPromise, projectTask } from "./projection.js";
 import { fetchPage } from "./search.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
-import { acquiredTask, fulfilledTask, haltedTask, pendingTask, redeliveryDelay, suspendedTask } from "./task-states.js";
+import { admit, leaveFlow, releaseSlot } from "./flow.js";
+import { flowTagged } from "./flow-requests.js";
+import { acquiredTask, fulfilledTask, haltedTask, isQueued, pendingTask, queuedTask, redeliveryDelay, suspendedTask } from "./task-states.js";
 
 /** Lease length for a heartbeat on a task acquired without a ttl. */
 const DEFAULT_TTL = 30_000;
@@ -48,6 +54,8 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
   if (existing) {
     const promise = await requirePromise(ctx, existing.id);
     if (existing.state === "pending") {
+      // Held back by flow control: the caller gets the task pending, as for a promise it did not start.
+      if (!(await admit(ctx, existing, promise)).admitted) return ok({ task: await queue(ctx, existing), promise, preload: [] });
       const task = acquiredTask({ ...existing, version: existing.version + 1 }, pid, ttl, ctx.now);
       await ctx.tx.putTask(task);
       return ok({ task, promise, ...(await preload(ctx, promise)) });
@@ -60,13 +68,16 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
     if (!existingPromise.tags[TAG.target]) return fail(STATUS.unprocessable, "Promise has no address");
     return fail(STATUS.conflict, "Promise already exists");
   }
-  const promise = newPromise(ctx, action);
+  const promise = newPromise(ctx, await flowTagged(ctx, action));
   await ctx.tx.insertPromise(promise);
   const blank = { id: promise.id, version: 0, resumes: [] };
   if (promise.state !== "pending") {
     const task = fulfilledTask(blank);
     await ctx.tx.putTask(task);
     return ok({ task, promise, preload: [] });
+  }
+  if (!(await admit(ctx, { ...blank, state: "pending" }, promise)).admitted) {
+    return ok({ task: await queue(ctx, { ...blank, state: "pending" }), promise, preload: [] });
   }
   const task = acquiredTask({ ...blank, version: 1 }, pid, ttl, ctx.now);
   await ctx.tx.putTask(task);
@@ -84,6 +95,15 @@ export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Prom
   const promise = await requirePromise(ctx, task.id);
   if (promise.state !== "pending") return fail(STATUS.conflict, "Task logically fulfilled");
   if (task.version !== req.data.version) return fail(STATUS.conflict, "Version mismatch");
+  // A take-over keeps the dead holder's slot; any other acquisition must be admitted by flow control.
+  if (!takeOver) {
+    const admission = await admit(ctx, task, promise);
+    // The one refusal that writes: the task waits in its queue, not for a re-delivery.
+    if (!admission.admitted) {
+      await queue(ctx, task);
+      return fail(STATUS.tooMany, admission.reason);
+    }
+  }
   const acquired = acquiredTask({ ...task, version: task.version + 1 }, req.data.pid, req.data.ttl, ctx.now);
   await ctx.tx.putTask(acquired);
   return ok({ task: acquired, promise, ...(await preload(ctx, promise)) });
@@ -101,6 +121,7 @@ export async function releaseTask(ctx: KernelContext, req: TaskReleaseReq): Prom
   const releases = (held.task.releases ?? 0) + 1;
   const delay = redeliveryDelay(releases);
   const task = pendingTask({ ...held.task, releases }, delay > 0 ? ctx.now + delay : ctx.redeliveryAt);
+  await releaseSlot(ctx, held.promise);
   await ctx.tx.putTask(task);
   if (delay === 0) sendToTarget(ctx, held.promise, task);
   return ok({});
@@ -129,6 +150,7 @@ export async function suspendTask(ctx: KernelContext, req: TaskSuspendReq): Prom
     return { status: STATUS.redirect, data: await preload(ctx, held.promise) };
   }
   for (const promise of awaited) await ctx.tx.addCallback(promise.id, held.task.id);
+  await releaseSlot(ctx, held.promise);
   await ctx.tx.putTask(suspendedTask(held.task));
   return ok({});
 }
@@ -187,7 +209,10 @@ export async function haltTask(ctx: KernelContext, req: TaskHaltReq): Promise<Ou
   const task = await ctx.tx.getTask(req.data.id);
   if (!task) return fail(STATUS.notFound, "Task not found");
   if (task.state === "fulfilled") return fail(STATUS.conflict, "Task is fulfilled");
-  if (task.state !== "halted") await ctx.tx.putTask(haltedTask(task));
+  if (task.state !== "halted") {
+    await leaveFlow(ctx, task, await ctx.tx.getPromise(task.id));
+    await ctx.tx.putTask(haltedTask(task));
+  }
   return ok({});
 }
 
@@ -208,7 +233,7 @@ export async function searchTasks(ctx: KernelContext, req: TaskSearchReq): Promi
   const tasks: TaskRecord[] = [];
   for (const task of page.items) {
     const projected = projectTask(task, await ctx.tx.getPromise(task.id), ctx.now);
-    if (state === undefined || projected.state === state) tasks.push(projected);
+    if (state === undefined || projected.state === state) tasks.push(isQueued(projected) ? { ...projected, queued: true } : projected);
   }
   return ok(page.cursor === undefined ? { tasks } : { tasks, cursor: page.cursor });
 }
@@ -237,6 +262,13 @@ async function heldTask(
   if (promise.state !== "pending") return fail(STATUS.conflict, messages.notAcquired);
   if (task.version !== version) return fail(STATUS.conflict, messages.versionMismatch);
   return { task, promise };
+}
+
+/** Writes the task pending and queued by flow control: no re-delivery until its flow has room. */
+async function queue(ctx: KernelContext, task: TaskRecord): Promise<TaskRecord> {
+  const queued = queuedTask(task);
+  await ctx.tx.putTask(queued);
+  return queued;
 }
 
 async function requirePromise(ctx: KernelContext, id: string): Promise<PromiseRecord> {

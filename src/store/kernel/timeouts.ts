@@ -4,12 +4,14 @@
  *   - pending promises past their timeout settle (timers resolve, the rest time out);
  *   - acquired tasks whose lease ran out go back to pending and are sent to their target again;
  *   - pending tasks nobody acquired in time are sent again;
- *   - due schedules make their promise and advance.
+ *   - due schedules make their promise and advance;
+ *   - flow rows whose rate window opened (or whose dispatch went unanswered) dispatch their queue.
  */
 import type { TaskRecord } from "../../protocol/records.js";
 import { TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { isTimedOut } from "./projection.js";
+import { releaseSlot, wakeFlows } from "./flow.js";
 import { fireSchedule } from "./schedules.js";
 import { settlePromise, timeOutPromises, timeoutSettlement } from "./settlement.js";
 import { pendingTask } from "./task-states.js";
@@ -31,9 +33,10 @@ export async function tick(ctx: KernelContext, batch: number): Promise<TickResul
   const tasks = due.length;
   const schedules = await ctx.tx.dueSchedules(ctx.now, batch);
   for (const schedule of schedules) await fireSchedule(ctx, schedule);
+  const flows = await wakeFlows(ctx, batch);
   return {
-    changed: promises + tasks + schedules.length,
-    more: promises >= batch || tasks >= batch || schedules.length >= batch,
+    changed: promises + tasks + schedules.length + flows,
+    more: promises >= batch || tasks >= batch || schedules.length >= batch || flows >= batch,
     leasesExpired,
   };
 }
@@ -47,6 +50,8 @@ async function expireTask(ctx: KernelContext, task: TaskRecord): Promise<void> {
     await settlePromise(ctx, promise, timeoutSettlement(promise));
     return;
   }
+  // A lost lease gives back the slot it held (flow control); the task queues again when re-offered.
+  if (task.state === "acquired") await releaseSlot(ctx, promise);
   const pending = pendingTask(task, ctx.redeliveryAt);
   await ctx.tx.putTask(pending);
   const target = promise.tags[TAG.target];

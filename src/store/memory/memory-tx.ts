@@ -2,8 +2,10 @@
  * The `Tx` of the memory backend. Records are copied in and out, so nothing outside a
  * transaction can change a stored record by holding on to an object.
  */
-import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
-import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import type { FlowDeclaration, PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
+import type { FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import { flowRowId } from "../kernel/flow.js";
+import { queueOrder } from "../kernel/queue-order.js";
 import { globToRegExp, literalPrefix } from "./glob.js";
 import type { MemoryTables } from "./tables.js";
 import type { Table } from "./table.js";
@@ -119,6 +121,83 @@ export class MemoryTx implements Tx {
     return due.sort((a, b) => a.nextRunAt - b.nextRunAt || compare(a.id, b.id)).slice(0, limit).map(copy);
   }
 
+  async getFlowLimits(): Promise<FlowDeclaration[]> {
+    return [...this.t.flowLimits.ordered(undefined)].map(copy);
+  }
+
+  async getFlowLimit(group: string, func: string): Promise<FlowDeclaration | undefined> {
+    return copy(this.t.flowLimits.get(limitKey(group, func)));
+  }
+
+  async putFlowLimit(declaration: FlowDeclaration): Promise<void> {
+    this.t.flowLimits.set(limitKey(declaration.group, declaration.func), copy(declaration));
+  }
+
+  async deleteFlowLimit(group: string, func: string): Promise<void> {
+    this.t.flowLimits.delete(limitKey(group, func));
+  }
+
+  async lockFlowRow(group: string, func: string, key: string): Promise<FlowRow> {
+    const id = flowRowId(group, func, key);
+    return copy(this.t.flowRows.get(id)) ?? { id, group, func, key, running: 0, starts: [] };
+  }
+
+  async putFlowRow(row: FlowRow): Promise<void> {
+    this.t.flowRows.set(row.id, copy(row));
+  }
+
+  async deleteFlowRow(id: string): Promise<void> {
+    this.t.flowRows.delete(id);
+  }
+
+  async dueFlowRows(now: number, limit: number): Promise<FlowRow[]> {
+    const due = [...this.t.flowRows.values()].filter((r) => r.wakeAt !== undefined && r.wakeAt <= now);
+    return due.sort((a, b) => a.wakeAt! - b.wakeAt! || compare(a.id, b.id)).slice(0, limit).map(copy);
+  }
+
+  async queueTask(entry: QueuedTask): Promise<void> {
+    const seq = this.t.flowQueue.get(entry.taskId)?.seq ?? this.t.nextQueueSeq++;
+    this.t.flowQueue.set(entry.taskId, copy({ ...entry, seq }));
+  }
+
+  async unqueueTask(taskId: string): Promise<boolean> {
+    if (!this.t.flowQueue.has(taskId)) return false;
+    this.t.flowQueue.delete(taskId);
+    return true;
+  }
+
+  async queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): Promise<number> {
+    const own = { ...entry, seq: this.t.flowQueue.get(entry.taskId)?.seq ?? Number.POSITIVE_INFINITY };
+    let ahead = 0;
+    for (const queued of this.t.flowQueue.values()) {
+      if (queued.flowId !== flowId || queued.taskId === entry.taskId || queueOrder(queued, own) >= 0) continue;
+      if (++ahead >= limit) break;
+    }
+    return ahead;
+  }
+
+  async queueHeads(flowId: string, limit: number): Promise<QueuedTask[]> {
+    const queued = [...this.t.flowQueue.values()].filter((q) => q.flowId === flowId);
+    return queued.sort(queueOrder).slice(0, limit).map(copy);
+  }
+
+  async flowCounts(limit: number): Promise<FlowCounts[]> {
+    const counts = new Map<string, FlowCounts>();
+    const of = (group: string, func: string) => {
+      const key = limitKey(group, func);
+      let found = counts.get(key);
+      if (!found) counts.set(key, (found = { group, func, running: 0, queued: 0, keys: 0 }));
+      return found;
+    };
+    for (const row of this.t.flowRows.values()) {
+      const count = of(row.group, row.func);
+      count.running += row.running;
+      count.keys += 1;
+    }
+    for (const queued of this.t.flowQueue.values()) of(queued.group, queued.func).queued += 1;
+    return [...counts.values()].sort((a, b) => compare(a.group, b.group) || compare(a.func, b.func)).slice(0, limit);
+  }
+
   async nextDeadline(): Promise<number | undefined> {
     let earliest: number | undefined;
     const consider = (at: number | undefined) => {
@@ -127,6 +206,7 @@ export class MemoryTx implements Tx {
     for (const p of this.t.promises.values()) if (p.state === "pending") consider(p.timeoutAt);
     for (const t of this.t.tasks.values()) if (t.state === "pending" || t.state === "acquired") consider(t.expiresAt);
     for (const s of this.t.schedules.values()) consider(s.nextRunAt);
+    for (const r of this.t.flowRows.values()) consider(r.wakeAt);
     return earliest;
   }
 }
@@ -168,6 +248,10 @@ function without(table: Table<readonly string[]>, key: string, item: string): vo
   const items = (table.get(key) ?? []).filter((i) => i !== item);
   if (items.length === 0) table.delete(key);
   else table.set(key, items);
+}
+
+function limitKey(group: string, func: string): string {
+  return `${group}\u0000${func}`;
 }
 
 function compare(a: string, b: string): number {

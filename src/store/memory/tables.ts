@@ -1,5 +1,6 @@
 /** Everything a memory backend holds, as tables that commit or roll back together. */
-import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
+import type { FlowDeclaration, PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
+import type { FlowRow, QueuedTask } from "../backend.js";
 import { Table } from "./table.js";
 
 export class MemoryTables {
@@ -13,7 +14,24 @@ export class MemoryTables {
   /** awaited id → addresses, in registration order. */
   readonly listeners = new Table<readonly string[]>();
 
-  private readonly all = [this.promises, this.tasks, this.schedules, this.callbacks, this.callbacksByAwaiter, this.listeners];
+  /** Flow control: declarations by `group\0func`, state rows by id, queued tasks by task id. */
+  readonly flowLimits = new Table<FlowDeclaration>();
+  readonly flowRows = new Table<FlowRow>();
+  readonly flowQueue = new Table<QueuedTask>();
+  /** The next queue entry's `seq` (never reused, so it need not roll back). */
+  nextQueueSeq = 1;
+
+  private readonly all = [
+    this.promises,
+    this.tasks,
+    this.schedules,
+    this.callbacks,
+    this.callbacksByAwaiter,
+    this.listeners,
+    this.flowLimits,
+    this.flowRows,
+    this.flowQueue,
+  ];
 
   begin(): void {
     for (const table of this.all) table.begin();

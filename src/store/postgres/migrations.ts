@@ -172,6 +172,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX listeners_awaited ON listeners USING hash (awaited);
     `,
   },
+  {
+    version: 5,
+    name: "flow control: declared limits, state rows per function and key, queued tasks",
+    // Self-contained (kernel/flow.ts): ids can be long, so uniqueness and lookups are on md5s; the
+    // queue's index holds its order (priority, then age, then arrival).
+    sql: `
+      CREATE TABLE flow_limits (
+        id text NOT NULL,
+        declaration text NOT NULL
+      );
+      CREATE UNIQUE INDEX flow_limits_id ON flow_limits (md5(id));
+
+      CREATE TABLE flow_rows (
+        id text NOT NULL,
+        grp text NOT NULL,
+        func text NOT NULL,
+        key text NOT NULL,
+        running integer NOT NULL,
+        starts text NOT NULL,
+        wake_at bigint
+      );
+      CREATE UNIQUE INDEX flow_rows_id ON flow_rows (md5(id));
+      CREATE INDEX flow_rows_due ON flow_rows (wake_at) WHERE wake_at IS NOT NULL;
+
+      CREATE TABLE flow_queue (
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        task_id text NOT NULL,
+        flow_id text NOT NULL,
+        grp text NOT NULL,
+        func text NOT NULL,
+        priority integer NOT NULL,
+        created_at bigint NOT NULL,
+        version integer NOT NULL,
+        address text NOT NULL
+      );
+      CREATE UNIQUE INDEX flow_queue_task ON flow_queue (md5(task_id));
+      CREATE INDEX flow_queue_order ON flow_queue (md5(flow_id), priority DESC, created_at, seq);
+    `,
+  },
 ];
 
 /** Creates `schema` if missing and applies every migration it has not seen yet. */

@@ -6,8 +6,9 @@
  * statement before anything scans those tables and before COMMIT (`flush`).
  */
 import type { PoolClient, QueryResultRow } from "pg";
-import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
-import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import type { FlowDeclaration, PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
+import type { FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import { PostgresFlowTables } from "./flow-tx.js";
 import { ID_CONFLICT, ORDERED_ID } from "./migrations.js";
 import { globToLike, literalPrefix, prefixRange } from "./patterns.js";
 import { ConcurrentInsertError } from "./retry.js";
@@ -77,7 +78,8 @@ const SQL = {
   nextDeadline: `SELECT LEAST(
       (SELECT min(timeout_at) FROM promises WHERE state = 'pending'),
       (SELECT min(expires_at) FROM tasks WHERE state IN ('pending', 'acquired')),
-      (SELECT min(next_run_at) FROM schedules)
+      (SELECT min(next_run_at) FROM schedules),
+      (SELECT min(wake_at) FROM flow_rows)
     ) AS deadline`,
 } as const;
 
@@ -139,7 +141,11 @@ export class PostgresTx implements Tx {
   private readonly writes = new WriteBehind();
   private readonly waiters = new Waiters();
 
-  constructor(private readonly client: PoolClient) {}
+  private readonly flow: PostgresFlowTables;
+
+  constructor(private readonly client: PoolClient) {
+    this.flow = new PostgresFlowTables(client);
+  }
 
   /** Sends the buffered writes. The backend calls it before COMMIT; scans call it before reading. */
   async flush(): Promise<void> {
@@ -349,5 +355,47 @@ export class PostgresTx implements Tx {
     await this.flush();
     const [row] = await this.run<{ deadline: string | null }>("nextDeadline", []);
     return row?.deadline == null ? undefined : Number(row.deadline);
+  }
+
+  // Flow control (kernel/flow.ts): its tables are flow-tx.ts's. They never scan promises or tasks,
+  // so the buffered writes need no flush first.
+  getFlowLimits(): Promise<FlowDeclaration[]> {
+    return this.flow.getFlowLimits();
+  }
+  getFlowLimit(group: string, func: string): Promise<FlowDeclaration | undefined> {
+    return this.flow.getFlowLimit(group, func);
+  }
+  putFlowLimit(declaration: FlowDeclaration): Promise<void> {
+    return this.flow.putFlowLimit(declaration);
+  }
+  deleteFlowLimit(group: string, func: string): Promise<void> {
+    return this.flow.deleteFlowLimit(group, func);
+  }
+  lockFlowRow(group: string, func: string, key: string): Promise<FlowRow> {
+    return this.flow.lockFlowRow(group, func, key);
+  }
+  putFlowRow(row: FlowRow): Promise<void> {
+    return this.flow.putFlowRow(row);
+  }
+  deleteFlowRow(id: string): Promise<void> {
+    return this.flow.deleteFlowRow(id);
+  }
+  dueFlowRows(now: number, limit: number): Promise<FlowRow[]> {
+    return this.flow.dueFlowRows(now, limit);
+  }
+  queueTask(entry: QueuedTask): Promise<void> {
+    return this.flow.queueTask(entry);
+  }
+  unqueueTask(taskId: string): Promise<boolean> {
+    return this.flow.unqueueTask(taskId);
+  }
+  queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): Promise<number> {
+    return this.flow.queuedAhead(flowId, entry, limit);
+  }
+  queueHeads(flowId: string, limit: number): Promise<QueuedTask[]> {
+    return this.flow.queueHeads(flowId, limit);
+  }
+  flowCounts(limit: number): Promise<FlowCounts[]> {
+    return this.flow.flowCounts(limit);
   }
 }

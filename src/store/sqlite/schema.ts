@@ -76,6 +76,38 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tasks ADD COLUMN releases INTEGER NOT NULL DEFAULT 0;
   `,
+  // Flow control (kernel/flow.ts): declared limits, one state row per function and key (its
+  // running count and recent starts), and the tasks queued for room, in the order they start.
+  `
+  CREATE TABLE flow_limits (
+    grp TEXT NOT NULL,
+    func TEXT NOT NULL,
+    declaration TEXT NOT NULL,
+    PRIMARY KEY (grp, func)
+  );
+  CREATE TABLE flow_rows (
+    id TEXT NOT NULL PRIMARY KEY,
+    grp TEXT NOT NULL,
+    func TEXT NOT NULL,
+    key TEXT NOT NULL,
+    running INTEGER NOT NULL,
+    starts TEXT NOT NULL,
+    wake_at INTEGER
+  );
+  CREATE INDEX flow_rows_due ON flow_rows (wake_at, id) WHERE wake_at IS NOT NULL;
+  CREATE TABLE flow_queue (
+    seq INTEGER PRIMARY KEY,
+    task_id TEXT NOT NULL UNIQUE,
+    flow_id TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    func TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    address TEXT NOT NULL
+  );
+  CREATE INDEX flow_queue_order ON flow_queue (flow_id, priority DESC, created_at, seq);
+  `,
 ];
 
 /** Brings the schema up to date. Safe when several processes open the same file at once. */

@@ -4,7 +4,9 @@
  */
 import { PROMISE_STATES, type PromiseRecord, type PromiseState, type ScheduleRecord, type TaskRecord } from "../../protocol/records.js";
 import type Database from "better-sqlite3";
-import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import type { FlowDeclaration } from "../../protocol/records.js";
+import type { FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import { SqliteFlowTables } from "./flow-tx.js";
 import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
 import {
   promiseFromRow,
@@ -80,7 +82,11 @@ function probeEach<R>(statement: Database.Statement, ids: readonly string[]): R[
 }
 
 export class SqliteTx implements Tx {
-  constructor(private readonly statements: StatementCache) {}
+  private readonly flow: SqliteFlowTables;
+
+  constructor(private readonly statements: StatementCache) {
+    this.flow = new SqliteFlowTables(statements);
+  }
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
     const row = this.statements.get(SQL.getPromise).get(id) as PromiseRow | undefined;
@@ -222,8 +228,49 @@ export class SqliteTx implements Tx {
 
   async nextDeadline(): Promise<number | undefined> {
     const row = this.statements.get(SQL.nextDeadlines).get() as Record<"promise" | "task" | "schedule", number | null>;
-    const deadlines = [row.promise, row.task, row.schedule].filter((at): at is number => at !== null);
+    const deadlines = [row.promise, row.task, row.schedule, this.flow.nextWake() ?? null].filter((at): at is number => at !== null);
     return deadlines.length === 0 ? undefined : Math.min(...deadlines);
+  }
+
+  // Flow control (kernel/flow.ts): its tables are flow-tx.ts's.
+  async getFlowLimits(): Promise<FlowDeclaration[]> {
+    return this.flow.getFlowLimits();
+  }
+  async getFlowLimit(group: string, func: string): Promise<FlowDeclaration | undefined> {
+    return this.flow.getFlowLimit(group, func);
+  }
+  async putFlowLimit(declaration: FlowDeclaration): Promise<void> {
+    this.flow.putFlowLimit(declaration);
+  }
+  async deleteFlowLimit(group: string, func: string): Promise<void> {
+    this.flow.deleteFlowLimit(group, func);
+  }
+  async lockFlowRow(group: string, func: string, key: string): Promise<FlowRow> {
+    return this.flow.lockFlowRow(group, func, key);
+  }
+  async putFlowRow(row: FlowRow): Promise<void> {
+    this.flow.putFlowRow(row);
+  }
+  async deleteFlowRow(id: string): Promise<void> {
+    this.flow.deleteFlowRow(id);
+  }
+  async dueFlowRows(now: number, limit: number): Promise<FlowRow[]> {
+    return this.flow.dueFlowRows(now, limit);
+  }
+  async queueTask(entry: QueuedTask): Promise<void> {
+    this.flow.queueTask(entry);
+  }
+  async unqueueTask(taskId: string): Promise<boolean> {
+    return this.flow.unqueueTask(taskId);
+  }
+  async queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): Promise<number> {
+    return this.flow.queuedAhead(flowId, entry, limit);
+  }
+  async queueHeads(flowId: string, limit: number): Promise<QueuedTask[]> {
+    return this.flow.queueHeads(flowId, limit);
+  }
+  async flowCounts(limit: number): Promise<FlowCounts[]> {
+    return this.flow.flowCounts(limit);
   }
 }
 

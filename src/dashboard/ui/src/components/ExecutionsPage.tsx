@@ -1,6 +1,6 @@
 /** Executions: the root promises, filtered by state / function / id prefix / tag, paged, polled. */
 import { useState } from "preact/hooks";
-import type { ExecutionPage } from "../../../api-types.js";
+import type { ExecutionPage, FlowPage } from "../../../api-types.js";
 import { getJson, withQuery } from "../api.js";
 import { formatDuration, formatTime, fullTime } from "../format.js";
 import { syncClock, useNow, usePolling } from "../hooks.js";
@@ -27,6 +27,7 @@ export function ExecutionsPage({ query }: { query: URLSearchParams }) {
   return (
     <section>
       <h1>Executions</h1>
+      <FlowSummary />
       <Filters key={key} query={query} />
       {error && <p class="error-text">{error}</p>}
       <table class="list executions">
@@ -63,6 +64,51 @@ export function ExecutionsPage({ query }: { query: URLSearchParams }) {
       <Pager query={query} cursor={data?.cursor} />
     </section>
   );
+}
+
+/**
+ * Flow control (docs/flow-control.md): per limited function, its limits and how many executions
+ * run and wait for room. Queued ones are pending executions: the link lists them.
+ */
+function FlowSummary() {
+  const { data } = usePolling(() => getJson<FlowPage>("/api/flow"), REFRESH_MS, "flow");
+  if (!data || data.flows.length === 0) return null;
+  return (
+    <table class="list flow">
+      <caption>Flow control</caption>
+      <thead>
+        <tr>
+          <th>Function</th>
+          <th>Limits</th>
+          <th>Running</th>
+          <th>Queued</th>
+        </tr>
+      </thead>
+      <tbody>
+        {data.flows.map((flow) => (
+          <tr key={`${flow.group}/${flow.func}`} data-func={flow.func}>
+            <td class="mono">
+              {flow.func} <span class="muted">({flow.group})</span>
+            </td>
+            <td>{describeLimits(flow)}</td>
+            <td>{flow.running}</td>
+            <td>
+              {flow.queued > 0 ? <a href={executionsHref(new URLSearchParams({ func: flow.func, state: "pending" }))}>{flow.queued} queued</a> : "0"}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function describeLimits(flow: FlowPage["flows"][number]): string {
+  const parts: string[] = [];
+  if (flow.limits?.concurrency !== undefined) parts.push(`${flow.limits.concurrency} at once`);
+  if (flow.limits?.rateLimit !== undefined) parts.push(`${flow.limits.rateLimit.limit} per ${formatDuration(flow.limits.rateLimit.periodMs)}`);
+  if (flow.limits?.priority !== undefined) parts.push(`priority ${flow.limits.priority}`);
+  if (flow.keys > 1) parts.push(`${flow.keys} keys`);
+  return parts.length === 0 ? "none declared" : parts.join(", ");
 }
 
 function Filters({ query }: { query: URLSearchParams }) {

@@ -60,11 +60,12 @@ export function WorkersPage() {
               </td>
               <td>
                 <span class={`badge task-${task.state}`}>{task.state}</span>
+                {task.queued && <span class="badge task-queued" title="held back by flow control until its function has room">queued</span>}
               </td>
               <td>{task.version}</td>
               <td class="mono">{task.pid ?? "—"}</td>
               <td title={fullTime(task.expiresAt)}>
-                {task.expiresAt === undefined ? "—" : `${task.state === "acquired" ? "expires" : "due"} ${relative(task.expiresAt, now)} (${formatTime(task.expiresAt, now)})`}
+                {task.queued ? "when its function has room" : task.expiresAt === undefined ? "—" : `${task.state === "acquired" ? "expires" : "due"} ${relative(task.expiresAt, now)} (${formatTime(task.expiresAt, now)})`}
               </td>
             </tr>
           ))}
