@@ -1,0 +1,201 @@
+/**
+ * The workflow shapes a seed's executions run, and the world their steps act on. Each shape is a
+ * real workflow on the real engine; its result has two parts:
+ *
+ * - `v`, a value that depends only on the shape's argument: a faulty run must end with the same
+ *   one as a fault-free run of the same workload;
+ * - `seen`, what the workflow got from its effect steps. An effect step returns which run of it
+ *   this is (`e3.2#1`), so a step run again after a crash returns something else: the workflow
+ *   must have seen the value the store recorded, and the world's effect log says how often each
+ *   step really ran.
+ */
+import type { Context } from "../src/engine/context.js";
+import { constant, never } from "../src/engine/retry.js";
+import type { Reprise } from "../src/sdk/reprise.js";
+
+export const SHAPES = ["sequence", "fanout", "child", "sleep", "signal", "race", "rpc", "panic", "flaky"] as const;
+export type ShapeName = (typeof SHAPES)[number];
+
+/** The group rpc calls go to. */
+export const REMOTE_GROUP = "remote";
+export const MAIN_GROUP = "main";
+/** What the outside world settles every external promise with. */
+export const SIGNAL_VALUE = "approved";
+
+export interface WorkflowResult {
+  v: unknown;
+  seen: string[];
+}
+
+/** One run of an effect step, as the world saw it. */
+export interface EffectRun {
+  at: number;
+  /** Faults injected before this run: a run again with no fault in between is one too many. */
+  epoch: number;
+}
+
+/** What steps change, outside any process: it survives every crash, as a database would. */
+export class World {
+  readonly effects = new Map<string, EffectRun[]>();
+  private readonly failures = new Map<string, number>();
+  /** Faults injected so far (crashes, pauses, partitions, lost messages, jumps). */
+  epoch = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  /** Runs an effect: notes it in the log and answers which run of the step this is. */
+  effect(stepId: string): string {
+    const runs = this.effects.get(stepId) ?? [];
+    runs.push({ at: this.now(), epoch: this.epoch });
+    this.effects.set(stepId, runs);
+    return `${stepId}#${runs.length}`;
+  }
+
+  /** Whether a flaky call should fail again: it fails `times` times in all, then succeeds. */
+  failsAgain(stepId: string, times: number): boolean {
+    const failed = this.failures.get(stepId) ?? 0;
+    if (failed >= times) return false;
+    this.failures.set(stepId, failed + 1);
+    return true;
+  }
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+function world(ctx: Context): World {
+  return ctx.getDependency<World>("world");
+}
+
+function add(_ctx: Context, a: number, b: number): number {
+  return a + b;
+}
+
+function square(_ctx: Context, a: number): number {
+  return a * a;
+}
+
+function effect(ctx: Context): string {
+  return world(ctx).effect(ctx.id);
+}
+
+function flakyCall(ctx: Context, failures: number): string {
+  if (world(ctx).failsAgain(ctx.id, failures)) throw new Error("service unavailable");
+  return `served after ${failures} failures`;
+}
+
+class RefusedError extends Error {
+  override name = "RefusedError";
+}
+
+function refused(_ctx: Context): never {
+  throw new RefusedError("card declined");
+}
+
+function* sequence(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  let total = 0;
+  const seen: string[] = [];
+  for (let i = 0; i < n + 2; i++) {
+    total = yield* ctx.run(add, total, i + 1);
+    if (i === 0) seen.push(yield* ctx.run(effect));
+  }
+  return { v: total, seen };
+}
+
+function* fanout(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  const futures = [];
+  for (let i = 0; i < n + 2; i++) futures.push(yield* ctx.beginRun(square, i + 1));
+  const mark = yield* ctx.beginRun(effect);
+  let total = 0;
+  for (const future of futures) total += yield* future;
+  return { v: total, seen: [yield* mark] };
+}
+
+function* childWork(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  const doubled = yield* ctx.run(add, n, n);
+  const mark = yield* ctx.run(effect);
+  return { v: doubled, seen: [mark] };
+}
+
+function* child(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  const inner = yield* ctx.run(childWork, n);
+  const mark = yield* ctx.run(effect);
+  return { v: { child: inner.v }, seen: [...inner.seen, mark] };
+}
+
+function* sleeper(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  const before = yield* ctx.run(effect);
+  yield* ctx.sleep(7_000 * (n + 1));
+  const after = yield* ctx.run(add, n, 100);
+  yield* ctx.sleep(500);
+  return { v: after, seen: [before] };
+}
+
+function* signal(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  const mark = yield* ctx.run(effect);
+  const approval = yield* ctx.promise<string>();
+  const answer = yield* approval;
+  return { v: `${answer}:${n}`, seen: [mark] };
+}
+
+function* race(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  // The outside world settles the promise within seconds; the timer is a day away: the promise
+  // wins on every run, faults or none (a clock jump is at most a minute).
+  const approval = yield* ctx.promise<string>();
+  const deadline = yield* ctx.timer(DAY);
+  const winner = yield* ctx.race<unknown>([approval, deadline]);
+  const mark = yield* ctx.run(effect);
+  return { v: { index: winner.index, value: winner.value, n }, seen: [mark] };
+}
+
+function* caller(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  const remote = yield* ctx.rpc<WorkflowResult>("double", n, ctx.options({ target: REMOTE_GROUP }));
+  const mark = yield* ctx.run(effect);
+  return { v: { remote: remote.v }, seen: [...remote.seen, mark] };
+}
+
+function* double(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  const value = yield* ctx.run(add, n, n);
+  const mark = yield* ctx.run(effect);
+  return { v: value, seen: [mark] };
+}
+
+function* panicker(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  const mark = yield* ctx.run(effect);
+  yield* ctx.panic(n % 2 === 0, "planned panic");
+  return { v: n, seen: [mark] };
+}
+
+function* flaky(ctx: Context, n: number): Generator<unknown, WorkflowResult, unknown> {
+  // Fails n + 1 times, within the policy's retries: it always succeeds in the end.
+  const served = yield* ctx.run(flakyCall, n + 1, ctx.options({ retryPolicy: constant({ delayMs: 800, maxRetries: 6 }) }));
+  let refusal = "none";
+  try {
+    yield* ctx.run(refused, ctx.options({ retryPolicy: never }));
+  } catch (error) {
+    refusal = `${(error as Error).name}: ${(error as Error).message}`;
+  }
+  const mark = yield* ctx.run(effect);
+  return { v: { served, refusal }, seen: [mark] };
+}
+
+const MAIN: Record<ShapeName, (ctx: Context, n: number) => Generator<unknown, WorkflowResult, unknown>> = {
+  sequence,
+  fanout,
+  child,
+  sleep: sleeper,
+  signal,
+  race,
+  rpc: caller,
+  panic: panicker,
+  flaky,
+};
+
+/** Registers what a worker of `group` runs, and the world its steps act on. */
+export function registerWorkload(reprise: Reprise, group: string, theWorld: World): void {
+  reprise.setDependency("world", theWorld);
+  if (group === REMOTE_GROUP) {
+    reprise.register("double", double);
+    return;
+  }
+  for (const [name, func] of Object.entries(MAIN)) reprise.register(name, func);
+}
