@@ -40,6 +40,8 @@ export interface Violation {
   detail: string;
 }
 
+const HOLDER_WRITES = new Set(["task.fence", "task.fulfill", "task.suspend", "task.release"]);
+
 interface Lease {
   pid: string;
   version: number;
@@ -67,10 +69,21 @@ export class Checker {
     private readonly read: StoreReader,
     private readonly now: () => number,
     private readonly start: number,
+    /**
+     * A holder's write was refused (its lease was lost to a fault): the moment a fault's damage
+     * shows, so a step run again after it is one the fault explains.
+     */
+    private readonly onRefusedWrite: () => void = () => {},
   ) {}
 
   fail(invariant: Invariant, detail: string): void {
     this.violations.push({ invariant, at: this.now() - this.start, detail });
+  }
+
+  /** Processes holding a lease now, as far as the store has answered (faults aim at them). */
+  holders(): string[] {
+    const now = this.now();
+    return [...new Set([...this.leases.values()].filter((lease) => lease.expiresAt > now).map((lease) => lease.pid))].sort();
   }
 
   /** Whether `id` is settled as far as the store has answered. */
@@ -82,6 +95,7 @@ export class Checker {
     const status = res.head.status;
     const data = res.data as Record<string, unknown>;
     if (status === 200 || status === 300) this.observeAll(data);
+    if (status === 409 && HOLDER_WRITES.has(req.kind)) this.onRefusedWrite();
     switch (req.kind) {
       case "task.create":
       case "task.acquire": {

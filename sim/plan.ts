@@ -45,22 +45,24 @@ export interface Plan {
 }
 
 /** Faults (and message loss) stop here; after it every execution must finish. */
-export const FAULT_WINDOW_MS = 90_000;
+export const FAULT_WINDOW_MS = 40_000;
+/** Faults start while executions run (they start in the first 15 s); their effects last longer. */
+const FAULT_AT_MAX_MS = 20_000;
 /** A task lease; a pause longer than this loses it. */
 export const LEASE_TTL_MS = 10_000;
 
 const faultArb: fc.Arbitrary<Fault> = fc.oneof(
-  fc.record({ kind: fc.constant("crash-worker" as const), at: fc.integer({ min: 0, max: FAULT_WINDOW_MS - 5_000 }), worker: fc.nat(3), downFor: fc.integer({ min: 0, max: 20_000 }) }),
-  fc.record({ kind: fc.constant("crash-store" as const), at: fc.integer({ min: 0, max: FAULT_WINDOW_MS - 5_000 }), downFor: fc.integer({ min: 0, max: 5_000 }) }),
-  fc.record({ kind: fc.constant("pause-worker" as const), at: fc.integer({ min: 0, max: FAULT_WINDOW_MS - 30_000 }), worker: fc.nat(3), for: fc.integer({ min: 1_000, max: 3 * LEASE_TTL_MS }) }),
-  fc.record({ kind: fc.constant("partition" as const), at: fc.integer({ min: 0, max: FAULT_WINDOW_MS - 30_000 }), worker: fc.nat(3), for: fc.integer({ min: 1_000, max: 3 * LEASE_TTL_MS }) }),
-  fc.record({ kind: fc.constant("clock-jump" as const), at: fc.integer({ min: 0, max: FAULT_WINDOW_MS - 5_000 }), by: fc.integer({ min: 1_000, max: 60_000 }) }),
+  fc.record({ kind: fc.constant("crash-worker" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), worker: fc.nat(3), downFor: fc.integer({ min: 0, max: 20_000 }) }),
+  fc.record({ kind: fc.constant("crash-store" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), downFor: fc.integer({ min: 0, max: 5_000 }) }),
+  fc.record({ kind: fc.constant("pause-worker" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), worker: fc.nat(3), for: fc.integer({ min: 1_000, max: 3 * LEASE_TTL_MS }) }),
+  fc.record({ kind: fc.constant("partition" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), worker: fc.nat(3), for: fc.integer({ min: 1_000, max: 3 * LEASE_TTL_MS }) }),
+  fc.record({ kind: fc.constant("clock-jump" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), by: fc.integer({ min: 1_000, max: 60_000 }) }),
 );
 
 const startArb: fc.Arbitrary<Omit<StartSpec, "id">> = fc.record({
     shape: fc.constantFrom(...SHAPES),
     arg: fc.integer({ min: 0, max: 3 }),
-    at: fc.integer({ min: 0, max: 20_000 }),
+    at: fc.integer({ min: 0, max: 15_000 }),
     via: fc.nat(3),
   });
 

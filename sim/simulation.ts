@@ -60,6 +60,8 @@ export interface SimResult {
   started: number;
   /** Each execution's outcome, normalized (no ids, no effect values). */
   outcomes: Map<string, string>;
+  /** Effect steps that ran more than once (after faults). */
+  reruns: number;
 }
 
 class SimProcess implements EventOwner {
@@ -124,7 +126,7 @@ export class Simulation {
       options.bugs?.store,
       path,
     );
-    this.checker = new Checker(this.store, () => this.now, START);
+    this.checker = new Checker(this.store, () => this.now, START, () => this.world.epoch++);
   }
 
   async run(): Promise<SimResult> {
@@ -203,6 +205,7 @@ export class Simulation {
       completed,
       started: this.plan.executions.length,
       outcomes,
+      reruns: [...this.world.effects.values()].filter((runs) => runs.length > 1).length,
     };
   }
 
@@ -217,16 +220,17 @@ export class Simulation {
   private async boot(slot: Slot, incarnation: number): Promise<void> {
     const proc = new SimProcess(slot, incarnation);
     slot.current = proc;
+    const clock = this.clockFor(proc);
     proc.reprise = new Reprise({
       transport: this.transportFor(proc),
-      clock: this.clockFor(proc),
+      clock,
       pid: proc.pid,
       group: slot.group,
       ttl: LEASE_TTL_MS,
       logLevel: "silent",
       determinism: "off",
     });
-    registerWorkload(proc.reprise, slot.group, this.world);
+    registerWorkload(proc.reprise, slot.group, this.world, clock);
     this.log(proc.pid, "started");
     await proc.reprise.ready();
   }
@@ -293,6 +297,8 @@ export class Simulation {
 
   private request(proc: SimProcess, req: Request): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
+      // A dead process sends nothing (what it had queued in memory died with it).
+      if (!proc.alive) return;
       let answered = false;
       this.queue.push(
         this.now + REQUEST_TIMEOUT_MS,
@@ -406,7 +412,7 @@ export class Simulation {
     this.world.epoch++;
     switch (fault.kind) {
       case "crash-worker": {
-        const slot = this.slots[fault.worker % this.slots.length]!;
+        const slot = this.target(fault.worker);
         const dead = slot.current;
         if (!dead.alive) return;
         this.log(dead.pid, "CRASH (kill -9)");
@@ -430,16 +436,19 @@ export class Simulation {
         return;
       }
       case "pause-worker": {
-        const proc = this.slots[fault.worker % this.slots.length]!.current;
+        const proc = this.target(fault.worker).current;
         if (!proc.alive) return;
         proc.pausedUntil = Math.max(proc.pausedUntil, this.now + fault.for);
         this.log(proc.pid, `PAUSED for ${fault.for} ms`);
+        // It resumes where it stopped, its lease perhaps gone: what it runs next is the fault's doing.
+        this.queue.push(proc.pausedUntil, () => void this.world.epoch++);
         return;
       }
       case "partition": {
-        const slot = this.slots[fault.worker % this.slots.length]!;
+        const slot = this.target(fault.worker);
         slot.partitionedUntil = Math.max(slot.partitionedUntil, this.now + fault.for);
         this.log(slot.current.pid, `PARTITIONED from the store for ${fault.for} ms`);
+        this.queue.push(slot.partitionedUntil, () => void this.world.epoch++);
         return;
       }
       case "clock-jump":
@@ -447,6 +456,14 @@ export class Simulation {
         this.log("clock", `JUMPS ${fault.by} ms forward`);
         return;
     }
+  }
+
+  /** The worker a fault hits: one that holds a lease now if any does (an idle one has little to lose). */
+  private target(index: number): Slot {
+    const busy = this.checker.holders();
+    const pid = busy[index % Math.max(1, busy.length)];
+    const holder = this.slots.find((slot) => slot.current.pid === pid && slot.current.alive);
+    return holder ?? this.slots[index % this.slots.length]!;
   }
 
   private log(actor: string, text: string): void {

@@ -9,6 +9,7 @@
  *   must have seen the value the store recorded, and the world's effect log says how often each
  *   step really ran.
  */
+import type { Clock } from "../src/engine/clock.js";
 import type { Context } from "../src/engine/context.js";
 import { constant, never } from "../src/engine/retry.js";
 import type { Reprise } from "../src/sdk/reprise.js";
@@ -66,16 +67,26 @@ function world(ctx: Context): World {
   return ctx.getDependency<World>("world");
 }
 
-function add(_ctx: Context, a: number, b: number): number {
+/** A call to a service takes a while: a crash or a pause may come in the middle of it. */
+function serviceTime(ctx: Context, ms: number): Promise<void> {
+  return ctx.getDependency<Clock>("clock").sleep(ms);
+}
+
+async function add(ctx: Context, a: number, b: number): Promise<number> {
+  await serviceTime(ctx, 20);
   return a + b;
 }
 
-function square(_ctx: Context, a: number): number {
+async function square(ctx: Context, a: number): Promise<number> {
+  await serviceTime(ctx, 5 * a);
   return a * a;
 }
 
-function effect(ctx: Context): string {
-  return world(ctx).effect(ctx.id);
+/** The effect happens at once; its answer takes 300 ms to come back, a window for a crash. */
+async function effect(ctx: Context): Promise<string> {
+  const run = world(ctx).effect(ctx.id);
+  await serviceTime(ctx, 300);
+  return run;
 }
 
 function flakyCall(ctx: Context, failures: number): string {
@@ -190,9 +201,10 @@ const MAIN: Record<ShapeName, (ctx: Context, n: number) => Generator<unknown, Wo
   flaky,
 };
 
-/** Registers what a worker of `group` runs, and the world its steps act on. */
-export function registerWorkload(reprise: Reprise, group: string, theWorld: World): void {
+/** Registers what a worker of `group` runs, the world its steps act on, and its clock. */
+export function registerWorkload(reprise: Reprise, group: string, theWorld: World, clock: Clock): void {
   reprise.setDependency("world", theWorld);
+  reprise.setDependency("clock", clock);
   if (group === REMOTE_GROUP) {
     reprise.register("double", double);
     return;
