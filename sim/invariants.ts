@@ -70,10 +70,11 @@ export class Checker {
     private readonly now: () => number,
     private readonly start: number,
     /**
-     * A holder's write was refused (its lease was lost to a fault): the moment a fault's damage
-     * shows, so a step run again after it is one the fault explains.
+     * A holder lost its lease (to a fault: healthy holders heartbeat): its write was refused, or
+     * the task was acquired again over its expired lease. The moment a fault's damage shows, so a
+     * step run again after it is one the fault explains.
      */
-    private readonly onRefusedWrite: () => void = () => {},
+    private readonly onLeaseLost: () => void = () => {},
   ) {}
 
   fail(invariant: Invariant, detail: string): void {
@@ -95,7 +96,7 @@ export class Checker {
     const status = res.head.status;
     const data = res.data as Record<string, unknown>;
     if (status === 200 || status === 300) this.observeAll(data);
-    if (status === 409 && HOLDER_WRITES.has(req.kind)) this.onRefusedWrite();
+    if (status === 409 && HOLDER_WRITES.has(req.kind)) this.onLeaseLost();
     switch (req.kind) {
       case "task.create":
       case "task.acquire": {
@@ -195,6 +196,8 @@ export class Checker {
     if (previous && previous.pid !== pid && previous.expiresAt > now) {
       this.fail("single-lease", `${task.id} v${task.version} acquired by ${pid} while ${previous.pid}'s lease (v${previous.version}) ran until ${previous.expiresAt - this.start} ms`);
     }
+    // Acquired again while its last holder neither suspended, fulfilled nor released it.
+    if (previous) this.onLeaseLost();
     this.leases.set(task.id, { pid, version: task.version, expiresAt: task.expiresAt ?? now });
   }
 

@@ -126,7 +126,7 @@ export class Simulation {
       options.bugs?.store,
       path,
     );
-    this.checker = new Checker(this.store, () => this.now, START, () => this.world.epoch++);
+    this.checker = new Checker(this.store, () => this.now, START, () => void this.world.epoch++);
   }
 
   async run(): Promise<SimResult> {
