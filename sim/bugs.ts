@@ -42,6 +42,20 @@ function stealLiveLeases(store: Store, read: StoreReader): Store {
   });
 }
 
+/** A store whose heartbeat refuses the whole batch when one lease in it is gone (the protocol says: ignore it). */
+function heartbeatRefusesLostLeases(store: Store, read: StoreReader): Store {
+  return withApply(store, async (req, now) => {
+    if (req.kind !== "task.heartbeat") return store.apply(req, now);
+    for (const ref of req.data.tasks) {
+      const row = await read.task(ref.id);
+      if (row?.state !== "acquired" || row.version !== ref.version || row.pid !== req.data.pid) {
+        return { kind: req.kind, head: { corrId: req.head.corrId, status: 409, version: req.head.version }, data: "Lease lost" } as Response;
+      }
+    }
+    return store.apply(req, now);
+  });
+}
+
 function withApply(store: Store, apply: (req: Request, now?: number) => Promise<Response>): Store {
   return {
     apply: apply as Store["apply"],
@@ -193,6 +207,11 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
     invariant: "timer-fires",
     description: "the ticker fires only what was due 2 s ago",
     bugs: { store: { tickTime: (now) => now - 2_000 } },
+  },
+  "heartbeat-refuses-lost-leases": {
+    invariant: "parity",
+    description: "task.heartbeat answers 409 when one of its leases is gone, where the reference ignores that task",
+    bugs: { store: { wrapStore: heartbeatRefusesLostLeases } },
   },
   "strip-preload": {
     invariant: "effect-reruns",

@@ -30,6 +30,8 @@ export const INVARIANTS = [
   "timer-fires",
   /** A step's effect runs again only after a fault (a crash, a pause, a lost message…). */
   "effect-reruns",
+  /** The store's answers and records agree with @resonatehq/sdk's reference server fed the same requests. */
+  "parity",
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 

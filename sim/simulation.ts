@@ -20,6 +20,7 @@ import { Reprise } from "../src/sdk/reprise.js";
 import type { Transport } from "../src/transport/transport.js";
 import { EventQueue, type EventOwner } from "./event-queue.js";
 import { Checker, type Violation } from "./invariants.js";
+import { ParityOracle } from "./parity.js";
 import { FAULT_WINDOW_MS, LEASE_TTL_MS, withoutFaults, type Fault, type Plan } from "./plan.js";
 import { SeededRandom } from "./random.js";
 import { StoreNode, describeRequest, type BackendKind, type StoreFaults } from "./store-node.js";
@@ -93,6 +94,7 @@ export class Simulation {
   private readonly rng: SeededRandom;
   private readonly store: StoreNode;
   private readonly checker: Checker;
+  private readonly parity: ParityOracle;
   private readonly world: World;
   private readonly slots: Slot[] = [];
   private readonly trace: string[] = [];
@@ -115,7 +117,11 @@ export class Simulation {
         now: () => this.now,
         at: (time, run) => void this.queue.push(time, run),
         message: (envelope) => this.route(envelope),
-        applied: (req, res, from) => this.checker.applied(req, res, from),
+        applied: (req, res, from) => {
+          this.parity.applied(req, res, this.now);
+          return this.checker.applied(req, res, from);
+        },
+        ticked: (at) => this.parity.tick(at),
         afterWork: async (kind) => {
           await this.checker.afterWork(kind);
           this.signalExternals();
@@ -127,6 +133,7 @@ export class Simulation {
       path,
     );
     this.checker = new Checker(this.store, () => this.now, START, () => void this.world.epoch++);
+    this.parity = new ParityOracle((detail) => this.checker.fail("parity", detail));
   }
 
   async run(): Promise<SimResult> {
@@ -189,6 +196,7 @@ export class Simulation {
       if (seen.length > 0) this.seen.set(spec.id, seen);
     }
     await this.checker.finish(this.world, this.seen);
+    await this.parity.finish(this.now, this.store);
     if (this.options.compare !== false && (this.plan.faults.length > 0 || this.plan.dropPerMille > 0 || this.plan.duplicatePerMille > 0)) {
       for (const spec of this.plan.executions) {
         const got = outcomes.get(spec.id);

@@ -45,6 +45,8 @@ export interface StoreNodeHooks {
   applied(req: Request, res: Response, from: string): Promise<void>;
   /** After every commit or tick: timers are checked here. */
   afterWork(kind: "commit" | "tick"): Promise<void>;
+  /** The store ticked for time `at`. */
+  ticked(at: number): void;
   trace(text: string): void;
   /** The commit delay, in virtual ms. */
   commitDelay(): number;
@@ -149,6 +151,7 @@ export class StoreNode implements StoreReader {
     // A planted bug may stop the ticker for good.
     if (at === undefined) return;
     const changed = await this.store.tick(at);
+    this.hooks.ticked(at);
     if (changed > 0) this.hooks.trace(`tick${at === now ? "" : ` (for ${at - now} ms ahead)`}: ${changed} record(s) changed`);
     await this.hooks.afterWork("tick");
     await this.scheduleTick();
