@@ -1,9 +1,10 @@
 /**
- * `npm run sim -- --seeds 10000 [--first 0] [--backend memory|sqlite]`: runs that many seeds and
+ * `npm run sim -- --seeds 10000 [--first 0] [--backend memory|sqlite] [--bug name]`: runs that many seeds and
  * prints seeds/s and every failing seed. `SIM_SEED=123 npm run sim`: replays one seed, prints its
  * plan, its event trace and what it broke, then the plan fast-check shrank it to.
  */
 import { parseArgs } from "node:util";
+import { PLANTED_BUGS } from "./bugs.js";
 import { planOf } from "./plan.js";
 import { runPlan, runSeed, runSeeds, shrink } from "./run-seeds.js";
 import type { BackendKind } from "./store-node.js";
@@ -14,8 +15,17 @@ const { values } = parseArgs({
     first: { type: "string", default: "0" },
     backend: { type: "string", default: "memory" },
     "no-shrink": { type: "boolean", default: false },
+    bug: { type: "string" },
   },
 });
+
+// A planted bug (sim/bugs.ts), to see what a failure looks like: `--bug skip-lease-fence`.
+const planted = values.bug === undefined ? undefined : PLANTED_BUGS[values.bug];
+if (values.bug !== undefined && !planted) {
+  console.error(`--bug: expected one of ${Object.keys(PLANTED_BUGS).join(", ")}, got ${values.bug}`);
+  process.exit(2);
+}
+const bugs = planted?.bugs;
 
 const backend = values.backend as BackendKind;
 if (backend !== "memory" && backend !== "sqlite") {
@@ -25,7 +35,7 @@ if (backend !== "memory" && backend !== "sqlite") {
 
 async function replay(seed: number): Promise<number> {
   console.log(`seed ${seed}: plan ${JSON.stringify(planOf(seed))}\n`);
-  const result = await runSeed(seed, { backend, trace: true });
+  const result = await runSeed(seed, { backend, bugs, trace: true });
   for (const line of result.trace) console.log(line);
   console.log(`\n${result.events} events, ${(result.virtualMs / 1000).toFixed(1)} s simulated, ${result.completed}/${result.started} executions completed`);
   if (result.violations.length === 0) {
@@ -34,9 +44,9 @@ async function replay(seed: number): Promise<number> {
   }
   for (const v of result.violations) console.log(`BROKEN ${v.invariant} at ${(v.at / 1000).toFixed(3)}s: ${v.detail}`);
   if (!values["no-shrink"]) {
-    const smallest = await shrink(seed, { backend });
+    const smallest = await shrink(seed, { backend, bugs });
     console.log(`\nshrunk plan: ${JSON.stringify(smallest.plan)}`);
-    const shrunk = await runPlan(smallest.plan, { backend, trace: true });
+    const shrunk = await runPlan(smallest.plan, { backend, bugs, trace: true });
     for (const line of shrunk.trace) console.log(line);
     for (const v of shrunk.violations) console.log(`BROKEN ${v.invariant} at ${(v.at / 1000).toFixed(3)}s: ${v.detail}`);
   }
@@ -51,6 +61,7 @@ async function many(): Promise<number> {
   let last = performance.now();
   const report = await runSeeds(first, count, {
     backend,
+    bugs,
     onSeed: (seed, result) => {
       for (const v of result.violations) console.log(`seed ${seed} FAILED ${v.invariant}: ${v.detail}`);
       if (performance.now() - last > 5_000) {

@@ -27,7 +27,9 @@ export type Fault =
   /** Nothing passes between a worker and the store for `for` ms, both ways. */
   | { kind: "partition"; at: number; worker: number; for: number }
   /** The clock jumps `by` ms forward at once: deadlines in between all come due. */
-  | { kind: "clock-jump"; at: number; by: number };
+  | { kind: "clock-jump"; at: number; by: number }
+  /** The next `count` step calls (anywhere) throw, as a service failing for a moment: retries must cover them. */
+  | { kind: "step-throws"; at: number; count: number };
 
 export interface Plan {
   /** Seeds the per-message randomness (delays, drops, duplicates). */
@@ -57,6 +59,7 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant("pause-worker" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), worker: fc.nat(3), for: fc.integer({ min: 1_000, max: 3 * LEASE_TTL_MS }) }),
   fc.record({ kind: fc.constant("partition" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), worker: fc.nat(3), for: fc.integer({ min: 1_000, max: 3 * LEASE_TTL_MS }) }),
   fc.record({ kind: fc.constant("clock-jump" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), by: fc.integer({ min: 1_000, max: 60_000 }) }),
+  fc.record({ kind: fc.constant("step-throws" as const), at: fc.integer({ min: 0, max: FAULT_AT_MAX_MS }), count: fc.integer({ min: 1, max: 3 }) }),
 );
 
 const startArb: fc.Arbitrary<Omit<StartSpec, "id">> = fc.record({

@@ -463,6 +463,11 @@ export class Simulation {
         this.now += fault.by;
         this.log("clock", `JUMPS ${fault.by} ms forward`);
         return;
+      case "step-throws":
+        // Not added up: at most 3 failures in a row, within every step's retries.
+        this.world.failNext = Math.max(this.world.failNext, fault.count);
+        this.log("world", `the next ${fault.count} step call(s) THROW`);
+        return;
     }
   }
 

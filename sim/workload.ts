@@ -41,6 +41,8 @@ export class World {
   private readonly failures = new Map<string, number>();
   /** Faults injected so far (crashes, pauses, partitions, lost messages, jumps). */
   epoch = 0;
+  /** Step calls still to fail (a `step-throws` fault). */
+  failNext = 0;
 
   constructor(private readonly now: () => number) {}
 
@@ -50,6 +52,13 @@ export class World {
     runs.push({ at: this.now(), epoch: this.epoch });
     this.effects.set(stepId, runs);
     return `${stepId}#${runs.length}`;
+  }
+
+  /** Throws while a `step-throws` fault lasts: the step fails before it does anything. */
+  serviceCheck(): void {
+    if (this.failNext <= 0) return;
+    this.failNext--;
+    throw new Error("injected failure: service unavailable");
   }
 
   /** Whether a flaky call should fail again: it fails `times` times in all, then succeeds. */
@@ -73,17 +82,20 @@ function serviceTime(ctx: Context, ms: number): Promise<void> {
 }
 
 async function add(ctx: Context, a: number, b: number): Promise<number> {
+  world(ctx).serviceCheck();
   await serviceTime(ctx, 20);
   return a + b;
 }
 
 async function square(ctx: Context, a: number): Promise<number> {
+  world(ctx).serviceCheck();
   await serviceTime(ctx, 5 * a);
   return a * a;
 }
 
 /** The effect happens at once; its answer takes 300 ms to come back, a window for a crash. */
 async function effect(ctx: Context): Promise<string> {
+  world(ctx).serviceCheck();
   const run = world(ctx).effect(ctx.id);
   await serviceTime(ctx, 300);
   return run;

@@ -46,7 +46,7 @@ describe("simulation", () => {
     }
   });
 
-  it("injects what the plans say: crashes, pauses, partitions, jumps, lost and doubled messages, refused stale writes, steps run again", async () => {
+  it("injects what the plans say: crashes, pauses, partitions, jumps, throwing steps, lost and doubled messages, refused stale writes, steps run again", async () => {
     const seen = new Map<string, number>();
     const count = (what: string, n: number) => seen.set(what, (seen.get(what) ?? 0) + n);
     let reruns = 0;
@@ -67,6 +67,7 @@ const TRACE_MARKS: Record<string, RegExp> = {
   pause: /PAUSED/g,
   partition: /PARTITIONED/g,
   "clock jump": /JUMPS/g,
+  "steps throw": /step call\(s\) THROW/g,
   "lost message": /: lost/g,
   "duplicate execute": /hears execute .*\(duplicate\)/g,
   "stale write refused": /task\.fence .* -> 409/g,
