@@ -222,7 +222,7 @@ export function describeRequest(req: Request): string {
   const version = typeof data.version === "number" ? ` v${data.version}` : "";
   const nested = inner ? ` (${inner.kind} ${inner.data.id ?? ""}${inner.data.result ? " with result" : ""})` : "";
   const tasks = Array.isArray(data.tasks) ? ` [${(data.tasks as Array<{ id: string; version: number }>).map((t) => `${t.id} v${t.version}`).join(", ")}]` : "";
-  return `${req.kind} ${id}${version}${nested}${tasks}`.replace(/ +$/, "");
+  return `${req.kind}${id ? ` ${id}` : ""}${version}${nested}${tasks}`;
 }
 
 export function describeResponse(res: Response): string {

@@ -72,6 +72,8 @@ const TRACE_MARKS: Record<string, RegExp> = {
   "duplicate execute": /hears execute .*\(duplicate\)/g,
   "stale write refused": /task\.fence .* -> 409/g,
   "lease expired by a tick": /tick: \d+ record/g,
+  // Heartbeats run on the simulated clock (Clock.every): a healthy holder keeps its lease.
+  heartbeat: /send task\.heartbeat/g,
 };
 
 describe("planted bugs: each invariant catches one", () => {
