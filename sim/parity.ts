@@ -43,6 +43,7 @@ export class ParityOracle {
   applied(req: Request, res: Response, now: number): void {
     if (res.head.status === 400 || res.head.status >= 500) return;
     const answer = this.apply(now, req);
+    if (res.head.status === 200) this.noteTimer(res);
     if (!COMPARED.has(req.kind) || answer.head.status === res.head.status) return;
     this.fail(`${req.kind} ${idOf(req)}: ours answered ${res.head.status}, the reference ${answer.head.status} ${JSON.stringify(answer.data)}`);
   }
@@ -107,9 +108,16 @@ export class ParityOracle {
     if (req.kind.startsWith("task.") && typeof data.id === "string") this.taskIds.add(data.id);
     if (req.kind.startsWith("promise.") && typeof data.id === "string") this.promiseIds.add(data.id);
     if (typeof data.action?.data.id === "string") this.promiseIds.add(data.action.data.id);
-    const create = req.kind === "promise.create" ? req : req.kind === "task.fence" && req.data.action.kind === "promise.create" ? req.data.action : undefined;
-    const tags = create?.data.tags ?? {};
-    if (create && tags[TAG.timer] === "true" && tags[TAG.target] === undefined && !this.timers.has(create.data.id)) this.timers.set(create.data.id, create.data.timeoutAt);
+  }
+
+  /** A timer our store created (its deadline as stored: a refused create's is not one). */
+  private noteTimer(res: Response): void {
+    const data = res.data as { promise?: PromiseRecord; action?: Response } | undefined;
+    if (typeof data !== "object" || data === null) return;
+    const inner = data.action && data.action.head.status === 200 ? (data.action.data as { promise?: PromiseRecord }) : undefined;
+    const promise = data.promise ?? inner?.promise;
+    if (promise?.state !== "pending" || promise.tags[TAG.timer] !== "true" || promise.tags[TAG.target] !== undefined) return;
+    if (!this.timers.has(promise.id)) this.timers.set(promise.id, promise.timeoutAt);
   }
 }
 

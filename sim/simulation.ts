@@ -108,7 +108,10 @@ export class Simulation {
     private readonly options: SimOptions = {},
   ) {
     this.rng = new SeededRandom(plan.netSeed);
-    this.world = new World(() => this.now);
+    this.world = new World(
+      () => this.now,
+      (taskId, pid) => this.checker.holds(taskId, pid),
+    );
     const backend = options.backend ?? "memory";
     const path = backend === "sqlite" ? join(mkdtempSync(join(tmpdir(), "reprise-sim-")), "store.db") : undefined;
     this.store = new StoreNode(
@@ -464,7 +467,7 @@ export class Simulation {
         this.log("clock", `JUMPS ${fault.by} ms forward`);
         return;
       case "step-throws":
-        // Not added up: at most 3 failures in a row, within every step's retries.
+        // Not added up (and at most 3 per step, World.serviceCheck): within every step's retries.
         this.world.failNext = Math.max(this.world.failNext, fault.count);
         this.log("world", `the next ${fault.count} step call(s) THROW`);
         return;

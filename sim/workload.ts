@@ -33,6 +33,10 @@ export interface EffectRun {
   at: number;
   /** Faults injected before this run: a run again with no fault in between is one too many. */
   epoch: number;
+  /** The process that ran it. */
+  pid: string;
+  /** Whether that process had lost its lease on the execution by then (a stale holder, still running). */
+  stale: boolean;
 }
 
 /** What steps change, outside any process: it survives every crash, as a database would. */
@@ -44,19 +48,31 @@ export class World {
   /** Step calls still to fail (a `step-throws` fault). */
   failNext = 0;
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    /** Whether `pid` holds a live lease on the task `taskId`, as far as the store has answered. */
+    private readonly holds: (taskId: string, pid: string) => boolean,
+  ) {}
 
   /** Runs an effect: notes it in the log and answers which run of the step this is. */
-  effect(stepId: string): string {
+  effect(stepId: string, taskId: string, pid: string): string {
     const runs = this.effects.get(stepId) ?? [];
-    runs.push({ at: this.now(), epoch: this.epoch });
+    runs.push({ at: this.now(), epoch: this.epoch, pid, stale: !this.holds(taskId, pid) });
     this.effects.set(stepId, runs);
     return `${stepId}#${runs.length}`;
   }
 
-  /** Throws while a `step-throws` fault lasts: the step fails before it does anything. */
-  serviceCheck(): void {
+  private readonly injected = new Map<string, number>();
+
+  /**
+   * Throws while a `step-throws` fault lasts: the step fails before it does anything. One step
+   * fails at most 3 times so (two faults in a row included), within every step's retries.
+   */
+  serviceCheck(stepId: string): void {
     if (this.failNext <= 0) return;
+    const failed = this.injected.get(stepId) ?? 0;
+    if (failed >= 3) return;
+    this.injected.set(stepId, failed + 1);
     this.failNext--;
     throw new Error("injected failure: service unavailable");
   }
@@ -82,21 +98,21 @@ function serviceTime(ctx: Context, ms: number): Promise<void> {
 }
 
 async function add(ctx: Context, a: number, b: number): Promise<number> {
-  world(ctx).serviceCheck();
+  world(ctx).serviceCheck(ctx.id);
   await serviceTime(ctx, 20);
   return a + b;
 }
 
 async function square(ctx: Context, a: number): Promise<number> {
-  world(ctx).serviceCheck();
+  world(ctx).serviceCheck(ctx.id);
   await serviceTime(ctx, 5 * a);
   return a * a;
 }
 
 /** The effect happens at once; its answer takes 300 ms to come back, a window for a crash. */
 async function effect(ctx: Context): Promise<string> {
-  world(ctx).serviceCheck();
-  const run = world(ctx).effect(ctx.id);
+  world(ctx).serviceCheck(ctx.id);
+  const run = world(ctx).effect(ctx.id, ctx.rootId, ctx.getDependency<string>("pid"));
   await serviceTime(ctx, 300);
   return run;
 }
@@ -217,6 +233,7 @@ const MAIN: Record<ShapeName, (ctx: Context, n: number) => Generator<unknown, Wo
 export function registerWorkload(reprise: Reprise, group: string, theWorld: World, clock: Clock): void {
   reprise.setDependency("world", theWorld);
   reprise.setDependency("clock", clock);
+  reprise.setDependency("pid", reprise.pid);
   if (group === REMOTE_GROUP) {
     reprise.register("double", double);
     return;
