@@ -348,21 +348,24 @@ export class Simulation {
     });
   }
 
-  /** A committed message goes to one live subscriber of the group (anycast) or to its pid. */
+  /**
+   * A committed message goes to one live subscriber of the group (anycast) or to its pid. A
+   * doubled anycast message picks its own subscriber: two workers may hear one execute.
+   */
   private route(envelope: Envelope): void {
     const address = parseAddress(envelope.address);
     if (!address) return;
     const candidates = this.slots
       .map((slot) => slot.current)
       .filter((proc) => proc.alive && proc.onMessage && proc.subscribedGroup && isAddressedTo(envelope.address, proc.subscribedGroup, proc.pid));
-    const target = address.cast === "uni" ? candidates[0] : this.rng.pick(candidates);
     const what = `${envelope.message.kind} ${envelope.message.kind === "execute" ? `${envelope.message.data.task.id} v${envelope.message.data.task.version}` : envelope.message.data.promise.id}`;
-    if (!target) {
+    if (candidates.length === 0) {
       this.log("store", `${what}: nobody to hear it`);
       return;
     }
     const copies = this.faultsOn() && this.rng.chance(this.plan.duplicatePerMille / 1000) ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
+      const target = (address.cast === "uni" ? candidates[0] : this.rng.pick(candidates))!;
       if (target.slot.partitionedUntil > this.now || this.lost()) {
         this.log("store", `${what} to ${target.pid}: lost`);
         continue;
