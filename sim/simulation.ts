@@ -101,7 +101,6 @@ export class Simulation {
   private readonly seen = new Map<string, string[]>();
   private readonly signalled = new Set<string>();
   private readonly startedRoots = new Set<string>();
-  private storeCrashes = 0;
 
   constructor(
     private readonly plan: Plan,
@@ -185,6 +184,11 @@ export class Simulation {
   }
 
   private async conclude(events: number): Promise<SimResult> {
+    // The run ended with the store down (its restart beyond the bound): bring it back to read it.
+    if (!this.store.up) {
+      await this.store.restart();
+      await this.checker.afterStoreCrash();
+    }
     const outcomes = new Map<string, string>();
     let completed = 0;
     for (const spec of this.plan.executions) {
@@ -444,7 +448,6 @@ export class Simulation {
         this.queue.push(this.now + fault.downFor, async () => {
           this.world.epoch++;
           await this.store.restart();
-          this.storeCrashes++;
           await this.checker.afterStoreCrash();
         });
         return;
