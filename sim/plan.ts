@@ -46,7 +46,7 @@ export interface Plan {
   maxDelay: number;
 }
 
-/** Faults (and message loss) stop here; after it every execution must finish. */
+/** Message loss and duplication stop here (faults start by 20 s; the last pauses and partitions end by 50 s); then every execution must finish. */
 export const FAULT_WINDOW_MS = 40_000;
 /** Faults start while executions run (they start in the first 15 s); their effects last longer. */
 const FAULT_AT_MAX_MS = 20_000;
@@ -63,11 +63,11 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
 );
 
 const startArb: fc.Arbitrary<Omit<StartSpec, "id">> = fc.record({
-    shape: fc.constantFrom(...SHAPES),
-    arg: fc.integer({ min: 0, max: 3 }),
-    at: fc.integer({ min: 0, max: 15_000 }),
-    via: fc.nat(3),
-  });
+  shape: fc.constantFrom(...SHAPES),
+  arg: fc.integer({ min: 0, max: 3 }),
+  at: fc.integer({ min: 0, max: 15_000 }),
+  via: fc.nat(3),
+});
 
 export const planArb: fc.Arbitrary<Plan> = fc.record({
   netSeed: fc.integer({ min: 1, max: 0x7fffffff }),
