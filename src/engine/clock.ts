@@ -10,6 +10,11 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
   /** Runs `callback` once the work already queued (promise continuations, I/O) has had its turn. */
   defer(callback: () => void): void;
+  /**
+   * A repeating timer on this clock (the worker's heartbeats); returns its cancel. Absent, the
+   * system's setInterval is used: only a simulated clock needs heartbeats in its own time.
+   */
+  every?(ms: number, callback: () => void): () => void;
 }
 
 export const systemClock: Clock = {

@@ -47,18 +47,25 @@ export class Worker {
   private readonly inProgress = new Map<string, Execution>();
   /** Cancellation requests that arrived while their execution ran here: its next run starts with them. */
   private readonly cancelled = new Map<string, PromiseRecord>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  private stopHeartbeat: (() => void) | undefined;
   private stopped = false;
 
   constructor(private readonly options: WorkerOptions) {}
 
   start(): void {
-    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.options.ttl / 3)));
+    const every = Math.max(50, Math.floor(this.options.ttl / 3));
+    const beat = () => void this.renewLeases();
+    // A simulated clock beats in its own time (sim/), so leases run out only when it says so.
+    if (this.options.clock.every) this.stopHeartbeat = this.options.clock.every(every, beat);
+    else {
+      const timer = setInterval(beat, every);
+      this.stopHeartbeat = () => clearInterval(timer);
+    }
   }
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.heartbeat);
+    this.stopHeartbeat?.();
   }
 
   /** Task ids this process is executing now. */
