@@ -15,6 +15,8 @@ export const TAG = {
   func: "reprise:func",
   /** Reprise: what kind of durable object a promise is (root, step, sleep, promise, rpc). */
   kind: "reprise:kind",
+  /** Reprise: on a root, how many ms its finished execution is kept (0 = for ever); docs/retention.md. */
+  retention: "reprise:retention",
 } as const;
 
 export const ADDRESS = {

@@ -8,6 +8,7 @@ import { batchSpecs } from "./conformance/batches.js";
 import { concurrencySpecs } from "./conformance/concurrency.js";
 import { useSubject, type OpenStore } from "./conformance/harness.js";
 import { promiseSpecs } from "./conformance/promises.js";
+import { retentionSpecs } from "./conformance/retention.js";
 import { searchSpecs } from "./conformance/search.js";
 import { taskSpecs } from "./conformance/tasks.js";
 import { timeSpecs } from "./conformance/time.js";
@@ -25,5 +26,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     validationSpecs(subject);
     concurrencySpecs(subject);
     batchSpecs(subject, open);
+    retentionSpecs(subject);
   });
 }

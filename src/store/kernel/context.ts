@@ -6,6 +6,7 @@
 import type { Envelope } from "../../protocol/messages.js";
 import type { PromiseRecord } from "../../protocol/records.js";
 import type { Tx } from "../backend.js";
+import { DEFAULT_RETENTION_MS } from "./retention-policy.js";
 
 export class KernelContext {
   constructor(
@@ -15,6 +16,8 @@ export class KernelContext {
     readonly redeliverAfterMs: number,
     /** The transaction's outbox, shared by the contexts of one batch. */
     private readonly envelopes: Envelope[] = [],
+    /** How long a finished execution is kept unless its root says otherwise (kernel/retention.ts); 0 = for ever. */
+    readonly retentionMs: number = DEFAULT_RETENTION_MS,
   ) {}
 
   /** When a task made pending now is due for re-delivery. */

@@ -17,6 +17,7 @@ import { TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { isAwaitable, projectPromise, timeoutState } from "./projection.js";
+import { noteFinished } from "./retention.js";
 import { fetchPage } from "./search.js";
 import { timeOutPromises } from "./timeouts.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
@@ -43,6 +44,7 @@ export async function createPromise(ctx: KernelContext, req: PromiseCreateReq): 
   }
   const promise = newPromise(ctx, req.data);
   await ctx.tx.insertPromise(promise);
+  await noteFinished(ctx, promise);
   await createTaskFor(ctx, promise);
   return ok({ promise });
 }

@@ -7,6 +7,7 @@ import type { PromiseRecord, PromiseState, Value } from "../../protocol/records.
 import { TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { isTimedOut, timeoutState } from "./projection.js";
+import { noteFinished } from "./retention.js";
 import { fulfilledTask, pendingTask, withResume } from "./task-states.js";
 
 export interface Settlement {
@@ -30,6 +31,7 @@ export async function writeSettlement(ctx: KernelContext, promise: PromiseRecord
   const settled: PromiseRecord = { ...promise, state: settlement.state, value: settlement.value, settledAt: settlement.settledAt };
   if (settlement.idempotencyKey !== undefined) settled.idempotencyKeyForComplete = settlement.idempotencyKey;
   await ctx.tx.updatePromise(settled);
+  await noteFinished(ctx, settled);
   return settled;
 }
 

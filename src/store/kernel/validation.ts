@@ -30,6 +30,7 @@ import {
 import { PROMISE_STATES, TASK_STATES } from "../../protocol/records.js";
 import type { RequestKind } from "../../protocol/requests.js";
 import { TAG } from "../../protocol/tags.js";
+import { parseRetention } from "./retention-policy.js";
 import { expandPromiseId } from "./schedule-template.js";
 import { decodeCursor } from "./search.js";
 
@@ -100,6 +101,7 @@ const VALIDATORS: Record<RequestKind, (data: Fields) => Problem> = {
     time("promiseTimeout", d.promiseTimeout) ??
     value("promiseParam", d.promiseParam) ??
     tags("promiseTags", d.promiseTags) ??
+    retentionTag("promiseTags", d.promiseTags) ??
     (hasTarget(d.promiseTags) ? undefined : "promiseTags must include a resonate:target tag"),
   "schedule.delete": (d) => id("id", d.id),
   "schedule.search": (d) => tags("tags", d.tags) ?? paging(d),
@@ -113,6 +115,7 @@ function promiseCreate(prefix: string, d: Fields): Problem {
     id(`${prefix}id`, d.id) ??
     time(`${prefix}timeoutAt`, d.timeoutAt) ??
     tags(`${prefix}tags`, d.tags) ??
+    retentionTag(`${prefix}tags`, d.tags) ??
     ofPromise(d, value(`${prefix}param`, d.param) ?? optional(d.result, () => createResult(`${prefix}result`, d.result))) ??
     idempotencyKey(`${prefix}idempotencyKey`, d.idempotencyKey)
   );
@@ -271,6 +274,13 @@ function value(field: string, v: unknown): Problem {
 
 function tags(field: string, v: unknown): Problem {
   return stringMap(field, v, MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH);
+}
+
+/** `reprise:retention` on a root: how long its finished execution is kept (kernel/retention.ts). */
+function retentionTag(field: string, tagMap: unknown): Problem {
+  if (!isFields(tagMap) || tagMap[TAG.retention] === undefined) return undefined;
+  if (parseRetention(tagMap[TAG.retention]) !== undefined) return undefined;
+  return `${field}.${TAG.retention}: expected a whole number of milliseconds (0 keeps the execution for ever), got ${show(tagMap[TAG.retention])}`;
 }
 
 function stringMap(field: string, v: unknown, maxEntries: number, maxKey: number, maxValue: number): Problem {

@@ -1,5 +1,6 @@
 /** Everything a memory backend holds, as tables that commit or roll back together. */
 import type { PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
+import type { FinishedRoot } from "../backend.js";
 import { Table } from "./table.js";
 
 export class MemoryTables {
@@ -12,8 +13,10 @@ export class MemoryTables {
   readonly callbacksByAwaiter = new Table<readonly string[]>();
   /** awaited id → addresses, in registration order. */
   readonly listeners = new Table<readonly string[]>();
+  /** Finished execution roots, for retention. */
+  readonly finished = new Table<FinishedRoot>();
 
-  private readonly all = [this.promises, this.tasks, this.schedules, this.callbacks, this.callbacksByAwaiter, this.listeners];
+  private readonly all = [this.promises, this.tasks, this.schedules, this.callbacks, this.callbacksByAwaiter, this.listeners, this.finished];
 
   begin(): void {
     for (const table of this.all) table.begin();

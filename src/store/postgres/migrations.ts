@@ -109,6 +109,30 @@ export const MIGRATIONS: readonly Migration[] = [
     // Re-delivery of a task released again and again backs off on this count (kernel/task-states.ts).
     sql: `ALTER TABLE tasks ADD COLUMN releases integer NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 4,
+    name: "finished execution roots, for retention",
+    // A row per finished execution root, written when it settles (kernel/retention.ts): the purge
+    // finds due roots by purge_at, `reprise purge --older-than` by settled_at; a root kept for ever
+    // has no purge_at. Roots that finished before this migration are kept until purged by hand.
+    sql: `
+      CREATE TABLE finished_roots (
+        id text COLLATE "C" PRIMARY KEY,
+        settled_at bigint NOT NULL,
+        purge_at bigint
+      );
+      CREATE INDEX finished_roots_purge_at ON finished_roots (purge_at, id) WHERE purge_at IS NOT NULL;
+      CREATE INDEX finished_roots_settled_at ON finished_roots (settled_at, id);
+      INSERT INTO finished_roots (id, settled_at)
+        SELECT id, COALESCE(settled_at, timeout_at) FROM promises, LATERAL (SELECT reprise_searchable(tags) AS t) AS parsed
+        WHERE state <> 'pending' AND (
+          parsed.t ->> 'reprise:kind' = 'root' OR (
+            parsed.t ->> 'reprise:kind' IS NULL
+            AND parsed.t ->> 'resonate:target' IS NOT NULL
+            AND parsed.t ->> 'resonate:scope' = 'global'
+            AND COALESCE(parsed.t ->> 'resonate:origin', id) = id));
+    `,
+  },
 ];
 
 /** Creates `schema` if missing and applies every migration it has not seen yet. */
