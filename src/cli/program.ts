@@ -4,6 +4,7 @@ import { registerCheck } from "./commands/check.js";
 import { registerGet } from "./commands/get.js";
 import { registerInvoke } from "./commands/invoke.js";
 import { registerPromises } from "./commands/promises.js";
+import { registerPurge } from "./commands/purge.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTree } from "./commands/tree.js";
@@ -26,5 +27,6 @@ export function buildProgram(): Command {
   registerPromises(program);
   registerSchedules(program);
   registerCheck(program);
+  registerPurge(program);
   return program;
 }

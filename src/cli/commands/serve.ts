@@ -3,7 +3,7 @@ import { Option, type Command } from "commander";
 import { redactUrl } from "../../observability/redact-url.js";
 import type { GlobalOptions } from "../context.js";
 import { consoleOutput } from "../output.js";
-import { parseNonNegativeInteger } from "../parse-args.js";
+import { parseDuration, parseNonNegativeInteger } from "../parse-args.js";
 
 // Kept here, not imported from the server, so other commands never load the server and store drivers.
 const DEFAULT_PORT = 8001;
@@ -21,6 +21,8 @@ interface ServeOptions {
   maxValueBytes?: number;
   allowedHosts?: string[];
   maxJsonDepth?: number;
+  retention?: number;
+  purgeInterval?: number;
 }
 
 export function registerServe(program: Command): void {
@@ -47,6 +49,12 @@ export function registerServe(program: Command): void {
       (text: string) => text.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     )
     .option("--max-json-depth <levels>", "deepest JSON nesting a request body may have (default 1000)", parseNonNegativeInteger("--max-json-depth", 100_000))
+    .option(
+      "--retention <duration>",
+      "how long a finished execution is kept before it is deleted, e.g. 7d (the default), 12h; 0 keeps them for ever (docs/retention.md)",
+      parseDuration("--retention"),
+    )
+    .option("--purge-interval <duration>", "time between passes that delete expired executions (default 30s); 0 never purges on its own", parseDuration("--purge-interval"))
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { startServer } = await import("../../server/serve.js");
@@ -60,6 +68,8 @@ export function registerServe(program: Command): void {
         limits: options.maxValueBytes === undefined ? undefined : { maxValueBytes: options.maxValueBytes },
         allowedHosts: options.allowedHosts,
         maxJsonDepth: options.maxJsonDepth,
+        retentionMs: options.retention,
+        purgeIntervalMs: options.purgeInterval,
         handleSignals: true,
       });
       const out = consoleOutput(globals.json === true);
