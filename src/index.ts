@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { Reprise, type RepriseOptions, type Registered } from "./sdk/reprise.js";
+export { Reprise, type RepriseOptions, type Registered, type RegisterOptions } from "./sdk/reprise.js";
 export type { Handle } from "./sdk/handle.js";
 export { checkExecutions, checkModule, type CheckReport, type Divergence } from "./sdk/check.js";
 export { DeterminismError, type DeterminismMode, type DeterminismViolation } from "./engine/determinism.js";

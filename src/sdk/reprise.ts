@@ -20,6 +20,7 @@ import type { RequestOf, Response } from "../protocol/requests.js";
 import { ADDRESS, TAG, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
 import type { Durability } from "../store/durability.js";
+import { isRetention, RETENTION_EXPECTED } from "../store/kernel/retention-policy.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 import { Admission, DEFAULT_MAX_RUNNING } from "./admission.js";
@@ -49,6 +50,12 @@ export interface RepriseOptions {
    * arguments larger than the default 3 MiB. With a server, its `--max-value-bytes` decides.
    */
   limits?: { maxValueBytes?: number };
+  /**
+   * Embedded store: how long a finished execution is kept before it is deleted, in ms (default 7
+   * days; 0 keeps them for ever). Reusing an id after its execution was deleted starts it again.
+   * With a server, its `--retention` decides. See docs/retention.md.
+   */
+  retention?: number;
   /** Worker mode: the Reprise (or Resonate) server to connect to. */
   url?: string;
   /** Bearer token for the server. */
@@ -72,6 +79,16 @@ export interface RepriseOptions {
    * when NODE_ENV is production (the check costs a little on every step).
    */
   determinism?: DeterminismMode;
+}
+
+/** Options of one registered function. */
+export interface RegisterOptions {
+  /**
+   * How long this function's finished executions are kept, in ms, instead of the store's default
+   * (0 keeps them for ever). Set on the executions this process starts (`run`, `beginRun`,
+   * `beginRpc`) as their root's `reprise:retention` tag; see docs/retention.md.
+   */
+  retention?: number;
 }
 
 /** A workflow's arguments, optionally followed by per-call Options (`reprise.options({ timeout })`). */
@@ -128,6 +145,8 @@ export class Reprise {
   readonly group: string;
   readonly pid: string;
   private readonly registry = new Registry();
+  /** `register(…, { retention })`, by function name. */
+  private readonly retentions = new Map<string, number>();
   private readonly dependencies = new Map<string, unknown>();
   private readonly waiters: Waiters;
   private readonly log: Logger;
@@ -169,12 +188,18 @@ export class Reprise {
   }
 
   /** Registers a function under its own name, or under `name`. Returns run/beginRun bound to it. */
-  register<F extends AnyFunction>(func: F): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
-  register<F extends AnyFunction>(name: string, func: F): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
-  register<F extends AnyFunction>(nameOrFunc: string | F, maybeFunc?: F): Registered<WorkflowArgs<F>, WorkflowResult<F>> {
-    const func = (typeof nameOrFunc === "function" ? nameOrFunc : maybeFunc) as F;
+  register<F extends AnyFunction>(func: F, options?: RegisterOptions): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
+  register<F extends AnyFunction>(name: string, func: F, options?: RegisterOptions): Registered<WorkflowArgs<F>, WorkflowResult<F>>;
+  register<F extends AnyFunction>(nameOrFunc: string | F, funcOrOptions?: F | RegisterOptions, maybeOptions?: RegisterOptions): Registered<WorkflowArgs<F>, WorkflowResult<F>> {
+    const func = (typeof nameOrFunc === "function" ? nameOrFunc : funcOrOptions) as F;
     const name = typeof nameOrFunc === "string" ? nameOrFunc : func?.name;
+    const options = (typeof nameOrFunc === "function" ? funcOrOptions : maybeOptions) as RegisterOptions | undefined;
+    const retention = options?.retention;
+    if (retention !== undefined && !isRetention(retention)) {
+      throw new InvalidArgumentError(`register("${name}"): retention: expected ${RETENTION_EXPECTED}, got ${String(retention)}`);
+    }
     this.registry.add(name, func);
+    if (retention !== undefined) this.retentions.set(name, retention);
     return {
       run: (id, ...args) => this.run<WorkflowResult<F>>(id, name, ...args),
       beginRun: (id, ...args) => this.beginRun<WorkflowResult<F>>(id, name, ...args),
@@ -213,7 +238,7 @@ export class Reprise {
       id,
       timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(name, args),
-      tags: { ...options.tags, ...rootTags(name, ADDRESS.anycast(this.group), id) },
+      tags: { ...this.retentionTag(name), ...options.tags, ...rootTags(name, ADDRESS.anycast(this.group), id) },
     });
     // No room to run it now: record it for the group, like an rpc. The store hands its task to
     // a worker of the group (this one, when a slot frees up), and until then it costs a row, not
@@ -278,10 +303,16 @@ export class Reprise {
       id,
       timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(func, args),
-      tags: { ...options.tags, ...rootTags(func, target, id) },
+      tags: { ...this.retentionTag(func), ...options.tags, ...rootTags(func, target, id) },
     });
     if (funcOf(promise) !== func) throw sameIdOtherFunction(id, funcOf(promise), func);
     return this.handle<R>(id);
+  }
+
+  /** The root tag that carries `register(name, …, { retention })`, if it was given. */
+  private retentionTag(name: string): Record<string, string> {
+    const retention = this.retentions.get(name);
+    return retention === undefined ? {} : { [TAG.retention]: String(retention) };
   }
 
   /** A handle to an existing execution. */

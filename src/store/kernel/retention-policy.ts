@@ -24,10 +24,15 @@ export function purgeAtOf(root: Pick<PromiseRecord, "tags">, settledAt: number, 
   return retention > 0 ? settledAt + retention : undefined;
 }
 
-/** Throws a RangeError naming `field` unless `ms` is a retention: a whole number of ms from 0. */
+/** What a retention option must be, for the messages that refuse one. */
+export const RETENTION_EXPECTED = "a whole number of milliseconds from 0 (0 keeps finished executions for ever)";
+
+export function isRetention(ms: unknown): ms is number {
+  return typeof ms === "number" && Number.isSafeInteger(ms) && ms >= 0;
+}
+
+/** Throws a RangeError naming `field` unless `ms` is a retention. */
 export function checkRetention(field: string, ms: unknown): number {
-  if (typeof ms !== "number" || !Number.isSafeInteger(ms) || ms < 0) {
-    throw new RangeError(`${field}: expected a whole number of milliseconds from 0 (0 keeps finished executions for ever), got ${String(ms)}`);
-  }
+  if (!isRetention(ms)) throw new RangeError(`${field}: expected ${RETENTION_EXPECTED}, got ${String(ms)}`);
   return ms;
 }
