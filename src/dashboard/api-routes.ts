@@ -48,6 +48,8 @@ export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEF
       const detail: ExecutionDetail = { execution, truncated: loaded.truncated, now: Date.now() };
       const task = await getTask(store, request.params.id);
       if (task) detail.task = taskViewOf(task, execution);
+      const finished = await store.finishedRoot?.(request.params.id);
+      if (finished) detail.purgeAt = finished.purgeAt ?? null;
       return detail;
     }),
   );

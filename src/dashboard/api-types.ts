@@ -82,6 +82,11 @@ export interface ExecutionDetail {
   truncated: boolean;
   /** The execution's task: its holder, and how often it was picked up (take-overs included). */
   task?: TaskView;
+  /**
+   * Retention (docs/retention.md), once the execution has finished: when it will be deleted with
+   * everything under it, or null when it is kept until purged by hand. Absent while it runs.
+   */
+  purgeAt?: number | null;
   now: number;
 }
 
