@@ -1,8 +1,8 @@
 /**
- * Write-behind for one PostgreSQL transaction: inserts and updates of promises and tasks are kept
- * here, the last write of a row replacing the earlier ones, and written by ONE set-based statement
- * (arrays unnested into multi-row INSERT … ON CONFLICT and UPDATE … FROM) when the transaction
- * commits or before a query scans those tables. A batch of a thousand steps then costs one round
+ * Write-behind for one PostgreSQL transaction: inserts and updates of promises and tasks (and the
+ * finished-root rows of retention) are kept here, the last write of a row replacing the earlier
+ * ones, and written by ONE set-based statement (arrays unnested into multi-row INSERT … ON
+ * CONFLICT and UPDATE … FROM) when the transaction commits or before a query scans those tables. A batch of a thousand steps then costs one round
  * trip of writes instead of a thousand.
  *
  * Deferring a write is safe because every row written was read first with `FOR UPDATE` (or found
