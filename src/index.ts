@@ -27,5 +27,6 @@ export {
   ConflictError,
   StoreError,
 } from "./engine/errors.js";
-export type { Store } from "./store/store.js";
+export type { Store, PurgeOptions, PurgeReport } from "./store/store.js";
+export type { FinishedRoot } from "./store/backend.js";
 export type { PromiseRecord, PromiseState, TaskRecord, ScheduleRecord, Value } from "./protocol/records.js";
