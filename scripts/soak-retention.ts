@@ -3,8 +3,9 @@
  * a real server on loopback with a short retention, and a worker starting executions at a steady
  * rate; prints the store's size and rows every sample, for SQLite and then PostgreSQL.
  *
- *   node --import tsx scripts/soak-retention.ts [minutes=5] [rate=100] [postgres-url]
+ *   node --import tsx scripts/soak-retention.ts [minutes=5] [rate=100] [retention-ms=5000] [postgres-url]
  *
+ * A retention of 0 (kept for ever) shows what the same load does without it.
  * PostgreSQL's tables are vacuumed once a minute, as autovacuum would (autovacuum_naptime); the
  * machine this runs on may have autovacuum off. The PostgreSQL schema is dropped afterwards.
  */
@@ -16,8 +17,9 @@ import { soak, type SoakSample } from "../test/store/fixtures/retention-soak.js"
 
 const minutes = Number(process.argv[2] ?? 5);
 const rate = Number(process.argv[3] ?? 100);
-const pgUrl = process.argv[4] ?? process.env.REPRISE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const options = { durationMs: minutes * 60_000, retentionMs: 5_000, purgeIntervalMs: 1_000, sampleEveryMs: 30_000, ratePerSecond: rate };
+const retentionMs = Number(process.argv[4] ?? 5_000);
+const pgUrl = process.argv[5] ?? process.env.REPRISE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const options = { durationMs: minutes * 60_000, retentionMs, purgeIntervalMs: 1_000, sampleEveryMs: 30_000, ratePerSecond: rate };
 
 const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
 const line = (s: SoakSample) =>
