@@ -30,6 +30,7 @@ export {
   StoreError,
   CancelledError,
 } from "./engine/errors.js";
-export type { Store } from "./store/store.js";
+export type { Store, PurgeOptions, PurgeReport } from "./store/store.js";
+export type { FinishedRoot } from "./store/backend.js";
 export type { Limits } from "./protocol/limits.js";
 export type { PromiseRecord, PromiseState, TaskRecord, ScheduleRecord, Value } from "./protocol/records.js";

@@ -39,3 +39,19 @@ export function parseCron(text: string): string {
   }
   return text;
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `--older-than 7d`, `--retention 12h`, `90m`, `1h30m`, `500ms`, or `0` → milliseconds. */
+export function parseDuration(option: string) {
+  return (text: string): number => {
+    const trimmed = text.trim();
+    if (trimmed === "0") return 0;
+    const parts = [...trimmed.matchAll(/(\d+)(ms|s|m|h|d|w)/g)];
+    const ms = parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * DURATION_UNITS[unit!]!, 0);
+    if (parts.length === 0 || parts.map(([part]) => part).join("") !== trimmed || !Number.isSafeInteger(ms)) {
+      throw usageError(`${option} expects a duration such as 30s, 90m, 12h, 7d, 2w or 1h30m (or 0), got ${JSON.stringify(text)}`);
+    }
+    return ms;
+  };
+}

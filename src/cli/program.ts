@@ -6,6 +6,7 @@ import { registerGet } from "./commands/get.js";
 import { registerInvoke } from "./commands/invoke.js";
 import { registerLimits } from "./commands/limits.js";
 import { registerPromises } from "./commands/promises.js";
+import { registerPurge } from "./commands/purge.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTree } from "./commands/tree.js";
@@ -30,5 +31,6 @@ export function buildProgram(): Command {
   registerSchedules(program);
   registerLimits(program);
   registerCheck(program);
+  registerPurge(program);
   return program;
 }

@@ -60,6 +60,8 @@ export function registerApiRoutes(app: FastifyInstance, { store, foldLimit = DEF
       if (task) detail.task = taskViewOf(task, execution);
       const refused = refusedWriteOf?.(request.params.id);
       if (refused) detail.refusedWrite = { kind: refused.kind, field: refused.field, message: refused.message, at: refused.at };
+      const finished = await store.finishedRoot?.(request.params.id);
+      if (finished) detail.purgeAt = finished.purgeAt ?? null;
       return detail;
     }),
   );

@@ -99,6 +99,11 @@ export interface ExecutionDetail {
   task?: TaskView;
   /** The last refused write of its task, as the serving process saw it. */
   refusedWrite?: RefusedWriteView;
+  /**
+   * Retention (docs/retention.md), once the execution has finished: when it will be deleted with
+   * everything under it, or null when it is kept until purged by hand. Absent while it runs.
+   */
+  purgeAt?: number | null;
   now: number;
 }
 

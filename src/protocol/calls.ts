@@ -4,7 +4,7 @@
  * The SDK, its schedules and the CLI all start executions through these.
  */
 import { decodeValue, encodeValue } from "./codec.js";
-import type { Tags, Value } from "./records.js";
+import type { PromiseRecord, Tags, Value } from "./records.js";
 import { TAG } from "./tags.js";
 
 /** The param of a call to `func`. Throws a SerializationError naming what cannot be stored. */
@@ -37,4 +37,18 @@ export function rootTags(func: string, address: string, id?: string): Tags {
     [TAG.kind]: "root",
     [TAG.func]: func,
   };
+}
+
+/**
+ * True for the root promise of an execution: Reprise tags it `reprise:kind=root`; a promise made
+ * by another SDK counts when it has a target, global scope, and is its own origin (or has none).
+ * A Reprise rpc child also has a target, but it belongs to its caller's tree, not to the list.
+ * (The dashboard lists these; the store keeps them for retention.)
+ */
+export function isExecutionRoot(record: Pick<PromiseRecord, "id" | "tags">): boolean {
+  const kind = record.tags[TAG.kind];
+  if (kind !== undefined) return kind === "root";
+  if (record.tags[TAG.target] === undefined || record.tags[TAG.scope] !== "global") return false;
+  const origin = record.tags[TAG.origin];
+  return origin === undefined || origin === record.id;
 }

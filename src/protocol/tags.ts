@@ -22,6 +22,8 @@ export const TAG = {
   flow: "reprise:flow",
   /** Reprise (flow control): the execution's priority among queued ones (an integer; higher first). */
   priority: "reprise:priority",
+  /** Reprise: on a root, how many ms its finished execution is kept (0 = for ever); docs/retention.md. */
+  retention: "reprise:retention",
 } as const;
 
 /**

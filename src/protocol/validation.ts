@@ -48,6 +48,7 @@ import {
 } from "./limits.js";
 import { PROMISE_STATES, TASK_STATES } from "./records.js";
 import type { Request, RequestHead, RequestKind } from "./requests.js";
+import { parseRetention } from "./retention.js";
 import { expandPromiseId } from "./schedule-template.js";
 import { TAG } from "./tags.js";
 
@@ -167,6 +168,7 @@ const VALIDATORS: Record<RequestKind, (d: Fields, limits: Limits) => Check> = {
     time("data.promiseTimeout", d.promiseTimeout, "a duration") ??
     value("data.promiseParam", d.promiseParam, limits) ??
     tags("data.promiseTags", d.promiseTags) ??
+    retentionTag("data.promiseTags", d.promiseTags) ??
     (hasTarget(d.promiseTags)
       ? undefined
       : rule(`data.promiseTags${key(TAG.target)}`, "an address to execute the scheduled promises", "promiseTags must include a resonate:target tag")),
@@ -184,6 +186,7 @@ function promiseCreate(at: string, d: Fields, limits: Limits): Check {
     time(`${at}.timeoutAt`, d.timeoutAt, "an absolute time") ??
     tags(`${at}.tags`, d.tags) ??
     flowTags(`${at}.tags`, d.tags) ??
+    retentionTag(`${at}.tags`, d.tags) ??
     ofPromise(d, value(`${at}.param`, d.param, limits) ?? optional(d.result, () => createResult(`${at}.result`, d.result, limits))) ??
     idempotencyKey(`${at}.idempotencyKey`, d.idempotencyKey)
   );
@@ -300,6 +303,13 @@ function flowTags(at: string, v: unknown): Check {
   if (priority === undefined) return undefined;
   if (typeof priority === "string" && /^-?\d{1,7}$/.test(priority) && Math.abs(Number(priority)) <= MAX_PRIORITY) return undefined;
   return refuse(`${at}${key(TAG.priority)}`, `a whole number from ${-MAX_PRIORITY} to ${MAX_PRIORITY}`, priority);
+}
+
+/** `reprise:retention` on a root: how long its finished execution is kept (docs/retention.md). */
+function retentionTag(at: string, v: unknown): Check {
+  if (!isFields(v) || v[TAG.retention] === undefined) return undefined;
+  if (parseRetention(v[TAG.retention]) !== undefined) return undefined;
+  return refuse(`${at}${key(TAG.retention)}`, "a whole number of milliseconds (0 keeps the execution for ever)", v[TAG.retention]);
 }
 
 function wholeNumber(at: string, v: unknown, min: number, max: number): Check {

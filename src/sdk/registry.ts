@@ -17,6 +17,12 @@ export interface RegisterOptions {
   rateLimit?: { limit: number; periodMs: number; key?: FlowKey };
   /** Among queued executions, higher starts first (default 0); a call may name its own. */
   priority?: number;
+  /**
+   * How long this function's finished executions are kept, in ms, instead of the store's default
+   * (0 keeps them for ever). Set on the executions this process starts (`run`, `beginRun`,
+   * `beginRpc`) as their root's `reprise:retention` tag; see docs/retention.md.
+   */
+  retention?: number;
 }
 
 interface Registration {

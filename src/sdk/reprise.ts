@@ -21,6 +21,7 @@ import { ADDRESS, TAG, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
 import type { Limits } from "../protocol/limits.js";
 import type { Durability } from "../store/durability.js";
+import { isRetention, RETENTION_EXPECTED } from "../protocol/retention.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/transport.js";
 import { Admission, DEFAULT_MAX_RUNNING } from "./admission.js";
@@ -51,6 +52,12 @@ export interface RepriseOptions {
    * arguments larger than the default 3 MiB. With a server, its `--max-value-bytes` decides.
    */
   limits?: Partial<Limits>;
+  /**
+   * Embedded store: how long a finished execution is kept before it is deleted, in ms (default 7
+   * days; 0 keeps them for ever). Reusing an id after its execution was deleted starts it again.
+   * With a server, its `--retention` decides. See docs/retention.md.
+   */
+  retention?: number;
   /** Worker mode: the Reprise (or Resonate) server to connect to. */
   url?: string;
   /** Bearer token for the server. */
@@ -130,6 +137,8 @@ export class Reprise {
   readonly group: string;
   readonly pid: string;
   private readonly registry = new Registry();
+  /** `register(…, { retention })`, by function name. */
+  private readonly retentions = new Map<string, number>();
   private readonly dependencies = new Map<string, unknown>();
   private readonly waiters: Waiters;
   private readonly log: Logger;
@@ -184,7 +193,12 @@ export class Reprise {
     const func = (named ? funcOrOptions : nameOrFunc) as F;
     const name = named ? nameOrFunc : func?.name;
     const options = (named ? maybeOptions : funcOrOptions) as RegisterOptions | undefined;
+    const retention = options?.retention;
+    if (retention !== undefined && !isRetention(retention)) {
+      throw new InvalidArgumentError(`register("${name}"): retention: expected ${RETENTION_EXPECTED}, got ${String(retention)}`);
+    }
     this.registry.add(name, func, options);
+    if (retention !== undefined) this.retentions.set(name, retention);
     if (options !== undefined && this.declared) void this.declareLimits(this.declared);
     return {
       run: (id, ...args) => this.run<WorkflowResult<F>>(id, name, ...args),
@@ -224,7 +238,7 @@ export class Reprise {
       id,
       timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(name, args),
-      tags: { ...options.tags, ...flowTags(options, this.registry.flowKeyOf(name, args)), ...rootTags(name, ADDRESS.anycast(this.group), id) },
+      tags: { ...this.retentionTag(name), ...options.tags, ...flowTags(options, this.registry.flowKeyOf(name, args)), ...rootTags(name, ADDRESS.anycast(this.group), id) },
     });
     // No room to run it now: record it for the group, like an rpc. The store hands its task to
     // a worker of the group (this one, when a slot frees up), and until then it costs a row, not
@@ -289,10 +303,16 @@ export class Reprise {
       id,
       timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(func, args),
-      tags: { ...options.tags, ...flowTags(options), ...rootTags(func, target, id) },
+      tags: { ...this.retentionTag(func), ...options.tags, ...flowTags(options), ...rootTags(func, target, id) },
     });
     if (funcOf(promise) !== func) throw sameIdOtherFunction(id, funcOf(promise), func);
     return this.handle<R>(id);
+  }
+
+  /** The root tag that carries `register(name, …, { retention })`, if it was given. */
+  private retentionTag(name: string): Record<string, string> {
+    const retention = this.retentions.get(name);
+    return retention === undefined ? {} : { [TAG.retention]: String(retention) };
   }
 
   /** A handle to an existing execution. */

@@ -32,6 +32,13 @@ export interface ServerOptions {
   allowedHosts?: readonly string[];
   /** Close gracefully on SIGINT / SIGTERM, then exit the process. */
   handleSignals?: boolean;
+  /**
+   * How long a finished execution is kept before it is deleted, in ms (docs/retention.md). Default
+   * 7 days; 0 keeps executions for ever. A root's `reprise:retention` tag overrides it.
+   */
+  retentionMs?: number;
+  /** Time between purge passes, in ms (default 30 s); 0 never purges on its own. */
+  purgeIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -47,14 +54,17 @@ export const DEFAULT_HOST = "127.0.0.1";
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = pino({ level: options.logLevel ?? "warn" });
   const limits = resolveLimits(options.limits);
-  const store = await openStore(options.store, { durability: options.durability, limits }).catch((error: unknown) => {
+  const store = await openStore(options.store, { durability: options.durability, limits, retentionMs: options.retentionMs }).catch((error: unknown) => {
     throw redactError(error, options.store);
   });
   const port = options.port ?? DEFAULT_PORT;
   const host = options.host ?? DEFAULT_HOST;
   let app: FastifyInstance | undefined;
   try {
-    app = await buildApp({ store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, limits, bodyLimit: options.bodyLimit, allowedHosts: options.allowedHosts });
+    app = await buildApp({
+      store, logger, authToken: options.authToken ?? process.env.REPRISE_AUTH_TOKEN, limits, bodyLimit: options.bodyLimit, allowedHosts: options.allowedHosts,
+      ticker: options.purgeIntervalMs === undefined ? undefined : { purgeIntervalMs: options.purgeIntervalMs },
+    });
     await app.listen({ port, host });
   } catch (error) {
     // listen() makes the app ready (starting its ticker) before it binds, so a failed bind must

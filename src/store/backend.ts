@@ -71,6 +71,16 @@ export interface FlowCounts {
   keys: number;
 }
 
+/**
+ * A finished execution root, kept for retention (kernel/retention.ts, docs/retention.md): when it
+ * settled, and when it may be deleted with everything under it (absent: kept until purged by hand).
+ */
+export interface FinishedRoot {
+  id: string;
+  settledAt: number;
+  purgeAt?: number;
+}
+
 /** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */
 export interface Tx {
   getPromise(id: string): Promise<PromiseRecord | undefined>;
@@ -145,6 +155,33 @@ export interface Tx {
 
   /** min(pending promise timeoutAt, task expiresAt, schedule nextRunAt, flow row wakeAt), if any. */
   nextDeadline(): Promise<number | undefined>;
+
+  // Retention. Finished roots are rows of their own, written when a root settles and read only
+  // by the purge, so the hot path pays one small insert per execution and no index on promises.
+
+  /** Insert or replace. */
+  putFinished(root: FinishedRoot): Promise<void>;
+  getFinished(id: string): Promise<FinishedRoot | undefined>;
+  /**
+   * Finished roots whose purgeAt <= now, earliest first. PostgreSQL locks them and skips those
+   * another transaction holds, so replicas purging at once take disjoint roots.
+   */
+  finishedDue(now: number, limit: number): Promise<FinishedRoot[]>;
+  /**
+   * Finished roots settled at or before `settledBy`, ordered by (settledAt, id), after `after` when
+   * given; locked and skipped as `finishedDue`.
+   */
+  finishedBy(settledBy: number, limit: number, after?: Pick<FinishedRoot, "id" | "settledAt">): Promise<FinishedRoot[]>;
+  /** Whether any pending promise has an id starting with `prefix` (a literal, not a pattern). */
+  hasPendingWithPrefix(prefix: string): Promise<boolean>;
+  /**
+   * Deletes the first `limit` promises (in id order) whose id starts with `prefix`, with their
+   * tasks, their callbacks (as awaited or awaiter), their listeners and their finished-root rows.
+   * Returns how many promises it deleted.
+   */
+  deleteWithPrefix(prefix: string, limit: number): Promise<number>;
+  /** Deletes promise `id` likewise; its finished-root row goes even when the promise is gone. */
+  deletePromise(id: string): Promise<void>;
 }
 
 export interface Backend {

@@ -6,6 +6,7 @@
  *   anything else              → SQLite file at that path
  */
 import { ProtocolStore, type ProtocolStoreOptions } from "./kernel/protocol-store.js";
+import { checkRetention } from "../protocol/retention.js";
 import { MemoryBackend } from "./memory/memory-backend.js";
 import { openSqliteBackend, type SqliteBackendOptions } from "./sqlite/sqlite-backend.js";
 import type { Backend } from "./backend.js";
@@ -23,6 +24,8 @@ export interface OpenStoreOptions extends ProtocolStoreOptions {
 }
 
 export async function openStore(spec: string | undefined, options: OpenStoreOptions = {}): Promise<Store> {
+  // Checked before anything is opened, so a bad option leaves no connection behind.
+  if (options.retentionMs !== undefined) checkRetention("retentionMs", options.retentionMs);
   return new ProtocolStore(await openBackend(spec ?? DEFAULT_STORE_PATH, options), options);
 }
 

@@ -7,6 +7,7 @@
  */
 import type { Envelope } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
+import type { FinishedRoot } from "./backend.js";
 
 export interface Store {
   /**
@@ -34,7 +35,32 @@ export interface Store {
   onMessage(listener: (envelope: Envelope) => void): () => void;
   /** Subscribes to what ticks did that nobody asked for (lease expiries), for metrics. */
   onTick?(listener: (report: TickReport) => void): () => void;
+  /**
+   * Deletes finished executions whose retention has passed, or (`olderThanMs`) every one that
+   * finished at least that long ago; docs/retention.md. In short transactions of its own.
+   */
+  purge?(options?: PurgeOptions): Promise<PurgeReport>;
+  /** When finished execution `id` settled and when it will be deleted; undefined while it runs. */
+  finishedRoot?(id: string): Promise<FinishedRoot | undefined>;
   close(): Promise<void>;
+}
+
+export interface PurgeOptions {
+  /** Default: the store's clock. */
+  now?: number;
+  /** Every execution that finished at least this many ms ago, whatever its retention (`reprise purge --older-than`). */
+  olderThanMs?: number;
+}
+
+export interface PurgeReport {
+  /** Executions deleted, each with everything under its root. */
+  executions: number;
+  /** Promises deleted, roots included. */
+  promises: number;
+  /** Executions left in place because something under them is still pending. */
+  kept: number;
+  /** The pass stopped with due executions left (the next pass goes on). */
+  more: boolean;
 }
 
 export interface TickReport {

@@ -2,6 +2,10 @@
  * Drives `store.tick()` at the store's next deadline, so timers, lease expiries and schedules fire
  * on time without scanning: one indexed `nextDeadline()` read after each tick decides when the
  * next one runs. Deadlines live in the store, so a restarted server picks them up where they were.
+ *
+ * On a timer of its own, at low priority, it also runs `store.purge()`: finished executions whose
+ * retention has passed are deleted a few per transaction (docs/retention.md). A pass that stops
+ * with work left is followed by the next one soon; a late purge only keeps rows a little longer.
  */
 import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
@@ -11,14 +15,23 @@ export interface TickerOptions {
   maxIntervalMs?: number;
   /** How soon after `recheck()` the next deadline is read again; coalesces bursts of changes. */
   recheckDelayMs?: number;
+  /** Time between purge passes (default 30 s); 0 never purges. */
+  purgeIntervalMs?: number;
   logger?: Logger;
 }
+
+export const DEFAULT_PURGE_INTERVAL_MS = 30_000;
+/** The pause before the next pass when one stopped with due work left: the hot path gets the store in between. */
+const PURGE_CONTINUE_MS = 50;
 
 export class Ticker {
   private readonly maxIntervalMs: number;
   private readonly recheckDelayMs: number;
+  private readonly purgeIntervalMs: number;
   private readonly logger: Logger | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private purgeTimer: ReturnType<typeof setTimeout> | undefined;
+  private purging: Promise<void> | undefined;
   private scheduledAt = Number.POSITIVE_INFINITY;
   private running: Promise<void> | undefined;
   private rerun = false;
@@ -36,6 +49,10 @@ export class Ticker {
   ) {
     this.maxIntervalMs = options.maxIntervalMs ?? 1000;
     this.recheckDelayMs = options.recheckDelayMs ?? 5;
+    this.purgeIntervalMs = options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS;
+    if (!Number.isSafeInteger(this.purgeIntervalMs) || this.purgeIntervalMs < 0) {
+      throw new RangeError(`purgeIntervalMs: expected a whole number of milliseconds from 0, got ${String(options.purgeIntervalMs)}`);
+    }
     this.logger = options.logger;
   }
 
@@ -43,6 +60,7 @@ export class Ticker {
     if (!this.stopped) return;
     this.stopped = false;
     this.schedule(0);
+    this.schedulePurge(this.purgeIntervalMs);
   }
 
   /** Something becomes due at `at` (a deadline this process just wrote): wake up by then, no query needed. */
@@ -65,7 +83,31 @@ export class Ticker {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.scheduledAt = Number.POSITIVE_INFINITY;
+    clearTimeout(this.purgeTimer);
+    this.purgeTimer = undefined;
     await this.running;
+    await this.purging;
+  }
+
+  private schedulePurge(delayMs: number): void {
+    if (this.stopped || this.purgeIntervalMs === 0 || this.store.purge === undefined) return;
+    this.purgeTimer = setTimeout(() => {
+      this.purgeTimer = undefined;
+      this.purging = this.purge();
+    }, delayMs);
+  }
+
+  private async purge(): Promise<void> {
+    let delay = this.purgeIntervalMs;
+    try {
+      const report = await this.store.purge!();
+      if (report.executions > 0) this.logger?.debug({ ...report }, "purged finished executions");
+      if (report.more) delay = PURGE_CONTINUE_MS;
+    } catch (error) {
+      this.logger?.error({ err: error }, "purge failed; trying again at the next pass");
+    }
+    this.purging = undefined;
+    this.schedulePurge(delay);
   }
 
   /** Ticks run one at a time; each schedules the next when it ends. */

@@ -8,18 +8,8 @@ import { TAG } from "../protocol/tags.js";
 import { buildTree, type TreeNode } from "./build-tree.js";
 import { markNotAwaited } from "./not-awaited.js";
 
-/**
- * True for the root promise of an execution: Reprise tags it `reprise:kind=root`; a promise made
- * by another SDK counts when it has a target, global scope, and is its own origin (or has none).
- * A Reprise rpc child also has a target, but it belongs to its caller's tree, not to the list.
- */
-export function isExecutionRoot(record: Pick<PromiseRecord, "id" | "tags">): boolean {
-  const kind = record.tags[TAG.kind];
-  if (kind !== undefined) return kind === "root";
-  if (record.tags[TAG.target] === undefined || record.tags[TAG.scope] !== "global") return false;
-  const origin = record.tags[TAG.origin];
-  return origin === undefined || origin === record.id;
-}
+// Which promises are executions is the protocol's business (the store keeps them for retention).
+export { isExecutionRoot } from "../protocol/calls.js";
 
 export function buildExecutionTree(rootId: string, records: readonly PromiseRecord[]): TreeNode | undefined {
   const tree = buildTree(rootId, records);

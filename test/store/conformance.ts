@@ -9,6 +9,7 @@ import { concurrencySpecs } from "./conformance/concurrency.js";
 import { flowSpecs } from "./conformance/flow.js";
 import { useSubject, type OpenStore } from "./conformance/harness.js";
 import { promiseSpecs } from "./conformance/promises.js";
+import { retentionSpecs } from "./conformance/retention.js";
 import { searchSpecs } from "./conformance/search.js";
 import { taskSpecs } from "./conformance/tasks.js";
 import { timeSpecs } from "./conformance/time.js";
@@ -27,5 +28,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     concurrencySpecs(subject);
     batchSpecs(subject, open);
     flowSpecs(subject, open);
+    retentionSpecs(subject);
   });
 }

@@ -58,8 +58,8 @@ async function loadRegister(file: string): Promise<(reprise: Reprise) => unknown
   return register as (reprise: Reprise) => unknown;
 }
 
-/** Opens the store to check; a file that does not exist is not created. */
-async function openExisting(spec: string): Promise<Store> {
+/** Opens the store to check (or purge); a file that does not exist is not created. */
+export async function openExisting(spec: string): Promise<Store> {
   const isUrl = /^postgres(ql)?:\/\//i.test(spec);
   if (!isUrl && !existsSync(spec)) throw new CliError(`--store ${spec}: no such SQLite file`, EXIT.unreachable);
   const { openStore } = await import("../../store/index.js");

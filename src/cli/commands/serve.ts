@@ -4,7 +4,7 @@ import { redactUrl } from "../../observability/redact-url.js";
 import type { GlobalOptions } from "../context.js";
 import { consoleOutput } from "../output.js";
 import { MAX_JSON_DEPTH_CEILING } from "../../protocol/limits.js";
-import { parseNonNegativeInteger } from "../parse-args.js";
+import { parseDuration, parseNonNegativeInteger } from "../parse-args.js";
 
 // Kept here, not imported from the server, so other commands never load the server and store drivers.
 const DEFAULT_PORT = 8001;
@@ -22,6 +22,8 @@ interface ServeOptions {
   maxValueBytes?: number;
   allowedHosts?: string[];
   maxJsonDepth?: number;
+  retention?: number;
+  purgeInterval?: number;
 }
 
 export function registerServe(program: Command): void {
@@ -48,6 +50,12 @@ export function registerServe(program: Command): void {
       (text: string) => text.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     )
     .option("--max-json-depth <levels>", "deepest JSON nesting of a request body and of a value (default 1000, at most 2000)", parseNonNegativeInteger("--max-json-depth", MAX_JSON_DEPTH_CEILING))
+    .option(
+      "--retention <duration>",
+      "how long a finished execution is kept before it is deleted, e.g. 7d (the default), 12h; 0 keeps them for ever (docs/retention.md)",
+      parseDuration("--retention"),
+    )
+    .option("--purge-interval <duration>", "time between passes that delete expired executions (default 30s); 0 never purges on its own", parseDuration("--purge-interval"))
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { startServer } = await import("../../server/serve.js");
@@ -60,6 +68,8 @@ export function registerServe(program: Command): void {
         logLevel: options.logLevel,
         limits: { maxValueBytes: options.maxValueBytes, maxJsonDepth: options.maxJsonDepth },
         allowedHosts: options.allowedHosts,
+        retentionMs: options.retention,
+        purgeIntervalMs: options.purgeInterval,
         handleSignals: true,
       });
       const out = consoleOutput(globals.json === true);

@@ -7,6 +7,7 @@ import type { Envelope } from "../../protocol/messages.js";
 import type { PromiseRecord } from "../../protocol/records.js";
 import type { Tx } from "../backend.js";
 import { DeclaredLimits } from "./declared-limits.js";
+import { DEFAULT_RETENTION_MS } from "../../protocol/retention.js";
 
 export class KernelContext {
   constructor(
@@ -18,6 +19,8 @@ export class KernelContext {
     private readonly envelopes: Envelope[] = [],
     /** The flow limits this store knows are declared (kernel/declared-limits.ts), shared by its transactions. */
     readonly declared: DeclaredLimits = new DeclaredLimits(),
+    /** How long a finished execution is kept unless its root says otherwise (kernel/retention.ts); 0 = for ever. */
+    readonly retentionMs: number = DEFAULT_RETENTION_MS,
   ) {}
 
   /** When a task made pending now is due for re-delivery. */

@@ -44,6 +44,8 @@ export class GroupApply {
     /** Hands a committed transaction's messages to listeners; resolves before answers are given. */
     private readonly deliver: (outbox: readonly Envelope[]) => Promise<void>,
     private readonly declared: DeclaredLimits,
+    /** The store's default retention of finished executions (kernel/retention.ts). */
+    private readonly retentionMs: number,
   ) {}
 
   /** Queues a validated request; resolves with its answer once its transaction has committed. */
@@ -115,7 +117,7 @@ export class GroupApply {
     const outbox: Envelope[] = [];
     const responses: Response[] = [];
     for (const item of batch) {
-      const ctx = new KernelContext(cached, item.now, this.redeliverAfterMs, outbox, this.declared);
+      const ctx = new KernelContext(cached, item.now, this.redeliverAfterMs, outbox, this.declared, this.retentionMs);
       responses.push(await applyOne(ctx, item.req as RequestOf<RequestKind>));
     }
     return { responses, outbox };

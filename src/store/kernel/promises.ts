@@ -18,6 +18,7 @@ import type { KernelContext } from "./context.js";
 import { fail, ok, type Outcome } from "./outcome.js";
 import { isAwaitable, projectPromise, timeoutState } from "./projection.js";
 import { flowTagged } from "./flow-requests.js";
+import { noteFinished } from "./retention.js";
 import { fetchPage } from "./search.js";
 import { convergeTimeout, settlePromise, timeOutPromises } from "./settlement.js";
 import { sendOnCreate } from "./flow.js";
@@ -44,6 +45,7 @@ export async function createPromise(ctx: KernelContext, req: PromiseCreateReq): 
   }
   const promise = newPromise(ctx, await flowTagged(ctx, req.data));
   await ctx.tx.insertPromise(promise);
+  await noteFinished(ctx, promise);
   await createTaskFor(ctx, promise);
   return ok({ promise });
 }

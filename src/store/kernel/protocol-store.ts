@@ -8,8 +8,10 @@
 import { resolveLimits, type Limits } from "../../protocol/limits.js";
 import type { Envelope } from "../../protocol/messages.js";
 import { STATUS, type Request, type Response } from "../../protocol/requests.js";
-import type { Backend } from "../backend.js";
-import type { Store, TickReport } from "../store.js";
+import type { Backend, FinishedRoot } from "../backend.js";
+import type { PurgeOptions, PurgeReport, Store, TickReport } from "../store.js";
+import { purgeDue, purgeSettledBy, type PurgeBudget } from "./retention.js";
+import { checkRetention, DEFAULT_RETENTION_MS } from "../../protocol/retention.js";
 import { withRowCache } from "./row-cache.js";
 import { KernelContext } from "./context.js";
 import { DeclaredLimits } from "./declared-limits.js";
@@ -25,6 +27,11 @@ export interface ProtocolStoreOptions {
   clock?: () => number;
   /** Size limits (protocol/limits.ts); a server passes the same ones to its HTTP edge. */
   limits?: Partial<Limits>;
+  /**
+   * How long a finished execution is kept before it is deleted, in ms (docs/retention.md); a
+   * root's `reprise:retention` tag overrides it. Default 7 days; 0 keeps executions for ever.
+   */
+  retentionMs?: number;
 }
 
 export const DEFAULT_REDELIVER_AFTER_MS = 30_000;
@@ -33,6 +40,13 @@ export const DEFAULT_REDELIVER_AFTER_MS = 30_000;
 const TICK_BATCH = 500;
 /** Transactions one `tick` call may run when batches come back full. */
 const MAX_TICK_ROUNDS = 16;
+/**
+ * What one purge transaction may delete: few enough that it holds SQLite's write lock (or
+ * PostgreSQL's row locks) for milliseconds, between the transactions of the hot path.
+ */
+const PURGE_BUDGET: PurgeBudget = { roots: 50, promises: 500 };
+/** Transactions one automatic purge pass may run; the next pass goes on. */
+const MAX_PURGE_ROUNDS = 8;
 
 export class ProtocolStore implements Store {
   private readonly listeners = new Set<(envelope: Envelope) => void>();
@@ -40,6 +54,7 @@ export class ProtocolStore implements Store {
   private readonly redeliverAfterMs: number;
   private readonly clock: () => number;
   private readonly limits: Limits;
+  private readonly retentionMs: number;
   private readonly requests: GroupApply;
   private readonly declared = new DeclaredLimits();
   private closed = false;
@@ -51,7 +66,8 @@ export class ProtocolStore implements Store {
     this.redeliverAfterMs = options.redeliverAfterMs ?? DEFAULT_REDELIVER_AFTER_MS;
     this.clock = options.clock ?? Date.now;
     this.limits = resolveLimits(options.limits);
-    this.requests = new GroupApply(backend, this.redeliverAfterMs, (outbox) => this.deliver(outbox), this.declared);
+    this.retentionMs = checkRetention("retentionMs", options.retentionMs ?? DEFAULT_RETENTION_MS);
+    this.requests = new GroupApply(backend, this.redeliverAfterMs, (outbox) => this.deliver(outbox), this.declared, this.retentionMs);
     backend.broadcast?.subscribe((envelope) => this.emit(envelope));
   }
 
@@ -101,6 +117,37 @@ export class ProtocolStore implements Store {
     return changed;
   }
 
+  /**
+   * Deletes finished executions (kernel/retention.ts) in short transactions of their own. Without
+   * `olderThanMs`, those whose retention has passed, for at most MAX_PURGE_ROUNDS transactions
+   * (`more` says whether it stopped with work left); with it, every execution that finished at
+   * least that long ago, whatever its retention, until none is left.
+   */
+  async purge(options: PurgeOptions = {}): Promise<PurgeReport> {
+    const now = options.now ?? this.clock();
+    const report: PurgeReport = { executions: 0, promises: 0, kept: 0, more: false };
+    const olderThanMs = options.olderThanMs === undefined ? undefined : checkRetention("olderThanMs", options.olderThanMs);
+    let after: FinishedRoot | undefined;
+    for (let round = 0; olderThanMs !== undefined || round < MAX_PURGE_ROUNDS; round++) {
+      const { result: step } = await this.transact(now, (ctx) =>
+        olderThanMs === undefined ? purgeDue(ctx, PURGE_BUDGET) : purgeSettledBy(ctx, now - olderThanMs, PURGE_BUDGET, after),
+      );
+      report.executions += step.executions;
+      report.promises += step.promises;
+      report.kept += step.kept;
+      after = step.last ?? after;
+      report.more = step.more;
+      if (!step.more) break;
+    }
+    return report;
+  }
+
+  /** The retention row of a finished execution `id`: when it settled, when it will be deleted. */
+  async finishedRoot(id: string): Promise<FinishedRoot | undefined> {
+    this.assertOpen();
+    return this.backend.transaction((tx) => tx.getFinished(id));
+  }
+
   async nextDeadline(): Promise<number | undefined> {
     this.assertOpen();
     return this.backend.transaction((tx) => tx.nextDeadline());
@@ -129,7 +176,7 @@ export class ProtocolStore implements Store {
   private async transact<T>(now: number, work: (ctx: KernelContext) => Promise<T>): Promise<{ result: T; outbox: readonly Envelope[] }> {
     this.assertOpen();
     return this.backend.transaction(async (tx) => {
-      const ctx = new KernelContext(withRowCache(tx), now, this.redeliverAfterMs, [], this.declared);
+      const ctx = new KernelContext(withRowCache(tx), now, this.redeliverAfterMs, [], this.declared, this.retentionMs);
       const result = await work(ctx);
       return { result, outbox: ctx.outbox };
     });

@@ -57,6 +57,16 @@ export function withRowCache(tx: Tx): CachedTx {
       await tx.putTask(task);
       tasks.set(task.id, task);
     },
+    async deleteWithPrefix(prefix: string, limit: number): Promise<number> {
+      // Which rows went is not known here: forget every cached one under the prefix.
+      for (const cache of [promises, tasks]) for (const id of cache.keys()) if (id.startsWith(prefix)) cache.delete(id);
+      return tx.deleteWithPrefix(prefix, limit);
+    },
+    async deletePromise(id: string): Promise<void> {
+      promises.delete(id);
+      tasks.delete(id);
+      await tx.deletePromise(id);
+    },
   });
 }
 

@@ -8,6 +8,7 @@ import { TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { isTimedOut, timeoutState } from "./projection.js";
 import { leaveFlow } from "./flow.js";
+import { noteFinished } from "./retention.js";
 import { fulfilledTask, pendingTask, withResume } from "./task-states.js";
 
 export interface Settlement {
@@ -31,6 +32,7 @@ export async function writeSettlement(ctx: KernelContext, promise: PromiseRecord
   const settled: PromiseRecord = { ...promise, state: settlement.state, value: settlement.value, settledAt: settlement.settledAt };
   if (settlement.idempotencyKey !== undefined) settled.idempotencyKeyForComplete = settlement.idempotencyKey;
   await ctx.tx.updatePromise(settled);
+  await noteFinished(ctx, settled);
   return settled;
 }
 

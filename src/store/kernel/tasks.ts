@@ -29,6 +29,7 @@ import { preload } from "./preload.js";
 import { createPromise, newPromise, settle } from "./promises.js";
 import { projectPromise, projectTask } from "./projection.js";
 import { fetchPage } from "./search.js";
+import { noteFinished } from "./retention.js";
 import { convergeTimeout, settlePromise } from "./settlement.js";
 import { admit, leaveFlow, releaseSlot } from "./flow.js";
 import { flowTagged } from "./flow-requests.js";
@@ -72,6 +73,7 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
   await ctx.tx.insertPromise(promise);
   const blank = { id: promise.id, version: 0, resumes: [] };
   if (promise.state !== "pending") {
+    await noteFinished(ctx, promise);
     const task = fulfilledTask(blank);
     await ctx.tx.putTask(task);
     return ok({ task, promise, preload: [] });

@@ -3,7 +3,7 @@
  * transaction can change a stored record by holding on to an object.
  */
 import type { FlowDeclaration, PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
-import type { FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { flowRowId } from "../kernel/flow.js";
 import { queueOrder } from "../kernel/queue-order.js";
 import { globToRegExp, literalPrefix } from "./glob.js";
@@ -208,6 +208,49 @@ export class MemoryTx implements Tx {
     for (const s of this.t.schedules.values()) consider(s.nextRunAt);
     for (const r of this.t.flowRows.values()) consider(r.wakeAt);
     return earliest;
+  }
+
+  async putFinished(root: FinishedRoot): Promise<void> {
+    this.t.finished.set(root.id, copy(root));
+  }
+
+  async getFinished(id: string): Promise<FinishedRoot | undefined> {
+    return copy(this.t.finished.get(id));
+  }
+
+  async finishedDue(now: number, limit: number): Promise<FinishedRoot[]> {
+    const due = [...this.t.finished.values()].filter((f) => f.purgeAt !== undefined && f.purgeAt <= now);
+    return due.sort((a, b) => a.purgeAt! - b.purgeAt! || compare(a.id, b.id)).slice(0, limit).map(copy);
+  }
+
+  async finishedBy(settledBy: number, limit: number, after?: Pick<FinishedRoot, "id" | "settledAt">): Promise<FinishedRoot[]> {
+    const past = (f: FinishedRoot) => after === undefined || f.settledAt > after.settledAt || (f.settledAt === after.settledAt && f.id > after.id);
+    const found = [...this.t.finished.values()].filter((f) => f.settledAt <= settledBy && past(f));
+    return found.sort((a, b) => a.settledAt - b.settledAt || compare(a.id, b.id)).slice(0, limit).map(copy);
+  }
+
+  async hasPendingWithPrefix(prefix: string): Promise<boolean> {
+    for (const promise of this.t.promises.ordered(undefined, prefix)) if (promise.state === "pending") return true;
+    return false;
+  }
+
+  async deleteWithPrefix(prefix: string, limit: number): Promise<number> {
+    const ids: string[] = [];
+    for (const promise of this.t.promises.ordered(undefined, prefix)) {
+      if (ids.length >= limit) break;
+      ids.push(promise.id);
+    }
+    for (const id of ids) await this.deletePromise(id);
+    return ids.length;
+  }
+
+  async deletePromise(id: string): Promise<void> {
+    this.t.promises.delete(id);
+    this.t.tasks.delete(id);
+    this.t.finished.delete(id);
+    await this.takeCallbacks(id);
+    await this.deleteCallbacksOf(id);
+    this.t.listeners.delete(id);
   }
 }
 

@@ -1,6 +1,6 @@
 /** Everything a memory backend holds, as tables that commit or roll back together. */
 import type { FlowDeclaration, PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
-import type { FlowRow, QueuedTask } from "../backend.js";
+import type { FinishedRoot, FlowRow, QueuedTask } from "../backend.js";
 import { Table } from "./table.js";
 
 export class MemoryTables {
@@ -13,6 +13,8 @@ export class MemoryTables {
   readonly callbacksByAwaiter = new Table<readonly string[]>();
   /** awaited id → addresses, in registration order. */
   readonly listeners = new Table<readonly string[]>();
+  /** Finished execution roots, for retention. */
+  readonly finished = new Table<FinishedRoot>();
 
   /** Flow control: declarations by `group\0func`, state rows by id, queued tasks by task id. */
   readonly flowLimits = new Table<FlowDeclaration>();
@@ -31,6 +33,7 @@ export class MemoryTables {
     this.flowLimits,
     this.flowRows,
     this.flowQueue,
+    this.finished,
   ];
 
   begin(): void {

@@ -211,6 +211,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX flow_queue_order ON flow_queue (md5(flow_id), priority DESC, created_at, seq);
     `,
   },
+  {
+    version: 6,
+    name: "finished execution roots, for retention",
+    // A row per finished execution root, written when it settles (kernel/retention.ts): the purge
+    // finds due roots by purge_at, `reprise purge --older-than` by settled_at; a root kept for ever
+    // has no purge_at. Roots that finished before this migration are kept until purged by hand.
+    // Ids are keyed by hash as in version 4 (an id may pass a btree entry's size).
+    sql: `
+      CREATE TABLE finished_roots (
+        id text COLLATE "C" NOT NULL,
+        settled_at bigint NOT NULL,
+        purge_at bigint
+      );
+      CREATE UNIQUE INDEX finished_roots_id_unique ON finished_roots (reprise_id_hash(id));
+      CREATE INDEX finished_roots_id_lookup ON finished_roots USING hash (id);
+      CREATE INDEX finished_roots_purge_at ON finished_roots (purge_at) WHERE purge_at IS NOT NULL;
+      CREATE INDEX finished_roots_settled_at ON finished_roots (settled_at);
+      INSERT INTO finished_roots (id, settled_at)
+        SELECT id, COALESCE(settled_at, timeout_at) FROM promises, LATERAL (SELECT reprise_searchable(tags) AS t) AS parsed
+        WHERE state <> 'pending' AND (
+          parsed.t ->> 'reprise:kind' = 'root' OR (
+            parsed.t ->> 'reprise:kind' IS NULL
+            AND parsed.t ->> 'resonate:target' IS NOT NULL
+            AND parsed.t ->> 'resonate:scope' = 'global'
+            AND COALESCE(parsed.t ->> 'resonate:origin', id) = id));
+    `,
+  },
 ];
 
 /** Creates `schema` if missing and applies every migration it has not seen yet. */

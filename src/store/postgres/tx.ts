@@ -7,9 +7,10 @@
  */
 import type { PoolClient, QueryResultRow } from "pg";
 import type { FlowDeclaration, PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
-import type { FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { PostgresFlowTables } from "./flow-tx.js";
 import { ID_CONFLICT, ORDERED_ID } from "./migrations.js";
+import { MAX_ID_LENGTH } from "../../protocol/limits.js";
 import { globToLike, literalPrefix, prefixRange } from "./patterns.js";
 import { ConcurrentInsertError } from "./retry.js";
 import { Waiters } from "./waiters.js";
@@ -73,6 +74,32 @@ const SQL = {
   deleteSchedule: "DELETE FROM schedules WHERE id = $1",
   dueSchedules: `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE next_run_at <= $1
     ORDER BY next_run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+
+  getFinished: "SELECT id, settled_at, purge_at FROM finished_roots WHERE id = $1",
+  // SKIP LOCKED: replicas purging at once take disjoint roots instead of queueing on the same ones.
+  finishedDue: `SELECT id, settled_at, purge_at FROM finished_roots WHERE purge_at IS NOT NULL AND purge_at <= $1
+    ORDER BY purge_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+  finishedBy: `SELECT id, settled_at, purge_at FROM finished_roots WHERE settled_at <= $1
+    ORDER BY settled_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+  finishedByAfter: `SELECT id, settled_at, purge_at FROM finished_roots WHERE settled_at <= $1 AND (settled_at, id) > ($2, $3)
+    ORDER BY settled_at, id LIMIT $4 FOR UPDATE SKIP LOCKED`,
+  // Served by promises_state (state, ORDERED_ID): a range of pending ids, without reading the settled ones.
+  pendingInRange: `SELECT 1 FROM promises WHERE state = 'pending' AND ${atLeast("$1")} AND ${below("$2")} AND id >= $1 AND id < $2 LIMIT 1`,
+  // Rows are locked in id order (as every batch locks them) before they go, then everything keyed
+  // by their ids goes with them.
+  deleteInRange: `WITH doomed AS (
+      SELECT id FROM promises WHERE ${atLeast("$1")} AND ${below("$2")} AND id >= $1 AND id < $2 ORDER BY ${ID_ORDER} LIMIT $3 FOR UPDATE),
+    gone AS (DELETE FROM promises AS p USING doomed WHERE p.id = doomed.id RETURNING p.id),
+    gone_tasks AS (DELETE FROM tasks WHERE id IN (SELECT id FROM gone)),
+    gone_callbacks AS (DELETE FROM callbacks WHERE awaited IN (SELECT id FROM gone) OR awaiter IN (SELECT id FROM gone)),
+    gone_listeners AS (DELETE FROM listeners WHERE awaited IN (SELECT id FROM gone)),
+    gone_finished AS (DELETE FROM finished_roots WHERE id IN (SELECT id FROM gone))
+    SELECT count(*)::integer AS deleted FROM gone`,
+  deletePromise: `WITH gone AS (DELETE FROM promises WHERE id = $1),
+    gone_tasks AS (DELETE FROM tasks WHERE id = $1),
+    gone_callbacks AS (DELETE FROM callbacks WHERE awaited = $1 OR awaiter = $1),
+    gone_listeners AS (DELETE FROM listeners WHERE awaited = $1)
+    DELETE FROM finished_roots WHERE id = $1`,
 
   // Each arm matches its due query's predicate, so each is answered by that query's index.
   nextDeadline: `SELECT LEAST(
@@ -398,4 +425,65 @@ export class PostgresTx implements Tx {
   flowCounts(limit: number): Promise<FlowCounts[]> {
     return this.flow.flowCounts(limit);
   }
+
+  async putFinished(root: FinishedRoot): Promise<void> {
+    this.writes.putFinished(root);
+  }
+
+  async getFinished(id: string): Promise<FinishedRoot | undefined> {
+    const written = this.writes.finishedRoot(id);
+    if (written) return written;
+    const [row] = await this.run<FinishedRow>("getFinished", [id]);
+    return row && finishedFromRow(row);
+  }
+
+  async finishedDue(now: number, limit: number): Promise<FinishedRoot[]> {
+    await this.flush();
+    return (await this.run<FinishedRow>("finishedDue", [now, limit])).map(finishedFromRow);
+  }
+
+  async finishedBy(settledBy: number, limit: number, after?: Pick<FinishedRoot, "id" | "settledAt">): Promise<FinishedRoot[]> {
+    await this.flush();
+    const rows =
+      after === undefined
+        ? await this.run<FinishedRow>("finishedBy", [settledBy, limit])
+        : await this.run<FinishedRow>("finishedByAfter", [settledBy, after.settledAt, after.id, limit]);
+    return rows.map(finishedFromRow);
+  }
+
+  async hasPendingWithPrefix(prefix: string): Promise<boolean> {
+    await this.flush();
+    const { lower, upper } = boundedRange(prefix);
+    return (await this.run("pendingInRange", [lower, upper])).length > 0;
+  }
+
+  async deleteWithPrefix(prefix: string, limit: number): Promise<number> {
+    await this.flush();
+    const { lower, upper } = boundedRange(prefix);
+    const [row] = await this.run<{ deleted: number }>("deleteInRange", [lower, upper, limit]);
+    return row?.deleted ?? 0;
+  }
+
+  async deletePromise(id: string): Promise<void> {
+    await this.flush();
+    await this.count("deletePromise", [id]);
+  }
+}
+
+interface FinishedRow {
+  id: string;
+  settled_at: string;
+  purge_at: string | null;
+}
+
+function finishedFromRow(row: FinishedRow): FinishedRoot {
+  const root: FinishedRoot = { id: row.id, settledAt: Number(row.settled_at) };
+  if (row.purge_at !== null) root.purgeAt = Number(row.purge_at);
+  return root;
+}
+
+/** A prefix's id range; a prefix of U+10FFFF only has no upper bound, so one past the longest id stands in. */
+function boundedRange(prefix: string): { lower: string; upper: string } {
+  const { lower, upper } = prefixRange(prefix);
+  return { lower, upper: upper ?? "\u{10FFFF}".repeat(MAX_ID_LENGTH + 1) };
 }

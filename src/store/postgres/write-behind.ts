@@ -1,8 +1,8 @@
 /**
- * Write-behind for one PostgreSQL transaction: inserts and updates of promises and tasks are kept
- * here, the last write of a row replacing the earlier ones, and written by ONE set-based statement
- * (arrays unnested into multi-row INSERT … ON CONFLICT and UPDATE … FROM) when the transaction
- * commits or before a query scans those tables. A batch of a thousand steps then costs one round
+ * Write-behind for one PostgreSQL transaction: inserts and updates of promises and tasks (and the
+ * finished-root rows of retention) are kept here, the last write of a row replacing the earlier
+ * ones, and written by ONE set-based statement (arrays unnested into multi-row INSERT … ON
+ * CONFLICT and UPDATE … FROM) when the transaction commits or before a query scans those tables. A batch of a thousand steps then costs one round
  * trip of writes instead of a thousand.
  *
  * Deferring a write is safe because every row written was read first with `FOR UPDATE` (or found
@@ -13,6 +13,7 @@
 import type { PoolClient } from "pg";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import { ID_CONFLICT } from "./migrations.js";
+import type { FinishedRoot } from "../backend.js";
 import { ConcurrentInsertError } from "./retry.js";
 import { PROMISE_COLUMNS, promiseParams, TASK_COLUMNS } from "./rows.js";
 
@@ -37,6 +38,9 @@ const FLUSH = `WITH
     INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
     FROM unnest($21::text[], $22::text[], $23::integer[], $24::text[], $25::bigint[], $26::text[], $27::bigint[], $28::integer[]) AS ${TASK_VALUES}
     ON CONFLICT ${ID_CONFLICT} DO NOTHING RETURNING id),
+  upserted_finished AS (
+    INSERT INTO finished_roots (id, settled_at, purge_at) SELECT * FROM unnest($37::text[], $38::bigint[], $39::bigint[])
+    ON CONFLICT ${ID_CONFLICT} DO UPDATE SET settled_at = EXCLUDED.settled_at, purge_at = EXCLUDED.purge_at),
   upserted_tasks AS (
     INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
     FROM unnest($29::text[], $30::text[], $31::integer[], $32::text[], $33::bigint[], $34::text[], $35::bigint[], $36::integer[]) AS ${TASK_VALUES}
@@ -57,6 +61,8 @@ interface Buffered<R> {
 export class WriteBehind {
   private readonly promises = new Map<string, Buffered<PromiseRecord>>();
   private readonly tasks = new Map<string, Buffered<TaskRecord>>();
+  /** Finished roots (retention): written with the settlement that finished them, no round trip of their own. */
+  private readonly finished = new Map<string, FinishedRoot>();
 
   promise(id: string): PromiseRecord | undefined {
     return this.promises.get(id)?.record;
@@ -80,8 +86,16 @@ export class WriteBehind {
     this.tasks.set(task.id, { record: task, insert: this.tasks.get(task.id)?.insert ?? missing });
   }
 
+  putFinished(root: FinishedRoot): void {
+    this.finished.set(root.id, root);
+  }
+
+  finishedRoot(id: string): FinishedRoot | undefined {
+    return this.finished.get(id);
+  }
+
   get empty(): boolean {
-    return this.promises.size === 0 && this.tasks.size === 0;
+    return this.promises.size === 0 && this.tasks.size === 0 && this.finished.size === 0;
   }
 
   /** Writes everything buffered in one statement, then forgets it. */
@@ -95,12 +109,22 @@ export class WriteBehind {
     const promiseUpdates = promises.filter((p) => !p.insert).map((p) => p.record);
     const taskInserts = tasks.filter((t) => t.insert).map((t) => t.record);
     const taskUpserts = tasks.filter((t) => !t.insert).map((t) => t.record);
+    const finished = [...this.finished.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.promises.clear();
     this.tasks.clear();
+    this.finished.clear();
     const result = await client.query<{ inserted_promises: string[]; updated_promises: string[]; inserted_tasks: string[]; upserted_tasks: number }>({
       name: "reprise_flush",
       text: FLUSH,
-      values: [...promiseColumns(promiseInserts), ...promiseColumns(promiseUpdates), ...taskColumns(taskInserts), ...taskColumns(taskUpserts)],
+      values: [
+        ...promiseColumns(promiseInserts),
+        ...promiseColumns(promiseUpdates),
+        ...taskColumns(taskInserts),
+        ...taskColumns(taskUpserts),
+        finished.map((f) => f.id),
+        finished.map((f) => f.settledAt),
+        finished.map((f) => f.purgeAt ?? null),
+      ],
     });
     const row = result.rows[0]!;
     const lostPromise = firstMissing(promiseInserts, row.inserted_promises);

@@ -108,6 +108,27 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX flow_queue_order ON flow_queue (flow_id, priority DESC, created_at, seq);
   `,
+  // Retention (kernel/retention.ts): a row per finished execution root, written when it settles.
+  // The purge finds due roots by purge_at, and `reprise purge --older-than` by settled_at; a root
+  // kept for ever has no purge_at. Roots that finished before this migration are kept until purged
+  // by hand (their retention was never decided): they get a row without purge_at.
+  `
+  CREATE TABLE finished_roots (
+    id TEXT NOT NULL PRIMARY KEY,
+    settled_at INTEGER NOT NULL,
+    purge_at INTEGER
+  );
+  CREATE INDEX finished_roots_by_purge_at ON finished_roots (purge_at, id) WHERE purge_at IS NOT NULL;
+  CREATE INDEX finished_roots_by_settled_at ON finished_roots (settled_at, id);
+  INSERT INTO finished_roots (id, settled_at)
+    SELECT id, COALESCE(settled_at, timeout_at) FROM promises
+    WHERE state <> 'pending' AND (
+      json_extract(tags, '$."reprise:kind"') = 'root' OR (
+        json_extract(tags, '$."reprise:kind"') IS NULL
+        AND json_extract(tags, '$."resonate:target"') IS NOT NULL
+        AND json_extract(tags, '$."resonate:scope"') = 'global'
+        AND COALESCE(json_extract(tags, '$."resonate:origin"'), id) = id));
+  `,
 ];
 
 /** Brings the schema up to date. Safe when several processes open the same file at once. */

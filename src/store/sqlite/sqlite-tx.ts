@@ -5,8 +5,9 @@
 import { PROMISE_STATES, type PromiseRecord, type PromiseState, type ScheduleRecord, type TaskRecord } from "../../protocol/records.js";
 import type Database from "better-sqlite3";
 import type { FlowDeclaration } from "../../protocol/records.js";
-import type { FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { SqliteFlowTables } from "./flow-tx.js";
+import { MAX_ID_LENGTH } from "../../protocol/limits.js";
 import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
 import {
   promiseFromRow,
@@ -60,6 +61,22 @@ const SQL = {
     @promise_tags, @created_at, @next_run_at, @last_run_at)`,
   deleteSchedule: "DELETE FROM schedules WHERE id = ?",
   dueSchedules: "SELECT * FROM schedules WHERE next_run_at <= ? ORDER BY next_run_at, id LIMIT ?",
+
+  putFinished: "INSERT OR REPLACE INTO finished_roots (id, settled_at, purge_at) VALUES (?, ?, ?)",
+  getFinished: "SELECT * FROM finished_roots WHERE id = ?",
+  finishedDue: `SELECT * FROM finished_roots INDEXED BY finished_roots_by_purge_at WHERE purge_at IS NOT NULL AND purge_at <= ?
+    ORDER BY purge_at, id LIMIT ?`,
+  finishedBy: "SELECT * FROM finished_roots WHERE settled_at <= ? ORDER BY settled_at, id LIMIT ?",
+  finishedByAfter: `SELECT * FROM finished_roots WHERE settled_at <= ? AND (settled_at > ? OR (settled_at = ? AND id > ?))
+    ORDER BY settled_at, id LIMIT ?`,
+  // The primary-key range; state is stored before the payloads, so their overflow pages are not read.
+  pendingInRange: "SELECT 1 FROM promises WHERE id >= ? AND id < ? AND state = 'pending' LIMIT 1",
+  idsInRange: "SELECT id FROM promises WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+  deletePromisesIn: "DELETE FROM promises WHERE id IN (SELECT value FROM json_each(?))",
+  deleteTasksIn: "DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
+  deleteCallbacksIn: "DELETE FROM callbacks WHERE awaited IN (SELECT value FROM json_each(?)) OR awaiter IN (SELECT value FROM json_each(?))",
+  deleteListenersIn: "DELETE FROM listeners WHERE awaited IN (SELECT value FROM json_each(?))",
+  deleteFinishedIn: "DELETE FROM finished_roots WHERE id IN (SELECT value FROM json_each(?))",
 
   // Each arm repeats its due query's predicate so that the same index answers it.
   nextDeadlines: `SELECT
@@ -272,6 +289,68 @@ export class SqliteTx implements Tx {
   async flowCounts(limit: number): Promise<FlowCounts[]> {
     return this.flow.flowCounts(limit);
   }
+
+  async putFinished(root: FinishedRoot): Promise<void> {
+    this.statements.get(SQL.putFinished).run(root.id, root.settledAt, root.purgeAt ?? null);
+  }
+
+  async getFinished(id: string): Promise<FinishedRoot | undefined> {
+    const row = this.statements.get(SQL.getFinished).get(id) as FinishedRow | undefined;
+    return row && finishedFromRow(row);
+  }
+
+  async finishedDue(now: number, limit: number): Promise<FinishedRoot[]> {
+    return (this.statements.get(SQL.finishedDue).all(now, limit) as FinishedRow[]).map(finishedFromRow);
+  }
+
+  async finishedBy(settledBy: number, limit: number, after?: Pick<FinishedRoot, "id" | "settledAt">): Promise<FinishedRoot[]> {
+    const rows =
+      after === undefined
+        ? this.statements.get(SQL.finishedBy).all(settledBy, limit)
+        : this.statements.get(SQL.finishedByAfter).all(settledBy, after.settledAt, after.settledAt, after.id, limit);
+    return (rows as FinishedRow[]).map(finishedFromRow);
+  }
+
+  async hasPendingWithPrefix(prefix: string): Promise<boolean> {
+    const { lower, upper } = boundedRange(prefix);
+    return this.statements.get(SQL.pendingInRange).get(lower, upper) !== undefined;
+  }
+
+  async deleteWithPrefix(prefix: string, limit: number): Promise<number> {
+    const { lower, upper } = boundedRange(prefix);
+    const ids = (this.statements.get(SQL.idsInRange).all(lower, upper, limit) as { id: string }[]).map((row) => row.id);
+    if (ids.length > 0) this.deleteIds(JSON.stringify(ids));
+    return ids.length;
+  }
+
+  async deletePromise(id: string): Promise<void> {
+    this.deleteIds(JSON.stringify([id]));
+  }
+
+  /** Everything stored about the promises `ids` (a JSON array). */
+  private deleteIds(ids: string): void {
+    this.statements.get(SQL.deletePromisesIn).run(ids);
+    this.statements.get(SQL.deleteTasksIn).run(ids);
+    this.statements.get(SQL.deleteCallbacksIn).run(ids, ids);
+    this.statements.get(SQL.deleteListenersIn).run(ids);
+    this.statements.get(SQL.deleteFinishedIn).run(ids);
+  }
+}
+
+interface FinishedRow {
+  id: string;
+  settled_at: number;
+  purge_at: number | null;
+}
+
+function finishedFromRow(row: FinishedRow): FinishedRoot {
+  return row.purge_at === null ? { id: row.id, settledAt: row.settled_at } : { id: row.id, settledAt: row.settled_at, purgeAt: row.purge_at };
+}
+
+/** A prefix's id range; a prefix of U+10FFFF only has no upper bound, so one past the longest id stands in. */
+function boundedRange(prefix: string): { lower: string; upper: string } {
+  const { lower, upper } = prefixRange(prefix);
+  return { lower, upper: upper ?? "\u{10FFFF}".repeat(MAX_ID_LENGTH + 1) };
 }
 
 /** WHERE conditions and their parameters, for the searches. */

@@ -15,6 +15,10 @@ const RUNS_EXPLAINED =
   "How many times a process acquired this execution's task (its version). Each wait (a sleep, a promise, a remote call) may end in one; " +
   "acquires beyond those were take-overs: a lease that ran out, or a dead process's task taken over.";
 
+const RETENTION_EXPLAINED =
+  "when the retention of this finished execution runs out, it is deleted with its steps and children; its id then starts a new execution (docs/retention.md)";
+const RETENTION_FOREVER = "its retention is 0: it stays until `reprise purge` deletes it (docs/retention.md)";
+
 export function ExecutionPage({ id }: { id: string }) {
   const { data, error, reload } = usePolling(
     async () => {
@@ -48,6 +52,14 @@ export function ExecutionPage({ id }: { id: string }) {
             <dd title={fullTime(root.createdAt)}>{formatTime(root.createdAt, now)}</dd>
             <dt>{root.settledAt !== undefined ? "Took" : "Running for"}</dt>
             <dd>{formatDuration((root.settledAt ?? now) - root.createdAt)}</dd>
+            {data.purgeAt !== undefined && (
+              <>
+                <dt>Deleted</dt>
+                <dd class="execution-purge" title={data.purgeAt === null ? RETENTION_FOREVER : `${fullTime(data.purgeAt)}: ${RETENTION_EXPLAINED}`}>
+                  {data.purgeAt === null ? "never (kept until purged by hand)" : relative(data.purgeAt, now)}
+                </dd>
+              </>
+            )}
             {data.task && (
               <>
                 <dt>Runs</dt>
