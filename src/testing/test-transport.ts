@@ -14,7 +14,6 @@ import type { Transport } from "../transport/transport.js";
 export type Interception = "deliver" | "crash-before" | "crash-after";
 
 export class TestTransport implements Transport {
-  readonly ordered = true;
   private inFlight = 0;
   private severed = false;
   private readonly unsubscribes: Array<() => void> = [];

@@ -12,8 +12,6 @@ import { Ticker } from "../store/ticker.js";
 import type { Transport } from "./transport.js";
 
 export class EmbeddedTransport implements Transport {
-  /** One store, one queue: requests are applied in the order they are sent. */
-  readonly ordered = true;
   private readonly ticker: Ticker;
   private readonly unsubscribes: Array<() => void> = [];
 

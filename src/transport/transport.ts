@@ -6,8 +6,6 @@ import type { Message } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
 
 export interface Transport {
-  /** True when requests are applied in the order they are sent (an in-process store). */
-  readonly ordered?: boolean;
   /** Sends one protocol request and returns the server's answer (any status; never throws for 4xx). */
   send<R extends Request>(req: R): Promise<Response<R["kind"]>>;
   /**
