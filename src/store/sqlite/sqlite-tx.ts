@@ -19,6 +19,13 @@ import {
 } from "./rows.js";
 import type { StatementCache } from "./statement-cache.js";
 
+/**
+ * A bound row limit. Plain `LIMIT ?` lets SQLite's planner use the value, so every new binding
+ * re-prepares the statement: 5 µs more per call (8 µs instead of 3 for a preload's empty range).
+ * Through CAST the value is an expression the plan does not depend on.
+ */
+const LIMIT = "LIMIT CAST(? AS INTEGER)";
+
 const SQL = {
   getPromise: "SELECT * FROM promises WHERE id = ?",
   // CROSS JOIN keeps json_each outside: one primary-key probe per id, all in one statement.
@@ -33,9 +40,9 @@ const SQL = {
     idempotency_key_for_complete = @idempotency_key_for_complete WHERE id = @id`,
   // INDEXED BY: without statistics the planner prefers the state index and sorts every pending row.
   duePromises: `SELECT * FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending' AND timeout_at <= ?
-    ORDER BY timeout_at, id LIMIT ?`,
-  promisesInRange: "SELECT * FROM promises WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-  promisesAfterInRange: "SELECT * FROM promises WHERE id > ? AND id < ? ORDER BY id LIMIT ?",
+    ORDER BY timeout_at, id ${LIMIT}`,
+  promisesInRange: `SELECT * FROM promises WHERE id >= ? AND id < ? ORDER BY id ${LIMIT}`,
+  promisesAfterInRange: `SELECT * FROM promises WHERE id > ? AND id < ? ORDER BY id ${LIMIT}`,
 
   addCallback: "INSERT OR IGNORE INTO callbacks (awaited, awaiter) VALUES (?, ?)",
   callbacksOf: "SELECT awaiter FROM callbacks WHERE awaited = ? ORDER BY seq",
@@ -47,17 +54,21 @@ const SQL = {
 
   getTask: "SELECT * FROM tasks WHERE id = ?",
   getTasks: "SELECT t.* FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id",
-  putTask: `INSERT OR REPLACE INTO tasks (id, state, version, resumes, ttl, pid, expires_at, releases)
-    VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at, @releases)`,
+  // An upsert, not INSERT OR REPLACE: a replace deletes the row and its index entries and inserts
+  // them again; an update in place touches only what changed (4.8 µs instead of 6.8 per task).
+  putTask: `INSERT INTO tasks (id, state, version, resumes, ttl, pid, expires_at, releases)
+    VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at, @releases)
+    ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version, resumes = excluded.resumes,
+    ttl = excluded.ttl, pid = excluded.pid, expires_at = excluded.expires_at, releases = excluded.releases`,
   dueTasks: `SELECT * FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired') AND expires_at <= ?
-    ORDER BY expires_at, id LIMIT ?`,
+    ORDER BY expires_at, id ${LIMIT}`,
 
   getSchedule: "SELECT * FROM schedules WHERE id = ?",
   putSchedule: `INSERT OR REPLACE INTO schedules (id, cron, promise_id, promise_timeout, promise_param, promise_tags,
     created_at, next_run_at, last_run_at) VALUES (@id, @cron, @promise_id, @promise_timeout, @promise_param,
     @promise_tags, @created_at, @next_run_at, @last_run_at)`,
   deleteSchedule: "DELETE FROM schedules WHERE id = ?",
-  dueSchedules: "SELECT * FROM schedules WHERE next_run_at <= ? ORDER BY next_run_at, id LIMIT ?",
+  dueSchedules: `SELECT * FROM schedules WHERE next_run_at <= ? ORDER BY next_run_at, id ${LIMIT}`,
 
   // Each arm repeats its due query's predicate so that the same index answers it.
   nextDeadlines: `SELECT
@@ -122,7 +133,7 @@ export class SqliteTx implements Tx {
       where.add("EXISTS (SELECT 1 FROM json_each(promises.tags) WHERE key = ? AND value = ?)", key, value);
     }
     if (query.after !== undefined) where.add("id > ?", query.after);
-    const sql = `SELECT * FROM promises ${index ? `INDEXED BY ${index} ` : ""}${where.sql()} ORDER BY id LIMIT ?`;
+    const sql = `SELECT * FROM promises ${index ? `INDEXED BY ${index} ` : ""}${where.sql()} ORDER BY id ${LIMIT}`;
     const rows = this.statements.get(sql).all(...where.params, query.limit) as PromiseRow[];
     return rows.map(promiseFromRow);
   }
@@ -185,7 +196,7 @@ export class SqliteTx implements Tx {
     const where = new Where();
     if (query.state !== undefined) where.add("state = ?", query.state);
     if (query.after !== undefined) where.add("id > ?", query.after);
-    const sql = `SELECT * FROM tasks ${where.sql()} ORDER BY id LIMIT ?`;
+    const sql = `SELECT * FROM tasks ${where.sql()} ORDER BY id ${LIMIT}`;
     return (this.statements.get(sql).all(...where.params, query.limit) as TaskRow[]).map(taskFromRow);
   }
 
@@ -212,7 +223,7 @@ export class SqliteTx implements Tx {
       where.add("EXISTS (SELECT 1 FROM json_each(schedules.promise_tags) WHERE key = ? AND value = ?)", key, value);
     }
     if (query.after !== undefined) where.add("id > ?", query.after);
-    const sql = `SELECT * FROM schedules ${where.sql()} ORDER BY id LIMIT ?`;
+    const sql = `SELECT * FROM schedules ${where.sql()} ORDER BY id ${LIMIT}`;
     return (this.statements.get(sql).all(...where.params, query.limit) as ScheduleRow[]).map(scheduleFromRow);
   }
 
