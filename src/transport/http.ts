@@ -71,6 +71,8 @@ export class HttpTransport implements Transport {
     maxBytes: MAX_BATCH_BYTES,
     maxInFlight: MAX_BATCHES_IN_FLIGHT,
     sizeOf: (item) => item.json.length,
+    // A task.create starts an execution; everything else serves executions already started.
+    first: (item) => item.kind !== "task.create",
     send: (entries) => this.sendGroup(entries),
   });
 
@@ -81,15 +83,24 @@ export class HttpTransport implements Transport {
     this.batching = options.batch ?? true;
   }
 
-  async send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
+  /** Not an async function: its frame would be kept for as long as the request is in flight. */
+  send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
+    let item: Outgoing;
+    try {
+      item = this.outgoing(req);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return (this.batching ? this.coalescer.add(item) : this.sendOne(item)) as Promise<Response<R["kind"]>>;
+  }
+
+  private outgoing(req: Request): Outgoing {
     const request = req.head.corrId ? req : ({ ...req, head: { ...req.head, corrId: randomUUID() } } as Request);
     const { authToken } = this.options;
     const json = encode(request);
     // The item carries no token: a batch carries it once, and a lone request carries it itself.
     const alone = authToken ? encode({ ...request, head: { ...request.head, auth: authToken } }) : json;
-    const item: Outgoing = { kind: request.kind, corrId: request.head.corrId, json, alone };
-    const answer = this.batching ? await this.coalescer.add(item) : await this.sendOne(item);
-    return answer as Response<R["kind"]>;
+    return { kind: request.kind, corrId: request.head.corrId, json, alone };
   }
 
   async subscribe(group: string, pid: string, onMessage: (message: Message) => void): Promise<void> {
