@@ -30,14 +30,12 @@ const SQL = {
   getPromise: "SELECT * FROM promises WHERE id = ?",
   // CROSS JOIN keeps json_each outside: one primary-key probe per id, all in one statement.
   getPromises: "SELECT p.* FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value ORDER BY p.id",
-  insertPromise: `INSERT INTO promises (id, state, param, value, tags, timeout_at, created_at, settled_at,
-    idempotency_key_for_create, idempotency_key_for_complete)
-    VALUES (@id, @state, @param, @value, @tags, @timeout_at, @created_at, @settled_at,
-    @idempotency_key_for_create, @idempotency_key_for_complete)`,
-  updatePromise: `UPDATE promises SET state = @state, param = @param, value = @value, tags = @tags,
-    timeout_at = @timeout_at, created_at = @created_at, settled_at = @settled_at,
-    idempotency_key_for_create = @idempotency_key_for_create,
-    idempotency_key_for_complete = @idempotency_key_for_complete WHERE id = @id`,
+  // The writes bind by position (see promiseWrite): better-sqlite3 binds named parameters by looking
+  // each one up on an object, 20% of an insert's cost.
+  insertPromise: `INSERT INTO promises (state, param, value, tags, timeout_at, created_at, settled_at,
+    idempotency_key_for_create, idempotency_key_for_complete, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  updatePromise: `UPDATE promises SET state = ?, param = ?, value = ?, tags = ?, timeout_at = ?, created_at = ?,
+    settled_at = ?, idempotency_key_for_create = ?, idempotency_key_for_complete = ? WHERE id = ?`,
   // INDEXED BY: without statistics the planner prefers the state index and sorts every pending row.
   duePromises: `SELECT * FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending' AND timeout_at <= ?
     ORDER BY timeout_at, id ${LIMIT}`,
@@ -56,8 +54,7 @@ const SQL = {
   getTasks: "SELECT t.* FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id",
   // An upsert, not INSERT OR REPLACE: a replace deletes the row and its index entries and inserts
   // them again; an update in place touches only what changed (4.8 µs instead of 6.8 per task).
-  putTask: `INSERT INTO tasks (id, state, version, resumes, ttl, pid, expires_at, releases)
-    VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at, @releases)
+  putTask: `INSERT INTO tasks (id, state, version, resumes, ttl, pid, expires_at, releases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version, resumes = excluded.resumes,
     ttl = excluded.ttl, pid = excluded.pid, expires_at = excluded.expires_at, releases = excluded.releases`,
   dueTasks: `SELECT * FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired') AND expires_at <= ?
@@ -76,6 +73,12 @@ const SQL = {
     (SELECT min(expires_at) FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired')) AS task,
     (SELECT min(next_run_at) FROM schedules) AS schedule`,
 } as const;
+
+/** A promise's columns in the order insertPromise and updatePromise bind them: the id last. */
+function promiseWrite(promise: PromiseRecord): unknown[] {
+  const row = promiseToRow(promise);
+  return [row.state, row.param, row.value, row.tags, row.timeout_at, row.created_at, row.settled_at, row.idempotency_key_for_create, row.idempotency_key_for_complete, row.id];
+}
 
 /** Up to this many ids, a batch read probes each id with its prepared statement (no JSON to build or parse). */
 const FEW_IDS = 8;
@@ -112,11 +115,11 @@ export class SqliteTx implements Tx {
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
-    this.statements.get(SQL.insertPromise).run(promiseToRow(promise));
+    this.statements.get(SQL.insertPromise).run(...promiseWrite(promise));
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
-    const { changes } = this.statements.get(SQL.updatePromise).run(promiseToRow(promise));
+    const { changes } = this.statements.get(SQL.updatePromise).run(...promiseWrite(promise));
     if (changes === 0) throw new Error(`updatePromise: no promise ${JSON.stringify(promise.id)}`);
   }
 
@@ -189,7 +192,8 @@ export class SqliteTx implements Tx {
   }
 
   async putTask(task: TaskRecord): Promise<void> {
-    this.statements.get(SQL.putTask).run(taskToRow(task));
+    const row = taskToRow(task);
+    this.statements.get(SQL.putTask).run(row.id, row.state, row.version, row.resumes, row.ttl, row.pid, row.expires_at, row.releases);
   }
 
   async searchTasks(query: TaskQuery): Promise<TaskRecord[]> {
