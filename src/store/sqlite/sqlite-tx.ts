@@ -7,11 +7,15 @@ import type Database from "better-sqlite3";
 import type { PromiseQuery, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
 import {
+  PROMISE_COLUMNS,
+  TASK_COLUMNS,
   promiseFromRow,
+  promiseFromValues,
   promiseToRow,
   scheduleFromRow,
   scheduleToRow,
   taskFromRow,
+  taskFromValues,
   taskToRow,
   type PromiseRow,
   type ScheduleRow,
@@ -27,9 +31,10 @@ import type { StatementCache } from "./statement-cache.js";
 const LIMIT = "LIMIT CAST(? AS INTEGER)";
 
 const SQL = {
-  getPromise: "SELECT * FROM promises WHERE id = ?",
+  // Reads by id are raw statements (StatementCache.raw): they name their columns.
+  getPromise: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = ?`,
   // CROSS JOIN keeps json_each outside: one primary-key probe per id, all in one statement.
-  getPromises: "SELECT p.* FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value ORDER BY p.id",
+  getPromises: `SELECT ${prefixed("p", PROMISE_COLUMNS)} FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value ORDER BY p.id`,
   // The writes bind by position (see promiseWrite): better-sqlite3 binds named parameters by looking
   // each one up on an object, 20% of an insert's cost.
   insertPromise: `INSERT INTO promises (state, param, value, tags, timeout_at, created_at, settled_at,
@@ -50,8 +55,8 @@ const SQL = {
   listenersOf: "SELECT address FROM listeners WHERE awaited = ? ORDER BY seq",
   deleteListeners: "DELETE FROM listeners WHERE awaited = ?",
 
-  getTask: "SELECT * FROM tasks WHERE id = ?",
-  getTasks: "SELECT t.* FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id",
+  getTask: `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`,
+  getTasks: `SELECT ${prefixed("t", TASK_COLUMNS)} FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id`,
   // An upsert, not INSERT OR REPLACE: a replace deletes the row and its index entries and inserts
   // them again; an update in place touches only what changed (4.8 µs instead of 6.8 per task).
   putTask: `INSERT INTO tasks (id, state, version, resumes, ttl, pid, expires_at, releases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -74,6 +79,14 @@ const SQL = {
     (SELECT min(next_run_at) FROM schedules) AS schedule`,
 } as const;
 
+/** `a, b` → `p.a, p.b` */
+function prefixed(table: string, columns: string): string {
+  return columns
+    .split(", ")
+    .map((column) => `${table}.${column}`)
+    .join(", ");
+}
+
 /** A promise's columns in the order insertPromise and updatePromise bind them: the id last. */
 function promiseWrite(promise: PromiseRecord): unknown[] {
   const row = promiseToRow(promise);
@@ -83,11 +96,11 @@ function promiseWrite(promise: PromiseRecord): unknown[] {
 /** Up to this many ids, a batch read probes each id with its prepared statement (no JSON to build or parse). */
 const FEW_IDS = 8;
 
-/** The rows found for `ids`, in id order (as the set-based read returns them). */
-function probeEach<R>(statement: Database.Statement, ids: readonly string[]): R[] {
-  const rows: R[] = [];
+/** The raw rows found for `ids`, in id order (as the set-based read returns them). */
+function probeEach(statement: Database.Statement, ids: readonly string[]): unknown[][] {
+  const rows: unknown[][] = [];
   for (const id of [...ids].sort()) {
-    const row = statement.get(id) as R | undefined;
+    const row = statement.get(id) as unknown[] | undefined;
     if (row !== undefined) rows.push(row);
   }
   return rows;
@@ -97,8 +110,8 @@ export class SqliteTx implements Tx {
   constructor(private readonly statements: StatementCache) {}
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
-    const row = this.statements.get(SQL.getPromise).get(id) as PromiseRow | undefined;
-    return row && promiseFromRow(row);
+    const row = this.statements.raw(SQL.getPromise).get(id) as unknown[] | undefined;
+    return row && promiseFromValues(row);
   }
 
   /**
@@ -109,9 +122,9 @@ export class SqliteTx implements Tx {
     const unique = [...new Set(ids)];
     const rows =
       unique.length <= FEW_IDS
-        ? probeEach<PromiseRow>(this.statements.get(SQL.getPromise), unique)
-        : (this.statements.get(SQL.getPromises).all(JSON.stringify(unique)) as PromiseRow[]);
-    return rows.map(promiseFromRow);
+        ? probeEach(this.statements.raw(SQL.getPromise), unique)
+        : (this.statements.raw(SQL.getPromises).all(JSON.stringify(unique)) as unknown[][]);
+    return rows.map(promiseFromValues);
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
@@ -180,15 +193,15 @@ export class SqliteTx implements Tx {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const row = this.statements.get(SQL.getTask).get(id) as TaskRow | undefined;
-    return row && taskFromRow(row);
+    const row = this.statements.raw(SQL.getTask).get(id) as unknown[] | undefined;
+    return row && taskFromValues(row);
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
     const unique = [...new Set(ids)];
     const rows =
-      unique.length <= FEW_IDS ? probeEach<TaskRow>(this.statements.get(SQL.getTask), unique) : (this.statements.get(SQL.getTasks).all(JSON.stringify(unique)) as TaskRow[]);
-    return rows.map(taskFromRow);
+      unique.length <= FEW_IDS ? probeEach(this.statements.raw(SQL.getTask), unique) : (this.statements.raw(SQL.getTasks).all(JSON.stringify(unique)) as unknown[][]);
+    return rows.map(taskFromValues);
   }
 
   async putTask(task: TaskRecord): Promise<void> {
