@@ -3,10 +3,11 @@
  * sleepers section's server half, run on its own). Wall time on a machine shared with other work
  * says little; the CPU each process spends per sleeper does not depend on the neighbours.
  *   node .tmp/bench-build/bench/cpu-sleepers.js --count 20000 [--prof <dir>]
- * Prints one JSON line: user and system CPU seconds of each child from its start to the moment all
- * sleepers are suspended (read from /proc/<pid>/stat), and the part of it spent after the worker
- * was ready (the start-up of either process is not per-sleeper work). With --prof, both children
- * run with `--cpu-prof` into that directory (written when they exit).
+ * Prints one JSON line: the user and system CPU seconds each child spent from the moment the worker
+ * was ready until every sleeper is suspended (read from /proc/<pid>/stat; start-up is not
+ * per-sleeper work), and each one's RSS then. With --prof, both children
+ * run with `--cpu-prof` into that directory (written when they exit); bench/profile-summary.ts
+ * prints the top self times of each.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
