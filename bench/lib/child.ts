@@ -26,6 +26,11 @@ let compiledRoot: string | undefined;
 export function useCompiled(root: string): void {
   compiledRoot = root;
 }
+/** Flags for node itself in every child started after this (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+let nodeFlags: string[] = [];
+export function useNodeFlags(flags: string[]): void {
+  nodeFlags = flags;
+}
 const live = new Set<ChildProcess>();
 let exitHooked = false;
 
@@ -63,7 +68,7 @@ export class Child {
     hookExit();
     const source = fileURLToPath(new URL(`../${script}`, import.meta.url));
     const command = compiledRoot === undefined ? ["--import", "tsx", source] : [join(compiledRoot, "bench", script.replace(/\.ts$/, ".js"))];
-    this.process = spawn(process.execPath, [...command, ...args], {
+    this.process = spawn(process.execPath, [...nodeFlags, ...command, ...args], {
       env: { ...process.env, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -70,7 +70,9 @@ export class HttpTransport implements Transport {
     maxItems: MAX_BATCH_ITEMS,
     maxBytes: MAX_BATCH_BYTES,
     maxInFlight: MAX_BATCHES_IN_FLIGHT,
-    sizeOf: (item) => Buffer.byteLength(item.json),
+    sizeOf: (item) => item.json.length,
+    // A task.create starts an execution; everything else serves executions already started.
+    first: (item) => item.kind !== "task.create",
     send: (entries) => this.sendGroup(entries),
   });
 
@@ -81,12 +83,24 @@ export class HttpTransport implements Transport {
     this.batching = options.batch ?? true;
   }
 
-  async send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
-    // The item carries no token: a batch carries it once, and sendOne adds it to a lone request.
-    const request = { ...req, head: { ...req.head, corrId: req.head.corrId || randomUUID() } } as Request;
-    const item: Outgoing = { request, json: JSON.stringify(request) };
-    const answer = this.batching ? await this.coalescer.add(item) : await this.sendOne(item);
-    return answer as Response<R["kind"]>;
+  /** Not an async function: its frame would be kept for as long as the request is in flight. */
+  send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
+    let item: Outgoing;
+    try {
+      item = this.outgoing(req);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return (this.batching ? this.coalescer.add(item) : this.sendOne(item)) as Promise<Response<R["kind"]>>;
+  }
+
+  private outgoing(req: Request): Outgoing {
+    const request = req.head.corrId ? req : ({ ...req, head: { ...req.head, corrId: randomUUID() } } as Request);
+    const { authToken } = this.options;
+    const json = encode(request);
+    // The item carries no token: a batch carries it once, and a lone request carries it itself.
+    const alone = authToken ? encode({ ...request, head: { ...request.head, auth: authToken } }) : json;
+    return { kind: request.kind, corrId: request.head.corrId, json, alone };
   }
 
   async subscribe(group: string, pid: string, onMessage: (message: Message) => void): Promise<void> {
@@ -121,14 +135,12 @@ export class HttpTransport implements Transport {
 
   /** One request as itself: the standard protocol, as every Resonate server speaks it. */
   private async sendOne(item: Outgoing): Promise<Response> {
-    const { request } = item;
-    const body = this.options.authToken ? JSON.stringify({ ...request, head: { ...request.head, auth: this.options.authToken } }) : item.json;
     return this.withRetries(async () => {
-      const answer = await this.post(body);
+      const answer = await this.post(item.alone);
       const text = answer.text;
       if (answer.status >= 500 || answer.status === 429) throw new RetryableError(`HTTP ${answer.status}: ${text.slice(0, 200)}`);
       const parsed = parseJson(text);
-      if (!isResponseTo(parsed, request.kind, request.head.corrId)) {
+      if (!isResponseTo(parsed, item.kind, item.corrId)) {
         if (answer.status < 400) throw new RetryableError(`HTTP ${answer.status}: the answer does not match the request`);
         throw new UnexpectedAnswerError(`HTTP ${answer.status} from ${this.url}: ${text.slice(0, 200)}`, answer.status);
       }
@@ -144,8 +156,14 @@ export class HttpTransport implements Transport {
   private async sendBatch(items: readonly Outgoing[]): Promise<Response[] | undefined> {
     const corrId = randomUUID();
     const head = { corrId, version: PROTOCOL_VERSION, ...(this.options.authToken ? { auth: this.options.authToken } : {}) };
-    // The items are serialized once, when sent, and spliced in.
-    const body = `{"kind":${JSON.stringify(BATCH_KIND)},"head":${JSON.stringify(head)},"data":{"requests":[${items.map((item) => item.json).join(",")}]}}`;
+    // The items were encoded once, when sent, and are spliced in: one copy, outside the JS heap.
+    const parts: Buffer[] = [Buffer.from(`{"kind":${JSON.stringify(BATCH_KIND)},"head":${JSON.stringify(head)},"data":{"requests":[`)];
+    for (const item of items) {
+      if (parts.length > 1) parts.push(COMMA);
+      parts.push(item.json);
+    }
+    parts.push(BATCH_END);
+    const body = Buffer.concat(parts);
     const refusedWith = await this.withRetries(async () => {
       const answer = await this.post(body);
       if (answer.status === STATUS.ok) {
@@ -162,7 +180,7 @@ export class HttpTransport implements Transport {
     return undefined;
   }
 
-  private post(body: string): Promise<{ status: number; text: string }> {
+  private post(body: Buffer): Promise<{ status: number; text: string }> {
     return post(this.agent, this.url, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000);
   }
 
@@ -184,9 +202,9 @@ export class HttpTransport implements Transport {
 // ---------------------------------------------------------------------------------------------
 
 /** One POST with node:http: resolves with the status and the whole body, rejects on network errors. */
-function post(agent: http.Agent, url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+function post(agent: http.Agent, url: string, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } }, (response) => {
+    const request = http.request(url, { method: "POST", agent, headers: { ...headers, "content-length": body.length } }, (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
@@ -198,10 +216,26 @@ function post(agent: http.Agent, url: string, headers: Record<string, string>, b
   });
 }
 
-/** A request ready to go: its corrId filled in, serialized once. */
+/**
+ * A request ready to go, encoded once, as bytes: they wait for the answer (a retry sends them
+ * again) outside the JS heap, and only what matches the answer stays an object. A worker has
+ * thousands of requests in flight; as strings, each survived a young-generation GC or two and was
+ * copied by each, and the batch body was copied twice more (joined, then flattened to be sent).
+ */
 interface Outgoing {
-  request: Request;
-  json: string;
+  kind: string;
+  corrId: string;
+  /** The request as JSON, without a token (a batch carries it once). */
+  json: Buffer;
+  /** The request as sent alone: with the token, if there is one. */
+  alone: Buffer;
+}
+
+const COMMA = Buffer.from(",");
+const BATCH_END = Buffer.from("]}}");
+
+function encode(request: Request): Buffer {
+  return Buffer.from(JSON.stringify(request));
 }
 
 /** The answers of a 200 batch answer, if it is one and answers exactly these items, in order. */
@@ -210,7 +244,7 @@ function batchAnswer(value: unknown, corrId: string, items: readonly Outgoing[])
   const { kind, head, data } = value as { kind?: unknown; head?: { corrId?: unknown }; data?: { responses?: unknown } };
   const responses = data?.responses;
   if (kind !== BATCH_KIND || head?.corrId !== corrId || !Array.isArray(responses) || responses.length !== items.length) return undefined;
-  const matches = items.every(({ request }, index) => isResponseTo(responses[index], request.kind, request.head.corrId));
+  const matches = items.every(({ kind, corrId }, index) => isResponseTo(responses[index], kind, corrId));
   return matches ? (responses as Response[]) : undefined;
 }
 

@@ -146,6 +146,34 @@ describe("batching", () => {
     expect(sizes(posts)).toEqual([2, MAX_BATCH_ITEMS, 3]);
   });
 
+  it("sends requests of running executions before new task.create requests, keeping a quarter of a batch for those", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { url, posts } = await scripted((_posted, _response, answer) => (posts.length === 1 ? void held.then(answer) : answer()));
+    const client = transport(url);
+    const first = client.send(get("in-flight"));
+    while (posts.length === 0) await nextTurn();
+    // While one batch is in flight: new executions first, then more than a batch of other requests.
+    const create = (id: string): Request => ({
+      kind: "task.create",
+      head: { corrId: "", version: PROTOCOL_VERSION },
+      data: { pid: "p", ttl: 1000, action: { kind: "promise.create", head: { corrId: "", version: PROTOCOL_VERSION }, data: { id, timeoutAt: 1, param: {}, tags: {} } } },
+    });
+    const creates = ids(MAX_BATCH_ITEMS, "new").map((id) => client.send(create(id)));
+    const gets = ids(MAX_BATCH_ITEMS, "running").map((id) => client.send(get(id)));
+    while (posts.length < 2) await nextTurn();
+    const reserved = Math.ceil(MAX_BATCH_ITEMS / 4);
+    const batch = posts[1]!.data.requests!;
+    expect(batch).toHaveLength(MAX_BATCH_ITEMS);
+    expect(batch.filter((r) => r.kind === "promise.get").map((r) => r.data.id)).toEqual(ids(MAX_BATCH_ITEMS - reserved, "running"));
+    expect(batch.filter((r) => r.kind === "task.create")).toHaveLength(reserved);
+    release();
+    // Every request still gets its own answer.
+    const answers = await Promise.all([first, ...creates, ...gets]);
+    expect(answers.slice(1 + MAX_BATCH_ITEMS).map((a) => a.data)).toEqual(ids(MAX_BATCH_ITEMS, "running").map((id) => `${id} not found`));
+    expect(sizes(posts).reduce<number>((sum, size) => sum + (typeof size === "number" ? size : 1), 0)).toBe(1 + 2 * MAX_BATCH_ITEMS);
+  });
+
   it("retries a whole batch after a 5xx or a garbled answer, with the same requests", async () => {
     const { url, posts } = await scripted((posted, response, answer) => {
       if (posts.length === 1) return void response.writeHead(503).end("busy");

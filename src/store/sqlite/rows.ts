@@ -53,6 +53,17 @@ export function promiseFromRow(row: PromiseRow): PromiseRecord {
   return promise;
 }
 
+/** The promise columns a read by id names, in the order promiseFromValues takes them. */
+export const PROMISE_COLUMNS = "id, state, param, value, tags, timeout_at, created_at, settled_at, idempotency_key_for_create, idempotency_key_for_complete";
+
+/** A promise from the column values of PROMISE_COLUMNS (a raw statement's row). */
+export function promiseFromValues(values: unknown[]): PromiseRecord {
+  const [id, state, param, value, tags, timeout_at, created_at, settled_at, idempotency_key_for_create, idempotency_key_for_complete] = values as PromiseRowValues;
+  return promiseFromRow({ id, state, param, value, tags, timeout_at, created_at, settled_at, idempotency_key_for_create, idempotency_key_for_complete });
+}
+
+type PromiseRowValues = [string, PromiseState, string, string, string, number, number, number | null, string | null, string | null];
+
 export function promiseToRow(promise: PromiseRecord): PromiseRow {
   return {
     id: promise.id,
@@ -75,6 +86,15 @@ export function taskFromRow(row: TaskRow): TaskRecord {
   if (row.expires_at !== null) task.expiresAt = row.expires_at;
   if (row.releases > 0) task.releases = row.releases;
   return task;
+}
+
+/** The task columns a read by id names, in the order taskFromValues takes them. */
+export const TASK_COLUMNS = "id, state, version, resumes, ttl, pid, expires_at, releases";
+
+/** A task from the column values of TASK_COLUMNS (a raw statement's row). */
+export function taskFromValues(values: unknown[]): TaskRecord {
+  const [id, state, version, resumes, ttl, pid, expires_at, releases] = values as [string, TaskState, number, string, number | null, string | null, number | null, number];
+  return taskFromRow({ id, state, version, resumes, ttl, pid, expires_at, releases });
 }
 
 export function taskToRow(task: TaskRecord): TaskRow {

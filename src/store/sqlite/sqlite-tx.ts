@@ -10,11 +10,15 @@ import { SqliteFlowTables } from "./flow-tx.js";
 import { MAX_ID_LENGTH } from "../../protocol/limits.js";
 import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
 import {
+  PROMISE_COLUMNS,
+  TASK_COLUMNS,
   promiseFromRow,
+  promiseFromValues,
   promiseToRow,
   scheduleFromRow,
   scheduleToRow,
   taskFromRow,
+  taskFromValues,
   taskToRow,
   type PromiseRow,
   type ScheduleRow,
@@ -22,23 +26,29 @@ import {
 } from "./rows.js";
 import type { StatementCache } from "./statement-cache.js";
 
+/**
+ * A bound row limit. Plain `LIMIT ?` lets SQLite's planner use the value, so every new binding
+ * re-prepares the statement: 5 µs more per call (8 µs instead of 3 for a preload's empty range).
+ * Through CAST the value is an expression the plan does not depend on.
+ */
+const LIMIT = "LIMIT CAST(? AS INTEGER)";
+
 const SQL = {
-  getPromise: "SELECT * FROM promises WHERE id = ?",
+  // Reads by id are raw statements (StatementCache.raw): they name their columns.
+  getPromise: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = ?`,
   // CROSS JOIN keeps json_each outside: one primary-key probe per id, all in one statement.
-  getPromises: "SELECT p.* FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value ORDER BY p.id",
-  insertPromise: `INSERT INTO promises (id, state, param, value, tags, timeout_at, created_at, settled_at,
-    idempotency_key_for_create, idempotency_key_for_complete)
-    VALUES (@id, @state, @param, @value, @tags, @timeout_at, @created_at, @settled_at,
-    @idempotency_key_for_create, @idempotency_key_for_complete)`,
-  updatePromise: `UPDATE promises SET state = @state, param = @param, value = @value, tags = @tags,
-    timeout_at = @timeout_at, created_at = @created_at, settled_at = @settled_at,
-    idempotency_key_for_create = @idempotency_key_for_create,
-    idempotency_key_for_complete = @idempotency_key_for_complete WHERE id = @id`,
+  getPromises: `SELECT ${prefixed("p", PROMISE_COLUMNS)} FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value ORDER BY p.id`,
+  // The writes bind by position (see promiseWrite): better-sqlite3 binds named parameters by looking
+  // each one up on an object, 20% of an insert's cost.
+  insertPromise: `INSERT INTO promises (state, param, value, tags, timeout_at, created_at, settled_at,
+    idempotency_key_for_create, idempotency_key_for_complete, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  updatePromise: `UPDATE promises SET state = ?, param = ?, value = ?, tags = ?, timeout_at = ?, created_at = ?,
+    settled_at = ?, idempotency_key_for_create = ?, idempotency_key_for_complete = ? WHERE id = ?`,
   // INDEXED BY: without statistics the planner prefers the state index and sorts every pending row.
   duePromises: `SELECT * FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending' AND timeout_at <= ?
-    ORDER BY timeout_at, id LIMIT ?`,
-  promisesInRange: "SELECT * FROM promises WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-  promisesAfterInRange: "SELECT * FROM promises WHERE id > ? AND id < ? ORDER BY id LIMIT ?",
+    ORDER BY timeout_at, id ${LIMIT}`,
+  promisesInRange: `SELECT * FROM promises WHERE id >= ? AND id < ? ORDER BY id ${LIMIT}`,
+  promisesAfterInRange: `SELECT * FROM promises WHERE id > ? AND id < ? ORDER BY id ${LIMIT}`,
 
   addCallback: "INSERT OR IGNORE INTO callbacks (awaited, awaiter) VALUES (?, ?)",
   callbacksOf: "SELECT awaiter FROM callbacks WHERE awaited = ? ORDER BY seq",
@@ -48,19 +58,22 @@ const SQL = {
   listenersOf: "SELECT address FROM listeners WHERE awaited = ? ORDER BY seq",
   deleteListeners: "DELETE FROM listeners WHERE awaited = ?",
 
-  getTask: "SELECT * FROM tasks WHERE id = ?",
-  getTasks: "SELECT t.* FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id",
-  putTask: `INSERT OR REPLACE INTO tasks (id, state, version, resumes, ttl, pid, expires_at, releases)
-    VALUES (@id, @state, @version, @resumes, @ttl, @pid, @expires_at, @releases)`,
+  getTask: `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`,
+  getTasks: `SELECT ${prefixed("t", TASK_COLUMNS)} FROM json_each(?) AS j CROSS JOIN tasks AS t ON t.id = j.value ORDER BY t.id`,
+  // An upsert, not INSERT OR REPLACE: a replace deletes the row and its index entries and inserts
+  // them again; an update in place touches only what changed (4.8 µs instead of 6.8 per task).
+  putTask: `INSERT INTO tasks (id, state, version, resumes, ttl, pid, expires_at, releases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version, resumes = excluded.resumes,
+    ttl = excluded.ttl, pid = excluded.pid, expires_at = excluded.expires_at, releases = excluded.releases`,
   dueTasks: `SELECT * FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired') AND expires_at <= ?
-    ORDER BY expires_at, id LIMIT ?`,
+    ORDER BY expires_at, id ${LIMIT}`,
 
   getSchedule: "SELECT * FROM schedules WHERE id = ?",
   putSchedule: `INSERT OR REPLACE INTO schedules (id, cron, promise_id, promise_timeout, promise_param, promise_tags,
     created_at, next_run_at, last_run_at) VALUES (@id, @cron, @promise_id, @promise_timeout, @promise_param,
     @promise_tags, @created_at, @next_run_at, @last_run_at)`,
   deleteSchedule: "DELETE FROM schedules WHERE id = ?",
-  dueSchedules: "SELECT * FROM schedules WHERE next_run_at <= ? ORDER BY next_run_at, id LIMIT ?",
+  dueSchedules: `SELECT * FROM schedules WHERE next_run_at <= ? ORDER BY next_run_at, id ${LIMIT}`,
 
   putFinished: "INSERT OR REPLACE INTO finished_roots (id, settled_at, purge_at) VALUES (?, ?, ?)",
   getFinished: "SELECT * FROM finished_roots WHERE id = ?",
@@ -85,14 +98,28 @@ const SQL = {
     (SELECT min(next_run_at) FROM schedules) AS schedule`,
 } as const;
 
+/** `a, b` → `p.a, p.b` */
+function prefixed(table: string, columns: string): string {
+  return columns
+    .split(", ")
+    .map((column) => `${table}.${column}`)
+    .join(", ");
+}
+
+/** A promise's columns in the order insertPromise and updatePromise bind them: the id last. */
+function promiseWrite(promise: PromiseRecord): unknown[] {
+  const row = promiseToRow(promise);
+  return [row.state, row.param, row.value, row.tags, row.timeout_at, row.created_at, row.settled_at, row.idempotency_key_for_create, row.idempotency_key_for_complete, row.id];
+}
+
 /** Up to this many ids, a batch read probes each id with its prepared statement (no JSON to build or parse). */
 const FEW_IDS = 8;
 
-/** The rows found for `ids`, in id order (as the set-based read returns them). */
-function probeEach<R>(statement: Database.Statement, ids: readonly string[]): R[] {
-  const rows: R[] = [];
+/** The raw rows found for `ids`, in id order (as the set-based read returns them). */
+function probeEach(statement: Database.Statement, ids: readonly string[]): unknown[][] {
+  const rows: unknown[][] = [];
   for (const id of [...ids].sort()) {
-    const row = statement.get(id) as R | undefined;
+    const row = statement.get(id) as unknown[] | undefined;
     if (row !== undefined) rows.push(row);
   }
   return rows;
@@ -106,8 +133,8 @@ export class SqliteTx implements Tx {
   }
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
-    const row = this.statements.get(SQL.getPromise).get(id) as PromiseRow | undefined;
-    return row && promiseFromRow(row);
+    const row = this.statements.raw(SQL.getPromise).get(id) as unknown[] | undefined;
+    return row && promiseFromValues(row);
   }
 
   /**
@@ -118,17 +145,17 @@ export class SqliteTx implements Tx {
     const unique = [...new Set(ids)];
     const rows =
       unique.length <= FEW_IDS
-        ? probeEach<PromiseRow>(this.statements.get(SQL.getPromise), unique)
-        : (this.statements.get(SQL.getPromises).all(JSON.stringify(unique)) as PromiseRow[]);
-    return rows.map(promiseFromRow);
+        ? probeEach(this.statements.raw(SQL.getPromise), unique)
+        : (this.statements.raw(SQL.getPromises).all(JSON.stringify(unique)) as unknown[][]);
+    return rows.map(promiseFromValues);
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
-    this.statements.get(SQL.insertPromise).run(promiseToRow(promise));
+    this.statements.get(SQL.insertPromise).run(...promiseWrite(promise));
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
-    const { changes } = this.statements.get(SQL.updatePromise).run(promiseToRow(promise));
+    const { changes } = this.statements.get(SQL.updatePromise).run(...promiseWrite(promise));
     if (changes === 0) throw new Error(`updatePromise: no promise ${JSON.stringify(promise.id)}`);
   }
 
@@ -145,7 +172,7 @@ export class SqliteTx implements Tx {
       where.add("EXISTS (SELECT 1 FROM json_each(promises.tags) WHERE key = ? AND value = ?)", key, value);
     }
     if (query.after !== undefined) where.add("id > ?", query.after);
-    const sql = `SELECT * FROM promises ${index ? `INDEXED BY ${index} ` : ""}${where.sql()} ORDER BY id LIMIT ?`;
+    const sql = `SELECT * FROM promises ${index ? `INDEXED BY ${index} ` : ""}${where.sql()} ORDER BY id ${LIMIT}`;
     const rows = this.statements.get(sql).all(...where.params, query.limit) as PromiseRow[];
     return rows.map(promiseFromRow);
   }
@@ -189,26 +216,27 @@ export class SqliteTx implements Tx {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const row = this.statements.get(SQL.getTask).get(id) as TaskRow | undefined;
-    return row && taskFromRow(row);
+    const row = this.statements.raw(SQL.getTask).get(id) as unknown[] | undefined;
+    return row && taskFromValues(row);
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
     const unique = [...new Set(ids)];
     const rows =
-      unique.length <= FEW_IDS ? probeEach<TaskRow>(this.statements.get(SQL.getTask), unique) : (this.statements.get(SQL.getTasks).all(JSON.stringify(unique)) as TaskRow[]);
-    return rows.map(taskFromRow);
+      unique.length <= FEW_IDS ? probeEach(this.statements.raw(SQL.getTask), unique) : (this.statements.raw(SQL.getTasks).all(JSON.stringify(unique)) as unknown[][]);
+    return rows.map(taskFromValues);
   }
 
   async putTask(task: TaskRecord): Promise<void> {
-    this.statements.get(SQL.putTask).run(taskToRow(task));
+    const row = taskToRow(task);
+    this.statements.get(SQL.putTask).run(row.id, row.state, row.version, row.resumes, row.ttl, row.pid, row.expires_at, row.releases);
   }
 
   async searchTasks(query: TaskQuery): Promise<TaskRecord[]> {
     const where = new Where();
     if (query.state !== undefined) where.add("state = ?", query.state);
     if (query.after !== undefined) where.add("id > ?", query.after);
-    const sql = `SELECT * FROM tasks ${where.sql()} ORDER BY id LIMIT ?`;
+    const sql = `SELECT * FROM tasks ${where.sql()} ORDER BY id ${LIMIT}`;
     return (this.statements.get(sql).all(...where.params, query.limit) as TaskRow[]).map(taskFromRow);
   }
 
@@ -235,7 +263,7 @@ export class SqliteTx implements Tx {
       where.add("EXISTS (SELECT 1 FROM json_each(schedules.promise_tags) WHERE key = ? AND value = ?)", key, value);
     }
     if (query.after !== undefined) where.add("id > ?", query.after);
-    const sql = `SELECT * FROM schedules ${where.sql()} ORDER BY id LIMIT ?`;
+    const sql = `SELECT * FROM schedules ${where.sql()} ORDER BY id ${LIMIT}`;
     return (this.statements.get(sql).all(...where.params, query.limit) as ScheduleRow[]).map(scheduleFromRow);
   }
 
