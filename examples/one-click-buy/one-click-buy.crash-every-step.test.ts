@@ -13,30 +13,19 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { crashEveryStep, type CrashEveryStepOptions, type TestReprise } from "../../src/testing/index.js";
 import { cancelId, oneClickBuy, type CancelRequest } from "./one-click-buy.js";
 import { buyId } from "./purchase-steps.js";
-import { Purchases } from "./purchases.js";
+import { Purchases, type PurchaseEvent } from "./purchases.js";
 
 const WINDOW_MS = 5_000;
 /** The steps stamp entries with the wall clock: frozen, so every run records the same values and results compare. */
 const NOW = Date.UTC(2030, 0, 1);
 
 /** The planted fault: a purchase log that appends, so a step run again after a crash writes a second entry. */
-class AppendingPurchases {
-  constructor(private readonly db: Database.Database) {
+class AppendingPurchases extends Purchases {
+  constructor(db: Database.Database) {
+    super(db);
     db.exec("CREATE TABLE IF NOT EXISTS appended (order_id TEXT NOT NULL, event TEXT NOT NULL)");
   }
-  async start(orderId: string): Promise<number> {
-    return this.append(orderId, "started");
-  }
-  async confirm(orderId: string): Promise<number> {
-    return this.append(orderId, "confirmed");
-  }
-  async cancel(orderId: string): Promise<number> {
-    return this.append(orderId, "cancelled");
-  }
-  async close(): Promise<void> {
-    this.db.close();
-  }
-  private append(orderId: string, event: string): number {
+  protected override append(orderId: string, event: PurchaseEvent): number {
     this.db.prepare("INSERT INTO appended (order_id, event) VALUES (?, ?)").run(orderId, event);
     return Date.now();
   }
@@ -45,7 +34,7 @@ class AppendingPurchases {
 let dir: string;
 let round = 0;
 let file = "";
-let purchases: Purchases | AppendingPurchases | undefined;
+let purchases: Purchases | undefined;
 
 /** A fresh purchase log for each run: the world as it was before. */
 async function reset(appending: boolean): Promise<void> {

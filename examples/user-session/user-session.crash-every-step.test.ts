@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Context } from "../../src/index.js";
 import { crashEveryStep, type CrashEveryStepOptions, type TestReprise } from "../../src/testing/index.js";
 import { ActivityStore, type Activity } from "./activity-store.js";
-import { activityId, sessionId, userSession, type SessionSummary } from "./user-session.js";
+import { activityId, cleanup, login, recordActivity, sessionId, userSession, type SessionSummary } from "./user-session.js";
 
 /**
  * Longer than a task's lease in the test (30 s), so a process that dies while the user is active
@@ -90,17 +90,6 @@ function* userSessionReadingACache(ctx: Context, user: string, idleMs: number): 
     yield* ctx.run(recordActivity, user, activities, yield* activity);
   }
   return { user, loginAt, activities, endedAt: yield* ctx.run(cleanup, user) };
-}
-
-// The example's steps (the same calls on the same store).
-async function login(ctx: Context, user: string): Promise<number> {
-  return ctx.getDependency<ActivityStore>("activityStore").login(user);
-}
-async function recordActivity(ctx: Context, user: string, n: number, activity: Activity): Promise<number> {
-  return ctx.getDependency<ActivityStore>("activityStore").recordActivity(user, n, activity);
-}
-async function cleanup(ctx: Context, user: string): Promise<number> {
-  return ctx.getDependency<ActivityStore>("activityStore").cleanup(user);
 }
 
 // --------------------------------------------------------------------------------------------
