@@ -5,12 +5,11 @@
  * inside it (`drive` sends it in every run, the way the shop's cancel endpoint does). With a
  * purchase log whose writes are not keyed, the report names the step that wrote twice.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { crashEveryStep, type CrashEveryStepOptions, type TestReprise } from "../../src/testing/index.js";
+import { readRows } from "../../test/examples-helpers/sqlite-rows.js";
+import { TempDir } from "../../test/examples-helpers/temp-dir.js";
 import { cancelId, oneClickBuy, type CancelRequest } from "./one-click-buy.js";
 import { buyId } from "./purchase-steps.js";
 import { Purchases, type PurchaseEvent } from "./purchases.js";
@@ -31,7 +30,7 @@ class AppendingPurchases extends Purchases {
   }
 }
 
-let dir: string;
+let dir: TempDir;
 let round = 0;
 let file = "";
 let purchases: Purchases | undefined;
@@ -39,18 +38,13 @@ let purchases: Purchases | undefined;
 /** A fresh purchase log for each run: the world as it was before. */
 async function reset(appending: boolean): Promise<void> {
   await purchases?.close();
-  file = join(dir, `purchases-${++round}.db`);
+  file = dir.file(`purchases-${++round}.db`);
   purchases = appending ? new AppendingPurchases(new Database(file)) : Purchases.open(file);
 }
 
 /** Every entry the run left, read from the file itself. */
 function entries(table: "purchase_log" | "appended"): Array<{ order_id: string; event: string }> {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare(`SELECT order_id, event FROM ${table} ORDER BY rowid`).all() as Array<{ order_id: string; event: string }>;
-  } finally {
-    db.close();
-  }
+  return readRows(file, `SELECT order_id, event FROM ${table} ORDER BY rowid`);
 }
 
 function options(appending = false): CrashEveryStepOptions {
@@ -71,14 +65,14 @@ async function cancelInsideTheWindow(test: TestReprise): Promise<void> {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "reprise-one-click-buy-"));
+  dir = new TempDir("reprise-one-click-buy-");
   vi.useFakeTimers({ toFake: ["Date"], now: NOW });
 });
 
 afterAll(async () => {
   vi.useRealTimers();
   await purchases?.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 describe("one-click buy under crashEveryStep", () => {
