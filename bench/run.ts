@@ -20,9 +20,9 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { execFileSync } from "node:child_process";
-import { Child, killAll, median, rssMiB, useCompiled } from "./lib/child.js";
+import { Child, killAll, median, rssMiB, useCompiled, type Message } from "./lib/child.js";
 import { SuspendedCounter, waitForCount } from "./lib/start-all.js";
-import { anotherRound, warmUpOf, type RoundFigures } from "./lib/workload.js";
+import { anotherRound, warmUpOf, type RoundFigures, type Workload } from "./lib/workload.js";
 
 // ---- flags ----
 
@@ -154,6 +154,20 @@ function tempDir(label: string): string {
   return dir;
 }
 
+/** Runs `script` in a child until it reports its result, then kills it. */
+async function resultOf(name: string, script: string, args: string[], timeoutMs: number): Promise<Message> {
+  const child = new Child(name, script, args);
+  const result = await child.next("result", timeoutMs);
+  await child.kill();
+  return result;
+}
+
+/** The rounds of a child that measures `workload` in-process (`flags` first, then the workload's). */
+async function roundsOf(name: string, script: string, workload: Workload, flags: string[] = []): Promise<RoundFigures[]> {
+  const args = [...flags, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
+  return (await resultOf(name, script, args, 240_000)).rounds as RoundFigures[];
+}
+
 async function pgReachable(): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
   try {
@@ -228,9 +242,7 @@ async function floors(): Promise<void> {
   const common = ["--rows", String(FLOOR.rows), "--seq-rows", String(FLOOR.seqRows), "--batch", String(FLOOR.batch), "--runs", String(runs)];
   for (const sync of ["FULL", "NORMAL"] as const) {
     try {
-      const child = new Child(`floor sqlite ${sync}`, "floors.ts", ["--kind", "sqlite", "--sync", sync, ...common]);
-      results.floors[`sqlite ${sync}`] = (await child.next("result", 120_000)).figures as Record<string, number>;
-      await child.kill();
+      results.floors[`sqlite ${sync}`] = (await resultOf(`floor sqlite ${sync}`, "floors.ts", ["--kind", "sqlite", "--sync", sync, ...common], 120_000)).figures as Record<string, number>;
     } catch (error) {
       results.floors[`sqlite ${sync}`] = { error: String(error) };
       fail(`floor sqlite ${sync}`, error);
@@ -241,18 +253,14 @@ async function floors(): Promise<void> {
     results.skipped.push(`pg floor: PostgreSQL unreachable at ${PG_URL} (${down})`);
   } else {
     try {
-      const child = new Child("floor pg", "floors.ts", ["--kind", "pg", "--url", PG_URL, "--schema", freshSchema("floor"), ...common]);
-      results.floors.pg = (await child.next("result", 180_000)).figures as Record<string, number>;
-      await child.kill();
+      results.floors.pg = (await resultOf("floor pg", "floors.ts", ["--kind", "pg", "--url", PG_URL, "--schema", freshSchema("floor"), ...common], 180_000)).figures as Record<string, number>;
     } catch (error) {
       results.floors.pg = { error: String(error) };
       fail("floor pg", error);
     }
   }
   try {
-    const child = new Child("floor fsync", "floors.ts", ["--kind", "fsync", "--ops", String(FLOOR.fsyncOps), "--runs", String(runs)]);
-    results.floors.fdatasync = (await child.next("result", 60_000)).figures as Record<string, number>;
-    await child.kill();
+    results.floors.fdatasync = (await resultOf("floor fsync", "floors.ts", ["--kind", "fsync", "--ops", String(FLOOR.fsyncOps), "--runs", String(runs)], 60_000)).figures as Record<string, number>;
   } catch (error) {
     results.floors.fdatasync = { error: String(error) };
     fail("floor fdatasync", error);
@@ -267,12 +275,9 @@ async function embedded(): Promise<void> {
   for (const [name, workload] of [["W1", W1], ["W2", W2]] as const) {
     const label = `@resonatehq/sdk local mode (in memory, NOT durable): ${name} (${workload.workflows} x ${workload.steps} steps)`;
     try {
-      const args = ["--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
-      const child = new Child(label, "resonate-local.ts", args);
-      const result = await child.next("result", 240_000);
-      await child.kill();
-      resonateLocal[name] = median((result.rounds as RoundFigures[]).map((r) => r.stepsPerSecond));
-      addRow("embedded", label, result.rounds as RoundFigures[], "none", name, "the reference the goals name");
+      const rounds = await roundsOf(label, "resonate-local.ts", workload);
+      resonateLocal[name] = median(rounds.map((r) => r.stepsPerSecond));
+      addRow("embedded", label, rounds, "none", name, "the reference the goals name");
     } catch (error) {
       fail(label, error);
     }
@@ -281,12 +286,8 @@ async function embedded(): Promise<void> {
     for (const [name, workload] of [["W1", W1], ["W2", W2]] as const) {
       const label = `embedded SQLite ${sync}: ${name} (${workload.workflows} x ${workload.steps} steps)`;
       try {
-        const args = ["--sync", sync, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
-        const child = new Child(label, "embedded.ts", args);
-        const result = await child.next("result", 240_000);
-        await child.kill();
+        const rounds = await roundsOf(label, "embedded.ts", workload, ["--sync", sync]);
         const local = resonateLocal[name];
-        const rounds = result.rounds as RoundFigures[];
         const ratio = local ? `x${(median(rounds.map((r) => r.stepsPerSecond)) / local).toFixed(2)} @resonatehq/sdk local mode` : undefined;
         addRow("embedded", label, rounds, `sqlite ${sync}`, name, ratio);
       } catch (error) {
@@ -302,11 +303,7 @@ async function embedded(): Promise<void> {
   for (let turn = 0; turn < GUARD_TURNS; turn++) {
     for (const mode of ["off", "warn"] as const) {
       try {
-        const args = ["--sync", "FULL", "--determinism", mode, "--workflows", String(W1.workflows), "--steps", String(W1.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
-        const child = new Child(labelOf(mode), "embedded.ts", args);
-        const result = await child.next("result", 240_000);
-        await child.kill();
-        guardRounds[mode].push(...(result.rounds as RoundFigures[]));
+        guardRounds[mode].push(...(await roundsOf(labelOf(mode), "embedded.ts", W1, ["--sync", "FULL", "--determinism", mode])));
       } catch (error) {
         fail(labelOf(mode), error);
       }

@@ -6,7 +6,7 @@
  * simulator lets the work it set off run to its next wait (a network reply, a timer) before it
  * takes the next, so the same plan always makes the same run.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../src/engine/clock.js";
@@ -101,6 +101,8 @@ export class Simulation {
   private readonly seen = new Map<string, string[]>();
   private readonly signalled = new Set<string>();
   private readonly startedRoots = new Set<string>();
+  /** The SQLite store's folder (backend "sqlite"), removed when the run ends. */
+  private readonly sqliteDir: string | undefined;
 
   constructor(
     private readonly plan: Plan,
@@ -112,7 +114,8 @@ export class Simulation {
       (taskId, pid) => this.checker.holds(taskId, pid),
     );
     const backend = options.backend ?? "memory";
-    const path = backend === "sqlite" ? join(mkdtempSync(join(tmpdir(), "reprise-sim-")), "store.db") : undefined;
+    this.sqliteDir = backend === "sqlite" ? mkdtempSync(join(tmpdir(), "reprise-sim-")) : undefined;
+    const path = this.sqliteDir && join(this.sqliteDir, "store.db");
     this.store = new StoreNode(
       backend,
       {
@@ -151,6 +154,7 @@ export class Simulation {
     } finally {
       for (const slot of this.slots) this.kill(slot.current);
       await this.store.close();
+      if (this.sqliteDir) rmSync(this.sqliteDir, { recursive: true, force: true });
     }
   }
 

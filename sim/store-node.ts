@@ -6,7 +6,6 @@
  * next deadline, as the Ticker schedules it (src/store/ticker.ts sleeps until `nextDeadline()`),
  * but on the simulated clock.
  */
-import { rmSync } from "node:fs";
 import type { Envelope } from "../src/protocol/messages.js";
 import type { PromiseRecord, TaskRecord } from "../src/protocol/records.js";
 import { STATUS, type Request, type Response } from "../src/protocol/requests.js";
@@ -206,7 +205,6 @@ export class StoreNode implements StoreReader {
     this.life++;
     this.unsubscribe?.();
     await this.backend.close().catch(() => undefined);
-    if (this.kind === "sqlite" && this.sqlitePath) for (const suffix of ["", "-wal", "-shm"]) rmSync(this.sqlitePath + suffix, { force: true });
   }
 }
 

@@ -4,12 +4,11 @@
  * no problem; the seed's ordering panic is listed as a halt a crash can cause (the same case the
  * kill -9 suite covers). With a ledger whose write is not idempotent, the report names the step.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { crashEveryStep } from "../../src/testing/index.js";
+import { readRows } from "../../test/examples-helpers/sqlite-rows.js";
+import { TempDir } from "../../test/examples-helpers/temp-dir.js";
 import { createAccount } from "./create-account.js";
 import type { Ledger, LedgerAccount, LedgerResult } from "./ledger.js";
 import { SqliteLedger } from "./sqlite-ledger.js";
@@ -33,7 +32,7 @@ class AppendingLedger implements Ledger {
   async close(): Promise<void> {}
 }
 
-let dir: string;
+let dir: TempDir;
 let round = 0;
 let sqClient: SystemOfReference;
 let ledger: Ledger;
@@ -44,18 +43,13 @@ async function reset(appending: boolean): Promise<void> {
   await sqClient?.close();
   await ledger?.close();
   round++;
-  files = { reference: join(dir, `reference-${round}.db`), ledger: join(dir, `ledger-${round}.db`) };
+  files = { reference: dir.file(`reference-${round}.db`), ledger: dir.file(`ledger-${round}.db`) };
   sqClient = SystemOfReference.open(files.reference);
   ledger = appending ? new AppendingLedger(new Database(files.ledger)) : SqliteLedger.open(files.ledger);
 }
 
 function count(file: string, table: string): number {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  return readRows<{ n: number }>(file, `SELECT count(*) AS n FROM ${table}`)[0]!.n;
 }
 
 function options(appending: boolean) {
@@ -70,13 +64,13 @@ function options(appending: boolean) {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "reprise-crash-every-step-"));
+  dir = new TempDir("reprise-crash-every-step-");
 });
 
 afterAll(async () => {
   await sqClient?.close();
   await ledger?.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 describe("account creation under crashEveryStep", () => {

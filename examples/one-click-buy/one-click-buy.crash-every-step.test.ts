@@ -5,63 +5,46 @@
  * inside it (`drive` sends it in every run, the way the shop's cancel endpoint does). With a
  * purchase log whose writes are not keyed, the report names the step that wrote twice.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { crashEveryStep, type CrashEveryStepOptions, type TestReprise } from "../../src/testing/index.js";
+import { readRows } from "../../test/examples-helpers/sqlite-rows.js";
+import { TempDir } from "../../test/examples-helpers/temp-dir.js";
 import { cancelId, oneClickBuy, type CancelRequest } from "./one-click-buy.js";
 import { buyId } from "./purchase-steps.js";
-import { Purchases } from "./purchases.js";
+import { Purchases, type PurchaseEvent } from "./purchases.js";
 
 const WINDOW_MS = 5_000;
 /** The steps stamp entries with the wall clock: frozen, so every run records the same values and results compare. */
 const NOW = Date.UTC(2030, 0, 1);
 
 /** The planted fault: a purchase log that appends, so a step run again after a crash writes a second entry. */
-class AppendingPurchases {
-  constructor(private readonly db: Database.Database) {
+class AppendingPurchases extends Purchases {
+  constructor(db: Database.Database) {
+    super(db);
     db.exec("CREATE TABLE IF NOT EXISTS appended (order_id TEXT NOT NULL, event TEXT NOT NULL)");
   }
-  async start(orderId: string): Promise<number> {
-    return this.append(orderId, "started");
-  }
-  async confirm(orderId: string): Promise<number> {
-    return this.append(orderId, "confirmed");
-  }
-  async cancel(orderId: string): Promise<number> {
-    return this.append(orderId, "cancelled");
-  }
-  async close(): Promise<void> {
-    this.db.close();
-  }
-  private append(orderId: string, event: string): number {
+  protected override append(orderId: string, event: PurchaseEvent): number {
     this.db.prepare("INSERT INTO appended (order_id, event) VALUES (?, ?)").run(orderId, event);
     return Date.now();
   }
 }
 
-let dir: string;
+let dir: TempDir;
 let round = 0;
 let file = "";
-let purchases: Purchases | AppendingPurchases | undefined;
+let purchases: Purchases | undefined;
 
 /** A fresh purchase log for each run: the world as it was before. */
 async function reset(appending: boolean): Promise<void> {
   await purchases?.close();
-  file = join(dir, `purchases-${++round}.db`);
+  file = dir.file(`purchases-${++round}.db`);
   purchases = appending ? new AppendingPurchases(new Database(file)) : Purchases.open(file);
 }
 
 /** Every entry the run left, read from the file itself. */
 function entries(table: "purchase_log" | "appended"): Array<{ order_id: string; event: string }> {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare(`SELECT order_id, event FROM ${table} ORDER BY rowid`).all() as Array<{ order_id: string; event: string }>;
-  } finally {
-    db.close();
-  }
+  return readRows(file, `SELECT order_id, event FROM ${table} ORDER BY rowid`);
 }
 
 function options(appending = false): CrashEveryStepOptions {
@@ -82,14 +65,14 @@ async function cancelInsideTheWindow(test: TestReprise): Promise<void> {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "reprise-one-click-buy-"));
+  dir = new TempDir("reprise-one-click-buy-");
   vi.useFakeTimers({ toFake: ["Date"], now: NOW });
 });
 
 afterAll(async () => {
   vi.useRealTimers();
   await purchases?.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 describe("one-click buy under crashEveryStep", () => {

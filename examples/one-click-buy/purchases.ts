@@ -13,7 +13,7 @@ export interface PurchaseEntry {
 }
 
 export class Purchases {
-  private constructor(private readonly db: Database.Database) {}
+  protected constructor(protected readonly db: Database.Database) {}
 
   static open(path: string): Purchases {
     const db = openSqlite(path, `
@@ -49,7 +49,7 @@ export class Purchases {
     this.db.close();
   }
 
-  private append(orderId: string, event: PurchaseEvent): number {
+  protected append(orderId: string, event: PurchaseEvent): number {
     this.db.prepare("INSERT INTO purchase_log (order_id, event, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").run(orderId, event, Date.now());
     return (this.db.prepare("SELECT at FROM purchase_log WHERE order_id = ? AND event = ?").get(orderId, event) as { at: number }).at;
   }

@@ -6,12 +6,11 @@
  * OrderService.send does; the refund window closes in virtual time. With a warehouse whose
  * shipment write is not keyed, the report names createShipment.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { crashEveryStep, type CrashEveryStepOptions, type TestReprise } from "../../src/testing/index.js";
+import { readRows } from "../../test/examples-helpers/sqlite-rows.js";
+import { TempDir } from "../../test/examples-helpers/temp-dir.js";
 import { orderId, orderLifecycle, waitingId, type EventRequest } from "./order-lifecycle.js";
 import { expectedEffects, ORDER_PATHS, type OrderPath } from "./order-paths.js";
 import { OrderSystems } from "./order-systems.js";
@@ -21,7 +20,7 @@ const REFUND_WINDOW_MS = 60 * 60_000;
 /** The systems stamp rows with the wall clock: frozen, so every run records the same values. */
 const NOW = Date.UTC(2030, 0, 1);
 
-let dir: string;
+let dir: TempDir;
 let round = 0;
 let file = "";
 let systems: OrderSystems | undefined;
@@ -34,7 +33,7 @@ async function reset(planted: boolean): Promise<void> {
   await systems?.close();
   plantedDb?.close();
   plantedDb = undefined;
-  file = join(dir, `orders-${++round}.db`);
+  file = dir.file(`orders-${++round}.db`);
   systems = OrderSystems.open(file);
   dependency = planted ? doubleShippingSystems() : systems;
 }
@@ -59,13 +58,8 @@ function doubleShippingSystems(): Pick<OrderSystems, "notify" | "createShipment"
 }
 
 function shipmentRequests(): number {
-  const db = new Database(file, { readonly: true });
-  try {
-    const table = db.prepare("SELECT name FROM sqlite_master WHERE name = 'shipment_requests'").get();
-    return table ? (db.prepare("SELECT count(*) AS n FROM shipment_requests").get() as { n: number }).n : 0;
-  } finally {
-    db.close();
-  }
+  const table = readRows(file, "SELECT name FROM sqlite_master WHERE name = 'shipment_requests'");
+  return table.length > 0 ? readRows<{ n: number }>(file, "SELECT count(*) AS n FROM shipment_requests")[0]!.n : 0;
 }
 
 /** What the order API does for the path's events: each once the order waits in the state that accepts it. */
@@ -97,7 +91,7 @@ function stepsOf(path: OrderPath): string[] {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "reprise-order-lifecycle-"));
+  dir = new TempDir("reprise-order-lifecycle-");
   vi.useFakeTimers({ toFake: ["Date"], now: NOW });
 });
 
@@ -105,7 +99,7 @@ afterAll(async () => {
   vi.useRealTimers();
   await systems?.close();
   plantedDb?.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 describe("order lifecycle under crashEveryStep", () => {

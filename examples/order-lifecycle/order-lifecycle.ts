@@ -58,7 +58,7 @@ export function* orderLifecycle(ctx: Context, id: string, refundWindowMs: number
 }
 
 /** Waits in a state for its next event. */
-function* nextEvent(ctx: Context, id: string, waiting: Waiting): Generator<unknown, OrderEvent, unknown> {
+export function* nextEvent(ctx: Context, id: string, waiting: Waiting): Generator<unknown, OrderEvent, unknown> {
   const request = yield* ctx.promise<EventRequest>({ id: waitingId(id, waiting.state), data: waiting });
   const { event } = yield* request;
   // OrderService refuses other events; one settled around it (by hand, with the CLI) stops here.
@@ -67,7 +67,7 @@ function* nextEvent(ctx: Context, id: string, waiting: Waiting): Generator<unkno
 }
 
 /** A delivered or cancelled order can be refunded until its refund window closes. */
-function* refundable(ctx: Context, id: string, state: OrderOutcome["state"], windowMs: number): Generator<unknown, OrderOutcome, unknown> {
+export function* refundable(ctx: Context, id: string, state: OrderOutcome["state"], windowMs: number): Generator<unknown, OrderOutcome, unknown> {
   const refundRequest = yield* ctx.promise<EventRequest>({ id: waitingId(id, state), data: { state, accepts: ["refund"] } satisfies Waiting });
   const windowCloses = yield* ctx.timer(windowMs);
   const { index } = yield* ctx.race<unknown>([refundRequest, windowCloses]);
@@ -78,14 +78,14 @@ function* refundable(ctx: Context, id: string, state: OrderOutcome["state"], win
   return { orderId: id, state: "refunded" };
 }
 
-async function notify(ctx: Context, id: string, state: OrderState): Promise<string> {
+export async function notify(ctx: Context, id: string, state: OrderState): Promise<string> {
   return ctx.getDependency<OrderSystems>("orderSystems").notify(id, state);
 }
 
-async function createShipment(ctx: Context, id: string): Promise<string> {
+export async function createShipment(ctx: Context, id: string): Promise<string> {
   return ctx.getDependency<OrderSystems>("orderSystems").createShipment(id);
 }
 
-async function refund(ctx: Context, id: string): Promise<string> {
+export async function refund(ctx: Context, id: string): Promise<string> {
   return ctx.getDependency<OrderSystems>("orderSystems").refund(id);
 }

@@ -8,15 +8,13 @@
  * The activities are durable promises the outside settles, so a crash sweep alone would only see
  * the idle timeout; `drive` is what makes the activity steps part of every run.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Context } from "../../src/index.js";
 import { crashEveryStep, type CrashEveryStepOptions, type TestReprise } from "../../src/testing/index.js";
+import { readRows } from "../../test/examples-helpers/sqlite-rows.js";
+import { TempDir } from "../../test/examples-helpers/temp-dir.js";
 import { ActivityStore, type Activity } from "./activity-store.js";
-import { activityId, sessionId, userSession, type SessionSummary } from "./user-session.js";
+import { activityId, cleanup, login, recordActivity, sessionId, userSession, type SessionSummary } from "./user-session.js";
 
 /**
  * Longer than a task's lease in the test (30 s), so a process that dies while the user is active
@@ -26,7 +24,7 @@ const IDLE_MS = 5 * 60_000;
 /** The store stamps entries with the wall clock: frozen, so every run records the same values and results compare. */
 const NOW = Date.UTC(2030, 0, 1);
 
-let dir: string;
+let dir: TempDir;
 let round = 0;
 let file = "";
 let store: ActivityStore | undefined;
@@ -34,17 +32,12 @@ let store: ActivityStore | undefined;
 /** A fresh activity log for each run: the world as it was before. */
 async function reset(): Promise<void> {
   await store?.close();
-  file = join(dir, `activity-${++round}.db`);
+  file = dir.file(`activity-${++round}.db`);
   store = ActivityStore.open(file);
 }
 
 function log(): Array<{ user: string; entry: string; kind: string }> {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare("SELECT user, entry, kind FROM session_log ORDER BY rowid").all() as Array<{ user: string; entry: string; kind: string }>;
-  } finally {
-    db.close();
-  }
+  return readRows(file, "SELECT user, entry, kind FROM session_log ORDER BY rowid");
 }
 
 /** What the session server does for the user: two activities, a minute apart, each once the session waits for it. */
@@ -92,28 +85,17 @@ function* userSessionReadingACache(ctx: Context, user: string, idleMs: number): 
   return { user, loginAt, activities, endedAt: yield* ctx.run(cleanup, user) };
 }
 
-// The example's steps (the same calls on the same store).
-async function login(ctx: Context, user: string): Promise<number> {
-  return ctx.getDependency<ActivityStore>("activityStore").login(user);
-}
-async function recordActivity(ctx: Context, user: string, n: number, activity: Activity): Promise<number> {
-  return ctx.getDependency<ActivityStore>("activityStore").recordActivity(user, n, activity);
-}
-async function cleanup(ctx: Context, user: string): Promise<number> {
-  return ctx.getDependency<ActivityStore>("activityStore").cleanup(user);
-}
-
 // --------------------------------------------------------------------------------------------
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "reprise-user-session-"));
+  dir = new TempDir("reprise-user-session-");
   vi.useFakeTimers({ toFake: ["Date"], now: NOW });
 });
 
 afterAll(async () => {
   vi.useRealTimers();
   await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
 describe("user session under crashEveryStep", () => {

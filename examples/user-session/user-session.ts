@@ -48,14 +48,14 @@ export function* userSession(ctx: Context, user: string, idleMs: number): Genera
   return { user, loginAt, activities, endedAt };
 }
 
-async function login(ctx: Context, user: string): Promise<number> {
+export async function login(ctx: Context, user: string): Promise<number> {
   return ctx.getDependency<ActivityStore>("activityStore").login(user);
 }
 
-async function recordActivity(ctx: Context, user: string, n: number, activity: Activity): Promise<number> {
+export async function recordActivity(ctx: Context, user: string, n: number, activity: Activity): Promise<number> {
   return ctx.getDependency<ActivityStore>("activityStore").recordActivity(user, n, activity);
 }
 
-async function cleanup(ctx: Context, user: string): Promise<number> {
+export async function cleanup(ctx: Context, user: string): Promise<number> {
   return ctx.getDependency<ActivityStore>("activityStore").cleanup(user);
 }

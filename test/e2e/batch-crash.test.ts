@@ -8,40 +8,18 @@
  * - a step runs again at most once per kill that fell inside it (between its first begin and the
  *   first begin of the next step, which only starts once the step's result was acknowledged).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { Reprise } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION, dataOf } from "../../src/protocol/requests.js";
 import { openStore } from "../../src/store/index.js";
 import { kill, readLog, until, type Child } from "./child.js";
+import { perTest } from "./per-test.js";
 import { freePort, startServerChild, startWorkerChild } from "./servers.js";
 
 const WORKFLOWS = 12;
 const STEPS = 12;
 const FIXTURE = "./fixtures/batch-server.ts";
 
-const children: Child[] = [];
-const clients: Reprise[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop()));
-  await Promise.all(children.splice(0).map(kill));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function workspace(): { db: string; log: string } {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-batch-crash-"));
-  dirs.push(dir);
-  return { db: join(dir, "server.db"), log: join(dir, "effects.log") };
-}
-
-function track<T extends Child>(child: T): T {
-  children.push(child);
-  return child;
-}
+const { children, workspace, track, client, killAll } = perTest("reprise-batch-crash-", "server.db");
 
 async function startServer(db: string, port: number): Promise<{ child: Child; url: string }> {
   const started = await startServerChild(db, port, FIXTURE, { PAUSE_MS: "30" });
@@ -91,8 +69,7 @@ async function killMidBatch(server: Child, victim: Child, log: string, steps: nu
 }
 
 async function startWorkflows(url: string): Promise<Promise<string[]>[]> {
-  const starter = new Reprise({ url, group: "clients" });
-  clients.push(starter);
+  const starter = client(url);
   const handles = await Promise.all(workflowIds.map((id) => starter.beginRpc<string[]>(id, "pipeline", STEPS, starter.options({ target: "workers" }))));
   return handles.map((handle) => handle.result());
 }
@@ -148,7 +125,7 @@ describe("reprise.batch under SIGKILL", () => {
     }
 
     for (const result of await Promise.all(results)) expect(result).toEqual(Array.from({ length: STEPS }, (_, i) => `step${i + 1}-ok`));
-    await Promise.all(children.splice(0).map(kill));
+    await killAll();
     await expectEverythingRecordedOnce(db, log, kills);
   }, 120_000);
 
@@ -172,7 +149,7 @@ describe("reprise.batch under SIGKILL", () => {
     }
 
     for (const result of await Promise.all(results)) expect(result).toEqual(Array.from({ length: STEPS }, (_, i) => `step${i + 1}-ok`));
-    await Promise.all(children.splice(0).map(kill));
+    await killAll();
     await expectEverythingRecordedOnce(db, log, kills);
   }, 120_000);
 });

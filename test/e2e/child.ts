@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { SeededRandom } from "../../sim/random.js";
 
 export interface Child {
   process: ChildProcess;
@@ -40,14 +41,8 @@ export async function until(predicate: () => boolean, timeoutMs: number, what: s
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
+/** A small deterministic PRNG (the simulator's mulberry32), so a failing seed can be replayed. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }

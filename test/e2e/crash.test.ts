@@ -3,33 +3,17 @@
  * kills it with SIGKILL at seeded random points and at step boundaries, restarts it, and checks
  * the effects in the side-effect log. Replay any failure with CRASH_SEED=<seed>.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { dataOf } from "../../src/protocol/requests.js";
 import { openStore } from "../../src/store/index.js";
 import { kill, readLog, seeded, startChild, until, type Child } from "./child.js";
+import { perTest } from "./per-test.js";
 
 const FIXTURE = "./fixtures/crash-workflows.ts";
-const children: Child[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(children.splice(0).map(kill));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function workspace(): { db: string; log: string } {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-crash-"));
-  dirs.push(dir);
-  return { db: join(dir, "reprise.db"), log: join(dir, "effects.log") };
-}
+const { workspace, track } = perTest("reprise-crash-", "reprise.db");
 
 function start(env: Record<string, string>): Child {
-  const child = startChild(FIXTURE, env);
-  children.push(child);
-  return child;
+  return track(startChild(FIXTURE, env));
 }
 
 const entries = (log: string) => readLog(log).map((line) => ({ at: Number(line.split(" ")[0]), text: line.split(" ").slice(1).join(" ") }));

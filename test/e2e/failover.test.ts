@@ -2,40 +2,12 @@
  * Server mode with real processes: a server, HTTP workers, SIGKILLs. Workflows move to another
  * worker when theirs dies, survive a server restart, and are never claimed twice.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { Reprise } from "../../src/index.js";
-import { kill, readLog, until, type Child } from "./child.js";
+import { describe, expect, it } from "vitest";
+import { kill, readLog, until } from "./child.js";
+import { perTest } from "./per-test.js";
 import { freePort, startServerChild, startWorkerChild } from "./servers.js";
 
-const children: Child[] = [];
-const clients: Reprise[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop()));
-  await Promise.all(children.splice(0).map(kill));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function workspace(): { db: string; log: string } {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-failover-"));
-  dirs.push(dir);
-  return { db: join(dir, "server.db"), log: join(dir, "effects.log") };
-}
-
-function track<T extends Child>(child: T): T {
-  children.push(child);
-  return child;
-}
-
-function client(url: string): Reprise {
-  const reprise = new Reprise({ url, group: "clients" });
-  clients.push(reprise);
-  return reprise;
-}
+const { workspace, track, client } = perTest("reprise-failover-", "server.db");
 
 interface Effect {
   at: number;
