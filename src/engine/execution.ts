@@ -25,7 +25,7 @@ import {
   type RunCommand,
   type TimerCommand,
 } from "./commands.js";
-import { DurablePromise, Future, WorkflowContext } from "./context.js";
+import { DurablePromise, Future, WorkflowContext, type ExecutionInfo } from "./context.js";
 import type { DeterminismGuard } from "./determinism.js";
 import type { ChildKind, ChildSpec, Effects, Settled } from "./effects.js";
 import { asCancelledError, CancelledError, InvalidArgumentError, PanicError, StoreError } from "./errors.js";
@@ -89,6 +89,9 @@ export class Execution {
   private readonly runningSteps = new Set<WorkflowContext>();
   private resolveOutcome!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
+  /** What every context of this execution shares. */
+  private readonly contextInfo: ExecutionInfo;
+  private readonly dependencies: ReadonlyMap<string, unknown>;
 
   constructor(
     private readonly root: RootSpec,
@@ -97,6 +100,8 @@ export class Execution {
     this.effects = options.effects;
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer ?? unobserved;
+    this.dependencies = options.dependencies ?? new Map<string, unknown>();
+    this.contextInfo = { rootId: root.id, getDependency: (name) => this.dependency(name), now: () => this.clock.now() };
   }
 
   /** Runs until the root finishes or nothing can move without an outside event. */
@@ -208,7 +213,7 @@ export class Execution {
       id: scope.id,
       rootId: this.root.id,
       func: name,
-      getDependency: (dependency) => this.dependency(dependency),
+      getDependency: this.contextInfo.getDependency,
       perform: (cmd) => this.perform(cmd, scope),
     });
     let produced: unknown;
@@ -268,7 +273,7 @@ export class Execution {
   }
 
   private contextFor(id: string, name: string): WorkflowContext {
-    return new WorkflowContext({ id, rootId: this.root.id, func: name, getDependency: (dependency) => this.dependency(dependency), now: () => this.clock.now() });
+    return new WorkflowContext(id, name, this.contextInfo);
   }
 
   private async drive(gen: Generator<unknown, unknown, unknown>, scope: Scope, name: string): Promise<Result> {
@@ -643,7 +648,7 @@ export class Execution {
   }
 
   private dependency(name: string): unknown {
-    const dependencies = this.options.dependencies ?? new Map<string, unknown>();
+    const dependencies = this.dependencies;
     if (!dependencies.has(name)) {
       const known = [...dependencies.keys()];
       throw new Error(`dependency "${name}" is not set; call reprise.setDependency("${name}", value)` + (known.length ? ` (set: ${known.join(", ")})` : ""));
