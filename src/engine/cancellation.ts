@@ -15,9 +15,14 @@ export const CANCEL_KIND = "cancel";
 /** The id of the promise that records a request to cancel an execution. */
 export { cancelRequestId };
 
+/** Whether `record` is a cancellation request (of any execution). */
+export function isCancelRequest(record: PromiseRecord | undefined): record is PromiseRecord {
+  return record?.tags[TAG.kind] === CANCEL_KIND;
+}
+
 /** The execution a cancellation request is for, or undefined when `record` is not one. */
 export function cancelledExecutionOf(record: PromiseRecord): string | undefined {
-  if (record.tags[TAG.kind] !== CANCEL_KIND || !record.id.endsWith(".cancel")) return undefined;
+  if (!isCancelRequest(record) || !record.id.endsWith(".cancel")) return undefined;
   return record.id.slice(0, -".cancel".length);
 }
 

@@ -29,7 +29,7 @@ import { DurablePromise, Future, WorkflowContext, type ExecutionInfo } from "./c
 import type { DeterminismGuard } from "./determinism.js";
 import type { ChildKind, ChildSpec, Effects, Settled } from "./effects.js";
 import { asCancelledError, CancelledError, InvalidArgumentError, PanicError, StoreError } from "./errors.js";
-import { CANCEL_KIND, cancelledValue, cancelRequestId, reasonOf } from "./cancellation.js";
+import { cancelledValue, cancelRequestId, isCancelRequest, reasonOf } from "./cancellation.js";
 import { LocalCall } from "./local-call.js";
 import { unobserved, type Observer } from "./observer.js";
 import { flowTags, type CallOptions } from "./options.js";
@@ -120,7 +120,7 @@ export class Execution {
     try {
       const { id, name, func, args, timeoutAt } = this.root;
       const request = await this.recorded(cancelRequestId(id));
-      if (request?.tags[TAG.kind] === CANCEL_KIND) this.cancellation ??= { reason: reasonOf(request) };
+      if (isCancelRequest(request)) this.cancellation ??= { reason: reasonOf(request) };
       const scope = new Scope(id, timeoutAt);
       const result = await this.invoke(scope, name, func, args);
       if (this.cancellation && !this.options.replayOnly) await this.cancelOutstanding();
@@ -348,20 +348,20 @@ export class Execution {
   }
 
   private handleTimer(id: string, cmd: TimerCommand, scope: Scope): Promise<Result> {
-        const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
-        return this.durableCall(scope, { id, kind: "sleep", func: "sleep" }, cmd.deferred, () => ({ param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }));
+    const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
+    return this.durableCall(scope, { id, kind: "sleep", func: "sleep" }, cmd.deferred, () => ({ param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }));
   }
 
   private handlePromise(id: string, cmd: PromiseCommand, scope: Scope): Promise<Result> {
-        const write = () => ({
-          param: cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data"),
-          timeoutAt: this.deadlineOf(scope, { timeout: cmd.timeout }),
-          tags: cmd.tags ?? {},
-        });
-        return this.ensure(scope, { id, kind: "promise", func: "promise" }, write).then((record): Result => {
-          const slot = this.futures.push({ kind: "durable", id, record }) - 1;
-          return { ok: true, value: new DurablePromise(id, slot) };
-        });
+    const write = () => ({
+      param: cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data"),
+      timeoutAt: this.deadlineOf(scope, { timeout: cmd.timeout }),
+      tags: cmd.tags ?? {},
+    });
+    return this.ensure(scope, { id, kind: "promise", func: "promise" }, write).then((record): Result => {
+      const slot = this.futures.push({ kind: "durable", id, record }) - 1;
+      return { ok: true, value: new DurablePromise(id, slot) };
+    });
   }
 
   /**
@@ -402,7 +402,12 @@ export class Execution {
   /** Whether this execution asked the child execution `id` to cancel. */
   private async weCancelled(id: string): Promise<boolean> {
     const request = await this.recorded(cancelRequestId(id));
-    return request?.tags[TAG.kind] === CANCEL_KIND && request.tags[TAG.origin] === this.root.id;
+    return isCancelRequest(request) && request.tags[TAG.origin] === this.root.id;
+  }
+
+  /** Whether `record` is a remote call this execution has asked to cancel: it answers with a CancelledError whatever its state. */
+  private async rpcWeCancelled(record: PromiseRecord): Promise<boolean> {
+    return record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id));
   }
 
   /** A pending durable promise this execution awaits, cancelled: a sleep or promise settled, a remote call asked to stop. */
@@ -414,8 +419,7 @@ export class Execution {
 
   /** The latest record of a durable future: what this run wrote since, or what it was created with. */
   private current(state: Extract<FutureState, { kind: "durable" }>): PromiseRecord {
-    const known = this.effects.lookup(state.id);
-    return known !== undefined && known !== "absent" ? known : state.record;
+    return this.knownRecord(state.id) ?? state.record;
   }
 
   /** The execution is ending under cancellation: what it started and never awaited is cancelled too. */
@@ -423,7 +427,7 @@ export class Execution {
     for (const state of this.futures) {
       if (state.kind !== "durable") continue;
       const record = this.current(state);
-      if (record.state === "pending" && !(record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id)))) await this.cancelAwaited(record);
+      if (record.state === "pending" && !(await this.rpcWeCancelled(record))) await this.cancelAwaited(record);
     }
   }
 
@@ -531,10 +535,10 @@ export class Execution {
    * by the store, which answers with the record an earlier run made if there is one.
    */
   private async ensure(scope: Scope, key: ChildKey, write: () => ChildWrite): Promise<PromiseRecord> {
-    const known = this.effects.lookup(key.id);
-    if (known !== undefined && known !== "absent" && known.state !== "pending") return this.checkReplay(known, key.kind, key.func);
+    const known = this.knownRecord(key.id);
+    if (known && known.state !== "pending") return this.checkReplay(known, key.kind, key.func);
     if (this.options.replayOnly) {
-      if (known !== undefined && known !== "absent") return this.checkReplay(known, key.kind, key.func);
+      if (known) return this.checkReplay(known, key.kind, key.func);
       this.stopIfReplayOnly(key.id);
     }
     return this.checkReplay(await this.effects.create({ ...key, ...write(), parentId: scope.id }), key.kind, key.func);
@@ -552,10 +556,14 @@ export class Execution {
    * hint a write can afford to trust (the store answers a create with the record it has), but
    * the cancellation decides not to write on it.
    */
-  private async storedRecord(id: string): Promise<PromiseRecord | undefined> {
+  private storedRecord(id: string): PromiseRecord | Promise<PromiseRecord | undefined> {
+    return this.knownRecord(id) ?? this.effects.read(id);
+  }
+
+  /** The record of `id` this process has at hand, if any (no I/O). */
+  private knownRecord(id: string): PromiseRecord | undefined {
     const known = this.effects.lookup(id);
-    if (known !== undefined && known !== "absent") return known;
-    return this.effects.read(id);
+    return known === "absent" ? undefined : known;
   }
 
   /** In a replay-only run, a call with no record is where the history ends: stop there. */
@@ -586,7 +594,7 @@ export class Execution {
   /** A pending durable future awaited while the cancellation is being delivered: cancelled, then answered. */
   private async awaitUnderCancellation(state: Extract<FutureState, { kind: "durable" }>): Promise<Result> {
     const record = this.current(state);
-    if (record.state !== "pending" && !(record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id)))) return resultOf(record);
+    if (record.state !== "pending" && !(await this.rpcWeCancelled(record))) return resultOf(record);
     if (record.state === "pending") await this.cancelAwaited(record);
     if (record.tags[TAG.kind] === "rpc") return this.cancelled();
     const stored = this.current(state);
