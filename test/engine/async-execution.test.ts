@@ -3,13 +3,7 @@ import type { AsyncContext } from "../../src/engine/async-context.js";
 import type { Context } from "../../src/engine/context.js";
 import type { Outcome } from "../../src/engine/outcome.js";
 import { decodeValue } from "../../src/protocol/codec.js";
-import { FakeEffects } from "./fake-effects.js";
-
-type AsyncWorkflow = (ctx: AsyncContext, ...args: never[]) => Promise<unknown>;
-
-function run(effects: FakeEffects, func: AsyncWorkflow, args: unknown[] = []): Promise<Outcome> {
-  return effects.run({ id: "wf", name: func.name, func, args });
-}
+import { FakeEffects, run } from "./fake-effects.js";
 
 function resultOf(outcome: Outcome): unknown {
   if (outcome.type !== "completed") throw new Error(`expected completed, got ${JSON.stringify(outcome)}`);

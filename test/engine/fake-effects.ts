@@ -1,5 +1,6 @@
 /** An in-memory Effects for engine tests: a map of promise records, a virtual clock, and counts of writes. */
 import type { Clock } from "../../src/engine/clock.js";
+import type { AnyFunction } from "../../src/engine/commands.js";
 import type { DeterminismGuard } from "../../src/engine/determinism.js";
 import type { ChildSpec, Effects, Settled } from "../../src/engine/effects.js";
 import { Execution, type RootSpec } from "../../src/engine/execution.js";
@@ -7,6 +8,11 @@ import type { Outcome } from "../../src/engine/outcome.js";
 import type { PromiseRecord, Value } from "../../src/protocol/records.js";
 import { TAG } from "../../src/protocol/tags.js";
 import { encodeValue } from "../../src/protocol/codec.js";
+
+/** Runs `func` (a generator or async workflow) as the execution "wf", named after the function. */
+export function run(effects: FakeEffects, func: AnyFunction, args: unknown[] = []): Promise<Outcome> {
+  return effects.run({ id: "wf", name: func.name, func, args });
+}
 
 export class FakeEffects implements Effects {
   readonly records = new Map<string, PromiseRecord>();
