@@ -434,8 +434,9 @@ export class Execution {
   /** A step or child workflow run here: now, or (beginRun) as a strand of its own. */
   private handleRun(cmd: RunCommand, scope: Scope): Promise<Result> | Result {
     const id = scope.childId(cmd.options);
-    if (Object.prototype.toString.call(cmd.func) === "[object AsyncGeneratorFunction]") return { ok: false, error: asyncGeneratorRefused(id) };
-    const kind: ChildKind = isGeneratorFunction(cmd.func) ? "workflow" : "step";
+    const type = functionType(cmd.func);
+    if (type === "[object AsyncGeneratorFunction]") return { ok: false, error: asyncGeneratorRefused(id) };
+    const kind: ChildKind = type === "[object GeneratorFunction]" ? "workflow" : "step";
     if (!cmd.deferred) return this.runHere(id, kind, cmd, scope);
     const call = new LocalCall(id);
     this.strands.start();
@@ -727,11 +728,12 @@ function isAsyncGenerator(value: unknown): boolean {
 }
 
 function isAsyncFunction(func: AnyFunction): boolean {
-  return Object.prototype.toString.call(func) === "[object AsyncFunction]";
+  return functionType(func) === "[object AsyncFunction]";
 }
 
-function isGeneratorFunction(func: AnyFunction): boolean {
-  return Object.prototype.toString.call(func) === "[object GeneratorFunction]";
+/** `[object GeneratorFunction]`, `[object AsyncFunction]`, `[object AsyncGeneratorFunction]` or `[object Function]`. */
+function functionType(func: AnyFunction): string {
+  return Object.prototype.toString.call(func);
 }
 
 function describe(value: unknown): string {
