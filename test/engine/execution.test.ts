@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "../../src/engine/context.js";
-import type { Outcome } from "../../src/engine/outcome.js";
 import { exponential } from "../../src/engine/retry.js";
-import { decodeValue } from "../../src/protocol/codec.js";
-import { FakeEffects, run } from "./fake-effects.js";
-
-function resultOf(outcome: Outcome): unknown {
-  if (outcome.type !== "completed") throw new Error(`expected completed, got ${outcome.type}`);
-  return decodeValue(outcome.value);
-}
+import { completedValue as resultOf, FakeEffects, run } from "./fake-effects.js";
 
 describe("execution", () => {
   it("runs steps in order with derived ids and records each result", async () => {
