@@ -9,9 +9,9 @@
  * generator functions (or remote calls).
  */
 import type { AnyFunction, Command } from "./commands.js";
-import { dateNow } from "./context.js";
+import { dateNow, durationOf, mathRandom, rpcCommand, runCommand } from "./context.js";
 import type { Context, DurablePromise, Future, RaceResult, ResultOf } from "./context.js";
-import { Options, splitOptions, type CallOptions } from "./options.js";
+import { Options, type CallOptions } from "./options.js";
 
 type StepArgs<F> = F extends (ctx: Context, ...args: infer A) => unknown ? A | [...A, Options] : never;
 
@@ -55,33 +55,16 @@ export interface AsyncContextInfo {
   perform(command: Command): Promise<unknown>;
 }
 
-function durationOf(duration: number | { for: number } | { until: Date | number }): { ms?: number; until?: number } {
-  if (typeof duration === "number") return { ms: duration };
-  if ("for" in duration) return { ms: duration.for };
-  return { until: duration.until instanceof Date ? duration.until.getTime() : duration.until };
-}
-
-
-function mathRandom(): number {
-  return Math.random();
-}
-
 export function createAsyncContext(info: AsyncContextInfo): AsyncContext {
   const call = <T>(command: Command) => info.perform(command) as Promise<T>;
-  const run = <T>(func: AnyFunction, rest: unknown[], deferred: boolean): Promise<T> => {
-    const { args, options } = splitOptions(rest);
-    return call<T>({ kind: "run", func, name: func.name || "anonymous", args, options, deferred });
-  };
+  const run = <T>(func: AnyFunction, rest: unknown[], deferred: boolean): Promise<T> => call<T>(runCommand(func, rest, deferred));
   const ctx: AsyncContext = {
     id: info.id,
     rootId: info.rootId,
     func: info.func,
     run: (func, ...rest) => run(func, rest, false),
     beginRun: (func, ...rest) => run(func, rest, true),
-    rpc: (name, ...rest) => {
-      const { args, options } = splitOptions(rest);
-      return call({ kind: "rpc", name, args, options, deferred: false });
-    },
+    rpc: (name, ...rest) => call(rpcCommand(name, rest, false)),
     sleep: (duration) => call({ kind: "timer", ...durationOf(duration), deferred: false }),
     timer: (duration) => call({ kind: "timer", ...durationOf(duration), deferred: true }),
     promise: (options = {}) => call({ kind: "promise", ...options }),

@@ -91,16 +91,15 @@ export interface Context {
   readonly math: { random(): Generator<Yielded, number, unknown> };
 }
 
-export interface ContextInfo {
-  id: string;
+/** What every context of one execution shares: made once per execution, not once per step. */
+export interface ExecutionInfo {
   rootId: string;
-  func: string;
   getDependency(name: string): unknown;
   /** The engine's clock (injected in tests), read by `ctx.date.now()`'s step. */
   now(): number;
 }
 
-function durationOf(duration: number | { for: number } | { until: Date | number }): { ms?: number; until?: number } {
+export function durationOf(duration: number | { for: number } | { until: Date | number }): { ms?: number; until?: number } {
   if (typeof duration === "number") return { ms: duration };
   if ("for" in duration) return { ms: duration.for };
   return { until: duration.until instanceof Date ? duration.until.getTime() : duration.until };
@@ -115,7 +114,8 @@ export function dateNow(ctx: Context): number {
   return (ctx as WorkflowContext).clockNow();
 }
 
-function mathRandom(): number {
+/** The step behind `ctx.math.random()`. */
+export function mathRandom(): number {
   return Math.random();
 }
 
@@ -124,14 +124,18 @@ function mathRandom(): number {
  * with a message that says what to do instead.
  */
 function refuseAwait<G extends Generator<unknown, unknown, unknown>>(gen: G): G {
-  const then = (_resolve: unknown, reject?: (error: unknown) => void) =>
-    reject?.(
-      new TypeError(
-        "a ctx call of a generator workflow was awaited; use `yield* ctx.run(...)` in a generator workflow, " +
-          "or register an async workflow (async function (ctx: AsyncContext)) to await ctx calls",
-      ),
-    );
-  return Object.assign(gen, { then });
+  // One function for every call: it captures nothing, and a ctx call is made on every step.
+  (gen as G & { then: typeof refusedThen }).then = refusedThen;
+  return gen;
+}
+
+function refusedThen(_resolve: unknown, reject?: (error: unknown) => void): void {
+  reject?.(
+    new TypeError(
+      "a ctx call of a generator workflow was awaited; use `yield* ctx.run(...)` in a generator workflow, " +
+        "or register an async workflow (async function (ctx: AsyncContext)) to await ctx calls",
+    ),
+  );
 }
 
 /** A call as the workflow gets it: a generator to `yield*` (that refuses to be awaited). */
@@ -146,24 +150,33 @@ function* nothing<T>(): Generator<Yielded, T, unknown> {
 
 /**
  * The Context of one workflow or step. A class, not an object of closures: one is made for every
- * step that runs, so it must cost no more than its four fields.
+ * step that runs, so it must cost no more than its fields (what the execution's contexts share is
+ * one `ExecutionInfo`; `date`, `math` and `signal` are made on first use).
  */
 export class WorkflowContext implements Context {
-  readonly id: string;
-  readonly rootId: string;
-  readonly func: string;
-  readonly date = { now: (): Generator<Yielded, number, unknown> => this.run(dateNow) };
-  readonly math = { random: (): Generator<Yielded, number, unknown> => this.run(mathRandom) };
-
   /** Made on first use of `signal`: most steps never read it. */
   private controller: AbortController | undefined;
+  private dateView: Context["date"] | undefined;
+  private mathView: Context["math"] | undefined;
   /** Set once the execution's cancellation reached this (step's) context. */
   cancelledBy: Error | undefined;
 
-  constructor(private readonly info: ContextInfo) {
-    this.id = info.id;
+  readonly rootId: string;
+
+  constructor(
+    readonly id: string,
+    readonly func: string,
+    private readonly info: ExecutionInfo,
+  ) {
     this.rootId = info.rootId;
-    this.func = info.func;
+  }
+
+  get date(): Context["date"] {
+    return (this.dateView ??= { now: () => this.run(dateNow) });
+  }
+
+  get math(): Context["math"] {
+    return (this.mathView ??= { random: () => this.run(mathRandom) });
   }
 
   get signal(): AbortSignal {
@@ -236,12 +249,12 @@ export class WorkflowContext implements Context {
   }
 }
 
-function runCommand(func: AnyFunction, rest: unknown[], deferred: boolean): Command {
+export function runCommand(func: AnyFunction, rest: unknown[], deferred: boolean): Command {
   const { args, options } = splitOptions(rest);
   return { kind: "run", func, name: nameOf(func), args, options, deferred };
 }
 
-function rpcCommand(name: string, rest: unknown[], deferred: boolean): Command {
+export function rpcCommand(name: string, rest: unknown[], deferred: boolean): Command {
   const { args, options } = splitOptions(rest);
   return { kind: "rpc", name, args, options, deferred };
 }

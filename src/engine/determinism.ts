@@ -59,6 +59,8 @@ export class DeterminismGuard {
   private where: Where | undefined;
   /** The trapping stand-ins, made once: a slice only swaps them in and out. */
   private readonly traps: Traps;
+  /** What the traps replaced during the slice running now (refilled by each slice: no allocation per yield). */
+  private readonly saved: Traps = current();
 
   constructor(
     private readonly mode: "warn" | "error",
@@ -71,11 +73,12 @@ export class DeterminismGuard {
   run<T>(where: Where, slice: () => T): T {
     if (this.where) return slice();
     this.where = where;
-    const originals = swapIn(this.traps);
+    save(this.saved);
+    swapIn(this.traps);
     try {
       return slice();
     } finally {
-      swapIn(originals);
+      swapIn(this.saved);
       this.where = undefined;
     }
   }
@@ -118,10 +121,21 @@ function current(): Traps {
   };
 }
 
-/** Puts `traps` in place and returns what was there. */
-function swapIn(traps: Traps): Traps {
+/** Copies what is in place now into `into`. */
+function save(into: Traps): void {
   const g = globalThis as unknown as Globals;
-  const before = current();
+  into.dateNow = Date.now;
+  into.Date = g.Date as DateConstructor;
+  into.random = Math.random;
+  into.setTimeout = g.setTimeout;
+  into.setInterval = g.setInterval;
+  into.fetch = g.fetch;
+  into.randomUUID = g.crypto?.randomUUID;
+}
+
+/** Puts `traps` in place. */
+function swapIn(traps: Traps): void {
+  const g = globalThis as unknown as Globals;
   Date.now = traps.dateNow;
   Math.random = traps.random;
   g.Date = traps.Date;
@@ -129,7 +143,6 @@ function swapIn(traps: Traps): Traps {
   g.setInterval = traps.setInterval;
   if (traps.fetch !== undefined) g.fetch = traps.fetch;
   if (g.crypto && traps.randomUUID !== undefined) g.crypto.randomUUID = traps.randomUUID;
-  return before;
 }
 
 function makeTraps(hit: (trap: Trap) => void): Traps {

@@ -25,11 +25,11 @@ import {
   type RunCommand,
   type TimerCommand,
 } from "./commands.js";
-import { DurablePromise, Future, WorkflowContext } from "./context.js";
+import { DurablePromise, Future, WorkflowContext, type ExecutionInfo } from "./context.js";
 import type { DeterminismGuard } from "./determinism.js";
 import type { ChildKind, ChildSpec, Effects, Settled } from "./effects.js";
 import { asCancelledError, CancelledError, InvalidArgumentError, PanicError, StoreError } from "./errors.js";
-import { CANCEL_KIND, cancelledValue, cancelRequestId, reasonOf } from "./cancellation.js";
+import { cancelledValue, cancelRequestId, isCancelRequest, reasonOf } from "./cancellation.js";
 import { LocalCall } from "./local-call.js";
 import { unobserved, type Observer } from "./observer.js";
 import { flowTags, type CallOptions } from "./options.js";
@@ -89,6 +89,9 @@ export class Execution {
   private readonly runningSteps = new Set<WorkflowContext>();
   private resolveOutcome!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
+  /** What every context of this execution shares. */
+  private readonly contextInfo: ExecutionInfo;
+  private readonly dependencies: ReadonlyMap<string, unknown>;
 
   constructor(
     private readonly root: RootSpec,
@@ -97,6 +100,8 @@ export class Execution {
     this.effects = options.effects;
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer ?? unobserved;
+    this.dependencies = options.dependencies ?? new Map<string, unknown>();
+    this.contextInfo = { rootId: root.id, getDependency: (name) => this.dependency(name), now: () => this.clock.now() };
   }
 
   /** Runs until the root finishes or nothing can move without an outside event. */
@@ -115,7 +120,7 @@ export class Execution {
     try {
       const { id, name, func, args, timeoutAt } = this.root;
       const request = await this.recorded(cancelRequestId(id));
-      if (request?.tags[TAG.kind] === CANCEL_KIND) this.cancellation ??= { reason: reasonOf(request) };
+      if (isCancelRequest(request)) this.cancellation ??= { reason: reasonOf(request) };
       const scope = new Scope(id, timeoutAt);
       const result = await this.invoke(scope, name, func, args);
       if (this.cancellation && !this.options.replayOnly) await this.cancelOutstanding();
@@ -208,7 +213,7 @@ export class Execution {
       id: scope.id,
       rootId: this.root.id,
       func: name,
-      getDependency: (dependency) => this.dependency(dependency),
+      getDependency: this.contextInfo.getDependency,
       perform: (cmd) => this.perform(cmd, scope),
     });
     let produced: unknown;
@@ -268,7 +273,7 @@ export class Execution {
   }
 
   private contextFor(id: string, name: string): WorkflowContext {
-    return new WorkflowContext({ id, rootId: this.root.id, func: name, getDependency: (dependency) => this.dependency(dependency), now: () => this.clock.now() });
+    return new WorkflowContext(id, name, this.contextInfo);
   }
 
   private async drive(gen: Generator<unknown, unknown, unknown>, scope: Scope, name: string): Promise<Result> {
@@ -343,20 +348,20 @@ export class Execution {
   }
 
   private handleTimer(id: string, cmd: TimerCommand, scope: Scope): Promise<Result> {
-        const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
-        return this.durableCall(scope, { id, kind: "sleep", func: "sleep" }, cmd.deferred, () => ({ param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }));
+    const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
+    return this.durableCall(scope, { id, kind: "sleep", func: "sleep" }, cmd.deferred, () => ({ param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }));
   }
 
   private handlePromise(id: string, cmd: PromiseCommand, scope: Scope): Promise<Result> {
-        const write = () => ({
-          param: cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data"),
-          timeoutAt: this.deadlineOf(scope, { timeout: cmd.timeout }),
-          tags: cmd.tags ?? {},
-        });
-        return this.ensure(scope, { id, kind: "promise", func: "promise" }, write).then((record): Result => {
-          const slot = this.futures.push({ kind: "durable", id, record }) - 1;
-          return { ok: true, value: new DurablePromise(id, slot) };
-        });
+    const write = () => ({
+      param: cmd.data === undefined ? {} : encodeValue(cmd.data, "the promise's data"),
+      timeoutAt: this.deadlineOf(scope, { timeout: cmd.timeout }),
+      tags: cmd.tags ?? {},
+    });
+    return this.ensure(scope, { id, kind: "promise", func: "promise" }, write).then((record): Result => {
+      const slot = this.futures.push({ kind: "durable", id, record }) - 1;
+      return { ok: true, value: new DurablePromise(id, slot) };
+    });
   }
 
   /**
@@ -397,7 +402,12 @@ export class Execution {
   /** Whether this execution asked the child execution `id` to cancel. */
   private async weCancelled(id: string): Promise<boolean> {
     const request = await this.recorded(cancelRequestId(id));
-    return request?.tags[TAG.kind] === CANCEL_KIND && request.tags[TAG.origin] === this.root.id;
+    return isCancelRequest(request) && request.tags[TAG.origin] === this.root.id;
+  }
+
+  /** Whether `record` is a remote call this execution has asked to cancel: it answers with a CancelledError whatever its state. */
+  private async rpcWeCancelled(record: PromiseRecord): Promise<boolean> {
+    return record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id));
   }
 
   /** A pending durable promise this execution awaits, cancelled: a sleep or promise settled, a remote call asked to stop. */
@@ -409,8 +419,7 @@ export class Execution {
 
   /** The latest record of a durable future: what this run wrote since, or what it was created with. */
   private current(state: Extract<FutureState, { kind: "durable" }>): PromiseRecord {
-    const known = this.effects.lookup(state.id);
-    return known !== undefined && known !== "absent" ? known : state.record;
+    return this.knownRecord(state.id) ?? state.record;
   }
 
   /** The execution is ending under cancellation: what it started and never awaited is cancelled too. */
@@ -418,15 +427,16 @@ export class Execution {
     for (const state of this.futures) {
       if (state.kind !== "durable") continue;
       const record = this.current(state);
-      if (record.state === "pending" && !(record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id)))) await this.cancelAwaited(record);
+      if (record.state === "pending" && !(await this.rpcWeCancelled(record))) await this.cancelAwaited(record);
     }
   }
 
   /** A step or child workflow run here: now, or (beginRun) as a strand of its own. */
   private handleRun(cmd: RunCommand, scope: Scope): Promise<Result> | Result {
     const id = scope.childId(cmd.options);
-    if (Object.prototype.toString.call(cmd.func) === "[object AsyncGeneratorFunction]") return { ok: false, error: asyncGeneratorRefused(id) };
-    const kind: ChildKind = isGeneratorFunction(cmd.func) ? "workflow" : "step";
+    const type = functionType(cmd.func);
+    if (type === "[object AsyncGeneratorFunction]") return { ok: false, error: asyncGeneratorRefused(id) };
+    const kind: ChildKind = type === "[object GeneratorFunction]" ? "workflow" : "step";
     if (!cmd.deferred) return this.runHere(id, kind, cmd, scope);
     const call = new LocalCall(id);
     this.strands.start();
@@ -526,10 +536,10 @@ export class Execution {
    * by the store, which answers with the record an earlier run made if there is one.
    */
   private async ensure(scope: Scope, key: ChildKey, write: () => ChildWrite): Promise<PromiseRecord> {
-    const known = this.effects.lookup(key.id);
-    if (known !== undefined && known !== "absent" && known.state !== "pending") return this.checkReplay(known, key.kind, key.func);
+    const known = this.knownRecord(key.id);
+    if (known && known.state !== "pending") return this.checkReplay(known, key.kind, key.func);
     if (this.options.replayOnly) {
-      if (known !== undefined && known !== "absent") return this.checkReplay(known, key.kind, key.func);
+      if (known) return this.checkReplay(known, key.kind, key.func);
       this.stopIfReplayOnly(key.id);
     }
     return this.checkReplay(await this.effects.create({ ...key, ...write(), parentId: scope.id }), key.kind, key.func);
@@ -547,10 +557,14 @@ export class Execution {
    * hint a write can afford to trust (the store answers a create with the record it has), but
    * the cancellation decides not to write on it.
    */
-  private async storedRecord(id: string): Promise<PromiseRecord | undefined> {
+  private storedRecord(id: string): PromiseRecord | Promise<PromiseRecord | undefined> {
+    return this.knownRecord(id) ?? this.effects.read(id);
+  }
+
+  /** The record of `id` this process has at hand, if any (no I/O). */
+  private knownRecord(id: string): PromiseRecord | undefined {
     const known = this.effects.lookup(id);
-    if (known !== undefined && known !== "absent") return known;
-    return this.effects.read(id);
+    return known === "absent" ? undefined : known;
   }
 
   /** In a replay-only run, a call with no record is where the history ends: stop there. */
@@ -581,7 +595,7 @@ export class Execution {
   /** A pending durable future awaited while the cancellation is being delivered: cancelled, then answered. */
   private async awaitUnderCancellation(state: Extract<FutureState, { kind: "durable" }>): Promise<Result> {
     const record = this.current(state);
-    if (record.state !== "pending" && !(record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id)))) return resultOf(record);
+    if (record.state !== "pending" && !(await this.rpcWeCancelled(record))) return resultOf(record);
     if (record.state === "pending") await this.cancelAwaited(record);
     if (record.tags[TAG.kind] === "rpc") return this.cancelled();
     const stored = this.current(state);
@@ -643,7 +657,7 @@ export class Execution {
   }
 
   private dependency(name: string): unknown {
-    const dependencies = this.options.dependencies ?? new Map<string, unknown>();
+    const dependencies = this.dependencies;
     if (!dependencies.has(name)) {
       const known = [...dependencies.keys()];
       throw new Error(`dependency "${name}" is not set; call reprise.setDependency("${name}", value)` + (known.length ? ` (set: ${known.join(", ")})` : ""));
@@ -714,11 +728,12 @@ function isAsyncGenerator(value: unknown): boolean {
 }
 
 function isAsyncFunction(func: AnyFunction): boolean {
-  return Object.prototype.toString.call(func) === "[object AsyncFunction]";
+  return functionType(func) === "[object AsyncFunction]";
 }
 
-function isGeneratorFunction(func: AnyFunction): boolean {
-  return Object.prototype.toString.call(func) === "[object GeneratorFunction]";
+/** `[object GeneratorFunction]`, `[object AsyncFunction]`, `[object AsyncGeneratorFunction]` or `[object Function]`. */
+function functionType(func: AnyFunction): string {
+  return Object.prototype.toString.call(func);
 }
 
 function describe(value: unknown): string {

@@ -36,8 +36,8 @@ function rejectedError(record: PromiseRecord): PromiseRejectedError {
   return new PromiseRejectedError(code, name, message);
 }
 
-/** A value another SDK (or a person) stored may not be ours to decode. */
-function decodeQuietly(value: Value): unknown {
+/** A value another SDK (or a person) stored may not be ours to decode: undefined then. */
+export function decodeQuietly(value: Value): unknown {
   try {
     return decodeValue(value);
   } catch {

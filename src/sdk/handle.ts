@@ -1,6 +1,7 @@
 /** The caller's view of an execution: its id, and its result once the root promise settles. */
 import { asCancelledError, PromiseRejectedError } from "../engine/errors.js";
 import { decodeValue } from "../protocol/codec.js";
+import { decodeQuietly } from "../engine/replay.js";
 import { rejectionOf } from "../protocol/outcomes.js";
 import type { PromiseRecord } from "../protocol/records.js";
 
@@ -38,12 +39,4 @@ export function outcomeOf<T>(record: PromiseRecord): T {
 function rejected(record: PromiseRecord, value?: unknown): never {
   const { code, name, message } = rejectionOf(record, value)!;
   throw new PromiseRejectedError(code, name, message);
-}
-
-function decodeQuietly(value: PromiseRecord["value"]): unknown {
-  try {
-    return decodeValue(value);
-  } catch {
-    return undefined;
-  }
 }

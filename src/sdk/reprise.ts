@@ -234,12 +234,7 @@ export class Reprise {
     const { name } = this.registry.require(func);
     const { args, options } = splitOptions(rest);
     const { client, worker, admission } = await this.started;
-    const create = action("promise.create", {
-      id,
-      timeoutAt: this.clock.now() + this.timeoutOf(options),
-      param: encodeParam(name, args),
-      tags: { ...this.retentionTag(name), ...options.tags, ...flowTags(options, this.registry.flowKeyOf(name, args)), ...rootTags(name, ADDRESS.anycast(this.group), id) },
-    });
+    const create = action("promise.create", this.rootPromise(id, name, args, options, ADDRESS.anycast(this.group), true));
     // No room to run it now: record it for the group, like an rpc. The store hands its task to
     // a worker of the group (this one, when a slot frees up), and until then it costs a row, not
     // a live execution.
@@ -299,14 +294,22 @@ export class Reprise {
     const { args, options } = splitOptions(rest);
     const { client } = await this.started;
     const target = toAddress(options.target ?? this.group);
-    const { promise } = await client.expect("promise.create", {
+    const { promise } = await client.expect("promise.create", this.rootPromise(id, func, args, options, target, false));
+    if (funcOf(promise) !== func) throw sameIdOtherFunction(id, funcOf(promise), func);
+    return this.handle<R>(id);
+  }
+
+  /**
+   * The root promise of an execution of `func` started from here, for `target`. `keyed`: the flow
+   * key comes from `func`'s key function here (a run); a remote call's only from its options.
+   */
+  private rootPromise(id: string, func: string, args: unknown[], options: CallOptions, target: string, keyed: boolean): RequestOf<"promise.create">["data"] {
+    return {
       id,
       timeoutAt: this.clock.now() + this.timeoutOf(options),
       param: encodeParam(func, args),
-      tags: { ...this.retentionTag(func), ...options.tags, ...flowTags(options), ...rootTags(func, target, id) },
-    });
-    if (funcOf(promise) !== func) throw sameIdOtherFunction(id, funcOf(promise), func);
-    return this.handle<R>(id);
+      tags: { ...this.retentionTag(func), ...options.tags, ...flowTags(options, keyed ? this.registry.flowKeyOf(func, args) : undefined), ...rootTags(func, target, id) },
+    };
   }
 
   /** The root tag that carries `register(name, …, { retention })`, if it was given. */

@@ -135,7 +135,7 @@ export class Worker {
     this.running.set(task.id, task.version);
     const { client, log } = this.options;
     try {
-      let known = new Map(preload.map((p) => [p.id, p]));
+      const known = new Map(preload.map((p) => [p.id, p]));
       // A preload cut (by count or by bytes) is not the whole history: ask the store about the rest.
       let complete = preload.length < MAX_PRELOAD && !preloadTruncated;
       for (;;) {
@@ -172,7 +172,8 @@ export class Worker {
         // Something we wait for settled meanwhile: replay now, with what the server preloaded.
         const { preload: freshPreload, preloadTruncated: freshTruncated } = suspended.data as { preload?: PromiseRecord[]; preloadTruncated?: boolean };
         const fresh = freshPreload ?? [];
-        known = new Map([...known, ...fresh.map((p): [string, PromiseRecord] => [p.id, p])]);
+        // The run that suspended has no strand left to touch `known`: the next one takes it over.
+        for (const record of fresh) known.set(record.id, record);
         complete = complete && fresh.length < MAX_PRELOAD && freshTruncated !== true;
         for (const id of outcome.awaiting) known.delete(id);
       }

@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { AsyncContext } from "../../src/engine/async-context.js";
 import type { Context } from "../../src/engine/context.js";
-import type { Outcome } from "../../src/engine/outcome.js";
 import { decodeValue } from "../../src/protocol/codec.js";
-import { FakeEffects } from "./fake-effects.js";
-
-type AsyncWorkflow = (ctx: AsyncContext, ...args: never[]) => Promise<unknown>;
-
-function run(effects: FakeEffects, func: AsyncWorkflow, args: unknown[] = []): Promise<Outcome> {
-  return effects.run({ id: "wf", name: func.name, func, args });
-}
-
-function resultOf(outcome: Outcome): unknown {
-  if (outcome.type !== "completed") throw new Error(`expected completed, got ${JSON.stringify(outcome)}`);
-  return decodeValue(outcome.value);
-}
+import { completedValue as resultOf, FakeEffects, run } from "./fake-effects.js";
 
 const encoded = (value: unknown) => ({ data: Buffer.from(JSON.stringify(value)).toString("base64") });
 

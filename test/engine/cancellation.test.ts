@@ -6,13 +6,7 @@ import { Execution } from "../../src/engine/execution.js";
 import type { Outcome } from "../../src/engine/outcome.js";
 import { decodeValue, encodeValue } from "../../src/protocol/codec.js";
 import { TAG } from "../../src/protocol/tags.js";
-import { FakeEffects } from "./fake-effects.js";
-
-type Workflow = (ctx: Context, ...args: never[]) => Generator<unknown, unknown, unknown>;
-
-function run(effects: FakeEffects, func: Workflow): Promise<Outcome> {
-  return effects.run({ id: "wf", name: func.name, func, args: [] });
-}
+import { completedValue, FakeEffects, run } from "./fake-effects.js";
 
 /** What reprise.cancel records: the request `${id}.cancel`, its param the reason. */
 function requestCancel(effects: FakeEffects, reason?: string, id = "wf"): void {
@@ -29,8 +23,7 @@ function requestCancel(effects: FakeEffects, reason?: string, id = "wf"): void {
 }
 
 function errorOf(outcome: Outcome): { name?: string; executionId?: string; reason?: string } {
-  if (outcome.type !== "completed") throw new Error(`expected completed, got ${outcome.type}`);
-  return decodeValue(outcome.value) as { name?: string };
+  return completedValue(outcome) as { name?: string };
 }
 
 describe("cancellation", () => {

@@ -1,20 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "../../src/engine/context.js";
-import type { Outcome } from "../../src/engine/outcome.js";
 import { exponential } from "../../src/engine/retry.js";
-import { decodeValue } from "../../src/protocol/codec.js";
-import { FakeEffects } from "./fake-effects.js";
-
-type Workflow = (ctx: Context, ...args: never[]) => Generator<unknown, unknown, unknown>;
-
-function run(effects: FakeEffects, func: Workflow, args: unknown[] = []): Promise<Outcome> {
-  return effects.run({ id: "wf", name: func.name, func, args });
-}
-
-function resultOf(outcome: Outcome): unknown {
-  if (outcome.type !== "completed") throw new Error(`expected completed, got ${outcome.type}`);
-  return decodeValue(outcome.value);
-}
+import { completedValue as resultOf, FakeEffects, run } from "./fake-effects.js";
 
 describe("execution", () => {
   it("runs steps in order with derived ids and records each result", async () => {

@@ -1,12 +1,24 @@
 /** An in-memory Effects for engine tests: a map of promise records, a virtual clock, and counts of writes. */
 import type { Clock } from "../../src/engine/clock.js";
+import type { AnyFunction } from "../../src/engine/commands.js";
 import type { DeterminismGuard } from "../../src/engine/determinism.js";
 import type { ChildSpec, Effects, Settled } from "../../src/engine/effects.js";
 import { Execution, type RootSpec } from "../../src/engine/execution.js";
 import type { Outcome } from "../../src/engine/outcome.js";
 import type { PromiseRecord, Value } from "../../src/protocol/records.js";
 import { TAG } from "../../src/protocol/tags.js";
-import { encodeValue } from "../../src/protocol/codec.js";
+import { decodeValue, encodeValue } from "../../src/protocol/codec.js";
+
+/** Runs `func` (a generator or async workflow) as the execution "wf", named after the function. */
+export function run(effects: FakeEffects, func: AnyFunction, args: unknown[] = []): Promise<Outcome> {
+  return effects.run({ id: "wf", name: func.name, func, args });
+}
+
+/** The decoded value (or error) an execution completed with; throws if it did not complete. */
+export function completedValue(outcome: Outcome): unknown {
+  if (outcome.type !== "completed") throw new Error(`expected completed, got ${JSON.stringify(outcome)}`);
+  return decodeValue(outcome.value);
+}
 
 export class FakeEffects implements Effects {
   readonly records = new Map<string, PromiseRecord>();

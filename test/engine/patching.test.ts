@@ -4,9 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Context } from "../../src/engine/context.js";
-import type { Outcome } from "../../src/engine/outcome.js";
 import { decodeValue } from "../../src/protocol/codec.js";
-import { FakeEffects } from "./fake-effects.js";
+import { completedValue as valueOf, FakeEffects, run } from "./fake-effects.js";
 
 const ran: string[] = [];
 function charge(): string {
@@ -41,19 +40,14 @@ function* v2(ctx: Context): Generator<unknown, string[], unknown> {
   return out;
 }
 
-function valueOf(outcome: Outcome): unknown {
-  if (outcome.type !== "completed") throw new Error(`expected completed, got ${JSON.stringify(outcome)}`);
-  return decodeValue(outcome.value);
-}
-
 describe("ctx.patched", () => {
   it("keeps an execution started with the old code on the old path, with its recorded ids", async () => {
     const effects = new FakeEffects();
     ran.length = 0;
-    expect((await effects.run({ id: "wf", name: "flow", func: v1, args: [] })).type).toBe("suspended");
+    expect((await run(effects, v1)).type).toBe("suspended");
     effects.external("wf.2", "resolved");
     // Deployed: the new code replays the old history.
-    expect(valueOf(await effects.run({ id: "wf", name: "flow", func: v2, args: [] }))).toEqual(["emailed", "charged"]);
+    expect(valueOf(await run(effects, v2))).toEqual(["emailed", "charged"]);
     expect(ran).toEqual(["email", "charge"]);
     expect(decodeValue(effects.records.get("wf.patch.audit-first")!.value)).toBe(false);
     expect(effects.records.get("wf.3")?.tags["reprise:func"]).toBe("charge");
@@ -62,9 +56,9 @@ describe("ctx.patched", () => {
   it("runs the new code in an execution that starts with it, and every replay agrees", async () => {
     const effects = new FakeEffects();
     ran.length = 0;
-    expect((await effects.run({ id: "wf", name: "flow", func: v2, args: [] })).type).toBe("suspended");
+    expect((await run(effects, v2)).type).toBe("suspended");
     effects.external("wf.3", "resolved");
-    expect(valueOf(await effects.run({ id: "wf", name: "flow", func: v2, args: [] }))).toEqual(["audited", "emailed", "charged"]);
+    expect(valueOf(await run(effects, v2))).toEqual(["audited", "emailed", "charged"]);
     expect(ran).toEqual(["audit", "email", "charge"]);
     expect(effects.records.get("wf.1")?.tags["reprise:func"]).toBe("audit");
   });
@@ -75,7 +69,7 @@ describe("ctx.patched", () => {
       yield* ctx.patched("a");
       return yield* ctx.run(email);
     }
-    await effects.run({ id: "wf", name: "flow", func: flow, args: [] });
+    await run(effects, flow);
     expect([...effects.records.keys()].sort()).toEqual(["wf.1", "wf.patch.a"]);
   });
 });

@@ -7,13 +7,7 @@ import type { Context } from "../../src/engine/context.js";
 import { Execution } from "../../src/engine/execution.js";
 import type { Outcome } from "../../src/engine/outcome.js";
 import { decodeValue } from "../../src/protocol/codec.js";
-import { FakeEffects } from "./fake-effects.js";
-
-type Workflow = (ctx: Context, ...args: never[]) => Generator<unknown, unknown, unknown>;
-
-function run(effects: FakeEffects, func: Workflow): Promise<Outcome> {
-  return effects.run({ id: "wf", name: func.name, func, args: [] });
-}
+import { FakeEffects, run } from "./fake-effects.js";
 
 /** Whether `outcome` settles before a macrotask queued now gets its turn. */
 async function settlesWithinTurn(outcome: Promise<Outcome>): Promise<boolean> {

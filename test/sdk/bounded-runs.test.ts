@@ -2,38 +2,25 @@
  * The Reprise instance runs a bounded number of executions at once (here 3, by mocking the
  * default) and holds nothing for an execution that is suspended.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { Context, Reprise } from "../../src/index.js";
+// Imports Reprise after the mock below: vi.mock is hoisted above every import.
+import { embeddedInstances } from "./fixtures/embedded.js";
 
 vi.mock("../../src/sdk/admission.js", async (importOriginal) => ({
   ...(await importOriginal<typeof import("../../src/sdk/admission.js")>()),
   DEFAULT_MAX_RUNNING: 3,
 }));
 
-const { Reprise } = await import("../../src/index.js");
-type Context = import("../../src/index.js").Context;
-type Reprise = InstanceType<typeof Reprise>;
-
 interface Internals {
   started: Promise<{ worker: { executing: string[] }; admission: { runningCount: number; queuedCount: number } }>;
   waiters: Map<string, unknown>;
 }
 
-const instances: Reprise[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((r) => r.stop()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const embedded = embeddedInstances("reprise-bounded-");
 
 function open(): Reprise {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-bounded-"));
-  dirs.push(dir);
-  const reprise = new Reprise({ store: join(dir, "reprise.db") });
-  instances.push(reprise);
-  return reprise;
+  return embedded.open();
 }
 
 async function until(predicate: () => boolean): Promise<void> {

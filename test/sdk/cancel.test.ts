@@ -1,32 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CancelledError, Reprise, StoreError, ConflictError, type Context } from "../../src/index.js";
 import { rootTags } from "../../src/protocol/calls.js";
 import { PROTOCOL_VERSION, type RequestOf } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
 import { cancelExecution, type Send } from "../../src/engine/cancel-request.js";
 import { openStore } from "../../src/store/index.js";
+import { embeddedInstances } from "./fixtures/embedded.js";
 
-const instances: Reprise[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((r) => r.stop()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function dbPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-cancel-"));
-  dirs.push(dir);
-  return join(dir, "reprise.db");
-}
+const { dbPath, open: openEmbedded } = embeddedInstances("reprise-cancel-");
 
 function open(store = dbPath(), group = "default"): Reprise {
-  const reprise = new Reprise({ store, group, logLevel: "error" });
-  instances.push(reprise);
-  return reprise;
+  return openEmbedded({ store, group, logLevel: "error" });
 }
 
 async function until(predicate: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {

@@ -2,26 +2,14 @@
  * Flow control through the SDK, embedded (SQLite): limits given to `register` are declared to the
  * store, which holds executions beyond them queued and starts them as room frees.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { InvalidArgumentError, Reprise, type Context } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError, type Context, type Reprise } from "../../src/index.js";
+import { embeddedInstances } from "./fixtures/embedded.js";
 
-const instances: Reprise[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((r) => r.stop()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const embedded = embeddedInstances("reprise-flow-");
 
 function open(): Reprise {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-flow-"));
-  dirs.push(dir);
-  const reprise = new Reprise({ store: join(dir, "reprise.db"), logLevel: "error" });
-  instances.push(reprise);
-  return reprise;
+  return embedded.open({ logLevel: "error" });
 }
 
 /** Counts steps running at once, overall and per key, and the order they began in. */

@@ -1,27 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConflictError, InvalidArgumentError, NotRegisteredError, Reprise, StoreError, type AsyncContext, type Context } from "../../src/index.js";
+import { embeddedInstances } from "./fixtures/embedded.js";
 
-const instances: Reprise[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((r) => r.stop()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function dbPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-sdk-"));
-  dirs.push(dir);
-  return join(dir, "reprise.db");
-}
+const { dbPath, open: openEmbedded } = embeddedInstances("reprise-sdk-");
 
 function open(store = dbPath()): Reprise {
-  const reprise = new Reprise({ store });
-  instances.push(reprise);
-  return reprise;
+  return openEmbedded({ store });
 }
 
 let effects: string[] = [];
