@@ -12,7 +12,7 @@ import { parseBatch } from "../protocol/validation.js";
 import type { Store } from "../store/store.js";
 import type { Ticker } from "../store/ticker.js";
 import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";
-import { READ_KINDS } from "./read-kinds.js";
+import { READ_KINDS } from "../protocol/read-kinds.js";
 import type { RefusedWrites } from "./refused-writes.js";
 
 export interface BatchReply {
