@@ -84,7 +84,8 @@ function table(rows: [string, string | undefined][]): string {
   return present.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
 }
 
-function columns(rows: string[][]): string {
+/** Rows as aligned columns, two spaces apart (the last column unpadded). */
+export function columns(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n");
 }

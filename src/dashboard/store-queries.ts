@@ -2,12 +2,12 @@
  * The dashboard's list of executions, as protocol searches through `store.apply` (store/reads.ts),
  * so it sees exactly what the protocol sees (timeouts already applied) on every store.
  */
+import { isExecutionRoot } from "../protocol/calls.js";
 import { approxRecordBytes, MAX_PAGE_BYTES } from "../protocol/limits.js";
 import type { PromiseRecord, PromiseState, Tags } from "../protocol/records.js";
 import { TAG } from "../protocol/tags.js";
 import { search } from "../store/reads.js";
 import type { Store } from "../store/store.js";
-import { isExecutionRoot } from "./summary.js";
 
 export interface ExecutionFilter {
   state?: PromiseState;

@@ -1,12 +1,12 @@
 /**
  * The one-line summary the executions list shows for each execution (which promises are
- * executions is src/tree's `isExecutionRoot`). Pure: works on records, whatever store they came from.
+ * executions is protocol/calls.ts's `isExecutionRoot`). Pure: works on records, whatever store they came from.
  */
 import type { PromiseRecord } from "../protocol/records.js";
 import { funcOf } from "../tree/build-tree.js";
 import type { ExecutionSummary } from "./api-types.js";
 
-export { isExecutionRoot } from "../tree/execution-tree.js";
+export { isExecutionRoot } from "../protocol/calls.js";
 
 export function summarizeExecution(record: PromiseRecord): ExecutionSummary {
   const summary: ExecutionSummary = {

@@ -3,10 +3,11 @@
  * folded, encoded errors recognized, the attempt count read from its header. Pure: no Node-only
  * APIs, so the same rules can run anywhere.
  */
-import type { Value } from "../protocol/records.js";
-import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
 import { decodePayload } from "../protocol/payload.js";
 import type { ErrorView, ShownValue } from "./api-types.js";
+
+// Read in protocol/outcomes.ts, where the header is named (the CLI tree reads it too).
+export { attemptsOf } from "../protocol/outcomes.js";
 
 /** Characters of a value shown before it is folded. */
 export const DEFAULT_FOLD_LIMIT = 2000;
@@ -47,14 +48,6 @@ export function errorOf(value: unknown): ErrorView | undefined {
   const cause = causeOf(fields.cause);
   if (cause !== undefined) error.cause = cause;
   return error;
-}
-
-/** The number in the `reprise:attempts` header, if the value carries a valid one. */
-export function attemptsOf(value: Value): number | undefined {
-  const header = value.headers?.[ATTEMPTS_HEADER];
-  if (header === undefined) return undefined;
-  const attempts = Number(header);
-  return Number.isInteger(attempts) && attempts > 0 ? attempts : undefined;
 }
 
 /**

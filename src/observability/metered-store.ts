@@ -8,16 +8,16 @@
  * Not seen here: what the store does by itself in `tick` (timeouts, lease expiries, schedules);
  * those go through MetricsRecorder from the ticker.
  */
+import { isExecutionRoot } from "../protocol/calls.js";
+import { READ_KINDS } from "../protocol/read-kinds.js";
 import type { PromiseRecord } from "../protocol/records.js";
 import type { Request, RequestKind, Response, SuccessData } from "../protocol/requests.js";
 import { STATUS } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
-import { isExecutionRoot } from "../tree/execution-tree.js";
 import { funcOf } from "../tree/build-tree.js";
 import type { MetricsRecorder, SettledState } from "./metrics.js";
 
-const READ_KINDS: ReadonlySet<string> = new Set(["promise.get", "promise.search", "task.get", "task.search", "schedule.get", "schedule.search", "reprise.flow_stats"]);
 const STEP_KINDS: ReadonlySet<string> = new Set(["step", "workflow"]);
 
 export function meterStore(store: Store, metrics: MetricsRecorder): Store {

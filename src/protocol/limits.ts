@@ -141,10 +141,9 @@ const FORBIDDEN_ID_CHARACTER = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD80
 
 /** 1 to MAX_ID_LENGTH characters of any script (spaces too), without NUL or lone surrogates. */
 export function isValidId(id: unknown): id is string {
-  return typeof id === "string" && id.length > 0 && id.length <= MAX_ID_LENGTH && !FORBIDDEN_ID_CHARACTER.test(id);
+  return typeof id === "string" && id.length > 0 && id.length <= MAX_ID_LENGTH && isStorableText(id);
 }
 
-/** A schedule id is also refused for ':' (the reference server's rule), so it can move between them. */
 /**
  * Text every store keeps as it was given: no NUL (PostgreSQL's text cannot hold it) and no lone
  * surrogate (JSON cannot carry one, and a store would keep U+FFFD instead). Ids, idempotency keys,
@@ -154,6 +153,7 @@ export function isStorableText(text: string): boolean {
   return !FORBIDDEN_ID_CHARACTER.test(text);
 }
 
+/** A schedule id is also refused for ':' (the reference server's rule), so it can move between them. */
 export function isValidScheduleId(id: unknown): id is string {
   return isValidId(id) && !id.includes(":");
 }

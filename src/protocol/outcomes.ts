@@ -3,10 +3,18 @@
  * (a handle's result) and the readers (dashboard, tree). Browser-safe: no Node-only APIs and no
  * engine types, so each layer builds its own error from the same code, name and message.
  */
-import type { PromiseRecord } from "./records.js";
+import type { PromiseRecord, Value } from "./records.js";
 
 /** The settle header in which the SDK records how many times a step ran before its result was stored. */
 export const ATTEMPTS_HEADER = "reprise:attempts";
+
+/** The number in the `reprise:attempts` header, if the value carries a valid one. */
+export function attemptsOf(value: Value): number | undefined {
+  const header = value.headers?.[ATTEMPTS_HEADER];
+  if (header === undefined) return undefined;
+  const attempts = Number(header);
+  return Number.isInteger(attempts) && attempts > 0 ? attempts : undefined;
+}
 
 /** The error a rejected promise stands for when its value is not an error: Resonate's codes. */
 export interface Rejection {

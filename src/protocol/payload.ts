@@ -27,9 +27,7 @@ export function decodePayload(data: string | undefined, maxDepth = DEFAULT_LIMIT
 
 /** Parses JSON text, refusing (not throwing) text nested deeper than `maxDepth`. */
 export function parseJsonText(text: string, maxDepth = DEFAULT_LIMITS.maxJsonDepth, reviver?: Reviver): DecodedPayload {
-  // Nesting deeper than maxDepth takes more than maxDepth opening brackets: text with fewer (most
-  // values, however long) needs no character-by-character scan.
-  if (text.length > maxDepth && opensMoreThan(text, maxDepth) && jsonDepthExceeds(text, maxDepth)) {
+  if (jsonDepthExceeds(text, maxDepth)) {
     return { ok: false, raw: text, reason: "depth", note: `JSON nested deeper than ${maxDepth} levels` };
   }
   try {
@@ -62,6 +60,9 @@ const CLOSE_BRACE = 0x7d;
  * JSON.parse to refuse.
  */
 export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
+  // Nesting deeper than maxDepth takes more than maxDepth opening brackets: text with fewer (most
+  // values and request bodies, however long) needs no character-by-character scan.
+  if (text.length <= maxDepth || !opensMoreThan(text, maxDepth)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -12,7 +12,7 @@ import { parseBatch } from "../protocol/validation.js";
 import type { Store } from "../store/store.js";
 import type { Ticker } from "../store/ticker.js";
 import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";
-import { READ_KINDS } from "./read-kinds.js";
+import { READ_KINDS } from "../protocol/read-kinds.js";
 import type { RefusedWrites } from "./refused-writes.js";
 
 export interface BatchReply {
@@ -20,7 +20,7 @@ export interface BatchReply {
   body: unknown;
 }
 
-export async function answerBatch(body: unknown, store: Store, ticker: Ticker, limits?: Limits, refusedWrites?: RefusedWrites): Promise<BatchReply> {
+export async function answerBatch(body: unknown, store: Store, ticker: Ticker, limits: Limits, refusedWrites: RefusedWrites): Promise<BatchReply> {
   const parsed = parseBatch(body, limits);
   if (!parsed.ok) {
     const { field, expected, message } = parsed;
@@ -38,7 +38,7 @@ export async function answerBatch(body: unknown, store: Store, ticker: Ticker, l
   const responses = parsed.items.map((item, index) => {
     if (item.ok) return protocolAnswer(item.request, applied[next++]!);
     const { field, expected, message } = item;
-    refusedWrites?.note(items[index], field, message);
+    refusedWrites.note(items[index], field, message);
     return protocolRefusal(items[index], STATUS.badRequest, message, { field, expected, message });
   });
   return {

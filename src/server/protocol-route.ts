@@ -13,7 +13,7 @@ import type { Store } from "../store/store.js";
 import type { Ticker } from "../store/ticker.js";
 import { answerBatch } from "./batch-reply.js";
 import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";
-import { READ_KINDS } from "./read-kinds.js";
+import { READ_KINDS } from "../protocol/read-kinds.js";
 import type { RefusedWrites } from "./refused-writes.js";
 
 export interface ProtocolRouteOptions {

@@ -31,12 +31,23 @@ const UNSUPPORTED_MEDIA_TYPE = 415;
 export function registerRequestGuard(app: FastifyInstance, options: RequestGuardOptions = {}): void {
   const allowed = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
   const anyHost = allowed.has("*");
+  // A server hears the same Host on nearly every request: the last one's name is kept rather
+  // than parsing a URL per request (hostnameOf depends on the header alone).
+  let lastHost: string | undefined;
+  let lastName: string | undefined;
+  const nameOf = (host: string) => {
+    if (host !== lastHost) {
+      lastHost = host;
+      lastName = hostnameOf(host);
+    }
+    return lastName;
+  };
 
   app.addHook("onRequest", async (request, reply) => {
     const host = request.headers.host;
     // No Host at all (HTTP/1.0) is not a browser, so it cannot be a rebound page: served.
     if (!anyHost && host !== undefined && !OPEN_PATHS.has(pathOf(request.url))) {
-      const name = hostnameOf(host);
+      const name = nameOf(host);
       if (name === undefined || !(isLoopbackName(name) || name === normalize(request.socket.localAddress) || allowed.has(name))) {
         return refuse(request, reply, FORBIDDEN, `host ${JSON.stringify(host)} is not served here; allow it with --allowed-hosts`);
       }

@@ -104,7 +104,11 @@ class EventStreamParser {
   constructor(private readonly onEvent: (data: string) => void) {}
 
   push(chunk: Uint8Array): void {
-    this.buffer += this.decoder.decode(chunk, { stream: true });
+    const text = this.decoder.decode(chunk, { stream: true });
+    this.buffer += text;
+    // A chunk without a line break only extends the line under way: a large event arrives in many
+    // chunks, and splitting the whole buffer again for each made reading it quadratic.
+    if (!LINE_BREAK.test(text)) return;
     // A trailing "\r" may be the first half of a "\r\n" split across chunks: decide next time.
     const pendingCr = this.buffer.endsWith("\r");
     const lines = (pendingCr ? this.buffer.slice(0, -1) : this.buffer).split(/\r\n|\r|\n/);
@@ -121,6 +125,8 @@ class EventStreamParser {
     }
   }
 }
+
+const LINE_BREAK = /[\r\n]/;
 
 function isMessage(value: unknown): value is Message {
   if (typeof value !== "object" || value === null) return false;

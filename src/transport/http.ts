@@ -98,8 +98,9 @@ export class HttpTransport implements Transport {
     const request = req.head.corrId ? req : ({ ...req, head: { ...req.head, corrId: randomUUID() } } as Request);
     const { authToken } = this.options;
     const json = encode(request);
-    // The item carries no token: a batch carries it once, and a lone request carries it itself.
-    const alone = authToken ? encode({ ...request, head: { ...request.head, auth: authToken } }) : json;
+    // The item carries no token of ours: a batch carries it once, and a lone request carries it
+    // itself. A head that already holds it (ProtocolClient puts it there) is the same bytes alone.
+    const alone = authToken && request.head.auth !== authToken ? encode({ ...request, head: { ...request.head, auth: authToken } }) : json;
     return { kind: request.kind, corrId: request.head.corrId, json, alone };
   }
 

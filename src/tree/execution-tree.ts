@@ -8,9 +8,6 @@ import { TAG } from "../protocol/tags.js";
 import { buildTree, type TreeNode } from "./build-tree.js";
 import { markNotAwaited } from "./not-awaited.js";
 
-// Which promises are executions is the protocol's business (the store keeps them for retention).
-export { isExecutionRoot } from "../protocol/calls.js";
-
 export function buildExecutionTree(rootId: string, records: readonly PromiseRecord[]): TreeNode | undefined {
   const tree = buildTree(rootId, records);
   if (tree) {

@@ -19,7 +19,12 @@ export function markNotAwaited(root: TreeNode): void {
 
 /** One short phrase for a row: what the mark means. */
 export function describeNotAwaited(mark: NotAwaited): string {
-  return mark.reason === "ended" ? "not awaited: its workflow ended" : `not awaited: race ${mark.by} settled`;
+  return `not awaited: ${whyNotAwaited(mark)}`;
+}
+
+/** The reason alone, for a row that already says "not awaited" (the dashboard's badge). */
+export function whyNotAwaited(mark: NotAwaited): string {
+  return mark.reason === "ended" ? "its workflow ended" : `race ${mark.by} settled`;
 }
 
 /** The longer explanation (a tooltip), honest about what the records cannot tell. */

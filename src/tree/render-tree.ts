@@ -1,5 +1,5 @@
 /** Renders a call tree as text for the terminal: one line per promise, `├─` / `└─` branches. */
-import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
+import { attemptsOf } from "../protocol/outcomes.js";
 import type { TreeNode } from "./build-tree.js";
 import { describeNotAwaited } from "./not-awaited.js";
 import { describePickups, type TaskView } from "./pickups.js";
@@ -40,7 +40,7 @@ function appendChildren(node: TreeNode, indent: string, now: number, lines: stri
 function describe(node: TreeNode, now: number): string {
   // A sleep's or a promise's func is its kind again: say it once.
   const what = [node.kind, node.func === node.kind ? undefined : node.func].filter((part) => part !== undefined).join(" ");
-  const attempts = attemptsOf(node);
+  const attempts = attemptsOf(node.value) ?? 1;
   return [node.id, what && `(${what})`, node.state, timing(node, now), attempts > 1 && `${attempts} attempts`].filter(Boolean).join("  ");
 }
 
@@ -52,12 +52,6 @@ function timing(node: TreeNode, now: number): string {
   if (node.kind === "sleep") return now < node.timeoutAt ? `wakes in ${formatDuration(node.timeoutAt - now)}` : "waking";
   const running = `for ${formatDuration(now - node.createdAt)}`;
   return now < node.timeoutAt ? `${running}, times out in ${formatDuration(node.timeoutAt - now)}` : `${running}, timing out`;
-}
-
-/** The `reprise:attempts` header of a step's value: how many times it ran before its result was stored. */
-function attemptsOf(node: TreeNode): number {
-  const attempts = Number(node.value.headers?.[ATTEMPTS_HEADER]);
-  return Number.isInteger(attempts) ? attempts : 1;
 }
 
 /** `task acquired by embedded:host:42:ab12, lease ends in 9.0s · run 2 times (1 wait)`. */

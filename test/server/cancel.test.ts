@@ -14,7 +14,7 @@ import { CancelledError, Reprise } from "../../src/index.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
 import { kill, readLog, startChild, until, type Child } from "../e2e/child.js";
-import { answer, base64Json, eventually, startTestServer, type TestServer } from "./harness.js";
+import { answer, base64Json, eventually, startTestServer, workerConnected, type TestServer } from "./harness.js";
 
 let server: TestServer;
 const dir = mkdtempSync(join(tmpdir(), "reprise-cancel-http-"));
@@ -36,11 +36,7 @@ afterAll(async () => {
 async function startWorker(fixture: string, env: Record<string, string>, group: string): Promise<void> {
   const child = startChild(fixture, { URL: server.url, GROUP: group, ...env });
   children.push(child);
-  await until(() => child.output().includes("READY") || child.process.exitCode !== null, 20_000, `the ${group} worker to start`);
-  await eventually(async () => {
-    const { workers } = (await answer(fetch(`${server.url}/workers`))).body as { workers: { group: string }[] };
-    return workers.some((w) => w.group === group) ? true : undefined;
-  }, 10_000, `the ${group} worker to connect`);
+  await workerConnected(child, server.url, group, `the ${group} worker`);
 }
 
 function client(): Reprise {

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { kill, readLog, startChild, until, type Child } from "../e2e/child.js";
 import { TAG } from "../../src/protocol/tags.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/requests.js";
-import { answer, base64Json, eventually, fromBase64Json, startTestServer, type TestServer } from "./harness.js";
+import { answer, base64Json, eventually, fromBase64Json, startTestServer, workerConnected, type TestServer } from "./harness.js";
 
 const GROUP = "official";
 let server: TestServer;
@@ -35,11 +35,7 @@ afterAll(async () => {
 async function startWorker(log: string, url = server.url): Promise<Child> {
   const child = startChild("../server/fixtures/official-worker.mjs", { URL: url, GROUP, LOG: log, TTL: "2000" });
   children.push(child);
-  await until(() => child.output().includes("READY") || child.process.exitCode !== null, 20_000, "the official worker to start");
-  await eventually(async () => {
-    const { workers } = (await answer(fetch(`${url}/workers`))).body as { workers: { group: string; pid: string }[] };
-    return workers.some((w) => w.group === GROUP) ? true : undefined;
-  }, 10_000, "the official worker to connect");
+  await workerConnected(child, url, GROUP, "the official worker");
   return child;
 }
 

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION, type RequestKind, type RequestOf } from "../../src/pr
 import { buildApp, type AppOptions } from "../../src/server/app.js";
 import { openStore } from "../../src/store/index.js";
 import type { Store } from "../../src/store/store.js";
+import { until, type Child } from "../e2e/child.js";
 
 export interface TestServer {
   url: string;
@@ -73,4 +74,13 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Waits until a worker process says READY, then until the server at `url` lists a worker of `group`. */
+export async function workerConnected(child: Child, url: string, group: string, what: string): Promise<void> {
+  await until(() => child.output().includes("READY") || child.process.exitCode !== null, 20_000, `${what} to start`);
+  await eventually(async () => {
+    const { workers } = (await answer(fetch(`${url}/workers`))).body as { workers: { group: string }[] };
+    return workers.some((w) => w.group === group) ? true : undefined;
+  }, 10_000, `${what} to connect`);
 }

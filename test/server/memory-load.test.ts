@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,7 @@ import { afterAll, expect, it } from "vitest";
 import { MAX_FUNC_LABELS } from "../../src/observability/bounded-labels.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
+import { stalledReader } from "./raw-http.js";
 
 const STALLED = 10;
 const GHOSTS_PER_ROUND = 5;
@@ -85,7 +86,11 @@ it("holds the server's RSS under a stated bound under stalled readers, ghost add
   await pause(200);
   const idle = latest;
 
-  for (let n = 0; n < STALLED; n++) sockets.push(await stalledReader(port, `/poll/slow/s${n}`));
+  for (let n = 0; n < STALLED; n++) {
+    const socket = await stalledReader(port, `/poll/slow/s${n}`);
+    socket.on("error", () => undefined); // the server may close it as stalled
+    sockets.push(socket);
+  }
 
   for (let round = 0; round < ROUNDS; round++) {
     const id = `big-${round}`;
@@ -117,23 +122,4 @@ it("holds the server's RSS under a stated bound under stalled readers, ghost add
 
 function mib(bytes: number): number {
   return Math.round((bytes / MiB) * 10) / 10;
-}
-
-/** A raw client that reads the response head and first event, then never reads again. */
-async function stalledReader(port: number, path: string): Promise<Socket> {
-  const socket = connect(port, "127.0.0.1");
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  await new Promise<void>((resolve, reject) => {
-    let seen = "";
-    socket.on("error", reject);
-    socket.on("data", function onData(chunk: Buffer) {
-      seen += chunk.toString("latin1");
-      if (!seen.includes(": connected")) return;
-      socket.off("data", onData);
-      socket.pause();
-      resolve();
-    });
-  });
-  socket.on("error", () => undefined); // the server may close it as stalled
-  return socket;
 }

@@ -4,7 +4,6 @@
  * of open streams is capped. A bare Fastify app with the poll route alone, on loopback.
  */
 import { get, type IncomingMessage } from "node:http";
-import { connect, type Socket } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_ID_LENGTH } from "../../src/protocol/limits.js";
@@ -12,6 +11,7 @@ import type { Message } from "../../src/protocol/messages.js";
 import { registerPollRoute } from "../../src/server/poll-route.js";
 import { Workers } from "../../src/server/workers.js";
 import { eventually } from "./harness.js";
+import { stalledReader } from "./raw-http.js";
 
 const BUFFER = 64 * 1024;
 const VALUE = "A".repeat(256 * 1024);
@@ -47,25 +47,6 @@ function unblock(id: string): Message {
   } as unknown as Message;
 }
 
-/** A raw client that reads the response head and the first event, then never reads again. */
-async function stalledReader(port: number, path: string): Promise<Socket> {
-  const socket = connect(port, "127.0.0.1");
-  opened.push({ close: () => socket.destroy() });
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  await new Promise<void>((resolve, reject) => {
-    let seen = "";
-    socket.on("error", reject);
-    socket.on("data", function onData(chunk: Buffer) {
-      seen += chunk.toString("latin1");
-      if (!seen.includes(": connected")) return;
-      socket.off("data", onData);
-      socket.pause(); // from here the kernel's buffers fill, then the server's
-      resolve();
-    });
-  });
-  return socket;
-}
-
 function status(port: number, path: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = get({ host: "127.0.0.1", port, path }, resolve);
@@ -79,7 +60,7 @@ const yieldToIo = () => new Promise((resolve) => setImmediate(resolve));
 describe("a worker stream that never reads", () => {
   it("is closed once its backlog passes the buffer bound, and leaves the workers", async () => {
     const { workers, port } = await pollServer();
-    await stalledReader(port, "/poll/slow/p0");
+    await stalledReader(port, "/poll/slow/p0", (socket) => opened.push({ close: () => socket.destroy() }));
     expect(workers.list()).toHaveLength(1);
 
     // 200 × 256 KiB = 50 MiB: far past what loopback socket buffers take, so without the bound

@@ -1,5 +1,6 @@
-/** One HTTP request with exactly the headers given (fetch will not send a forged Host). */
+/** HTTP clients that do what fetch will not: send a forged Host, or stop reading a stream. */
 import { request } from "node:http";
+import { connect, type Socket } from "node:net";
 
 export interface RawReply {
   status: number;
@@ -23,4 +24,27 @@ export function rawRequest(url: string, options: { method?: string; path: string
 /** JSON text of `[[[…]]]` nested `depth` levels, optionally wrapped as `{ "value": … }`. */
 export function nestedArrays(depth: number): string {
   return "[".repeat(depth) + "]".repeat(depth);
+}
+
+/**
+ * A raw client of a worker stream that reads the response head and the first event, then never
+ * reads again: from there the kernel's buffers fill, then the server's. `track` is handed the
+ * socket as soon as it exists (to close it after the test).
+ */
+export async function stalledReader(port: number, path: string, track?: (socket: Socket) => void): Promise<Socket> {
+  const socket = connect(port, "127.0.0.1");
+  track?.(socket);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  await new Promise<void>((resolve, reject) => {
+    let seen = "";
+    socket.on("error", reject);
+    socket.on("data", function onData(chunk: Buffer) {
+      seen += chunk.toString("latin1");
+      if (!seen.includes(": connected")) return;
+      socket.off("data", onData);
+      socket.pause();
+      resolve();
+    });
+  });
+  return socket;
 }

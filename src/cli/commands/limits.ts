@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import type { FlowStat } from "../../protocol/records.js";
 import { contextOf } from "../context.js";
-import { show } from "../output.js";
+import { columns, show } from "../output.js";
 import { parseNonNegativeInteger } from "../parse-args.js";
 
 export function registerLimits(program: Command): void {
@@ -41,6 +41,5 @@ function listFlows(flows: FlowStat[], queuedOnly: boolean): string {
     String(flow.queued),
     String(flow.keys),
   ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return columns([header, ...rows]);
 }

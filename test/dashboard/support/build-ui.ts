@@ -10,8 +10,9 @@ import { fileURLToPath } from "node:url";
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const UI = join(REPO, "src/dashboard/ui");
 const BUILT_PAGE = join(UI, "dist/index.html");
-/** The UI also compiles these shared modules into its bundle. */
-const SHARED = ["src/dashboard/api-types.ts", "src/tree/render-tree.ts"].map((path) => join(REPO, path));
+/** The UI also compiles shared modules into its bundle: the API's types, and what it imports of tree/ and protocol/. */
+const SHARED = [join(REPO, "src/dashboard/api-types.ts")];
+const SHARED_DIRS = ["src/tree", "src/protocol"].map((path) => join(REPO, path));
 
 export function ensureUiBuilt(): void {
   if (existsSync(BUILT_PAGE) && newestSource() <= statSync(BUILT_PAGE).mtimeMs) return;
@@ -22,7 +23,7 @@ export function ensureUiBuilt(): void {
 }
 
 function newestSource(): number {
-  const files = [...walk(join(UI, "src")), join(UI, "index.html"), join(UI, "vite.config.ts"), ...SHARED];
+  const files = [...walk(join(UI, "src")), join(UI, "index.html"), join(UI, "vite.config.ts"), ...SHARED, ...SHARED_DIRS.flatMap((dir) => [...walk(dir)])];
   return Math.max(...files.map((file) => statSync(file).mtimeMs));
 }
 

@@ -1,4 +1,4 @@
-/** Live data without a reload: poll while the tab is visible, tick a clock for countdowns. */
+/** Live data without a reload: poll while the tab is visible, tick a clock for countdowns; a button's request. */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { onTokenSaved } from "./api.js";
 
@@ -59,4 +59,29 @@ export function useNow(everyMs = 1000): number {
     return () => clearInterval(timer);
   }, [everyMs]);
   return now;
+}
+
+export interface Action {
+  busy: boolean;
+  error?: string;
+  /** Runs `act`: busy meanwhile, the previous error cleared, a failure kept as `error`. */
+  run(act: () => Promise<void>): Promise<void>;
+}
+
+/** What a form's buttons do with the server: one request at a time, its failure shown as text. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const run = async (act: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await act();
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
 }

@@ -6,26 +6,19 @@
 import { useState } from "preact/hooks";
 import type { CancelAnswer } from "../../../api-types.js";
 import { postJson } from "../api.js";
+import { useAction } from "../hooks.js";
 
 export function CancelExecution({ id, onRequested }: { id: string; onRequested: () => void }) {
   const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
   const [answer, setAnswer] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { busy, error, run } = useAction();
 
-  const cancel = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const cancel = () =>
+    run(async () => {
       const result = await postJson<CancelAnswer>(`/api/executions/${encodeURIComponent(id)}/cancel`, reason.trim() ? { reason: reason.trim() } : {});
       setAnswer(result.message);
       onRequested();
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <form class="cancel-execution" onSubmit={(event) => event.preventDefault()}>

@@ -5,25 +5,18 @@
  */
 import { useState } from "preact/hooks";
 import { postJson } from "../api.js";
+import { useAction } from "../hooks.js";
 
 export function SettleForm({ id, onSettled }: { id: string; onSettled: () => void }) {
   const [text, setText] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { busy, error, run } = useAction();
 
-  const settle = async (action: "resolve" | "reject") => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const settle = (action: "resolve" | "reject") =>
+    run(async () => {
       const value = action === "resolve" ? parseValue(text) : { __type: "error", name: "Error", message: text.trim() || "rejected from the dashboard" };
       await postJson(`/promises/${encodeURIComponent(id)}/${action}`, value === undefined ? {} : { value });
       onSettled();
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <form class="settle" onSubmit={(event) => event.preventDefault()}>

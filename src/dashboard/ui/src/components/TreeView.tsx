@@ -1,7 +1,7 @@
 /** The call tree: one row per durable promise, details (values, error, settle form) on click. */
 import { useState } from "preact/hooks";
 import type { ExecutionNode } from "../../../api-types.js";
-import { describeNotAwaited, explainNotAwaited } from "../../../../tree/not-awaited.js";
+import { explainNotAwaited, whyNotAwaited } from "../../../../tree/not-awaited.js";
 import { formatDuration, formatTime, fullTime } from "../format.js";
 import { SettleForm } from "./SettleForm.js";
 import { StateBadge } from "./StateBadge.js";
@@ -94,7 +94,7 @@ function timing(node: ExecutionNode, now: number): string {
   if (node.settledAt !== undefined) return `took ${formatDuration(node.settledAt - node.createdAt)}`;
   if (node.state !== "pending") return "";
   // Nothing waits for it: a countdown would read as if the execution did.
-  if (node.notAwaited) return describeNotAwaited(node.notAwaited).replace(/^not awaited: /, "");
+  if (node.notAwaited) return whyNotAwaited(node.notAwaited);
   if (node.kind === "sleep") return now < node.timeoutAt ? `wakes in ${formatDuration(node.timeoutAt - now)}` : "waking";
   const running = `running ${formatDuration(now - node.createdAt)}`;
   return now < node.timeoutAt ? `${running} · times out in ${formatDuration(node.timeoutAt - now)}` : `${running} · timing out`;
