@@ -7,8 +7,8 @@ import type Database from "better-sqlite3";
 import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { SqliteFlowTables } from "./flow-tx.js";
-import { MAX_ID_LENGTH } from "../../protocol/limits.js";
-import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
+import { boundedRange, literalPrefix, prefixRange } from "../id-range.js";
+import { toSqliteGlob } from "./id-patterns.js";
 import {
   PROMISE_COLUMNS,
   TASK_COLUMNS,
@@ -373,12 +373,6 @@ interface FinishedRow {
 
 function finishedFromRow(row: FinishedRow): FinishedRoot {
   return row.purge_at === null ? { id: row.id, settledAt: row.settled_at } : { id: row.id, settledAt: row.settled_at, purgeAt: row.purge_at };
-}
-
-/** A prefix's id range; a prefix of U+10FFFF only has no upper bound, so one past the longest id stands in. */
-function boundedRange(prefix: string): { lower: string; upper: string } {
-  const { lower, upper } = prefixRange(prefix);
-  return { lower, upper: upper ?? "\u{10FFFF}".repeat(MAX_ID_LENGTH + 1) };
 }
 
 /** WHERE conditions and their parameters, for the searches. */
