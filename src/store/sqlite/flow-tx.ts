@@ -5,6 +5,7 @@
  */
 import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FlowCounts, FlowRow, QueuedTask } from "../backend.js";
+import { countsFrom, flowRowFrom, queuedFrom, type RowOfCounts, type RowOfFlow, type RowOfQueue } from "../flow-columns.js";
 import { flowRowId } from "../kernel/flow.js";
 import type { StatementCache } from "./statement-cache.js";
 
@@ -35,28 +36,6 @@ const SQL = {
     GROUP BY grp, func ORDER BY grp, func LIMIT ?`,
   nextWake: "SELECT min(wake_at) AS at FROM flow_rows WHERE wake_at IS NOT NULL",
 } as const;
-
-interface RowOfFlow {
-  id: string;
-  grp: string;
-  func: string;
-  key: string;
-  running: number;
-  starts: string;
-  wake_at: number | null;
-}
-
-interface RowOfQueue {
-  seq: number;
-  task_id: string;
-  flow_id: string;
-  grp: string;
-  func: string;
-  priority: number;
-  created_at: number;
-  version: number;
-  address: string;
-}
 
 export class SqliteFlowTables {
   constructor(private readonly statements: StatementCache) {}
@@ -123,32 +102,12 @@ export class SqliteFlowTables {
   }
 
   flowCounts(limit: number): FlowCounts[] {
-    const rows = this.statements.get(SQL.counts).all(limit) as { grp: string; func: string; running: number; queued: number; keys: number }[];
-    return rows.map((row) => ({ group: row.grp, func: row.func, running: row.running, queued: row.queued, keys: row.keys }));
+    const rows = this.statements.get(SQL.counts).all(limit) as RowOfCounts[];
+    return rows.map(countsFrom);
   }
 
   nextWake(): number | undefined {
     const row = this.statements.get(SQL.nextWake).get() as { at: number | null };
     return row.at ?? undefined;
   }
-}
-
-function flowRowFrom(row: RowOfFlow): FlowRow {
-  const flow: FlowRow = { id: row.id, group: row.grp, func: row.func, key: row.key, running: row.running, starts: JSON.parse(row.starts) as number[] };
-  if (row.wake_at !== null) flow.wakeAt = row.wake_at;
-  return flow;
-}
-
-function queuedFrom(row: RowOfQueue): QueuedTask {
-  return {
-    taskId: row.task_id,
-    flowId: row.flow_id,
-    group: row.grp,
-    func: row.func,
-    priority: row.priority,
-    createdAt: row.created_at,
-    version: row.version,
-    address: row.address,
-    seq: row.seq,
-  };
 }
