@@ -93,7 +93,8 @@ export class SqliteFlowTables {
   }
 
   queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): number {
-    const { n } = this.statements.get(SQL.ahead).get({ flowId, ...entry, limit }) as { n: number };
+    const { taskId, priority, createdAt } = entry;
+    const { n } = this.statements.get(SQL.ahead).get({ flowId, taskId, priority, createdAt, limit }) as { n: number };
     return n;
   }
 
