@@ -8,7 +8,7 @@
 import type { PoolClient, QueryResultRow } from "pg";
 import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FlowCounts, FlowRow, QueuedTask } from "../backend.js";
-import { countsFrom, flowRowFrom, queuedFrom, type RowOfCounts, type RowOfFlow, type RowOfQueue } from "../flow-columns.js";
+import { countsFrom, flowRowFrom, queuedFrom, type RowOfCounts, type RowOfFlow, type RowOfQueue } from "../sql-rows.js";
 import { flowRowId } from "../kernel/flow.js";
 
 const ROW_COLUMNS = "id, grp, func, key, running, starts, wake_at";

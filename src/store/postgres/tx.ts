@@ -11,6 +11,7 @@ import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, Sched
 import { PostgresFlowTables } from "./flow-tx.js";
 import { ID_CONFLICT, ORDERED_ID } from "./migrations.js";
 import { boundedRange, literalPrefix, prefixRange } from "../id-range.js";
+import { finishedFromRow, type FinishedRow } from "../sql-rows.js";
 import { globToLike } from "./patterns.js";
 import { ConcurrentInsertError } from "./retry.js";
 import { Waiters } from "./waiters.js";
@@ -468,16 +469,4 @@ export class PostgresTx implements Tx {
     await this.flush();
     await this.count("deletePromise", [id]);
   }
-}
-
-interface FinishedRow {
-  id: string;
-  settled_at: string;
-  purge_at: string | null;
-}
-
-function finishedFromRow(row: FinishedRow): FinishedRoot {
-  const root: FinishedRoot = { id: row.id, settledAt: Number(row.settled_at) };
-  if (row.purge_at !== null) root.purgeAt = Number(row.purge_at);
-  return root;
 }

@@ -5,7 +5,7 @@
  */
 import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FlowCounts, FlowRow, QueuedTask } from "../backend.js";
-import { countsFrom, flowRowFrom, queuedFrom, type RowOfCounts, type RowOfFlow, type RowOfQueue } from "../flow-columns.js";
+import { countsFrom, flowRowFrom, queuedFrom, type RowOfCounts, type RowOfFlow, type RowOfQueue } from "../sql-rows.js";
 import { flowRowId } from "../kernel/flow.js";
 import type { StatementCache } from "./statement-cache.js";
 

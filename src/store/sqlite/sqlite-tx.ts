@@ -8,6 +8,7 @@ import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { SqliteFlowTables } from "./flow-tx.js";
 import { boundedRange, literalPrefix, prefixRange } from "../id-range.js";
+import { finishedFromRow, type FinishedRow } from "../sql-rows.js";
 import { toSqliteGlob } from "./id-patterns.js";
 import {
   PROMISE_COLUMNS,
@@ -363,16 +364,6 @@ export class SqliteTx implements Tx {
     this.statements.get(SQL.deleteListenersIn).run(ids);
     this.statements.get(SQL.deleteFinishedIn).run(ids);
   }
-}
-
-interface FinishedRow {
-  id: string;
-  settled_at: number;
-  purge_at: number | null;
-}
-
-function finishedFromRow(row: FinishedRow): FinishedRoot {
-  return row.purge_at === null ? { id: row.id, settledAt: row.settled_at } : { id: row.id, settledAt: row.settled_at, purgeAt: row.purge_at };
 }
 
 /** WHERE conditions and their parameters, for the searches. */

@@ -1,10 +1,10 @@
 /**
- * Flow control's rows (kernel/flow.ts) as the SQL backends store them: the same columns in SQLite
- * and PostgreSQL, read back into records here once. An integer column comes back as a number from
+ * The rows of flow control (kernel/flow.ts) and of retention (kernel/retention.ts) as the SQL
+ * backends store them: the same columns in SQLite and PostgreSQL, read back into records here once. An integer column comes back as a number from
  * SQLite and as a string from `pg` (bigint may exceed 2^53; ours hold epoch ms and sequence
  * numbers), so each goes through Number().
  */
-import type { FlowCounts, FlowRow, QueuedTask } from "./backend.js";
+import type { FinishedRoot, FlowCounts, FlowRow, QueuedTask } from "./backend.js";
 
 type Int8 = number | string;
 
@@ -63,4 +63,17 @@ export function queuedFrom(row: RowOfQueue): QueuedTask {
 
 export function countsFrom(row: RowOfCounts): FlowCounts {
   return { group: row.grp, func: row.func, running: row.running, queued: row.queued, keys: row.keys };
+}
+
+/** A row of `finished_roots`. */
+export interface FinishedRow {
+  id: string;
+  settled_at: Int8;
+  purge_at: Int8 | null;
+}
+
+export function finishedFromRow(row: FinishedRow): FinishedRoot {
+  const root: FinishedRoot = { id: row.id, settledAt: Number(row.settled_at) };
+  if (row.purge_at !== null) root.purgeAt = Number(row.purge_at);
+  return root;
 }
