@@ -34,7 +34,6 @@ const SQL = {
       SELECT grp, func, running, 0 AS queued, 1 AS keys FROM flow_rows
       UNION ALL SELECT grp, func, 0, 1, 0 FROM flow_queue)
     GROUP BY grp, func ORDER BY grp, func LIMIT ?`,
-  nextWake: "SELECT min(wake_at) AS at FROM flow_rows WHERE wake_at IS NOT NULL",
 } as const;
 
 export class SqliteFlowTables {
@@ -105,10 +104,5 @@ export class SqliteFlowTables {
   flowCounts(limit: number): FlowCounts[] {
     const rows = this.statements.get(SQL.counts).all(limit) as RowOfCounts[];
     return rows.map(countsFrom);
-  }
-
-  nextWake(): number | undefined {
-    const row = this.statements.get(SQL.nextWake).get() as { at: number | null };
-    return row.at ?? undefined;
   }
 }

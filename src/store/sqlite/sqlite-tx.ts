@@ -96,7 +96,8 @@ const SQL = {
   nextDeadlines: `SELECT
     (SELECT min(timeout_at) FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending') AS promise,
     (SELECT min(expires_at) FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired')) AS task,
-    (SELECT min(next_run_at) FROM schedules) AS schedule`,
+    (SELECT min(next_run_at) FROM schedules) AS schedule,
+    (SELECT min(wake_at) FROM flow_rows WHERE wake_at IS NOT NULL) AS flow`,
 } as const;
 
 /** `a, b` → `p.a, p.b` */
@@ -273,8 +274,8 @@ export class SqliteTx implements Tx {
   }
 
   async nextDeadline(): Promise<number | undefined> {
-    const row = this.statements.get(SQL.nextDeadlines).get() as Record<"promise" | "task" | "schedule", number | null>;
-    const deadlines = [row.promise, row.task, row.schedule, this.flow.nextWake() ?? null].filter((at): at is number => at !== null);
+    const row = this.statements.get(SQL.nextDeadlines).get() as Record<"promise" | "task" | "schedule" | "flow", number | null>;
+    const deadlines = [row.promise, row.task, row.schedule, row.flow].filter((at): at is number => at !== null);
     return deadlines.length === 0 ? undefined : Math.min(...deadlines);
   }
 
