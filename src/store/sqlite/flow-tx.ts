@@ -7,7 +7,7 @@ import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FlowCounts, FlowRow, QueuedTask } from "../backend.js";
 import { countsFrom, flowRowFrom, queuedFrom, type RowOfCounts, type RowOfFlow, type RowOfQueue } from "../sql-rows.js";
 import { flowRowId } from "../kernel/flow.js";
-import type { StatementCache } from "./statement-cache.js";
+import { LIMIT, type StatementCache } from "./statement-cache.js";
 
 const SQL = {
   allLimits: "SELECT declaration FROM flow_limits ORDER BY grp, func",
@@ -18,7 +18,7 @@ const SQL = {
   putRow: `INSERT OR REPLACE INTO flow_rows (id, grp, func, key, running, starts, wake_at)
     VALUES (@id, @grp, @func, @key, @running, @starts, @wake_at)`,
   deleteRow: "DELETE FROM flow_rows WHERE id = ?",
-  dueRows: "SELECT * FROM flow_rows WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, id LIMIT ?",
+  dueRows: `SELECT * FROM flow_rows WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, id ${LIMIT}`,
   queue: `INSERT INTO flow_queue (task_id, flow_id, grp, func, priority, created_at, version, address)
     VALUES (@taskId, @flowId, @group, @func, @priority, @createdAt, @version, @address)
     ON CONFLICT (task_id) DO UPDATE SET flow_id = excluded.flow_id, grp = excluded.grp, func = excluded.func,
@@ -28,12 +28,12 @@ const SQL = {
   ahead: `SELECT count(*) AS n FROM (SELECT 1 FROM flow_queue WHERE flow_id = @flowId AND task_id <> @taskId AND (
       priority > @priority OR (priority = @priority AND (created_at < @createdAt OR (created_at = @createdAt
       AND seq < coalesce((SELECT seq FROM flow_queue WHERE task_id = @taskId), 9223372036854775807)))))
-    LIMIT @limit)`,
-  heads: "SELECT * FROM flow_queue WHERE flow_id = ? ORDER BY priority DESC, created_at, seq LIMIT ?",
+    LIMIT CAST(@limit AS INTEGER))`,
+  heads: `SELECT * FROM flow_queue WHERE flow_id = ? ORDER BY priority DESC, created_at, seq ${LIMIT}`,
   counts: `SELECT grp, func, sum(running) AS running, sum(queued) AS queued, sum(keys) AS keys FROM (
       SELECT grp, func, running, 0 AS queued, 1 AS keys FROM flow_rows
       UNION ALL SELECT grp, func, 0, 1, 0 FROM flow_queue)
-    GROUP BY grp, func ORDER BY grp, func LIMIT ?`,
+    GROUP BY grp, func ORDER BY grp, func ${LIMIT}`,
 } as const;
 
 export class SqliteFlowTables {

@@ -25,14 +25,7 @@ import {
   type ScheduleRow,
   type TaskRow,
 } from "./rows.js";
-import type { StatementCache } from "./statement-cache.js";
-
-/**
- * A bound row limit. Plain `LIMIT ?` lets SQLite's planner use the value, so every new binding
- * re-prepares the statement: 5 µs more per call (8 µs instead of 3 for a preload's empty range).
- * Through CAST the value is an expression the plan does not depend on.
- */
-const LIMIT = "LIMIT CAST(? AS INTEGER)";
+import { LIMIT, type StatementCache } from "./statement-cache.js";
 
 const SQL = {
   // Reads by id are raw statements (StatementCache.raw): they name their columns.
@@ -79,13 +72,13 @@ const SQL = {
   putFinished: "INSERT OR REPLACE INTO finished_roots (id, settled_at, purge_at) VALUES (?, ?, ?)",
   getFinished: "SELECT * FROM finished_roots WHERE id = ?",
   finishedDue: `SELECT * FROM finished_roots INDEXED BY finished_roots_by_purge_at WHERE purge_at IS NOT NULL AND purge_at <= ?
-    ORDER BY purge_at, id LIMIT ?`,
-  finishedBy: "SELECT * FROM finished_roots WHERE settled_at <= ? ORDER BY settled_at, id LIMIT ?",
+    ORDER BY purge_at, id ${LIMIT}`,
+  finishedBy: `SELECT * FROM finished_roots WHERE settled_at <= ? ORDER BY settled_at, id ${LIMIT}`,
   finishedByAfter: `SELECT * FROM finished_roots WHERE settled_at <= ? AND (settled_at > ? OR (settled_at = ? AND id > ?))
-    ORDER BY settled_at, id LIMIT ?`,
+    ORDER BY settled_at, id ${LIMIT}`,
   // The primary-key range; state is stored before the payloads, so their overflow pages are not read.
   pendingInRange: "SELECT 1 FROM promises WHERE id >= ? AND id < ? AND state = 'pending' LIMIT 1",
-  idsInRange: "SELECT id FROM promises WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+  idsInRange: `SELECT id FROM promises WHERE id >= ? AND id < ? ORDER BY id ${LIMIT}`,
   deletePromisesIn: "DELETE FROM promises WHERE id IN (SELECT value FROM json_each(?))",
   deleteTasksIn: "DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
   deleteCallbacksIn: "DELETE FROM callbacks WHERE awaited IN (SELECT value FROM json_each(?)) OR awaiter IN (SELECT value FROM json_each(?))",
