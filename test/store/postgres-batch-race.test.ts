@@ -3,12 +3,11 @@
  * lock their rows in id order (no deadlock), a batch that loses an insert race is retried whole
  * (no 500), and each id has exactly one winner.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PromiseRecord } from "../../src/protocol/records.js";
 import type { Request, Response } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
-import { openStore, type Store } from "../../src/store/index.js";
-import { dropSchema, freshSchemaName, PG_URL, postgresAvailable } from "./postgres-support.js";
+import { postgresAvailable, twoServersPerTest } from "./postgres-support.js";
 
 const available = await postgresAvailable();
 const T0 = 1_700_000_000_000;
@@ -42,22 +41,11 @@ function promiseOf(res: Response): PromiseRecord {
 }
 
 describe.skipIf(!available)("postgres: two servers racing batches over the same ids", () => {
-  let schema: string;
-  let servers: Store[];
-
-  beforeEach(async () => {
-    schema = freshSchemaName();
-    servers = await Promise.all([openStore(PG_URL, { postgres: { schema } }), openStore(PG_URL, { postgres: { schema } })]);
-  });
-
-  afterEach(async () => {
-    await Promise.all(servers.map((store) => store.close()));
-    await dropSchema(schema);
-  });
+  const two = twoServersPerTest();
 
   it("records each fenced step and each keyed create once, with no 500", async () => {
     const tasks = Array.from({ length: TASKS }, (_, n) => `wf${String(n).padStart(2, "0")}`);
-    const created = await servers[0]!.applyBatch(
+    const created = await two.servers[0]!.applyBatch(
       tasks.map((id) => ({
         kind: "task.create",
         head: HEAD,
@@ -69,7 +57,7 @@ describe.skipIf(!available)("postgres: two servers racing batches over the same 
 
     // Each server sends every step of every task (in its own order, so their batches overlap in
     // different orders), and a keyed create of shared ids, many requests per transaction.
-    const race = servers.map((store, s) => {
+    const race = two.servers.map((store, s) => {
       const name = `server${s}`;
       const requests: Request[] = [];
       for (let step = 0; step < STEPS; step++) {
@@ -109,20 +97,20 @@ describe.skipIf(!available)("postgres: two servers racing batches over the same 
       { kind: "task.create", head: HEAD, data: { pid: "worker", ttl: 60_000, action: { kind: "promise.create", head: HEAD, data: { id: `w${n}`, timeoutAt: T0 + 60_000, param: {}, tags: { [TAG.target]: "poll://any@w" } } } } },
       { kind: "promise.create", head: HEAD, data: { id: `p${n}`, timeoutAt: T0 + 60_000, param: {}, tags: { [TAG.scope]: "global" } } },
     ] as Request[]);
-    expect(new Set((await servers[0]!.applyBatch(setup, T0)).map((res) => res.head.status))).toEqual(new Set([200]));
+    expect(new Set((await two.servers[0]!.applyBatch(setup, T0)).map((res) => res.head.status))).toEqual(new Set([200]));
 
     const [suspends, settles] = await Promise.all([
-      servers[0]!.applyBatch(
+      two.servers[0]!.applyBatch(
         ids.map((n) => ({ kind: "task.suspend", head: HEAD, data: { id: `w${n}`, version: 1, actions: [{ kind: "promise.register_callback", head: HEAD, data: { awaited: `p${n}`, awaiter: `w${n}` } }] } })),
         T0,
       ),
-      servers[1]!.applyBatch(
+      two.servers[1]!.applyBatch(
         [...ids].reverse().map((n) => ({ kind: "promise.settle", head: HEAD, data: { id: `p${n}`, state: "resolved", value: {} } })),
         T0,
       ),
     ]);
     expect(new Set(settles.map((res) => res.head.status))).toEqual(new Set([200]));
-    const tasks = await servers[0]!.applyBatch(ids.map((n) => ({ kind: "task.get", head: HEAD, data: { id: `w${n}` } })), T0);
+    const tasks = await two.servers[0]!.applyBatch(ids.map((n) => ({ kind: "task.get", head: HEAD, data: { id: `w${n}` } })), T0);
     ids.forEach((n, i) => {
       const task = (tasks[i]!.data as { task: { state: string; resumes: string[] } }).task;
       // Suspended before the settle: resumed by it. After: told at once (300), still held.

@@ -3,13 +3,13 @@
  * two `reprise serve` processes would be. They must split due work, agree on every race and hear
  * each other's messages.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/protocol/messages.js";
 import type { PromiseRecord } from "../../src/protocol/records.js";
 import type { RequestKind, RequestOf, Response } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
-import { openStore, type Store } from "../../src/store/index.js";
-import { dropSchema, freshSchemaName, PG_URL, postgresAvailable } from "./postgres-support.js";
+import type { Store } from "../../src/store/index.js";
+import { postgresAvailable, twoServersPerTest } from "./postgres-support.js";
 
 const available = await postgresAvailable();
 const T0 = 1_700_000_000_000;
@@ -32,21 +32,10 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 }
 
 describe.skipIf(!available)("postgres replicas sharing one schema", () => {
-  let schema: string;
-  let a: Store;
-  let b: Store;
-
-  beforeEach(async () => {
-    schema = freshSchemaName();
-    [a, b] = await Promise.all([openStore(PG_URL, { postgres: { schema } }), openStore(PG_URL, { postgres: { schema } })]);
-  });
-
-  afterEach(async () => {
-    await Promise.all([a.close(), b.close()]);
-    await dropSchema(schema);
-  });
+  const two = twoServersPerTest();
 
   it("tick at once and time out each due promise exactly once", async () => {
+    const [a, b] = two.servers as [Store, Store];
     const count = 300;
     for (let i = 0; i < count; i++) {
       const replica = i % 2 === 0 ? a : b;
@@ -61,6 +50,7 @@ describe.skipIf(!available)("postgres replicas sharing one schema", () => {
   });
 
   it("agree on one creator and one settler per id when callers race through both", async () => {
+    const [a, b] = two.servers as [Store, Store];
     const ids = Array.from({ length: 10 }, (_, i) => `race${i}`);
     const callers = ids.flatMap((id) => Array.from({ length: 6 }, (_, n) => ({ id, key: `${id}-k${n}`, via: n % 2 ? a : b })));
     const creates = await Promise.all(
@@ -78,6 +68,7 @@ describe.skipIf(!available)("postgres replicas sharing one schema", () => {
   });
 
   it("deliver a change made on one replica to the other's subscribers, and to its own once", async () => {
+    const [a, b] = two.servers as [Store, Store];
     const atA: Envelope[] = [];
     const atB: Envelope[] = [];
     a.onMessage((envelope) => atA.push(envelope));

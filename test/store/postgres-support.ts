@@ -4,6 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { afterEach, beforeEach } from "vitest";
+import { openStore, type Store } from "../../src/store/index.js";
 
 export const PG_URL = process.env.REPRISE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -42,6 +44,26 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** Two servers on one schema: per test, two stores opened on a fresh schema, closed and the schema dropped after it. */
+export interface TwoServers {
+  schema: string;
+  servers: Store[];
+}
+
+/** Registers the hooks that open and close `TwoServers` around each test of the calling `describe`. */
+export function twoServersPerTest(): TwoServers {
+  const two: TwoServers = { schema: "", servers: [] };
+  beforeEach(async () => {
+    two.schema = freshSchemaName();
+    two.servers = await Promise.all([openStore(PG_URL, { postgres: { schema: two.schema } }), openStore(PG_URL, { postgres: { schema: two.schema } })]);
+  });
+  afterEach(async () => {
+    await Promise.all(two.servers.map((store) => store.close()));
+    await dropSchema(two.schema);
+  });
+  return two;
 }
 
 /** A promise and the functions that settle it (Node 20 has no Promise.withResolvers). */

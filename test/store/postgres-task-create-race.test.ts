@@ -4,13 +4,13 @@
  * the other server committed with it meanwhile: it must start over and answer as the store says
  * (one 200 per id, the loser 409), never fail with "task has no promise".
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Request, Response } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
 import type { Backend, Tx } from "../../src/store/backend.js";
-import { openStore, ProtocolStore, type Store } from "../../src/store/index.js";
+import { ProtocolStore } from "../../src/store/index.js";
 import { openPostgresBackend } from "../../src/store/postgres/index.js";
-import { dropSchema, freshSchemaName, PG_URL, postgresAvailable } from "./postgres-support.js";
+import { PG_URL, postgresAvailable, twoServersPerTest } from "./postgres-support.js";
 
 const available = await postgresAvailable();
 const T0 = 1_700_000_000_000;
@@ -27,18 +27,7 @@ function create(id: string, pid: string): Request {
 }
 
 describe.skipIf(!available)("postgres: two servers racing task.create of the same ids", () => {
-  let schema: string;
-  let servers: Store[];
-
-  beforeEach(async () => {
-    schema = freshSchemaName();
-    servers = await Promise.all([openStore(PG_URL, { postgres: { schema } }), openStore(PG_URL, { postgres: { schema } })]);
-  });
-
-  afterEach(async () => {
-    await Promise.all(servers.map((store) => store.close()));
-    await dropSchema(schema);
-  });
+  const two = twoServersPerTest();
 
   it("gives each id one winner and the other creator its 409, with no 500", async () => {
     const ids = Array.from({ length: ROUNDS * PER_ROUND }, (_, n) => `t${String(n).padStart(4, "0")}`);
@@ -47,7 +36,7 @@ describe.skipIf(!available)("postgres: two servers racing task.create of the sam
     // order, so their transactions (batches of varying make-up) meet at every id.
     for (let round = 0; round < ROUNDS; round++) {
       const slice = ids.slice(round * PER_ROUND, (round + 1) * PER_ROUND);
-      const race = servers.map((store, s) =>
+      const race = two.servers.map((store, s) =>
         Promise.all(slice.map((id) => store.apply(create(id, `worker${s}`), T0).then((res) => [id, res] as const))),
       );
       answers.push(...(await Promise.all(race)).flat());
@@ -76,7 +65,7 @@ describe.skipIf(!available)("postgres: two servers racing task.create of the sam
             getTasks: async (ids: readonly string[]) => {
               if (!paused && ids.includes("late")) {
                 paused = true;
-                const res = await servers[1]!.apply(create("late", "workerB"), T0);
+                const res = await two.servers[1]!.apply(create("late", "workerB"), T0);
                 expect(res.head.status).toBe(200);
               }
               return tx.getTasks(ids);
@@ -84,7 +73,7 @@ describe.skipIf(!available)("postgres: two servers racing task.create of the sam
             getTask: async (id: string) => {
               if (!paused && id === "late") {
                 paused = true;
-                expect((await servers[1]!.apply(create("late", "workerB"), T0)).head.status).toBe(200);
+                expect((await two.servers[1]!.apply(create("late", "workerB"), T0)).head.status).toBe(200);
               }
               return tx.getTask(id);
             },
@@ -92,7 +81,7 @@ describe.skipIf(!available)("postgres: two servers racing task.create of the sam
           return work(wrapped);
         }),
     });
-    const a = new ProtocolStore(pausing(await openPostgresBackend(PG_URL, { schema })));
+    const a = new ProtocolStore(pausing(await openPostgresBackend(PG_URL, { schema: two.schema })));
     try {
       const res = await a.apply(create("late", "workerA"), T0);
       expect(paused).toBe(true);

@@ -22,10 +22,10 @@ export class DeclaredLimits {
     const now = this.clock();
     if (now - this.readAt > MAX_AGE_MS || now < this.readAt) {
       const declarations = await tx.getFlowLimits();
-      this.byFunction = new Map(declarations.map((d) => [keyOf(d.group, d.func), d]));
+      this.byFunction = new Map(declarations.map((d) => [functionKey(d.group, d.func), d]));
       this.readAt = now;
     }
-    return this.byFunction.get(keyOf(group, func));
+    return this.byFunction.get(functionKey(group, func));
   }
 
   /** Declarations changed: the next lookup reads them again. */
@@ -34,6 +34,7 @@ export class DeclaredLimits {
   }
 }
 
-function keyOf(group: string, func: string): string {
+/** The key of a group's function, where a map holds one entry per function (declarations, counts). */
+export function functionKey(group: string, func: string): string {
   return `${group}\u0000${func}`;
 }

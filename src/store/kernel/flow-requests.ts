@@ -8,6 +8,7 @@ import type { DeclareLimitsReq, FlowStatsReq, PromiseCreateReq } from "../../pro
 import { parseAddress, TAG } from "../../protocol/tags.js";
 import { DEFAULT_SEARCH_LIMIT } from "../../protocol/limits.js";
 import type { KernelContext } from "./context.js";
+import { functionKey } from "./declared-limits.js";
 import { ok, type Outcome } from "./outcome.js";
 
 /**
@@ -38,9 +39,9 @@ export async function declareLimits(ctx: KernelContext, req: DeclareLimitsReq): 
 export async function flowStats(ctx: KernelContext, req: FlowStatsReq): Promise<Outcome<"reprise.flow_stats">> {
   const limit = req.data.limit ?? DEFAULT_SEARCH_LIMIT;
   const counts = await ctx.tx.flowCounts(limit);
-  const byFunction = new Map<string, FlowStat>(counts.map((c) => [`${c.group}\u0000${c.func}`, { ...c }]));
+  const byFunction = new Map<string, FlowStat>(counts.map((c) => [functionKey(c.group, c.func), { ...c }]));
   for (const declaration of await ctx.tx.getFlowLimits()) {
-    const key = `${declaration.group}\u0000${declaration.func}`;
+    const key = functionKey(declaration.group, declaration.func);
     const limits = limitsOf(declaration);
     const stat = byFunction.get(key);
     if (stat) stat.limits = limits;

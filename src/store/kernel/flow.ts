@@ -23,7 +23,7 @@
  */
 import type { FlowDeclaration, PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import { parseAddress, TAG } from "../../protocol/tags.js";
-import type { FlowRow } from "../backend.js";
+import type { FlowRow, QueuedTask } from "../backend.js";
 import type { KernelContext } from "./context.js";
 
 /** Most queued tasks one dispatch sends `execute` to. */
@@ -62,14 +62,13 @@ export function flowOf(promise: PromiseRecord): Flow | undefined {
  * task that is not flow-controlled is always admitted, without a query.
  */
 export async function admit(ctx: KernelContext, task: TaskRecord, promise: PromiseRecord): Promise<{ admitted: true } | { admitted: false; reason: string }> {
-  const flow = flowOf(promise);
-  if (!flow) return { admitted: true };
-  const limits = await ctx.tx.getFlowLimit(flow.group, flow.func);
-  const row = await ctx.tx.lockFlowRow(flow.group, flow.func, flow.key);
-  const priority = flow.priority ?? limits?.priority ?? 0;
+  const locked = await lockFlow(ctx, promise);
+  if (!locked) return { admitted: true };
+  const { flow, limits, row } = locked;
+  const entry = queueEntry(locked, task, promise);
   const room = roomIn(row, limits, ctx.now);
   if (room.free > 0) {
-    const ahead = room.free === Number.POSITIVE_INFINITY ? 0 : await ctx.tx.queuedAhead(row.id, { taskId: task.id, priority, createdAt: promise.createdAt }, room.free);
+    const ahead = room.free === Number.POSITIVE_INFINITY ? 0 : await ctx.tx.queuedAhead(row.id, entry, room.free);
     if (ahead < room.free) {
       row.running += 1;
       const rate = limits?.rateLimit;
@@ -81,16 +80,7 @@ export async function admit(ctx: KernelContext, task: TaskRecord, promise: Promi
       return { admitted: true };
     }
   }
-  await ctx.tx.queueTask({
-    taskId: task.id,
-    flowId: row.id,
-    group: flow.group,
-    func: flow.func,
-    priority,
-    createdAt: promise.createdAt,
-    version: task.version,
-    address: flow.address,
-  });
+  await ctx.tx.queueTask(entry);
   // Room, but others queued before this task: they go first. If nobody told them (their dispatch
   // was lost, or the limits were raised), this attempt does.
   await dispatch(ctx, row, limits);
@@ -104,15 +94,13 @@ export async function admit(ctx: KernelContext, task: TaskRecord, promise: Promi
  * (only room dispatches it). A task that is not flow-controlled is always sent, without a query.
  */
 export async function sendOnCreate(ctx: KernelContext, task: TaskRecord, promise: PromiseRecord): Promise<boolean> {
-  const flow = flowOf(promise);
-  if (!flow) return true;
-  const limits = await ctx.tx.getFlowLimit(flow.group, flow.func);
-  const row = await ctx.tx.lockFlowRow(flow.group, flow.func, flow.key);
-  const priority = flow.priority ?? limits?.priority ?? 0;
+  const locked = await lockFlow(ctx, promise);
+  if (!locked) return true;
+  const { limits, row } = locked;
   const room = roomIn(row, limits, ctx.now);
   if (room.free === Number.POSITIVE_INFINITY) return true;
-  const entry = { taskId: task.id, priority, createdAt: promise.createdAt };
-  await ctx.tx.queueTask({ ...entry, flowId: row.id, group: flow.group, func: flow.func, version: task.version, address: flow.address });
+  const entry = queueEntry(locked, task, promise);
+  await ctx.tx.queueTask(entry);
   if (room.free > 0 && (await ctx.tx.queuedAhead(row.id, entry, room.free)) < room.free) return true;
   // It waits. Those ahead of it were sent when they came or when room freed; if the rate window is
   // what is short, the row wakes when it opens.
@@ -122,12 +110,10 @@ export async function sendOnCreate(ctx: KernelContext, task: TaskRecord, promise
 
 /** The task of `promise` no longer holds its slot (it left `acquired`): the queue's heads may start. */
 export async function releaseSlot(ctx: KernelContext, promise: PromiseRecord): Promise<void> {
-  const flow = flowOf(promise);
-  if (!flow) return;
-  const limits = await ctx.tx.getFlowLimit(flow.group, flow.func);
-  const row = await ctx.tx.lockFlowRow(flow.group, flow.func, flow.key);
-  row.running = Math.max(0, row.running - 1);
-  await dispatch(ctx, row, limits);
+  const locked = await lockFlow(ctx, promise);
+  if (!locked) return;
+  locked.row.running = Math.max(0, locked.row.running - 1);
+  await dispatch(ctx, locked.row, locked.limits);
 }
 
 /** The task of `promise` leaves what it was doing: gives back its slot, or leaves the queue. */
@@ -178,6 +164,28 @@ async function dispatch(ctx: KernelContext, row: FlowRow, limits: FlowDeclaratio
   if (wakeAt === undefined) delete next.wakeAt;
   else next.wakeAt = wakeAt;
   await ctx.tx.putFlowRow(next);
+}
+
+interface LockedFlow {
+  flow: Flow;
+  limits: FlowDeclaration | undefined;
+  /** Locked until the transaction ends (PostgreSQL), or under the write lock (SQLite). */
+  row: FlowRow;
+}
+
+/** The flow of `promise` with its limits and its locked state row; undefined (no query) when it is not limited. */
+async function lockFlow(ctx: KernelContext, promise: PromiseRecord): Promise<LockedFlow | undefined> {
+  const flow = flowOf(promise);
+  if (!flow) return undefined;
+  const limits = await ctx.tx.getFlowLimit(flow.group, flow.func);
+  const row = await ctx.tx.lockFlowRow(flow.group, flow.func, flow.key);
+  return { flow, limits, row };
+}
+
+/** The queue entry of `task`: its priority from its tag, else its function's declaration, else 0. */
+function queueEntry({ flow, limits, row }: LockedFlow, task: TaskRecord, promise: PromiseRecord): QueuedTask {
+  const priority = flow.priority ?? limits?.priority ?? 0;
+  return { taskId: task.id, flowId: row.id, group: flow.group, func: flow.func, priority, createdAt: promise.createdAt, version: task.version, address: flow.address };
 }
 
 interface Room {

@@ -12,8 +12,7 @@
 import type { Envelope } from "../../protocol/messages.js";
 import type { Request, RequestKind, RequestOf, Response } from "../../protocol/requests.js";
 import type { Backend, Tx } from "../backend.js";
-import { KernelContext } from "./context.js";
-import type { DeclaredLimits } from "./declared-limits.js";
+import type { KernelContext } from "./context.js";
 import { dispatch } from "./dispatch.js";
 import { addNamedRows, type NamedRows } from "./named-rows.js";
 import { toResponse } from "./outcome.js";
@@ -40,12 +39,10 @@ export class GroupApply {
 
   constructor(
     private readonly backend: Backend,
-    private readonly redeliverAfterMs: number,
+    /** The store's context of one item: its transaction (row-cached), its time, the batch's outbox. */
+    private readonly context: (tx: Tx, now: number, outbox: Envelope[]) => KernelContext,
     /** Hands a committed transaction's messages to listeners; resolves before answers are given. */
     private readonly deliver: (outbox: readonly Envelope[]) => Promise<void>,
-    private readonly declared: DeclaredLimits,
-    /** The store's default retention of finished executions (kernel/retention.ts). */
-    private readonly retentionMs: number,
   ) {}
 
   /** Queues a validated request; resolves with its answer once its transaction has committed. */
@@ -117,7 +114,7 @@ export class GroupApply {
     const outbox: Envelope[] = [];
     const responses: Response[] = [];
     for (const item of batch) {
-      const ctx = new KernelContext(cached, item.now, this.redeliverAfterMs, outbox, this.declared, this.retentionMs);
+      const ctx = this.context(cached, item.now, outbox);
       responses.push(await applyOne(ctx, item.req as RequestOf<RequestKind>));
     }
     return { responses, outbox };

@@ -8,7 +8,7 @@
 import { resolveLimits, type Limits } from "../../protocol/limits.js";
 import type { Envelope } from "../../protocol/messages.js";
 import { STATUS, type Request, type Response } from "../../protocol/requests.js";
-import type { Backend, FinishedRoot } from "../backend.js";
+import type { Backend, FinishedRoot, Tx } from "../backend.js";
 import type { PurgeOptions, PurgeReport, Store, TickReport } from "../store.js";
 import { purgeDue, purgeSettledBy, type PurgeBudget } from "./retention.js";
 import { checkRetention, DEFAULT_RETENTION_MS } from "../../protocol/retention.js";
@@ -67,7 +67,7 @@ export class ProtocolStore implements Store {
     this.clock = options.clock ?? Date.now;
     this.limits = resolveLimits(options.limits);
     this.retentionMs = checkRetention("retentionMs", options.retentionMs ?? DEFAULT_RETENTION_MS);
-    this.requests = new GroupApply(backend, this.redeliverAfterMs, (outbox) => this.deliver(outbox), this.declared, this.retentionMs);
+    this.requests = new GroupApply(backend, (tx, now, outbox) => this.context(tx, now, outbox), (outbox) => this.deliver(outbox));
     backend.broadcast?.subscribe((envelope) => this.emit(envelope));
   }
 
@@ -176,10 +176,15 @@ export class ProtocolStore implements Store {
   private async transact<T>(now: number, work: (ctx: KernelContext) => Promise<T>): Promise<{ result: T; outbox: readonly Envelope[] }> {
     this.assertOpen();
     return this.backend.transaction(async (tx) => {
-      const ctx = new KernelContext(withRowCache(tx), now, this.redeliverAfterMs, [], this.declared, this.retentionMs);
+      const ctx = this.context(withRowCache(tx), now, []);
       const result = await work(ctx);
       return { result, outbox: ctx.outbox };
     });
+  }
+
+  /** What one transition sees: the store's settings over `tx` at `now`, writing messages to `outbox`. */
+  private context(tx: Tx, now: number, outbox: Envelope[]): KernelContext {
+    return new KernelContext(tx, now, this.redeliverAfterMs, outbox, this.declared, this.retentionMs);
   }
 
   private async deliver(outbox: readonly Envelope[]): Promise<void> {

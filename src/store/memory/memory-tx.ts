@@ -4,6 +4,7 @@
  */
 import type { FlowDeclaration, PromiseRecord, ScheduleRecord, TaskRecord } from "../../protocol/records.js";
 import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import { functionKey } from "../kernel/declared-limits.js";
 import { flowRowId } from "../kernel/flow.js";
 import { queueOrder } from "../kernel/queue-order.js";
 import { globToRegExp, literalPrefix } from "./glob.js";
@@ -126,15 +127,15 @@ export class MemoryTx implements Tx {
   }
 
   async getFlowLimit(group: string, func: string): Promise<FlowDeclaration | undefined> {
-    return copy(this.t.flowLimits.get(limitKey(group, func)));
+    return copy(this.t.flowLimits.get(functionKey(group, func)));
   }
 
   async putFlowLimit(declaration: FlowDeclaration): Promise<void> {
-    this.t.flowLimits.set(limitKey(declaration.group, declaration.func), copy(declaration));
+    this.t.flowLimits.set(functionKey(declaration.group, declaration.func), copy(declaration));
   }
 
   async deleteFlowLimit(group: string, func: string): Promise<void> {
-    this.t.flowLimits.delete(limitKey(group, func));
+    this.t.flowLimits.delete(functionKey(group, func));
   }
 
   async lockFlowRow(group: string, func: string, key: string): Promise<FlowRow> {
@@ -184,7 +185,7 @@ export class MemoryTx implements Tx {
   async flowCounts(limit: number): Promise<FlowCounts[]> {
     const counts = new Map<string, FlowCounts>();
     const of = (group: string, func: string) => {
-      const key = limitKey(group, func);
+      const key = functionKey(group, func);
       let found = counts.get(key);
       if (!found) counts.set(key, (found = { group, func, running: 0, queued: 0, keys: 0 }));
       return found;
@@ -291,10 +292,6 @@ function without(table: Table<readonly string[]>, key: string, item: string): vo
   const items = (table.get(key) ?? []).filter((i) => i !== item);
   if (items.length === 0) table.delete(key);
   else table.set(key, items);
-}
-
-function limitKey(group: string, func: string): string {
-  return `${group}\u0000${func}`;
 }
 
 function compare(a: string, b: string): number {

@@ -8,6 +8,7 @@
 import type { PoolClient, QueryResultRow } from "pg";
 import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FlowCounts, FlowRow, QueuedTask } from "../backend.js";
+import { countsFrom, flowRowFrom, queuedFrom, type RowOfCounts, type RowOfFlow, type RowOfQueue } from "../sql-rows.js";
 import { flowRowId } from "../kernel/flow.js";
 
 const ROW_COLUMNS = "id, grp, func, key, running, starts, wake_at";
@@ -44,28 +45,6 @@ const SQL = {
 } as const;
 
 type Statement = keyof typeof SQL;
-
-interface RowOfFlow {
-  id: string;
-  grp: string;
-  func: string;
-  key: string;
-  running: number;
-  starts: string;
-  wake_at: string | null;
-}
-
-interface RowOfQueue {
-  seq: string;
-  task_id: string;
-  flow_id: string;
-  grp: string;
-  func: string;
-  priority: number;
-  created_at: string;
-  version: number;
-  address: string;
-}
 
 export class PostgresFlowTables {
   constructor(private readonly client: PoolClient) {}
@@ -129,31 +108,11 @@ export class PostgresFlowTables {
   }
 
   async flowCounts(limit: number): Promise<FlowCounts[]> {
-    const { rows } = await this.run<{ grp: string; func: string; running: number; queued: number; keys: number }>("counts", [limit]);
-    return rows.map((row) => ({ group: row.grp, func: row.func, running: row.running, queued: row.queued, keys: row.keys }));
+    const { rows } = await this.run<RowOfCounts>("counts", [limit]);
+    return rows.map(countsFrom);
   }
 }
 
 function limitId(group: string, func: string): string {
   return JSON.stringify([group, func]);
-}
-
-function flowRowFrom(row: RowOfFlow): FlowRow {
-  const flow: FlowRow = { id: row.id, group: row.grp, func: row.func, key: row.key, running: row.running, starts: JSON.parse(row.starts) as number[] };
-  if (row.wake_at !== null) flow.wakeAt = Number(row.wake_at);
-  return flow;
-}
-
-function queuedFrom(row: RowOfQueue): QueuedTask {
-  return {
-    taskId: row.task_id,
-    flowId: row.flow_id,
-    group: row.grp,
-    func: row.func,
-    priority: row.priority,
-    createdAt: Number(row.created_at),
-    version: row.version,
-    address: row.address,
-    seq: Number(row.seq),
-  };
 }

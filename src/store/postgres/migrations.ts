@@ -139,28 +139,19 @@ export const MIGRATIONS: readonly Migration[] = [
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
         AS $$ SELECT sha256(convert_to(id, 'UTF8')) $$;
 
-      ALTER TABLE promises DROP CONSTRAINT promises_pkey;
-      CREATE UNIQUE INDEX promises_id_unique ON promises (reprise_id_hash(id));
-      CREATE INDEX promises_id_lookup ON promises USING hash (id);
-      CREATE INDEX promises_id_order ON promises (${ORDERED_ID});
+      ${keyedByHash("promises")}
       DROP INDEX promises_pending_timeout;
       CREATE INDEX promises_pending_timeout ON promises (timeout_at) WHERE state = 'pending';
       DROP INDEX promises_state;
       CREATE INDEX promises_state ON promises (state, ${ORDERED_ID});
 
-      ALTER TABLE tasks DROP CONSTRAINT tasks_pkey;
-      CREATE UNIQUE INDEX tasks_id_unique ON tasks (reprise_id_hash(id));
-      CREATE INDEX tasks_id_lookup ON tasks USING hash (id);
-      CREATE INDEX tasks_id_order ON tasks (${ORDERED_ID});
+      ${keyedByHash("tasks")}
       DROP INDEX tasks_due;
       CREATE INDEX tasks_due ON tasks (expires_at) WHERE state IN ('pending', 'acquired');
       DROP INDEX tasks_state;
       CREATE INDEX tasks_state ON tasks (state, ${ORDERED_ID});
 
-      ALTER TABLE schedules DROP CONSTRAINT schedules_pkey;
-      CREATE UNIQUE INDEX schedules_id_unique ON schedules (reprise_id_hash(id));
-      CREATE INDEX schedules_id_lookup ON schedules USING hash (id);
-      CREATE INDEX schedules_id_order ON schedules (${ORDERED_ID});
+      ${keyedByHash("schedules")}
       DROP INDEX schedules_next_run;
       CREATE INDEX schedules_next_run ON schedules (next_run_at);
 
@@ -274,4 +265,12 @@ export async function migrate(client: PoolClient, schema: string, migrations: re
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
+}
+
+/** Migration 4 for one table: its primary key becomes a unique hash, a hash index for lookups, and an ordered prefix. */
+function keyedByHash(table: string): string {
+  return `ALTER TABLE ${table} DROP CONSTRAINT ${table}_pkey;
+      CREATE UNIQUE INDEX ${table}_id_unique ON ${table} (reprise_id_hash(id));
+      CREATE INDEX ${table}_id_lookup ON ${table} USING hash (id);
+      CREATE INDEX ${table}_id_order ON ${table} (${ORDERED_ID});`;
 }

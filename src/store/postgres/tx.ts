@@ -10,8 +10,9 @@ import type { FlowDeclaration, PromiseRecord, ScheduleRecord, TaskRecord } from 
 import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { PostgresFlowTables } from "./flow-tx.js";
 import { ID_CONFLICT, ORDERED_ID } from "./migrations.js";
-import { MAX_ID_LENGTH } from "../../protocol/limits.js";
-import { globToLike, literalPrefix, prefixRange } from "./patterns.js";
+import { boundedRange, literalPrefix, prefixRange } from "../id-range.js";
+import { finishedFromRow, type FinishedRow } from "../sql-rows.js";
+import { globToLike } from "./patterns.js";
 import { ConcurrentInsertError } from "./retry.js";
 import { Waiters } from "./waiters.js";
 import { WriteBehind } from "./write-behind.js";
@@ -468,22 +469,4 @@ export class PostgresTx implements Tx {
     await this.flush();
     await this.count("deletePromise", [id]);
   }
-}
-
-interface FinishedRow {
-  id: string;
-  settled_at: string;
-  purge_at: string | null;
-}
-
-function finishedFromRow(row: FinishedRow): FinishedRoot {
-  const root: FinishedRoot = { id: row.id, settledAt: Number(row.settled_at) };
-  if (row.purge_at !== null) root.purgeAt = Number(row.purge_at);
-  return root;
-}
-
-/** A prefix's id range; a prefix of U+10FFFF only has no upper bound, so one past the longest id stands in. */
-function boundedRange(prefix: string): { lower: string; upper: string } {
-  const { lower, upper } = prefixRange(prefix);
-  return { lower, upper: upper ?? "\u{10FFFF}".repeat(MAX_ID_LENGTH + 1) };
 }

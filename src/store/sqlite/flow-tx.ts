@@ -5,8 +5,9 @@
  */
 import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FlowCounts, FlowRow, QueuedTask } from "../backend.js";
+import { countsFrom, flowRowFrom, queuedFrom, type RowOfCounts, type RowOfFlow, type RowOfQueue } from "../sql-rows.js";
 import { flowRowId } from "../kernel/flow.js";
-import type { StatementCache } from "./statement-cache.js";
+import { LIMIT, type StatementCache } from "./statement-cache.js";
 
 const SQL = {
   allLimits: "SELECT declaration FROM flow_limits ORDER BY grp, func",
@@ -17,7 +18,7 @@ const SQL = {
   putRow: `INSERT OR REPLACE INTO flow_rows (id, grp, func, key, running, starts, wake_at)
     VALUES (@id, @grp, @func, @key, @running, @starts, @wake_at)`,
   deleteRow: "DELETE FROM flow_rows WHERE id = ?",
-  dueRows: "SELECT * FROM flow_rows WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, id LIMIT ?",
+  dueRows: `SELECT * FROM flow_rows WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, id ${LIMIT}`,
   queue: `INSERT INTO flow_queue (task_id, flow_id, grp, func, priority, created_at, version, address)
     VALUES (@taskId, @flowId, @group, @func, @priority, @createdAt, @version, @address)
     ON CONFLICT (task_id) DO UPDATE SET flow_id = excluded.flow_id, grp = excluded.grp, func = excluded.func,
@@ -27,36 +28,13 @@ const SQL = {
   ahead: `SELECT count(*) AS n FROM (SELECT 1 FROM flow_queue WHERE flow_id = @flowId AND task_id <> @taskId AND (
       priority > @priority OR (priority = @priority AND (created_at < @createdAt OR (created_at = @createdAt
       AND seq < coalesce((SELECT seq FROM flow_queue WHERE task_id = @taskId), 9223372036854775807)))))
-    LIMIT @limit)`,
-  heads: "SELECT * FROM flow_queue WHERE flow_id = ? ORDER BY priority DESC, created_at, seq LIMIT ?",
+    LIMIT CAST(@limit AS INTEGER))`,
+  heads: `SELECT * FROM flow_queue WHERE flow_id = ? ORDER BY priority DESC, created_at, seq ${LIMIT}`,
   counts: `SELECT grp, func, sum(running) AS running, sum(queued) AS queued, sum(keys) AS keys FROM (
       SELECT grp, func, running, 0 AS queued, 1 AS keys FROM flow_rows
       UNION ALL SELECT grp, func, 0, 1, 0 FROM flow_queue)
-    GROUP BY grp, func ORDER BY grp, func LIMIT ?`,
-  nextWake: "SELECT min(wake_at) AS at FROM flow_rows WHERE wake_at IS NOT NULL",
+    GROUP BY grp, func ORDER BY grp, func ${LIMIT}`,
 } as const;
-
-interface RowOfFlow {
-  id: string;
-  grp: string;
-  func: string;
-  key: string;
-  running: number;
-  starts: string;
-  wake_at: number | null;
-}
-
-interface RowOfQueue {
-  seq: number;
-  task_id: string;
-  flow_id: string;
-  grp: string;
-  func: string;
-  priority: number;
-  created_at: number;
-  version: number;
-  address: string;
-}
 
 export class SqliteFlowTables {
   constructor(private readonly statements: StatementCache) {}
@@ -114,7 +92,8 @@ export class SqliteFlowTables {
   }
 
   queuedAhead(flowId: string, entry: Pick<QueuedTask, "taskId" | "priority" | "createdAt">, limit: number): number {
-    const { n } = this.statements.get(SQL.ahead).get({ flowId, ...entry, limit }) as { n: number };
+    const { taskId, priority, createdAt } = entry;
+    const { n } = this.statements.get(SQL.ahead).get({ flowId, taskId, priority, createdAt, limit }) as { n: number };
     return n;
   }
 
@@ -123,32 +102,7 @@ export class SqliteFlowTables {
   }
 
   flowCounts(limit: number): FlowCounts[] {
-    const rows = this.statements.get(SQL.counts).all(limit) as { grp: string; func: string; running: number; queued: number; keys: number }[];
-    return rows.map((row) => ({ group: row.grp, func: row.func, running: row.running, queued: row.queued, keys: row.keys }));
+    const rows = this.statements.get(SQL.counts).all(limit) as RowOfCounts[];
+    return rows.map(countsFrom);
   }
-
-  nextWake(): number | undefined {
-    const row = this.statements.get(SQL.nextWake).get() as { at: number | null };
-    return row.at ?? undefined;
-  }
-}
-
-function flowRowFrom(row: RowOfFlow): FlowRow {
-  const flow: FlowRow = { id: row.id, group: row.grp, func: row.func, key: row.key, running: row.running, starts: JSON.parse(row.starts) as number[] };
-  if (row.wake_at !== null) flow.wakeAt = row.wake_at;
-  return flow;
-}
-
-function queuedFrom(row: RowOfQueue): QueuedTask {
-  return {
-    taskId: row.task_id,
-    flowId: row.flow_id,
-    group: row.grp,
-    func: row.func,
-    priority: row.priority,
-    createdAt: row.created_at,
-    version: row.version,
-    address: row.address,
-    seq: row.seq,
-  };
 }

@@ -7,8 +7,9 @@ import type Database from "better-sqlite3";
 import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
 import { SqliteFlowTables } from "./flow-tx.js";
-import { MAX_ID_LENGTH } from "../../protocol/limits.js";
-import { literalPrefix, prefixRange, toSqliteGlob } from "./id-patterns.js";
+import { boundedRange, literalPrefix, prefixRange } from "../id-range.js";
+import { finishedFromRow, type FinishedRow } from "../sql-rows.js";
+import { toSqliteGlob } from "./id-patterns.js";
 import {
   PROMISE_COLUMNS,
   TASK_COLUMNS,
@@ -24,14 +25,7 @@ import {
   type ScheduleRow,
   type TaskRow,
 } from "./rows.js";
-import type { StatementCache } from "./statement-cache.js";
-
-/**
- * A bound row limit. Plain `LIMIT ?` lets SQLite's planner use the value, so every new binding
- * re-prepares the statement: 5 µs more per call (8 µs instead of 3 for a preload's empty range).
- * Through CAST the value is an expression the plan does not depend on.
- */
-const LIMIT = "LIMIT CAST(? AS INTEGER)";
+import { LIMIT, type StatementCache } from "./statement-cache.js";
 
 const SQL = {
   // Reads by id are raw statements (StatementCache.raw): they name their columns.
@@ -78,13 +72,13 @@ const SQL = {
   putFinished: "INSERT OR REPLACE INTO finished_roots (id, settled_at, purge_at) VALUES (?, ?, ?)",
   getFinished: "SELECT * FROM finished_roots WHERE id = ?",
   finishedDue: `SELECT * FROM finished_roots INDEXED BY finished_roots_by_purge_at WHERE purge_at IS NOT NULL AND purge_at <= ?
-    ORDER BY purge_at, id LIMIT ?`,
-  finishedBy: "SELECT * FROM finished_roots WHERE settled_at <= ? ORDER BY settled_at, id LIMIT ?",
+    ORDER BY purge_at, id ${LIMIT}`,
+  finishedBy: `SELECT * FROM finished_roots WHERE settled_at <= ? ORDER BY settled_at, id ${LIMIT}`,
   finishedByAfter: `SELECT * FROM finished_roots WHERE settled_at <= ? AND (settled_at > ? OR (settled_at = ? AND id > ?))
-    ORDER BY settled_at, id LIMIT ?`,
+    ORDER BY settled_at, id ${LIMIT}`,
   // The primary-key range; state is stored before the payloads, so their overflow pages are not read.
   pendingInRange: "SELECT 1 FROM promises WHERE id >= ? AND id < ? AND state = 'pending' LIMIT 1",
-  idsInRange: "SELECT id FROM promises WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+  idsInRange: `SELECT id FROM promises WHERE id >= ? AND id < ? ORDER BY id ${LIMIT}`,
   deletePromisesIn: "DELETE FROM promises WHERE id IN (SELECT value FROM json_each(?))",
   deleteTasksIn: "DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
   deleteCallbacksIn: "DELETE FROM callbacks WHERE awaited IN (SELECT value FROM json_each(?)) OR awaiter IN (SELECT value FROM json_each(?))",
@@ -95,7 +89,8 @@ const SQL = {
   nextDeadlines: `SELECT
     (SELECT min(timeout_at) FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending') AS promise,
     (SELECT min(expires_at) FROM tasks INDEXED BY tasks_due_by_expiry WHERE state IN ('pending', 'acquired')) AS task,
-    (SELECT min(next_run_at) FROM schedules) AS schedule`,
+    (SELECT min(next_run_at) FROM schedules) AS schedule,
+    (SELECT min(wake_at) FROM flow_rows WHERE wake_at IS NOT NULL) AS flow`,
 } as const;
 
 /** `a, b` → `p.a, p.b` */
@@ -272,8 +267,8 @@ export class SqliteTx implements Tx {
   }
 
   async nextDeadline(): Promise<number | undefined> {
-    const row = this.statements.get(SQL.nextDeadlines).get() as Record<"promise" | "task" | "schedule", number | null>;
-    const deadlines = [row.promise, row.task, row.schedule, this.flow.nextWake() ?? null].filter((at): at is number => at !== null);
+    const row = this.statements.get(SQL.nextDeadlines).get() as Record<"promise" | "task" | "schedule" | "flow", number | null>;
+    const deadlines = [row.promise, row.task, row.schedule, row.flow].filter((at): at is number => at !== null);
     return deadlines.length === 0 ? undefined : Math.min(...deadlines);
   }
 
@@ -363,22 +358,6 @@ export class SqliteTx implements Tx {
     this.statements.get(SQL.deleteListenersIn).run(ids);
     this.statements.get(SQL.deleteFinishedIn).run(ids);
   }
-}
-
-interface FinishedRow {
-  id: string;
-  settled_at: number;
-  purge_at: number | null;
-}
-
-function finishedFromRow(row: FinishedRow): FinishedRoot {
-  return row.purge_at === null ? { id: row.id, settledAt: row.settled_at } : { id: row.id, settledAt: row.settled_at, purgeAt: row.purge_at };
-}
-
-/** A prefix's id range; a prefix of U+10FFFF only has no upper bound, so one past the longest id stands in. */
-function boundedRange(prefix: string): { lower: string; upper: string } {
-  const { lower, upper } = prefixRange(prefix);
-  return { lower, upper: upper ?? "\u{10FFFF}".repeat(MAX_ID_LENGTH + 1) };
 }
 
 /** WHERE conditions and their parameters, for the searches. */

@@ -1,0 +1,79 @@
+/**
+ * The rows of flow control (kernel/flow.ts) and of retention (kernel/retention.ts) as the SQL
+ * backends store them: the same columns in SQLite and PostgreSQL, read back into records here once. An integer column comes back as a number from
+ * SQLite and as a string from `pg` (bigint may exceed 2^53; ours hold epoch ms and sequence
+ * numbers), so each goes through Number().
+ */
+import type { FinishedRoot, FlowCounts, FlowRow, QueuedTask } from "./backend.js";
+
+type Int8 = number | string;
+
+/** A row of `flow_rows`. */
+export interface RowOfFlow {
+  id: string;
+  grp: string;
+  func: string;
+  key: string;
+  running: number;
+  starts: string;
+  wake_at: Int8 | null;
+}
+
+/** A row of `flow_queue`. */
+export interface RowOfQueue {
+  seq: Int8;
+  task_id: string;
+  flow_id: string;
+  grp: string;
+  func: string;
+  priority: number;
+  created_at: Int8;
+  version: number;
+  address: string;
+}
+
+/** A row of the per-function counts query. */
+export interface RowOfCounts {
+  grp: string;
+  func: string;
+  running: number;
+  queued: number;
+  keys: number;
+}
+
+export function flowRowFrom(row: RowOfFlow): FlowRow {
+  const flow: FlowRow = { id: row.id, group: row.grp, func: row.func, key: row.key, running: row.running, starts: JSON.parse(row.starts) as number[] };
+  if (row.wake_at !== null) flow.wakeAt = Number(row.wake_at);
+  return flow;
+}
+
+export function queuedFrom(row: RowOfQueue): QueuedTask {
+  return {
+    taskId: row.task_id,
+    flowId: row.flow_id,
+    group: row.grp,
+    func: row.func,
+    priority: row.priority,
+    createdAt: Number(row.created_at),
+    version: row.version,
+    address: row.address,
+    seq: Number(row.seq),
+  };
+}
+
+export function countsFrom(row: RowOfCounts): FlowCounts {
+  return { group: row.grp, func: row.func, running: row.running, queued: row.queued, keys: row.keys };
+}
+
+/** A row of `finished_roots`. */
+export interface FinishedRow {
+  id: string;
+  settled_at: Int8;
+  purge_at: Int8 | null;
+}
+
+export function finishedFromRow(row: FinishedRow): FinishedRoot {
+  const root: FinishedRoot = { id: row.id, settledAt: Number(row.settled_at) };
+  if (row.purge_at !== null) root.purgeAt = Number(row.purge_at);
+  return root;
+}
