@@ -75,9 +75,10 @@ function record(metrics: MetricsRecorder, response: Response, window: Window): v
     case "task.create": {
       const data = succeeded(response);
       if (data.task.state === "acquired") metrics.taskAcquired();
-      return recordPromise(metrics, data.promise, window);
+      return recordPromise(metrics, data.promise, window, "created");
     }
     case "promise.create":
+      return recordPromise(metrics, succeeded(response).promise, window, "created");
     case "promise.settle":
     case "task.fulfill":
       return recordPromise(metrics, succeeded(response).promise, window);
@@ -93,13 +94,19 @@ function succeeded<K extends RequestKind>(response: Response<K>): SuccessData[K]
   return response.data as SuccessData[K];
 }
 
-/** Counts the creation or settlement of `promise` if it happened inside this request. */
-function recordPromise(metrics: MetricsRecorder, promise: PromiseRecord, window: Window): void {
+/**
+ * Counts the creation or settlement of `promise` if it happened inside this request. A create
+ * ("created") counts a root's settlement only if it created that root: one that found the root of
+ * an earlier request (the same execution run again) answers with its settlement, which may fall in
+ * the same millisecond as this request's start. (A step's create carries the step's start time as
+ * createdAt, so a step is told by its settlement alone.)
+ */
+function recordPromise(metrics: MetricsRecorder, promise: PromiseRecord, window: Window, by: "created" | "settled" = "settled"): void {
   const within = (at: number | undefined) => at !== undefined && at >= window.from && at <= window.to;
   const root = isExecutionRoot(promise);
   const func = funcOf(promise) ?? "unknown";
   if (root && promise.state === "pending" && within(promise.createdAt)) metrics.executionStarted(func);
-  if (promise.state === "pending" || !within(promise.settledAt)) return;
+  if (promise.state === "pending" || !within(promise.settledAt) || (root && by === "created" && !within(promise.createdAt))) return;
   const durationMs = promise.settledAt! - promise.createdAt;
   const state = promise.state as SettledState;
   if (root) metrics.executionSettled(func, state, durationMs);
