@@ -12,7 +12,6 @@ import { parseBatch } from "../protocol/validation.js";
 import type { Store } from "../store/store.js";
 import type { Ticker } from "../store/ticker.js";
 import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";
-import { READ_KINDS } from "../protocol/read-kinds.js";
 import type { RefusedWrites } from "./refused-writes.js";
 
 export interface BatchReply {
@@ -32,7 +31,7 @@ export async function answerBatch(body: unknown, store: Store, ticker: Ticker, l
 
   const applied = valid.length > 0 ? await store.applyBatch(valid) : [];
   if (applied.length !== valid.length) throw new Error(`store answered ${applied.length} of ${valid.length} batched requests`);
-  if (valid.some((req) => !READ_KINDS.has(req.kind))) ticker.recheck();
+  for (const req of valid) ticker.applied(req);
 
   let next = 0;
   const responses = parsed.items.map((item, index) => {

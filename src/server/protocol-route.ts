@@ -13,7 +13,6 @@ import type { Store } from "../store/store.js";
 import type { Ticker } from "../store/ticker.js";
 import { answerBatch } from "./batch-reply.js";
 import { protocolAnswer, protocolRefusal } from "./protocol-reply.js";
-import { READ_KINDS } from "../protocol/read-kinds.js";
 import type { RefusedWrites } from "./refused-writes.js";
 
 export interface ProtocolRouteOptions {
@@ -42,7 +41,7 @@ export function registerProtocolRoute(app: FastifyInstance, { store, ticker, lim
     }
     const req: Request = parsed.request;
     const response = await store.apply(req);
-    if (!READ_KINDS.has(req.kind)) ticker.recheck();
+    ticker.applied(req);
     return reply.code(response.head.status).send(protocolAnswer(req, response));
   });
 }

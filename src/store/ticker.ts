@@ -8,6 +8,8 @@
  * with work left is followed by the next one soon; a late purge only keeps rows a little longer.
  */
 import type { Logger } from "pino";
+import { READ_KINDS } from "../protocol/read-kinds.js";
+import type { Request } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";
 
 export interface TickerOptions {
@@ -30,6 +32,8 @@ export class Ticker {
   private readonly purgeIntervalMs: number;
   private readonly logger: Logger | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private peekTimer: NodeJS.Timeout | undefined;
+  private peeking: Promise<void> | undefined;
   private purgeTimer: ReturnType<typeof setTimeout> | undefined;
   private purging: Promise<void> | undefined;
   private scheduledAt = Number.POSITIVE_INFINITY;
@@ -70,11 +74,31 @@ export class Ticker {
     else this.schedule(untilDue(at));
   }
 
-  /** Something changed (a create, a message): the next deadline may now be sooner. */
+  /**
+   * A request was applied: wake for the deadline it shows, or read the next deadline when only
+   * the store knows what the write made due (a release's redelivery, a schedule's next run).
+   */
+  applied(req: Request): void {
+    const deadline = deadlineOf(req);
+    if (deadline !== undefined) this.hint(deadline);
+    else if (!READ_KINDS.has(req.kind)) this.recheck();
+  }
+
+  /**
+   * Something changed (a create, a message): the next deadline may now be sooner. Reads it (one
+   * indexed query, coalesced over `recheckDelayMs`) and ticks only when it comes; a burst of writes
+   * used to run a whole tick each time, which on PostgreSQL is a transaction of six queries.
+   */
   recheck(): void {
     if (this.stopped) return;
-    if (this.running) this.rerun = true;
-    else this.schedule(this.recheckDelayMs);
+    if (this.running || this.peeking) {
+      this.rerun = true;
+      return;
+    }
+    this.peekTimer ??= setTimeout(() => {
+      this.peekTimer = undefined;
+      this.peeking = this.peek();
+    }, this.recheckDelayMs);
   }
 
   /** Stops ticking and waits for a tick in progress to finish. */
@@ -83,9 +107,12 @@ export class Ticker {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.scheduledAt = Number.POSITIVE_INFINITY;
+    clearTimeout(this.peekTimer);
+    this.peekTimer = undefined;
     clearTimeout(this.purgeTimer);
     this.purgeTimer = undefined;
     await this.running;
+    await this.peeking;
     await this.purging;
   }
 
@@ -132,12 +159,30 @@ export class Ticker {
     } catch (error) {
       this.logger?.error({ err: error }, "tick failed; retrying");
     }
-    if (this.rerun) delay = Math.min(delay, this.recheckDelayMs);
     delay = Math.min(delay, untilDue(this.hintedAt));
-    this.rerun = false;
     this.hintedAt = Number.POSITIVE_INFINITY;
     this.running = undefined;
     this.schedule(delay);
+    this.recheckIfAsked();
+  }
+
+  /** Reads the next deadline and wakes for it: what a recheck costs instead of a tick. */
+  private async peek(): Promise<void> {
+    try {
+      const next = await this.store.nextDeadline();
+      if (next !== undefined) this.hint(next);
+    } catch (error) {
+      this.logger?.error({ err: error }, "reading the next deadline failed; the next tick reads it again");
+    }
+    this.peeking = undefined;
+    this.recheckIfAsked();
+  }
+
+  /** A recheck that arrived while a tick or a read ran may be about a change that read missed. */
+  private recheckIfAsked(): void {
+    if (!this.rerun) return;
+    this.rerun = false;
+    this.recheck();
   }
 }
 
@@ -148,4 +193,20 @@ export class Ticker {
 function untilDue(at: number): number {
   const delay = at - Date.now();
   return delay > 0 ? delay + 1 : 0;
+}
+
+/** The moment a request makes something due, so the ticker can wake for it. */
+export function deadlineOf(req: Request): number | undefined {
+  switch (req.kind) {
+    case "promise.create":
+      return req.data.timeoutAt;
+    case "task.create":
+      return req.data.action.data.timeoutAt;
+    case "task.fence":
+      return req.data.action.kind === "promise.create" ? req.data.action.data.timeoutAt : undefined;
+    case "task.acquire":
+      return Date.now() + req.data.ttl;
+    default:
+      return undefined;
+  }
 }

@@ -8,7 +8,7 @@ import type { Request, Response } from "../protocol/requests.js";
 import { isAddressedTo } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
 import type { Logger } from "pino";
-import { Ticker } from "../store/ticker.js";
+import { deadlineOf, Ticker } from "../store/ticker.js";
 import type { Transport } from "./transport.js";
 
 export class EmbeddedTransport implements Transport {
@@ -43,21 +43,5 @@ export class EmbeddedTransport implements Transport {
     await this.ticker.stop();
     this.unsubscribes.splice(0).forEach((unsubscribe) => unsubscribe());
     await this.store.close();
-  }
-}
-
-/** The moment a request makes something due, so the ticker can wake for it. */
-function deadlineOf(req: Request): number | undefined {
-  switch (req.kind) {
-    case "promise.create":
-      return req.data.timeoutAt;
-    case "task.create":
-      return req.data.action.data.timeoutAt;
-    case "task.fence":
-      return req.data.action.kind === "promise.create" ? req.data.action.data.timeoutAt : undefined;
-    case "task.acquire":
-      return Date.now() + req.data.ttl;
-    default:
-      return undefined;
   }
 }

@@ -11,6 +11,7 @@ function fakeStore() {
   const fake = {
     ticks,
     deadline: undefined as number | undefined,
+    peeks: 0,
     holdTicks: false,
     finishTick: () => release?.(),
     store: {
@@ -19,7 +20,10 @@ function fakeStore() {
         if (fake.holdTicks) await new Promise<void>((resolve) => (release = resolve));
         return 0;
       },
-      nextDeadline: async () => fake.deadline,
+      nextDeadline: async () => {
+        fake.peeks++;
+        return fake.deadline;
+      },
       apply: async () => {
         throw new Error("not used");
       },
@@ -49,10 +53,31 @@ describe("Ticker", () => {
     ticker.start();
     await eventually(() => (fake.ticks.length === 1 ? true : undefined), 1000, "the first tick");
     // A deadline appears while the first tick is still reading: the recheck must bring it in.
+    fake.deadline = Date.now();
     ticker.recheck();
     fake.holdTicks = false;
     fake.finishTick();
     await eventually(() => (fake.ticks.length >= 2 ? true : undefined), 1000, "a tick soon after the recheck");
+    await ticker.stop();
+  });
+
+  it("a recheck reads the next deadline and ticks only when something is due", async () => {
+    const fake = fakeStore();
+    const ticker = new Ticker(fake.store, { maxIntervalMs: 5000, recheckDelayMs: 5 });
+    ticker.start();
+    await eventually(() => (fake.ticks.length === 1 && fake.peeks === 1 ? true : undefined), 1000, "the first tick");
+    // A burst of changes with nothing due: one read of the deadline, no tick.
+    for (let i = 0; i < 20; i++) ticker.recheck();
+    await eventually(() => (fake.peeks === 2 ? true : undefined), 1000, "the recheck's read");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fake.peeks).toBe(2);
+    expect(fake.ticks).toHaveLength(1);
+    // Something due 30 ms from now: the recheck finds it and the tick comes then.
+    fake.deadline = Date.now() + 30;
+    ticker.recheck();
+    // (The fake's deadline stays due after it, so ticks follow one another from then on.)
+    await eventually(() => (fake.ticks.length >= 2 ? true : undefined), 1000, "the tick at the new deadline");
+    expect(fake.ticks[1]!).toBeGreaterThanOrEqual(fake.deadline);
     await ticker.stop();
   });
 
