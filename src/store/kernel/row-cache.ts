@@ -18,9 +18,9 @@ export function withRowCache(tx: Tx): CachedTx {
   const tasks = new Map<string, TaskRecord | undefined>();
   return Object.assign(Object.create(tx) as Tx, {
     async prefetch(promiseIds: readonly string[], taskIds: readonly string[]): Promise<void> {
-      // Promises before tasks, as every transition locks them.
-      await fill(promises, promiseIds, (ids) => tx.getPromises(ids));
-      await fill(tasks, taskIds, (ids) => tx.getTasks(ids));
+      // Promises before tasks, as every transition locks them; both reads are sent at once, so a
+      // pipelining backend (PostgreSQL) answers them in one round trip.
+      await Promise.all([fill(promises, promiseIds, (ids) => tx.getPromises(ids)), fill(tasks, taskIds, (ids) => tx.getTasks(ids))]);
     },
     async getPromise(id: string): Promise<PromiseRecord | undefined> {
       if (promises.has(id)) return promises.get(id);

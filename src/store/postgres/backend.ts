@@ -23,6 +23,9 @@ export async function openPostgresBackend(url: string, options: PostgresBackendO
   const pool = new pg.Pool({
     ...connection,
     max: options.poolSize ?? 10,
+    // Queries go out without waiting for the answer to the one before: a transaction's BEGIN
+    // travels with its first reads and its COMMIT with its writes (attemptOnce).
+    pipeline: true,
     // Every pooled connection resolves table names in our schema, before its first query.
     onConnect: async (client) => {
       await client.query(`SET search_path TO ${quoteIdentifier(schema)}`);
@@ -74,19 +77,34 @@ async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Prom
   }
 }
 
+/**
+ * One attempt, in two round trips when the work reads once and writes once (a batch of requests):
+ * BEGIN is pipelined with the first reads, and COMMIT with the buffered writes. A write never
+ * leaves before BEGIN has succeeded (`behindBegin`), and the writes are one statement that fails
+ * as a whole (a lost race is a unique violation), so a COMMIT sent behind a failed write finds the
+ * transaction aborted and rolls it back.
+ */
 async function attemptOnce<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const begun = client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+  // Observed below (before any write, and on every way out); this keeps an early failure handled.
+  begun.catch(() => undefined);
+  const gate = behindBegin(client, begun);
   try {
-    await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
     try {
-      const tx = new PostgresTx(client);
+      const tx = new PostgresTx(gate.client);
       const result = await work(tx);
-      await tx.flush();
-      await client.query("COMMIT");
+      await begun;
+      gate.open();
+      const [flushed, committed] = await Promise.allSettled([tx.flush(), client.query("COMMIT")]);
+      if (flushed.status === "rejected") throw flushed.reason;
+      if (committed.status === "rejected") throw committed.reason;
       return result;
     } catch (error) {
       try {
+        // Also what ends a transaction whose BEGIN failed, or whose COMMIT already rolled it back:
+        // PostgreSQL only warns then.
         await client.query("ROLLBACK");
       } catch (rollbackError) {
         // A connection that cannot roll back is not returned to the pool.
@@ -97,6 +115,28 @@ async function attemptOnce<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Prom
   } finally {
     client.release(broken);
   }
+}
+
+/**
+ * The connection as a transaction's statements see it: a plain read (SELECT) goes out at once,
+ * pipelined behind BEGIN, since a read that lands outside a transaction (BEGIN failed) changes
+ * nothing and the attempt fails before it writes; any other statement waits for BEGIN's answer
+ * until `open` says it has come.
+ */
+function behindBegin(client: pg.PoolClient, begun: Promise<unknown>): { client: pg.PoolClient; open(): void } {
+  let confirmed = false;
+  const query = client.query.bind(client) as (config: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
+  const gated = Object.create(client) as pg.PoolClient;
+  gated.query = ((config: string | pg.QueryConfig, values?: unknown[]) => {
+    if (confirmed || /^\s*SELECT\b/i.test(typeof config === "string" ? config : config.text)) return query(config, values);
+    return begun.then(() => query(config, values));
+  }) as pg.PoolClient["query"];
+  return {
+    client: gated,
+    open: () => {
+      confirmed = true;
+    },
+  };
 }
 
 async function readPromise(pool: pg.Pool, id: string): Promise<PromiseRecord | undefined> {

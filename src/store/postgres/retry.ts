@@ -13,11 +13,13 @@ export class ConcurrentInsertError extends Error {
 
 const SERIALIZATION_FAILURE = "40001";
 const DEADLOCK_DETECTED = "40P01";
+/** Rows are inserted only where a read found none: a duplicate means someone inserted meanwhile. */
+const UNIQUE_VIOLATION = "23505";
 
 export function isRetryable(error: unknown): boolean {
   if (error instanceof ConcurrentInsertError) return true;
   const code = (error as { code?: unknown } | null)?.code;
-  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
+  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED || code === UNIQUE_VIOLATION;
 }
 
 export const MAX_ATTEMPTS = 10;

@@ -167,6 +167,8 @@ export class PostgresTx implements Tx {
   private readonly absentPromises = new Set<string>();
   private readonly absentSchedules = new Set<string>();
   private readonly writes = new WriteBehind();
+  /** The promise reads sent so far, settled once their rows are taken in (see `readingPromises`). */
+  private promiseReads: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Waiters();
 
   private readonly flow: PostgresFlowTables;
@@ -190,7 +192,24 @@ export class PostgresTx implements Tx {
     return result.rowCount ?? 0;
   }
 
-  async getPromise(id: string): Promise<PromiseRecord | undefined> {
+  getPromise(id: string): Promise<PromiseRecord | undefined> {
+    return this.readingPromises(this.readPromise(id));
+  }
+
+  getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
+    return this.readingPromises(this.readPromises(ids));
+  }
+
+  /**
+   * Reads of promises and of tasks may be in flight together (pipelined); a task read checks what
+   * the promise reads sent before it found missing, so it waits for them to be taken in.
+   */
+  private readingPromises<R>(read: Promise<R>): Promise<R> {
+    this.promiseReads = read.catch(() => undefined);
+    return read;
+  }
+
+  private async readPromise(id: string): Promise<PromiseRecord | undefined> {
     const written = this.writes.promise(id);
     if (written) return written;
     const [row] = await this.run<PromiseRow>("getPromise", [id]);
@@ -198,7 +217,7 @@ export class PostgresTx implements Tx {
     return row && this.lockedPromise(row);
   }
 
-  async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
+  private async readPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
     const { written, unwritten } = partition(ids, (id) => this.writes.promise(id));
     const rows = unwritten.length === 0 ? [] : await this.run<PromiseRow>("getPromises", [unwritten]);
     const found = new Set(rows.map((row) => row.id));
@@ -303,6 +322,7 @@ export class PostgresTx implements Tx {
     const written = this.writes.task(id);
     if (written) return written;
     const [row] = await this.run<TaskRow>("getTask", [id]);
+    await this.promiseReads;
     if (!row) this.absentTasks.add(id);
     else this.checkPromiseSeen(id);
     return row && taskFromRow(row);
@@ -311,6 +331,7 @@ export class PostgresTx implements Tx {
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
     const { written, unwritten } = partition(ids, (id) => this.writes.task(id));
     const rows = unwritten.length === 0 ? [] : await this.run<TaskRow>("getTasks", [unwritten]);
+    await this.promiseReads;
     const found = new Set(rows.map((row) => row.id));
     for (const id of unwritten) if (!found.has(id)) this.absentTasks.add(id);
     for (const id of found) this.checkPromiseSeen(id);

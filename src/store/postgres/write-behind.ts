@@ -7,14 +7,13 @@
  *
  * Deferring a write is safe because every row written was read first with `FOR UPDATE` (or found
  * missing): nobody else can change it meanwhile. A row we believed missing but someone else
- * inserted meanwhile is found at the flush (ON CONFLICT DO NOTHING returns fewer ids), and the
- * transaction retries as it would have at the insert itself.
+ * inserted meanwhile fails the flush with a unique violation, which aborts the transaction (so the
+ * COMMIT pipelined behind the flush rolls it back) and is retried as a lost race (retry.ts).
  */
 import type { PoolClient } from "pg";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import { ID_CONFLICT } from "./migrations.js";
 import type { FinishedRoot } from "../backend.js";
-import { ConcurrentInsertError } from "./retry.js";
 import { PROMISE_COLUMNS, promiseParams, TASK_COLUMNS } from "./rows.js";
 
 const PROMISE_ARRAYS = "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[]";
@@ -25,8 +24,7 @@ const TASK_VALUES = "v(id, state, version, resumes, ttl, pid, expires_at, releas
 /** Every buffered write in one statement; each part is a no-op when its arrays are empty. */
 const FLUSH = `WITH
   inserted_promises AS (
-    INSERT INTO promises (${PROMISE_COLUMNS}) SELECT * FROM unnest(${PROMISE_ARRAYS})
-    ON CONFLICT ${ID_CONFLICT} DO NOTHING RETURNING id),
+    INSERT INTO promises (${PROMISE_COLUMNS}) SELECT * FROM unnest(${PROMISE_ARRAYS})),
   updated_promises AS (
     UPDATE promises AS p SET state = v.state, param = v.param, value = v.value, tags = v.tags, timeout_at = v.timeout_at,
       created_at = v.created_at, settled_at = v.settled_at, idempotency_key_for_create = v.key_for_create,
@@ -36,8 +34,7 @@ const FLUSH = `WITH
     WHERE p.id = v.id RETURNING p.id),
   inserted_tasks AS (
     INSERT INTO tasks (${TASK_COLUMNS}) SELECT ${TASK_FIELDS}
-    FROM unnest($21::text[], $22::text[], $23::integer[], $24::text[], $25::bigint[], $26::text[], $27::bigint[], $28::integer[]) AS ${TASK_VALUES}
-    ON CONFLICT ${ID_CONFLICT} DO NOTHING RETURNING id),
+    FROM unnest($21::text[], $22::text[], $23::integer[], $24::text[], $25::bigint[], $26::text[], $27::bigint[], $28::integer[]) AS ${TASK_VALUES}),
   upserted_finished AS (
     INSERT INTO finished_roots (id, settled_at, purge_at) SELECT * FROM unnest($37::text[], $38::bigint[], $39::bigint[])
     ON CONFLICT ${ID_CONFLICT} DO UPDATE SET settled_at = EXCLUDED.settled_at, purge_at = EXCLUDED.purge_at),
@@ -47,10 +44,8 @@ const FLUSH = `WITH
     ON CONFLICT ${ID_CONFLICT} DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, resumes = EXCLUDED.resumes,
       ttl = EXCLUDED.ttl, pid = EXCLUDED.pid, expires_at = EXCLUDED.expires_at, releases = EXCLUDED.releases
     RETURNING id)
-SELECT ARRAY(SELECT id FROM inserted_promises) AS inserted_promises,
-  ARRAY(SELECT id FROM updated_promises) AS updated_promises,
-  ARRAY(SELECT id FROM inserted_tasks) AS inserted_tasks,
-  (SELECT count(*) FROM upserted_tasks)::integer AS upserted_tasks`;
+-- Data-modifying parts run whether or not they are read.
+SELECT ARRAY(SELECT id FROM updated_promises) AS updated_promises`;
 
 interface Buffered<R> {
   record: R;
@@ -113,7 +108,7 @@ export class WriteBehind {
     this.promises.clear();
     this.tasks.clear();
     this.finished.clear();
-    const result = await client.query<{ inserted_promises: string[]; updated_promises: string[]; inserted_tasks: string[]; upserted_tasks: number }>({
+    const result = await client.query<{ updated_promises: string[] }>({
       name: "reprise_flush",
       text: FLUSH,
       values: [
@@ -127,10 +122,8 @@ export class WriteBehind {
       ],
     });
     const row = result.rows[0]!;
-    const lostPromise = firstMissing(promiseInserts, row.inserted_promises);
-    if (lostPromise !== undefined) throw new ConcurrentInsertError("promises", lostPromise);
-    const lostTask = firstMissing(taskInserts, row.inserted_tasks);
-    if (lostTask !== undefined) throw new ConcurrentInsertError("tasks", lostTask);
+    // Every update follows a locking read (or this transaction's own insert), so this cannot
+    // happen; were it to, the transaction has committed by now (COMMIT is pipelined): say so loudly.
     const notFound = firstMissing(promiseUpdates, row.updated_promises);
     if (notFound !== undefined) throw new Error(`updatePromise: no promise ${JSON.stringify(notFound)}`);
   }
