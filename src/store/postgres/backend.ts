@@ -87,6 +87,9 @@ async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Prom
 async function attemptOnce<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const socket = (client as unknown as pg.Client).connection.stream;
+  // BEGIN and the reads `work` sends before it first waits leave in one socket write.
+  socket.cork();
   const begun = client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
   // Observed below (before any write, and on every way out); this keeps an early failure handled.
   begun.catch(() => undefined);
@@ -94,10 +97,19 @@ async function attemptOnce<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Prom
   try {
     try {
       const tx = new PostgresTx(gate.client);
-      const result = await work(tx);
+      let working: Promise<T>;
+      try {
+        working = work(tx);
+      } finally {
+        socket.uncork();
+      }
+      const result = await working;
       await begun;
       gate.open();
-      const [flushed, committed] = await Promise.allSettled([tx.flush(), client.query("COMMIT")]);
+      socket.cork();
+      const ending = Promise.allSettled([tx.flush(), client.query("COMMIT")]);
+      socket.uncork();
+      const [flushed, committed] = await ending;
       if (flushed.status === "rejected") throw flushed.reason;
       if (committed.status === "rejected") throw committed.reason;
       return result;
