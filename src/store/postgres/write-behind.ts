@@ -1,6 +1,6 @@
 /**
  * Write-behind for one PostgreSQL transaction: inserts and updates of promises and tasks (and the
- * finished-root rows of retention) are kept here, the last write of a row replacing the earlier
+ * finished-root rows of retention, and new callbacks and listeners) are kept here, the last write of a row replacing the earlier
  * ones, and written by ONE set-based statement (arrays unnested into multi-row INSERT … ON
  * CONFLICT and UPDATE … FROM) when the transaction commits or before a query scans those tables. A batch of a thousand steps then costs one round
  * trip of writes instead of a thousand.
@@ -43,7 +43,11 @@ const FLUSH = `WITH
     FROM unnest($29::text[], $30::text[], $31::integer[], $32::text[], $33::bigint[], $34::text[], $35::bigint[], $36::integer[]) AS ${TASK_VALUES}
     ON CONFLICT ${ID_CONFLICT} DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, resumes = EXCLUDED.resumes,
       ttl = EXCLUDED.ttl, pid = EXCLUDED.pid, expires_at = EXCLUDED.expires_at, releases = EXCLUDED.releases
-    RETURNING id)
+    RETURNING id),
+  inserted_callbacks AS (
+    INSERT INTO callbacks (awaited, awaiter) SELECT * FROM unnest($40::text[], $41::text[]) ON CONFLICT DO NOTHING),
+  inserted_listeners AS (
+    INSERT INTO listeners (awaited, address) SELECT * FROM unnest($42::text[], $43::text[]) ON CONFLICT DO NOTHING)
 -- Data-modifying parts run whether or not they are read.
 SELECT ARRAY(SELECT id FROM updated_promises) AS updated_promises`;
 
@@ -58,6 +62,10 @@ export class WriteBehind {
   private readonly tasks = new Map<string, Buffered<TaskRecord>>();
   /** Finished roots (retention): written with the settlement that finished them, no round trip of their own. */
   private readonly finished = new Map<string, FinishedRoot>();
+  /** Callbacks added by this transaction and not taken back: awaited → awaiters, in the order added. */
+  private readonly callbacks = new Map<string, string[]>();
+  /** Listeners added by this transaction and not taken back: awaited → addresses, in the order added. */
+  private readonly listeners = new Map<string, string[]>();
 
   promise(id: string): PromiseRecord | undefined {
     return this.promises.get(id)?.record;
@@ -89,8 +97,46 @@ export class WriteBehind {
     return this.finished.get(id);
   }
 
+  addCallback(awaited: string, awaiter: string): void {
+    addTo(this.callbacks, awaited, awaiter);
+  }
+
+  /** The callbacks on `awaited` added here and not written yet; they are forgotten. */
+  takeCallbacks(awaited: string): string[] {
+    return takeFrom(this.callbacks, awaited);
+  }
+
+  /** Forgets the callbacks added here whose awaiter is `awaiter`. */
+  dropCallbacksOf(awaiter: string): void {
+    for (const [awaited, awaiters] of this.callbacks) {
+      const kept = awaiters.filter((id) => id !== awaiter);
+      if (kept.length === 0) this.callbacks.delete(awaited);
+      else this.callbacks.set(awaited, kept);
+    }
+  }
+
+  addListener(awaited: string, address: string): void {
+    addTo(this.listeners, awaited, address);
+  }
+
+  /** The listeners on `awaited` added here and not written yet; they are forgotten. */
+  takeListeners(awaited: string): string[] {
+    return takeFrom(this.listeners, awaited);
+  }
+
+  /** Every callback ([awaited, awaiter]) and listener ([awaited, address]) the next flush writes. */
+  waitersToWrite(): { callbacks: [string, string][]; listeners: [string, string][] } {
+    return { callbacks: pairsOf(this.callbacks), listeners: pairsOf(this.listeners) };
+  }
+
   get empty(): boolean {
-    return this.promises.size === 0 && this.tasks.size === 0 && this.finished.size === 0;
+    return this.promises.size === 0 && this.tasks.size === 0 && this.finished.size === 0 && this.callbacks.size === 0 && this.listeners.size === 0;
+  }
+
+  /** Whether a promise written here (not flushed yet) has an id in [lower, upper); no upper: unbounded. */
+  hasPromiseIn(lower: string, upper: string | undefined): boolean {
+    for (const id of this.promises.keys()) if (id >= lower && (upper === undefined || id < upper)) return true;
+    return false;
   }
 
   /** Writes everything buffered in one statement, then forgets it. */
@@ -105,9 +151,12 @@ export class WriteBehind {
     const taskInserts = tasks.filter((t) => t.insert).map((t) => t.record);
     const taskUpserts = tasks.filter((t) => !t.insert).map((t) => t.record);
     const finished = [...this.finished.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const { callbacks, listeners } = this.waitersToWrite();
     this.promises.clear();
     this.tasks.clear();
     this.finished.clear();
+    this.callbacks.clear();
+    this.listeners.clear();
     const result = await client.query<{ updated_promises: string[] }>({
       name: "reprise_flush",
       text: FLUSH,
@@ -119,6 +168,10 @@ export class WriteBehind {
         finished.map((f) => f.id),
         finished.map((f) => f.settledAt),
         finished.map((f) => f.purgeAt ?? null),
+        callbacks.map(([awaited]) => awaited),
+        callbacks.map(([, awaiter]) => awaiter),
+        listeners.map(([awaited]) => awaited),
+        listeners.map(([, address]) => address),
       ],
     });
     const row = result.rows[0]!;
@@ -163,4 +216,22 @@ function firstMissing(records: readonly { id: string }[], returned: readonly str
   if (returned.length === records.length) return undefined;
   const found = new Set(returned);
   return records.find((record) => !found.has(record.id))?.id;
+}
+
+function addTo(lists: Map<string, string[]>, key: string, item: string): void {
+  const list = lists.get(key);
+  if (list === undefined) lists.set(key, [item]);
+  else if (!list.includes(item)) list.push(item);
+}
+
+function takeFrom(lists: Map<string, string[]>, key: string): string[] {
+  const list = lists.get(key) ?? [];
+  lists.delete(key);
+  return list;
+}
+
+function pairsOf(lists: Map<string, string[]>): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const [key, items] of lists) for (const item of items) pairs.push([key, item]);
+  return pairs;
 }
