@@ -69,9 +69,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const ticker = new Ticker(store, { ...options.ticker, logger });
   let closing = false;
 
+  // No recheck here: the write behind a message already told this server's ticker (ticker.applied),
+  // and a message from another replica is about that replica's write, which its own ticker saw.
   const unsubscribe = store.onMessage(({ address, message }) => {
     if (!workers.deliver(address, message)) logger.debug({ address, kind: message.kind }, "no connected worker for message");
-    ticker.recheck();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
