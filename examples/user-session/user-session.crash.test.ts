@@ -87,15 +87,19 @@ describe("user session survives kill -9", () => {
     const random = new SeededRandom(seed);
     const before = random.int(1, 3);
     const after = random.int(0, 2);
-    let server = await startServer();
+    // The session must outlive the restart for the activities after it to count: on a loaded
+    // machine starting the process again took longer than IDLE_MS, the session (rightly) ended at
+    // its deadline, and the later activities were refused.
+    const idleMs = 6_000;
+    let server = await startServer(undefined, idleMs);
     await postJson(`${server.url}/sessions/cy`);
     for (let i = 0; i < before; i++) await postJson(`${server.url}/sessions/cy/activities`, { kind: `before-${i}` });
     await sleep(random.int(0, 400));
     await server.child.kill();
 
-    server = await startServer();
+    server = await startServer(undefined, idleMs);
     for (let i = 0; i < after; i++) await postJson(`${server.url}/sessions/cy/activities`, { kind: `after-${i}` });
-    const ended = await server.child.waitFor("ENDED session-cy", 10_000);
+    const ended = await server.child.waitFor("ENDED session-cy", idleMs + 15_000);
 
     const entries = await log("cy");
     expect(entries).toEqual(["login", ...Array.from({ length: before + after }, (_, i) => `activity-${i + 1}`), "cleanup"]);
