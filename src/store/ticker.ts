@@ -79,9 +79,14 @@ export class Ticker {
    * the store knows what the write made due (a release's redelivery, a schedule's next run).
    */
   applied(req: Request): void {
+    if (!this.hintFor(req) && !READ_KINDS.has(req.kind)) this.recheck();
+  }
+
+  /** Wakes for the deadline `req` shows, if it shows one (no query); says whether it did. */
+  hintFor(req: Request): boolean {
     const deadline = deadlineOf(req);
     if (deadline !== undefined) this.hint(deadline);
-    else if (!READ_KINDS.has(req.kind)) this.recheck();
+    return deadline !== undefined;
   }
 
   /**
@@ -196,7 +201,7 @@ function untilDue(at: number): number {
 }
 
 /** The moment a request makes something due, so the ticker can wake for it. */
-export function deadlineOf(req: Request): number | undefined {
+function deadlineOf(req: Request): number | undefined {
   switch (req.kind) {
     case "promise.create":
       return req.data.timeoutAt;

@@ -156,6 +156,11 @@ function partition<R>(ids: readonly string[], buffered: (id: string) => R | unde
   return { written, unwritten };
 }
 
+/** What a take finds in the tables, then what this transaction added and did not write (a pair both hold counts once). */
+function tablesThenAdded(fromTables: string[], added: readonly string[]): string[] {
+  return [...fromTables, ...added.filter((item) => !fromTables.includes(item))];
+}
+
 function byId<R extends { id: string }>(records: R[]): R[] {
   return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -189,14 +194,14 @@ export class PostgresTx implements Tx {
   /** Sends the buffered writes. The backend calls it before COMMIT; scans call it before reading. */
   flush(): Promise<void> {
     // Once written, the waiters are in the tables: a later take must look there.
-    const { callbacks, listeners } = this.writes.waitersToWrite();
-    for (const [awaited, awaiter] of callbacks) {
+    const waiters = this.writes.waitersToWrite();
+    for (const [awaited, awaiter] of waiters.callbacks) {
       this.waiters.set(awaited, "awaited", true);
       this.waiters.set(awaiter, "awaiting", true);
     }
-    for (const [awaited] of listeners) this.waiters.set(awaited, "listened", true);
+    for (const [awaited] of waiters.listeners) this.waiters.set(awaited, "listened", true);
     // The flush statement leaves before this returns (the backend pipelines COMMIT behind it).
-    return this.writes.flush(this.client);
+    return this.writes.flush(this.client, waiters);
   }
 
   private async run<R extends QueryResultRow>(statement: Statement, values: unknown[], planEachTime = false): Promise<R[]> {
@@ -312,7 +317,7 @@ export class PostgresTx implements Tx {
     if (!(await this.waiters.mayHave(this.client, awaited, "awaited"))) return added;
     const awaiters = (await this.run<{ awaiter: string }>("takeCallbacks", [awaited])).map((row) => row.awaiter);
     this.waiters.set(awaited, "awaited", false);
-    return [...awaiters, ...added.filter((id) => !awaiters.includes(id))];
+    return tablesThenAdded(awaiters, added);
   }
 
   async deleteCallbacksOf(awaiter: string): Promise<void> {
@@ -331,7 +336,7 @@ export class PostgresTx implements Tx {
     if (!(await this.waiters.mayHave(this.client, awaited, "listened"))) return added;
     const addresses = (await this.run<{ address: string }>("takeListeners", [awaited])).map((row) => row.address);
     this.waiters.set(awaited, "listened", false);
-    return [...addresses, ...added.filter((address) => !addresses.includes(address))];
+    return tablesThenAdded(addresses, added);
   }
 
   /** A promise row read `FOR UPDATE`: this transaction holds it until it ends. */

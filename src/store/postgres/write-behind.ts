@@ -140,7 +140,7 @@ export class WriteBehind {
   }
 
   /** Writes everything buffered in one statement, then forgets it. */
-  async flush(client: PoolClient): Promise<void> {
+  async flush(client: PoolClient, waiters = this.waitersToWrite()): Promise<void> {
     if (this.empty) return;
     // In id order: two transactions inserting the same new ids then wait for each other in the
     // same order, instead of each holding one the other wants (a deadlock, found only after a second).
@@ -151,7 +151,7 @@ export class WriteBehind {
     const taskInserts = tasks.filter((t) => t.insert).map((t) => t.record);
     const taskUpserts = tasks.filter((t) => !t.insert).map((t) => t.record);
     const finished = [...this.finished.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const { callbacks, listeners } = this.waitersToWrite();
+    const { callbacks, listeners } = waiters;
     this.promises.clear();
     this.tasks.clear();
     this.finished.clear();
