@@ -8,7 +8,8 @@
  *
  * - sqlite: bare better-sqlite3, WAL, at the given synchronous: one commit per row (W2-like,
  *   `--seq-rows` rows; W1-like, `--rows` rows), and group commit (one commit per `--batch` rows,
- *   what one commit per event-loop turn gives 500 concurrent workflows at best).
+ *   what one commit per event-loop turn gives 500 concurrent workflows at best); and the W2-like
+ *   loop again on a file whose log is pre-sized first, as Reprise's is (perRowSeqPresized).
  * - pg: bare `pg`, one connection: one commit per row (autocommit INSERT), and batched (one
  *   multi-row INSERT, hence one commit, per `--batch` rows).
  * - fsync: write 4 KiB at offset 0 and fdatasync, in a loop: the device's durable-write latency.
@@ -18,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { presizeWal } from "../src/store/sqlite/wal-size.js";
 import { childMain, emit, flag, median } from "./lib/child.js";
 
 const runs = Number(flag("runs", "3"));
@@ -46,12 +48,23 @@ async function medianOf(measure: (count: number) => Promise<number>, count: numb
 }
 
 function sqliteFloors(sync: string): Record<string, number> {
+  return { ...sqliteFloorsOn(sync, false), perRowSeqPresized: sqliteFloorsOn(sync, true).perRowSeq! };
+}
+
+/**
+ * The floors on a fresh file. `presized`: its log first given its working size, as Reprise's
+ * power-loss store does when it opens (src/store/sqlite/wal-size.ts); without, the log grows
+ * with the rows, as a bare loop's does.
+ */
+function sqliteFloorsOn(sync: string, presized: boolean): Record<string, number> {
   const dir = mkdtempSync(join(tmpdir(), "reprise-bench-floor-"));
-  const db = new Database(join(dir, "floor.db"));
+  const path = join(dir, "floor.db");
+  const db = new Database(path);
   try {
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${sync}`);
     db.exec("CREATE TABLE rows (id TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL, created_at INTEGER NOT NULL)");
+    if (presized) presizeWal(db, path);
     const insert = db.prepare("INSERT INTO rows (id, value, created_at) VALUES (?, ?, ?)");
     let next = 0;
     const perRow = (count: number) => {
@@ -67,6 +80,7 @@ function sqliteFloors(sync: string): Record<string, number> {
       for (let done = 0; done < count; done += batch) grouped(Math.min(batch, count - done));
       return count / ((performance.now() - started) / 1000);
     };
+    if (presized) return { perRowSeq: medianSync(perRow, seqRows) };
     return { perRowSeq: medianSync(perRow, seqRows), perRow: medianSync(perRow, rows), grouped: medianSync(perBatch, rows) };
   } finally {
     db.close();

@@ -79,6 +79,8 @@ interface Row {
   /** Percentages of the relevant floor, rows/s at the same durability. */
   pctOfFloorPerCommit?: number;
   pctOfFloorGrouped?: number;
+  /** W2 on SQLite: of the one-commit-per-row floor on a file whose log was pre-sized first, as Reprise's is. */
+  pctOfPresizedFloor?: number;
   floorNames?: string[];
   note?: string;
   rounds?: number[];
@@ -109,7 +111,7 @@ const compact = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.
 const round = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? undefined : Number(n.toFixed(digits)));
 const pct = (value: number | undefined, floor: number | undefined) => (value === undefined || !floor ? undefined : round((100 * value) / floor, 1));
 
-function floorOf(name: string, key: "perRowSeq" | "perRow" | "grouped"): number | undefined {
+function floorOf(name: string, key: "perRowSeq" | "perRowSeqPresized" | "perRow" | "grouped"): number | undefined {
   const floor = results.floors[name];
   return floor && !("error" in floor) ? floor[key] : undefined;
 }
@@ -129,7 +131,8 @@ function addRow(section: Section, benchmark: string, roundsFigures: RoundFigures
   };
   if (workload === "W2") {
     row.pctOfFloorPerCommit = pct(stepsPerSecond, floorOf(floorName, "perRowSeq"));
-    row.floorNames = [`${floorName} one commit per row, ${FLOOR.seqRows} rows`];
+    row.pctOfPresizedFloor = pct(stepsPerSecond, floorOf(floorName, "perRowSeqPresized"));
+    row.floorNames = [`${floorName} one commit per row, ${FLOOR.seqRows} rows`, `${floorName} the same, log pre-sized`];
   } else {
     row.pctOfFloorPerCommit = pct(stepsPerSecond, floorOf(floorName, "perRow"));
     row.pctOfFloorGrouped = pct(stepsPerSecond, floorOf(floorName, "grouped"));
@@ -495,6 +498,7 @@ function report(): void {
     "ms/step": r.msPerStep,
     "% floor (1 commit/row)": r.pctOfFloorPerCommit ?? "",
     "% floor (group commit)": r.pctOfFloorGrouped ?? "",
+    "% floor (log pre-sized)": r.pctOfPresizedFloor ?? "",
     rounds: r.rounds?.length,
     note: r.note ?? "",
   }));
@@ -506,6 +510,7 @@ function report(): void {
       floorTable.push({
         floor: name,
         [`rows/s, 1 commit/row (${FLOOR.seqRows} rows)`]: round(f.perRowSeq, 0),
+        "the same, log pre-sized": round(f.perRowSeqPresized, 0) ?? "",
         [`rows/s, 1 commit/row (${FLOOR.rows} rows)`]: round(f.perRow, 0),
         [`rows/s, 1 commit/${FLOOR.batch} rows`]: round(f.grouped, 0),
       });

@@ -13,6 +13,7 @@ import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./schema.js";
 import { SqliteTx } from "./sqlite-tx.js";
 import { StatementCache } from "./statement-cache.js";
+import { presizeWal } from "./wal-size.js";
 
 export interface SqliteBackendOptions {
   /** What an acknowledged commit survives (src/store/durability.ts). Default "power-loss". */
@@ -40,6 +41,8 @@ export function openSqliteBackend(path: string, options: SqliteBackendOptions = 
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${synchronous}`);
     migrate(db);
+    // Only commits that fsync pay for a growing log (see wal-size.ts).
+    if (synchronous === "FULL") presizeWal(db, path);
   } catch (error) {
     db.close();
     throw error;
