@@ -84,51 +84,77 @@ function deserializeError(v: SerializedError): Error {
  * writes in forms of its own. Iterative, so the walk itself cannot overflow the stack.
  */
 export function assertSerializable(value: unknown, path: string, maxDepth = DEFAULT_LIMITS.maxJsonDepth): boolean {
+  // Most step results are a number, a string or a small object: a primitive needs no walk at all.
+  if (typeof value !== "object" || value === null) return checkLeaf(value, undefined, path);
   let special = false;
   const seen = new Set<object>();
   // A frame either visits a value or, once its children are done, leaves an object (for cycles).
-  const stack: ({ v: unknown; at: string; depth: number } | { leave: object })[] = [{ v: value, at: path, depth: 0 }];
+  // A visit knows its parent and key, so a path is spelled out only for an error message.
+  const stack: (Visit | { leave: object })[] = [{ v: value, parent: undefined, key: "", depth: 0 }];
   while (stack.length > 0) {
     const frame = stack.pop()!;
     if ("leave" in frame) {
       seen.delete(frame.leave);
       continue;
     }
-    const { v, at, depth } = frame;
-    switch (typeof v) {
-      case "function":
-        throw new SerializationError(`${at} is a function, which cannot be stored durably; pass data, not code`);
-      case "symbol":
-        throw new SerializationError(`${at} is a symbol, which cannot be stored durably`);
-      case "bigint":
-        throw new SerializationError(`${at} is a bigint, which JSON cannot store; pass it as a string`);
-      case "number":
-        if (Number.isNaN(v)) throw new SerializationError(`${at} is NaN, which JSON cannot store`);
-        if (!Number.isFinite(v)) special = true;
-        continue;
-      case "object": {
-        if (v instanceof Error) special = true;
-        if (v === null || v instanceof Error || v instanceof Date) continue;
-        if (depth >= maxDepth) throw new SerializationError(`${path} nests arrays and objects more than ${maxDepth} levels deep, which cannot be stored`);
-        if (seen.has(v)) throw new SerializationError(`${at} refers back to itself (a cycle), which JSON cannot store`);
-        seen.add(v);
-        stack.push({ leave: v });
-        if (Array.isArray(v)) {
-          for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], at: `${at}[${i}]`, depth: depth + 1 });
-          continue;
-        }
-        const proto = Object.getPrototypeOf(v) as unknown;
-        if (proto !== Object.prototype && proto !== null) {
-          const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "unknown";
-          throw new SerializationError(`${at} is an instance of ${name}; only plain objects, arrays and primitives can be stored`);
-        }
-        const entries = Object.entries(v);
-        for (let i = entries.length - 1; i >= 0; i--) stack.push({ v: entries[i]![1], at: `${at}.${entries[i]![0]}`, depth: depth + 1 });
-        continue;
-      }
-      default:
-        continue;
+    const v = frame.v;
+    if (typeof v !== "object" || v === null) {
+      if (checkLeaf(v, frame, path)) special = true;
+      continue;
     }
+    if (v instanceof Error) {
+      special = true;
+      continue;
+    }
+    if (v instanceof Date) continue;
+    if (frame.depth >= maxDepth) throw new SerializationError(`${path} nests arrays and objects more than ${maxDepth} levels deep, which cannot be stored`);
+    if (seen.has(v)) throw new SerializationError(`${pathOf(frame, path)} refers back to itself (a cycle), which JSON cannot store`);
+    seen.add(v);
+    stack.push({ leave: v });
+    const depth = frame.depth + 1;
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], parent: frame, key: i, depth });
+      continue;
+    }
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "unknown";
+      throw new SerializationError(`${pathOf(frame, path)} is an instance of ${name}; only plain objects, arrays and primitives can be stored`);
+    }
+    const keys = Object.keys(v);
+    for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: (v as Record<string, unknown>)[keys[i]!], parent: frame, key: keys[i]!, depth });
   }
   return special;
+}
+
+interface Visit {
+  v: unknown;
+  parent: Visit | undefined;
+  /** Its index in the parent array, or its key in the parent object ("" for the root). */
+  key: number | string;
+  depth: number;
+}
+
+/** `value.a[1]`: the root's path, then each key down to `visit` (the root itself when there is none). */
+function pathOf(visit: Visit | undefined, root: string): string {
+  const parts: string[] = [];
+  for (let at = visit; at?.parent !== undefined; at = at.parent) parts.push(typeof at.key === "number" ? `[${at.key}]` : `.${at.key}`);
+  return root + parts.reverse().join("");
+}
+
+/** Throws on a primitive JSON cannot store; returns whether it is an infinity (written in a form of the codec's own). */
+function checkLeaf(v: unknown, visit: Visit | undefined, root: string): boolean {
+  switch (typeof v) {
+    case "function":
+      throw new SerializationError(`${pathOf(visit, root)} is a function, which cannot be stored durably; pass data, not code`);
+    case "symbol":
+      throw new SerializationError(`${pathOf(visit, root)} is a symbol, which cannot be stored durably`);
+    case "bigint":
+      throw new SerializationError(`${pathOf(visit, root)} is a bigint, which JSON cannot store; pass it as a string`);
+    case "number":
+      if (Number.isNaN(v)) throw new SerializationError(`${pathOf(visit, root)} is NaN, which JSON cannot store`);
+      return !Number.isFinite(v);
+    default:
+      return false;
+  }
 }
