@@ -1,6 +1,6 @@
 /**
  * Section 5: recovery after SIGKILL, embedded.
- *   node --import tsx bench/recovery.ts --phase start --db <file> --count 10000
+ *   node --import tsx bench/recovery.ts --phase start --db <file> --count 10000 [--sync FULL|NORMAL]
  *     starts `count` executions of `recoverable` (a step, a step that blocks for good, a marker
  *     step) and prints `BENCH {"type":"inflight"}` once every one is inside its blocking step.
  *     The parent then SIGKILLs it.
@@ -8,6 +8,7 @@
  *     a fresh process on the same file, the same workflows registered (here the blocking step
  *     returns at once): prints the ms from its first line of code until every execution has run
  *     its marker step, i.e. has taken its next step after the crash.
+ * Both at FULL by default: the store's default durability, the one the goals are stated at.
  */
 const firstLine = performance.now(); // before any import is loaded: the imports below are dynamic
 
@@ -21,7 +22,7 @@ const importedAt = performance.now();
 childMain(async () => {
   const phase = flag("phase", "start");
   const count = Number(flag("count", "10000"));
-  const reprise = await embeddedReprise(flag("db")!, flag("sync", "NORMAL") as Sync);
+  const reprise = await embeddedReprise(flag("db")!, flag("sync", "FULL") as Sync);
   reprise.setDependency("phase", phase);
   reprise.register("recoverable", recoverable);
   listenToParent(

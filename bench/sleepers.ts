@@ -1,6 +1,7 @@
 /**
  * Section 4, embedded: many workflows sleeping at once, in one process.
- *   node --import tsx bench/sleepers.ts --db <file> --count 100000
+ *   node --import tsx bench/sleepers.ts --db <file> --count 100000 [--sync FULL|NORMAL]
+ * At FULL by default: the store's default durability, the one the goals are stated at.
  * Starts `count` sleepers (one step, then a one-hour sleep) with beginRun. The parent counts how
  * many are suspended in the file (SuspendedCounter) and reads this process's RSS. It stays alive until
  * its stdin closes, so the parent can also read its RSS from /proc.
@@ -13,7 +14,7 @@ import { embeddedReprise, type Sync } from "./lib/workload.js";
 childMain(async () => {
   const path = flag("db")!;
   const count = Number(flag("count", "100000"));
-  const reprise = await embeddedReprise(path, flag("sync", "NORMAL") as Sync);
+  const reprise = await embeddedReprise(path, flag("sync", "FULL") as Sync);
   reprise.register("sleeper", sleeper);
   await reprise.ready();
   listenToParent(
