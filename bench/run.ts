@@ -132,7 +132,8 @@ function addRow(section: Section, benchmark: string, roundsFigures: RoundFigures
   if (workload === "W2") {
     row.pctOfFloorPerCommit = pct(stepsPerSecond, floorOf(floorName, "perRowSeq"));
     row.pctOfPresizedFloor = pct(stepsPerSecond, floorOf(floorName, "perRowSeqPresized"));
-    row.floorNames = [`${floorName} one commit per row, ${FLOOR.seqRows} rows`, `${floorName} the same, log pre-sized`];
+    row.floorNames = [`${floorName} one commit per row, ${FLOOR.seqRows} rows`];
+    if (row.pctOfPresizedFloor !== undefined) row.floorNames.push(`${floorName} the same, log pre-sized`);
   } else {
     row.pctOfFloorPerCommit = pct(stepsPerSecond, floorOf(floorName, "perRow"));
     row.pctOfFloorGrouped = pct(stepsPerSecond, floorOf(floorName, "grouped"));
