@@ -29,10 +29,20 @@ async function startServer(db: string, port: number): Promise<{ child: Child; ur
 
 /**
  * A lease long enough that a loaded machine's late heartbeat does not lose it: a lost lease is a
- * legitimate reason for a step to run again, but not the one this test counts (kills).
+ * legitimate reason for a step to run again, but not the one this test counts (kills). A killed
+ * worker's tasks come back when their leases run out, so that test keeps them short.
  */
-function startWorker(url: string, log: string): Child {
-  return track(startWorkerChild(url, log, { STEP_MS: "5", TTL: "5000" }));
+const WORKER_TTL_MS = 5_000;
+/**
+ * With the server killed, no heartbeat lands until it is back, and on a loaded machine the outage
+ * and the restart can outlast a 5 s lease: the restarted server then expires leases the worker
+ * still uses, a legitimate re-run this test does not count. The worker never dies there, so its
+ * leases can be long.
+ */
+const OUTAGE_TTL_MS = 20_000;
+
+function startWorker(url: string, log: string, ttlMs = WORKER_TTL_MS): Child {
+  return track(startWorkerChild(url, log, { STEP_MS: "5", TTL: String(ttlMs) }));
 }
 
 interface Effect {
@@ -134,7 +144,7 @@ describe("reprise.batch under SIGKILL", () => {
     const port = await freePort();
     let server = (await startServer(db, port)).child;
     const url = `http://127.0.0.1:${port}`;
-    startWorker(url, log);
+    startWorker(url, log, OUTAGE_TTL_MS);
     await until(() => readLog(log).some((l) => l.includes("worker ready")), 20_000, "the worker");
 
     const results = await startWorkflows(url);
