@@ -125,8 +125,8 @@ const FEW_IDS = 8;
  * of `= ANY($1)` is planned again at every call (its generic plan cannot know the array's length,
  * so it never looks cheaper than a custom one): 0.10–0.18 ms of PostgreSQL's time per read (its
  * bind, in the server's log), the largest part of a lone step's reads. A read of `id = $1` moves
- * to its generic plan after five calls, and that plan is an index scan whatever the table's size
- * (the planner assumes at least ten pages for a table never analyzed).
+ * to its generic plan after five calls, and that plan reads the id's index even on a new table
+ * (the planner assumes at least ten pages for a table never analyzed; an ANALYZE plans again).
  */
 const SINGLE_READS = 2;
 
