@@ -8,22 +8,13 @@ import { statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openSqliteBackend, openStore } from "../../src/store/index.js";
 import { presizeWal, workingWalBytes } from "../../src/store/sqlite/wal-size.js";
-import { freshDatabasePath } from "./sqlite-support.js";
+import { freshDatabasePerTest } from "./sqlite-support.js";
 
 const WRITER = fileURLToPath(new URL("./fixtures/wal-writer.ts", import.meta.url));
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
-function fresh(): string {
-  const { path, remove } = freshDatabasePath();
-  cleanups.push(remove);
-  return path;
-}
+const fresh = freshDatabasePerTest();
 
 describe("the pre-sized SQLite log", () => {
   it("is as large as a checkpoint's worth of frames once a power-loss store is open, and not at process-crash", async () => {

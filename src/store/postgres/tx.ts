@@ -224,8 +224,8 @@ export class PostgresTx implements Tx {
   private async readByIds<R extends QueryResultRow>(one: Statement, many: Statement, ids: readonly string[]): Promise<R[]> {
     if (ids.length === 0) return [];
     if (ids.length > SINGLE_READS) return this.run<R>(many, [ids], ids.length > FEW_IDS);
-    const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return (await Promise.all(sorted.map((id) => this.run<R>(one, [id])))).flat();
+    // The default sort compares UTF-16 code units, as `<` does: the order the set-based read locks in.
+    return (await Promise.all([...ids].sort().map((id) => this.run<R>(one, [id])))).flat();
   }
 
   private async count(statement: Statement, values: unknown[]): Promise<number> {
