@@ -17,6 +17,12 @@ const schema = freshSchemaName();
 const probe = `flow_probe_${schema.replace(/\W/g, "_")}`;
 const EXECUTIONS = 1000;
 const LIMIT = 5;
+/**
+ * How long a limited execution's step runs. The counter sees an execution only while its step
+ * runs, not while the worker claims and completes it; the step must outlast that hand-over, or on
+ * a loaded machine five executions holding all five slots are rarely inside their steps at once.
+ */
+const LIMITED_STEP_MS = 100;
 const RATE = { limit: 10, periodMs: 2000 };
 const RATED = 30;
 const LOW = 500;
@@ -36,7 +42,7 @@ beforeAll(async () => {
   const store = `${PG_URL}?schema=${schema}`;
   servers.push(await serve(["--store", store]), await serve(["--store", store]));
   for (const server of servers) {
-    workers.push(startChild("./fixtures/flow-worker.ts", { URL: server.url, PG_URL, PROBE: probe, STEP_MS: "10", RATE_LIMIT: String(RATE.limit), RATE_PERIOD_MS: String(RATE.periodMs) }));
+    workers.push(startChild("./fixtures/flow-worker.ts", { URL: server.url, PG_URL, PROBE: probe, STEP_MS: "10", LIMITED_STEP_MS: String(LIMITED_STEP_MS), RATE_LIMIT: String(RATE.limit), RATE_PERIOD_MS: String(RATE.periodMs) }));
   }
   await until(() => workers.every((w) => w.output().includes("WORKER READY")), 30_000, "both workers");
   clients.push(...servers.map((server) => new Reprise({ url: server.url, group: "clients", logLevel: "error" })));
