@@ -9,6 +9,16 @@
  */
 import type Database from "better-sqlite3";
 
+/** Told where each transaction stands, for what must follow its outcome (committed-rows.ts). */
+export interface TransactionWatcher {
+  /** BEGIN succeeded: the write lock is held. */
+  began(): void;
+  /** COMMIT succeeded. */
+  committed(): void;
+  /** A job was rolled back to its savepoint, or the whole transaction was. */
+  abandoned(): void;
+}
+
 interface Job<T> {
   work: () => Promise<T>;
   resolve: (value: T) => void;
@@ -26,6 +36,7 @@ export class GroupCommit {
     private readonly db: Database.Database,
     /** Most transactions in one batch; bounds how long the write lock is held. */
     private readonly maxBatch: number,
+    private readonly watcher?: TransactionWatcher,
   ) {
     this.statements = {
       begin: db.prepare("BEGIN IMMEDIATE"),
@@ -72,6 +83,7 @@ export class GroupCommit {
       for (const job of this.queue.splice(0, this.maxBatch)) job.reject(error);
       return;
     }
+    this.watcher?.began();
     const first = this.queue.shift()!;
     let value: unknown;
     try {
@@ -91,6 +103,7 @@ export class GroupCommit {
       }
       this.statements.commit.run();
       this.committedBatches++;
+      this.watcher?.committed();
     } catch (error) {
       // The transaction itself failed (SQLite abandoned it, or COMMIT did): nothing in it commits.
       this.failAll(batch, error);
@@ -108,6 +121,7 @@ export class GroupCommit {
       return () => job.resolve(value);
     } catch (error) {
       if (!this.db.inTransaction) throw error;
+      this.watcher?.abandoned();
       this.statements.rollbackTo.run();
       this.statements.release.run();
       return () => job.reject(error);
@@ -115,6 +129,7 @@ export class GroupCommit {
   }
 
   private failAll(batch: Job<unknown>[], error: unknown): void {
+    this.watcher?.abandoned();
     if (this.db.inTransaction) this.statements.rollback.run();
     for (const job of batch) job.reject(error);
   }

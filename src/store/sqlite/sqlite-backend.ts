@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Backend, Tx } from "../backend.js";
 import { DEFAULT_DURABILITY, sqliteSynchronous, type Durability } from "../durability.js";
+import { CommittedRows } from "./committed-rows.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./schema.js";
 import { SqliteTx } from "./sqlite-tx.js";
@@ -59,8 +60,9 @@ class SqliteBackend implements Backend {
     private readonly db: Database.Database,
     maxBatch: number,
   ) {
-    this.tx = new SqliteTx(new StatementCache(db));
-    this.commits = new GroupCommit(db, Math.max(1, maxBatch));
+    const committed = new CommittedRows(db);
+    this.tx = new SqliteTx(new StatementCache(db), committed);
+    this.commits = new GroupCommit(db, Math.max(1, maxBatch), committed);
   }
 
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {

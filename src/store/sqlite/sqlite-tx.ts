@@ -26,6 +26,7 @@ import {
   type TaskRow,
 } from "./rows.js";
 import { LIMIT, type StatementCache } from "./statement-cache.js";
+import type { CommittedRows, RowMap } from "./committed-rows.js";
 
 const SQL = {
   // Reads by id are raw statements (StatementCache.raw): they name their columns.
@@ -107,6 +108,23 @@ function promiseWrite(promise: PromiseRecord): unknown[] {
   return [row.state, row.param, row.value, row.tags, row.timeout_at, row.created_at, row.settled_at, row.idempotency_key_for_create, row.idempotency_key_for_complete, row.id];
 }
 
+/** The distinct `ids`: rows kept from earlier transactions, and the ids still to read. */
+function splitKept<R>(ids: readonly string[], rows: RowMap<R>): { kept: R[]; missing: string[] } {
+  const kept: R[] = [];
+  const missing: string[] = [];
+  for (const id of new Set(ids)) {
+    const row = rows.get(id);
+    if (row === undefined) missing.push(id);
+    else kept.push(row);
+  }
+  return { kept, missing };
+}
+
+/** Rows in id order, as the set-based reads return them. */
+function sortedById<R extends { id: string }>(rows: R[]): R[] {
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 /** Up to this many ids, a batch read probes each id with its prepared statement (no JSON to build or parse). */
 const FEW_IDS = 8;
 
@@ -123,35 +141,51 @@ function probeEach(statement: Database.Statement, ids: readonly string[]): unkno
 export class SqliteTx implements Tx {
   private readonly flow: SqliteFlowTables;
 
-  constructor(private readonly statements: StatementCache) {
+  constructor(
+    private readonly statements: StatementCache,
+    /** Rows committed earlier by this connection: point reads are answered from it first. */
+    private readonly committed: CommittedRows,
+  ) {
     this.flow = new SqliteFlowTables(statements);
   }
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
+    const kept = this.committed.promises.get(id);
+    if (kept !== undefined) return kept;
     const row = this.statements.raw(SQL.getPromise).get(id) as unknown[] | undefined;
-    return row && promiseFromValues(row);
+    const promise = row && promiseFromValues(row);
+    this.committed.readPromise(id, promise);
+    return promise;
   }
 
   /**
-   * One statement for all ids: the probes run inside SQLite, without a call per id. A handful of
-   * ids (a lone workflow's step) is cheaper probed one by one than through json_each.
+   * One statement for all ids not kept from earlier transactions: the probes run inside SQLite,
+   * without a call per id. A handful of ids (a lone workflow's step) is cheaper probed one by one
+   * than through json_each.
    */
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
-    const unique = [...new Set(ids)];
+    const { kept, missing } = splitKept(ids, this.committed.promises);
     const rows =
-      unique.length <= FEW_IDS
-        ? probeEach(this.statements.raw(SQL.getPromise), unique)
-        : (this.statements.raw(SQL.getPromises).all(JSON.stringify(unique)) as unknown[][]);
-    return rows.map(promiseFromValues);
+      missing.length <= FEW_IDS
+        ? probeEach(this.statements.raw(SQL.getPromise), missing)
+        : (this.statements.raw(SQL.getPromises).all(JSON.stringify(missing)) as unknown[][]);
+    for (const row of rows) {
+      const promise = promiseFromValues(row);
+      this.committed.readPromise(promise.id, promise);
+      kept.push(promise);
+    }
+    return sortedById(kept);
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
     this.statements.get(SQL.insertPromise).run(...promiseWrite(promise));
+    this.committed.wrotePromise(promise.id, promise);
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
     const { changes } = this.statements.get(SQL.updatePromise).run(...promiseWrite(promise));
     if (changes === 0) throw new Error(`updatePromise: no promise ${JSON.stringify(promise.id)}`);
+    this.committed.wrotePromise(promise.id, promise);
   }
 
   async searchPromises(query: PromiseQuery): Promise<PromiseRecord[]> {
@@ -211,20 +245,30 @@ export class SqliteTx implements Tx {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
+    const kept = this.committed.tasks.get(id);
+    if (kept !== undefined) return kept;
     const row = this.statements.raw(SQL.getTask).get(id) as unknown[] | undefined;
-    return row && taskFromValues(row);
+    const task = row && taskFromValues(row);
+    this.committed.readTask(id, task);
+    return task;
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
-    const unique = [...new Set(ids)];
+    const { kept, missing } = splitKept(ids, this.committed.tasks);
     const rows =
-      unique.length <= FEW_IDS ? probeEach(this.statements.raw(SQL.getTask), unique) : (this.statements.raw(SQL.getTasks).all(JSON.stringify(unique)) as unknown[][]);
-    return rows.map(taskFromValues);
+      missing.length <= FEW_IDS ? probeEach(this.statements.raw(SQL.getTask), missing) : (this.statements.raw(SQL.getTasks).all(JSON.stringify(missing)) as unknown[][]);
+    for (const row of rows) {
+      const task = taskFromValues(row);
+      this.committed.readTask(task.id, task);
+      kept.push(task);
+    }
+    return sortedById(kept);
   }
 
   async putTask(task: TaskRecord): Promise<void> {
     const row = taskToRow(task);
     this.statements.get(SQL.putTask).run(row.id, row.state, row.version, row.resumes, row.ttl, row.pid, row.expires_at, row.releases);
+    this.committed.wroteTask(task.id, task);
   }
 
   async searchTasks(query: TaskQuery): Promise<TaskRecord[]> {
@@ -342,16 +386,21 @@ export class SqliteTx implements Tx {
   async deleteWithPrefix(prefix: string, limit: number): Promise<number> {
     const { lower, upper } = boundedRange(prefix);
     const ids = (this.statements.get(SQL.idsInRange).all(lower, upper, limit) as { id: string }[]).map((row) => row.id);
-    if (ids.length > 0) this.deleteIds(JSON.stringify(ids));
+    if (ids.length > 0) this.deleteIds(ids);
     return ids.length;
   }
 
   async deletePromise(id: string): Promise<void> {
-    this.deleteIds(JSON.stringify([id]));
+    this.deleteIds([id]);
   }
 
-  /** Everything stored about the promises `ids` (a JSON array). */
-  private deleteIds(ids: string): void {
+  /** Everything stored about the promises `ids`. */
+  private deleteIds(list: readonly string[]): void {
+    for (const id of list) {
+      this.committed.wrotePromise(id, undefined);
+      this.committed.wroteTask(id, undefined);
+    }
+    const ids = JSON.stringify(list);
     this.statements.get(SQL.deletePromisesIn).run(ids);
     this.statements.get(SQL.deleteTasksIn).run(ids);
     this.statements.get(SQL.deleteCallbacksIn).run(ids, ids);
