@@ -129,14 +129,16 @@ describe("SQLite rows kept across transactions", () => {
 });
 
 describe("RowMap", () => {
-  it("holds at most its bound, dropping the least recently used first", () => {
+  it("holds at most its bound, dropping the row written longest ago first", () => {
     const rows = new RowMap<number>();
     for (let n = 0; n < COMMITTED_ROWS_PER_TABLE; n++) rows.put(`k${n}`, n);
-    expect(rows.get("k0")).toBe(0); // k0 is now the most recently used; k1 the least
+    rows.put("k0", 0); // written again: k1 is now the one written longest ago
+    expect(rows.get("k2")).toBe(2); // a read changes nothing
     rows.put("extra", -1);
     expect(rows.size).toBe(COMMITTED_ROWS_PER_TABLE);
     expect(rows.get("k1")).toBeUndefined();
     expect(rows.get("k0")).toBe(0);
+    expect(rows.get("k2")).toBe(2);
     expect(rows.get("extra")).toBe(-1);
     rows.put("k0", undefined);
     expect(rows.get("k0")).toBeUndefined();

@@ -15,7 +15,7 @@
 import type Database from "better-sqlite3";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 
-/** Rows kept per table; the least recently used go first. Bounds memory with 100,000 executions alive. */
+/** Rows kept per table; the longest unwritten go first. Bounds memory with 100,000 executions alive. */
 export const COMMITTED_ROWS_PER_TABLE = 8192;
 
 type Change = { table: RowMap<PromiseRecord> | RowMap<TaskRecord>; id: string; row: PromiseRecord | TaskRecord | undefined };
@@ -72,6 +72,15 @@ export class CommittedRows {
     this.note(this.promises, id, row);
   }
 
+  /**
+   * A promise created already settled (a step's result): it is read again only by a replay, which
+   * reads its execution's range, so it is not kept. Only an earlier row of the id is forgotten.
+   */
+  wroteSettledStep(id: string): void {
+    this.promises.delete(id);
+    this.note(this.promises, id, undefined);
+  }
+
   wroteTask(id: string, row: TaskRecord | undefined): void {
     this.tasks.delete(id);
     this.note(this.tasks, id, row);
@@ -82,18 +91,16 @@ export class CommittedRows {
   }
 }
 
-/** A Map bounded to COMMITTED_ROWS_PER_TABLE entries, the least recently used evicted first. */
+/**
+ * A Map bounded to COMMITTED_ROWS_PER_TABLE entries, the one written longest ago evicted first. A
+ * read does not reorder (that costs a delete and a set per hit); the rows worth keeping (a running
+ * execution's task and root) are written again as it moves, and go back to the end.
+ */
 export class RowMap<R> {
   private readonly rows = new Map<string, R>();
 
   get(id: string): R | undefined {
-    const row = this.rows.get(id);
-    if (row !== undefined) {
-      // Map keeps insertion order: moving a hit to the end makes the first key the least recently used.
-      this.rows.delete(id);
-      this.rows.set(id, row);
-    }
-    return row;
+    return this.rows.get(id);
   }
 
   put(id: string, row: R | undefined): void {

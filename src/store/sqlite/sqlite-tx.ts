@@ -179,7 +179,8 @@ export class SqliteTx implements Tx {
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
     this.statements.get(SQL.insertPromise).run(...promiseWrite(promise));
-    this.committed.wrotePromise(promise.id, promise);
+    if (promise.state === "pending") this.committed.wrotePromise(promise.id, promise);
+    else this.committed.wroteSettledStep(promise.id);
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
