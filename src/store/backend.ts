@@ -184,6 +184,16 @@ export interface Tx {
   deletePromise(id: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * The caller expects no company: the last transactions it asked for arrived alone (a workflow
+   * recording its steps one after another). A backend that waits a turn of the event loop for
+   * other transactions to join may start this one as soon as the current turn's callbacks have
+   * run instead. Only a hint: the outcome is the same either way.
+   */
+  alone?: boolean;
+}
+
 export interface Backend {
   /**
    * Runs `work` atomically: all its writes commit together, durably, before the returned promise
@@ -191,7 +201,7 @@ export interface Backend {
    * other (serialized, or row-locked). A backend may commit several transactions together
    * (group commit) as long as each one's outcome is unchanged.
    */
-  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Optional fan-out of committed messages to every process sharing this backend (Postgres
    * LISTEN/NOTIFY). Without it, messages reach only this process's listeners.

@@ -5,7 +5,9 @@
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PromiseRecord } from "../../src/protocol/records.js";
+import type { Backend } from "../../src/store/backend.js";
 import { openStore } from "../../src/store/index.js";
+import { ProtocolStore } from "../../src/store/kernel/index.js";
 import { GroupCommit } from "../../src/store/sqlite/group-commit.js";
 import { openSqliteBackend } from "../../src/store/sqlite/index.js";
 import { freshDatabasePath } from "./sqlite-support.js";
@@ -93,5 +95,42 @@ describe("SQLite group commit", () => {
     expect(responses.map((r) => r.head.status)).toEqual(Array.from({ length: 64 }, (_, n) => (n === 31 ? 400 : 200)));
     await store.close();
     expect(idsOnDisk(path)).toHaveLength(63);
+  });
+  it("starts a caller that expects no company within the turn, and one that may have company on the next", async () => {
+    const path = database();
+    const db = new Database(path);
+    cleanups.push(async () => {
+      db.close();
+    });
+    const commits = new GroupCommit(db, 8);
+    for (const alone of [true, false]) {
+      const order: string[] = [];
+      setImmediate(() => order.push("next turn"));
+      await commits.run(async () => order.push("transaction"), alone);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(order).toEqual(alone ? ["transaction", "next turn"] : ["next turn", "transaction"]);
+    }
+  });
+
+  it("hints a lone request after a batch of one, and still gathers a burst that follows into one batch", async () => {
+    const path = database();
+    const backend = openSqliteBackend(path);
+    const hints: boolean[] = [];
+    const counting: Backend = {
+      transaction: (work, options) => (hints.push(options?.alone === true), backend.transaction(work, options)),
+      close: () => backend.close(),
+    };
+    const store = new ProtocolStore(counting);
+    cleanups.push(() => store.close());
+    const head = { corrId: "c", version: "v" };
+    const create = (id: string) => store.apply({ kind: "promise.create", head, data: { id, timeoutAt: T0 + 1000, param: {}, tags: {} } }, T0);
+    for (let n = 0; n < 3; n++) await create(`lone-${n}`);
+    const burst = await Promise.all(Array.from({ length: 64 }, (_, n) => create(`burst-${n}`)));
+    expect(burst.every((response) => response.head.status === 200)).toBe(true);
+    // The first lone request follows whatever came before; the next two follow a batch of one.
+    expect(hints.slice(1, 3)).toEqual([true, true]);
+    // The burst's first request is taken for lone and starts within the turn; whatever the turn
+    // had queued by then joins it, and the rest goes in one more transaction at most.
+    expect(hints.length - 3).toBeLessThanOrEqual(2);
   });
 });

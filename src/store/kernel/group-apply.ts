@@ -36,6 +36,8 @@ interface Applied {
 export class GroupApply {
   private readonly queue: Queued[] = [];
   private draining: Promise<void> | undefined;
+  /** Requests in the last batch: one means a caller writing alone (a sequential workflow). */
+  private lastBatchSize = 0;
 
   constructor(
     private readonly backend: Backend,
@@ -70,13 +72,19 @@ export class GroupApply {
     let batch: Queued[] | undefined;
     let applied: Applied;
     try {
-      applied = await this.backend.transaction((tx) => {
-        // Taken when the transaction starts, not when it is asked for: whatever arrived while the
-        // backend opened it (SQLite waits a turn, PostgreSQL a round trip) joins. A retried
-        // attempt (PostgreSQL lost a race) runs the same items again from scratch.
-        batch ??= this.queue.splice(0, MAX_REQUESTS_PER_TRANSACTION);
-        return this.applyAll(tx, batch);
-      });
+      applied = await this.backend.transaction(
+        (tx) => {
+          // Taken when the transaction starts, not when it is asked for: whatever arrived while the
+          // backend opened it (SQLite waits a turn, PostgreSQL a round trip) joins. A retried
+          // attempt (PostgreSQL lost a race) runs the same items again from scratch.
+          batch ??= this.queue.splice(0, MAX_REQUESTS_PER_TRANSACTION);
+          this.lastBatchSize = batch.length;
+          return this.applyAll(tx, batch);
+        },
+        // After a batch of one, the next request most likely comes alone too: a lone workflow
+        // would pay a turn of the event loop per step waiting for company that never comes.
+        { alone: this.lastBatchSize === 1 && this.queue.length === 1 },
+      );
     } catch (error) {
       if (batch === undefined) {
         // The transaction never started (closed backend, no write lock): what it would have held fails.

@@ -48,7 +48,12 @@ export class GroupCommit {
     };
   }
 
-  run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Queues `work` for the next batch. `alone`: the caller expects no company (see
+   * TransactionOptions), so an idle group commit starts once this turn's microtasks have run
+   * rather than on the next turn of the event loop.
+   */
+  run<T>(work: () => Promise<T>, alone = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve, reject } as Job<unknown>);
       if (!this.draining) {
@@ -56,8 +61,10 @@ export class GroupCommit {
         // Start on the next turn, so that callers arriving meanwhile (a step's settle right after
         // its create) share the first batch. The write lock is taken only then, and never held
         // across a turn of the event loop: another connection in this process would block on it
-        // synchronously, and the lock would never be released.
-        setImmediate(() => void this.drain());
+        // synchronously, and the lock would never be released. A microtask keeps that: the
+        // batch still runs to its COMMIT within the turn.
+        if (alone) queueMicrotask(() => void this.drain());
+        else setImmediate(() => void this.drain());
       }
     });
   }

@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Backend, Tx } from "../backend.js";
+import type { Backend, TransactionOptions, Tx } from "../backend.js";
 import { DEFAULT_DURABILITY, sqliteSynchronous, type Durability } from "../durability.js";
 import { CommittedRows } from "./committed-rows.js";
 import { GroupCommit } from "./group-commit.js";
@@ -65,9 +65,9 @@ class SqliteBackend implements Backend {
     this.commits = new GroupCommit(db, Math.max(1, maxBatch), committed);
   }
 
-  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new Error("Backend is closed"));
-    return this.commits.run(() => work(this.tx));
+    return this.commits.run(() => work(this.tx), options?.alone === true);
   }
 
   async close(): Promise<void> {
