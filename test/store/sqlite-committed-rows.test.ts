@@ -77,6 +77,8 @@ describe("SQLite rows kept across transactions", () => {
           throw new Error("after writing");
         }),
       ).rejects.toThrow("after writing");
+      // Read inside the transaction after its own write, the row was not kept: it rolled back.
+      expect((await read(backend, "a")).promise?.state).toBe("pending");
       // In a batch: the second is rolled back to its savepoint, the first and third commit.
       const outcomes = await Promise.allSettled([
         backend.transaction(async (tx) => tx.updatePromise(promise("b", "resolved"))),

@@ -2,10 +2,10 @@
  * The promise and task rows this connection last read or wrote, kept across transactions, so a
  * workflow's task and root promise are not read again at each of its steps.
  *
- * What a transaction reads or writes becomes visible here only once its COMMIT succeeded: until
- * then it is an entry of `pending`, replayed in order at the commit and dropped on any failure.
- * A write also evicts its row at once, so a read later in the same transaction goes to SQLite
- * (which shows the transaction its own writes) rather than to a row it has since changed.
+ * A row the open transaction has not written is read as committed, so it is kept at once. A row
+ * it writes is evicted at once (a read later in the same transaction goes to SQLite, which shows
+ * the transaction its own writes) and kept only once the COMMIT succeeded: until then it is an
+ * entry of `pending`, dropped on any failure. Reads of a row the transaction wrote are not kept.
  *
  * Other connections (another process on the file, `reprise` on the command line, a second store
  * in this process) change rows behind our back: `PRAGMA data_version` changes when any other
@@ -18,12 +18,12 @@ import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 /** Rows kept per table; the longest unwritten go first. Bounds memory with 100,000 executions alive. */
 export const COMMITTED_ROWS_PER_TABLE = 8192;
 
-type Change = { table: RowMap<PromiseRecord> | RowMap<TaskRecord>; id: string; row: PromiseRecord | TaskRecord | undefined };
+type Change = { table: Kept<PromiseRecord> | Kept<TaskRecord>; id: string; row: PromiseRecord | TaskRecord | undefined };
 
 export class CommittedRows {
-  readonly promises = new RowMap<PromiseRecord>();
-  readonly tasks = new RowMap<TaskRecord>();
-  /** What the open transaction read and wrote, in order; applied only at its commit. */
+  readonly promises = new Kept<PromiseRecord>();
+  readonly tasks = new Kept<TaskRecord>();
+  /** What the open transaction wrote, in order; kept only at its commit. */
   private pending: Change[] = [];
   private dataVersion: number | undefined;
   private readonly versionStatement: Database.Statement;
@@ -36,22 +36,24 @@ export class CommittedRows {
   began(): void {
     const version = this.versionStatement.get() as number;
     if (version !== this.dataVersion) {
-      this.promises.clear();
-      this.tasks.clear();
+      this.promises.rows.clear();
+      this.tasks.rows.clear();
       this.dataVersion = version;
     }
+    this.promises.written.clear();
+    this.tasks.written.clear();
     this.pending = [];
   }
 
   committed(): void {
-    for (const change of this.pending) (change.table as RowMap<PromiseRecord | TaskRecord>).put(change.id, change.row);
+    for (const change of this.pending) (change.table as Kept<PromiseRecord | TaskRecord>).rows.put(change.id, change.row);
     this.pending = [];
   }
 
   /**
-   * A job rolled back to its savepoint, or the whole transaction failed: what was noted so far is
-   * dropped (the jobs before it that stay committed only lose their rows' place here). What later
-   * jobs read or write is noted as usual: they see the file as it is after the rollback.
+   * A job rolled back to its savepoint, or the whole transaction failed: the writes noted so far
+   * are dropped (the jobs before it that stay committed only lose their rows' place here). Their
+   * ids stay marked as written, so later reads of them in this transaction are not kept either.
    */
   abandoned(): void {
     this.pending = [];
@@ -59,17 +61,16 @@ export class CommittedRows {
 
   /** A row as read inside the open transaction (undefined: there is none). */
   readPromise(id: string, row: PromiseRecord | undefined): void {
-    if (row !== undefined) this.note(this.promises, id, row);
+    this.promises.read(id, row);
   }
 
   readTask(id: string, row: TaskRecord | undefined): void {
-    if (row !== undefined) this.note(this.tasks, id, row);
+    this.tasks.read(id, row);
   }
 
   /** A row written (or, with undefined, deleted) inside the open transaction. */
   wrotePromise(id: string, row: PromiseRecord | undefined): void {
-    this.promises.delete(id);
-    this.note(this.promises, id, row);
+    this.pending.push(this.promises.wrote(id, row));
   }
 
   /**
@@ -77,17 +78,31 @@ export class CommittedRows {
    * reads its execution's range, so it is not kept. Only an earlier row of the id is forgotten.
    */
   wroteSettledStep(id: string): void {
-    this.promises.delete(id);
-    this.note(this.promises, id, undefined);
+    this.pending.push(this.promises.wrote(id, undefined));
   }
 
   wroteTask(id: string, row: TaskRecord | undefined): void {
-    this.tasks.delete(id);
-    this.note(this.tasks, id, row);
+    this.pending.push(this.tasks.wrote(id, row));
+  }
+}
+
+/** One table's kept rows, and the ids the open transaction has written. */
+class Kept<R> {
+  readonly rows = new RowMap<R>();
+  readonly written = new Set<string>();
+
+  get(id: string): R | undefined {
+    return this.rows.get(id);
   }
 
-  private note<R extends PromiseRecord | TaskRecord>(table: RowMap<R>, id: string, row: R | undefined): void {
-    this.pending.push({ table: table as Change["table"], id, row });
+  read(id: string, row: R | undefined): void {
+    if (row !== undefined && !this.written.has(id)) this.rows.put(id, row);
+  }
+
+  wrote(id: string, row: R | undefined): Change {
+    this.rows.delete(id);
+    this.written.add(id);
+    return { table: this as Change["table"], id, row: row as Change["row"] };
   }
 }
 

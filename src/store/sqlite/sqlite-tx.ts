@@ -26,7 +26,7 @@ import {
   type TaskRow,
 } from "./rows.js";
 import { LIMIT, type StatementCache } from "./statement-cache.js";
-import type { CommittedRows, RowMap } from "./committed-rows.js";
+import type { CommittedRows } from "./committed-rows.js";
 
 const SQL = {
   // Reads by id are raw statements (StatementCache.raw): they name their columns.
@@ -109,7 +109,7 @@ function promiseWrite(promise: PromiseRecord): unknown[] {
 }
 
 /** The distinct `ids`: rows kept from earlier transactions, and the ids still to read. */
-function splitKept<R>(ids: readonly string[], rows: RowMap<R>): { kept: R[]; missing: string[] } {
+function splitKept<R>(ids: readonly string[], rows: { get(id: string): R | undefined }): { kept: R[]; missing: string[] } {
   const kept: R[] = [];
   const missing: string[] = [];
   for (const id of new Set(ids)) {
