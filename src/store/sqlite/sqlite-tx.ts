@@ -42,8 +42,9 @@ const SQL = {
   // INDEXED BY: without statistics the planner prefers the state index and sorts every pending row.
   duePromises: `SELECT * FROM promises INDEXED BY promises_pending_by_timeout WHERE state = 'pending' AND timeout_at <= ?
     ORDER BY timeout_at, id ${LIMIT}`,
-  promisesInRange: `SELECT * FROM promises WHERE id >= ? AND id < ? ORDER BY id ${LIMIT}`,
-  promisesAfterInRange: `SELECT * FROM promises WHERE id > ? AND id < ? ORDER BY id ${LIMIT}`,
+  // An execution's history (its preload): raw statements too, as the reads by id.
+  promisesInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= ? AND id < ? ORDER BY id ${LIMIT}`,
+  promisesAfterInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id > ? AND id < ? ORDER BY id ${LIMIT}`,
 
   addCallback: "INSERT OR IGNORE INTO callbacks (awaited, awaiter) VALUES (?, ?)",
   callbacksOf: "SELECT awaiter FROM callbacks WHERE awaited = ? ORDER BY seq",
@@ -216,9 +217,9 @@ export class SqliteTx implements Tx {
     const { lower, upper } = prefixRange(`${id}.`);
     const rows =
       after !== undefined && after >= lower
-        ? this.statements.get(SQL.promisesAfterInRange).all(after, upper, limit)
-        : this.statements.get(SQL.promisesInRange).all(lower, upper, limit);
-    return (rows as PromiseRow[]).map(promiseFromRow);
+        ? this.statements.raw(SQL.promisesAfterInRange).all(after, upper, limit)
+        : this.statements.raw(SQL.promisesInRange).all(lower, upper, limit);
+    return (rows as unknown[][]).map(promiseFromValues);
   }
 
   async addCallback(awaited: string, awaiter: string): Promise<void> {
