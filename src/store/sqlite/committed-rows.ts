@@ -18,13 +18,9 @@ import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 /** Rows kept per table; the longest unwritten go first. Bounds memory with 100,000 executions alive. */
 export const COMMITTED_ROWS_PER_TABLE = 8192;
 
-type Change = { table: Kept<PromiseRecord> | Kept<TaskRecord>; id: string; row: PromiseRecord | TaskRecord | undefined };
-
 export class CommittedRows {
   readonly promises = new Kept<PromiseRecord>();
   readonly tasks = new Kept<TaskRecord>();
-  /** What the open transaction wrote, in order; kept only at its commit. */
-  private pending: Change[] = [];
   private dataVersion: number | undefined;
   private readonly versionStatement: Database.Statement;
 
@@ -35,19 +31,15 @@ export class CommittedRows {
   /** The transaction holds the write lock: forget every row if another connection committed since the last one. */
   began(): void {
     const version = this.versionStatement.get() as number;
-    if (version !== this.dataVersion) {
-      this.promises.rows.clear();
-      this.tasks.rows.clear();
-      this.dataVersion = version;
-    }
-    this.promises.written.clear();
-    this.tasks.written.clear();
-    this.pending = [];
+    const othersCommitted = version !== this.dataVersion;
+    this.dataVersion = version;
+    this.promises.began(othersCommitted);
+    this.tasks.began(othersCommitted);
   }
 
   committed(): void {
-    for (const change of this.pending) (change.table as Kept<PromiseRecord | TaskRecord>).rows.put(change.id, change.row);
-    this.pending = [];
+    this.promises.committed();
+    this.tasks.committed();
   }
 
   /**
@@ -56,53 +48,48 @@ export class CommittedRows {
    * ids stay marked as written, so later reads of them in this transaction are not kept either.
    */
   abandoned(): void {
-    this.pending = [];
-  }
-
-  /** A row as read inside the open transaction (undefined: there is none). */
-  readPromise(id: string, row: PromiseRecord | undefined): void {
-    this.promises.read(id, row);
-  }
-
-  readTask(id: string, row: TaskRecord | undefined): void {
-    this.tasks.read(id, row);
-  }
-
-  /** A row written (or, with undefined, deleted) inside the open transaction. */
-  wrotePromise(id: string, row: PromiseRecord | undefined): void {
-    this.pending.push(this.promises.wrote(id, row));
-  }
-
-  /**
-   * A promise created already settled (a step's result): it is read again only by a replay, which
-   * reads its execution's range, so it is not kept. Only an earlier row of the id is forgotten.
-   */
-  wroteSettledStep(id: string): void {
-    this.pending.push(this.promises.wrote(id, undefined));
-  }
-
-  wroteTask(id: string, row: TaskRecord | undefined): void {
-    this.pending.push(this.tasks.wrote(id, row));
+    this.promises.abandoned();
+    this.tasks.abandoned();
   }
 }
 
-/** One table's kept rows, and the ids the open transaction has written. */
+/** One table's kept rows, and what the open transaction wrote to it. */
 class Kept<R> {
-  readonly rows = new RowMap<R>();
-  readonly written = new Set<string>();
+  private readonly rows = new RowMap<R>();
+  /** Ids the open transaction wrote: its reads of them may show uncommitted rows. */
+  private readonly written = new Set<string>();
+  /** The open transaction's writes, in order (undefined: deleted); kept only at its commit. */
+  private pending: [id: string, row: R | undefined][] = [];
 
   get(id: string): R | undefined {
     return this.rows.get(id);
   }
 
+  /** A row as read inside the open transaction (undefined: there is none). */
   read(id: string, row: R | undefined): void {
     if (row !== undefined && !this.written.has(id)) this.rows.put(id, row);
   }
 
-  wrote(id: string, row: R | undefined): Change {
+  /** A row written (undefined: deleted, or not worth keeping) inside the open transaction. */
+  wrote(id: string, row: R | undefined): void {
     this.rows.delete(id);
     this.written.add(id);
-    return { table: this as Change["table"], id, row: row as Change["row"] };
+    this.pending.push([id, row]);
+  }
+
+  began(othersCommitted: boolean): void {
+    if (othersCommitted) this.rows.clear();
+    this.written.clear();
+    this.pending = [];
+  }
+
+  committed(): void {
+    for (const [id, row] of this.pending) this.rows.put(id, row);
+    this.pending = [];
+  }
+
+  abandoned(): void {
+    this.pending = [];
   }
 }
 
