@@ -8,7 +8,7 @@ import { cancelledExecutionOf, reasonOf } from "../engine/cancellation.js";
 import { Execution } from "../engine/execution.js";
 import type { Outcome } from "../engine/outcome.js";
 import { decodeCall } from "../protocol/calls.js";
-import { MAX_PRELOAD } from "../protocol/limits.js";
+import { MAX_BATCH, MAX_PRELOAD } from "../protocol/limits.js";
 import { parseAddress, TAG } from "../protocol/tags.js";
 import type { Message } from "../protocol/messages.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
@@ -220,10 +220,20 @@ export class Worker {
   private async renewLeases(): Promise<void> {
     if (this.running.size === 0) return;
     const tasks = [...this.running].map(([id, version]) => ({ id, version }));
+    // A heartbeat names at most MAX_BATCH tasks; a process may run ten times that many at once.
+    // The chunks go out together, so the store still commits them as one batch.
+    const chunks: { id: string; version: number }[][] = [];
+    for (let at = 0; at < tasks.length; at += MAX_BATCH) chunks.push(tasks.slice(at, at + MAX_BATCH));
+    const started = Date.now();
+    await Promise.all(chunks.map((chunk) => this.renew(chunk)));
+    this.options.log("debug", "leases renewed", { tasks: tasks.length, heartbeats: chunks.length, ms: Date.now() - started });
+  }
+
+  private async renew(tasks: { id: string; version: number }[]): Promise<void> {
     try {
-      const started = Date.now();
       const answer = await this.options.client.send("task.heartbeat", { pid: this.options.pid, tasks });
-      this.options.log("debug", "leases renewed", { tasks: tasks.length, status: answer.head.status, ms: Date.now() - started });
+      // Refused: these leases run out and their executions are handed out again, so say so.
+      if (answer.head.status !== 200) this.options.log("warn", "heartbeat refused", { tasks: tasks.length, status: answer.head.status, error: String(answer.data) });
     } catch (error) {
       this.options.log("warn", "heartbeat failed", { error: String(error) });
     }
