@@ -17,6 +17,7 @@ import type { Registry } from "./registry.js";
 import { tracingEnabled } from "../observability/tracing.js";
 import { ExecutionObserver } from "./execution-observer.js";
 import { TaskEffects } from "./task-effects.js";
+import { WideWait } from "./wide-waits.js";
 
 export interface WorkerOptions {
   client: ProtocolClient;
@@ -47,6 +48,8 @@ export class Worker {
   private readonly inProgress = new Map<string, Execution>();
   /** Cancellation requests that arrived while their execution ran here: its next run starts with them. */
   private readonly cancelled = new Map<string, PromiseRecord>();
+  /** Executions waiting here on more promises than a suspension names (wide-waits.ts). */
+  private readonly waiting = new Map<string, WideWait>();
   private stopHeartbeat: (() => void) | undefined;
   private stopped = false;
 
@@ -66,6 +69,7 @@ export class Worker {
   stop(): void {
     this.stopped = true;
     this.stopHeartbeat?.();
+    for (const wait of this.waiting.values()) wait.interrupt(false);
   }
 
   /** Task ids this process is executing now. */
@@ -90,6 +94,7 @@ export class Worker {
     if (executionId === undefined || !this.running.has(executionId)) return;
     this.cancelled.set(executionId, promise);
     this.inProgress.get(executionId)?.cancel(reasonOf(promise));
+    this.waiting.get(executionId)?.interrupt(true);
   }
 
   /** The next offer of `taskId` takes it over from `holder`, a process known to be dead, in one write. */
@@ -166,6 +171,13 @@ export class Worker {
           known.set(cancelRequest.id, cancelRequest);
           continue;
         }
+        if (outcome.awaiting.length > MAX_BATCH) {
+          // More than one suspension may name: wait here instead (wide-waits.ts).
+          let wait = this.waiting.get(task.id);
+          if (wait === undefined) this.waiting.set(task.id, (wait = new WideWait(task, client)));
+          if (!(await wait.until(outcome.awaiting, known))) return;
+          continue;
+        }
         const callbacks = outcome.awaiting.map((awaited) => action("promise.register_callback", { awaited, awaiter: task.id }));
         const suspended = await client.send("task.suspend", { id: task.id, version: task.version, actions: callbacks });
         if (suspended.head.status !== 300) return;
@@ -183,6 +195,7 @@ export class Worker {
       this.running.delete(task.id);
       this.inProgress.delete(task.id);
       this.cancelled.delete(task.id);
+      this.waiting.delete(task.id);
       const missed = this.missed.get(task.id);
       this.missed.delete(task.id);
       if (missed !== undefined) void this.offer(task.id, missed);
