@@ -40,6 +40,8 @@ export interface WorkerOptions {
 
 export class Worker {
   private readonly running = new Map<string, number>();
+  /** When each running task's lease was last taken or renewed, on the worker's clock. */
+  private readonly leasedAt = new Map<string, number>();
   /** Tasks to take over from a dead holder when they are next offered: task id → holder pid. */
   private readonly deadHolders = new Map<string, string>();
   /** Offers that arrived while the task was running here (its lease may have moved on): retried after. */
@@ -56,7 +58,7 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {}
 
   start(): void {
-    const every = Math.max(50, Math.floor(this.options.ttl / 3));
+    const every = this.beatEvery();
     const beat = () => void this.renewLeases();
     // A simulated clock beats in its own time (sim/), so leases run out only when it says so.
     if (this.options.clock.every) this.stopHeartbeat = this.options.clock.every(every, beat);
@@ -138,6 +140,7 @@ export class Worker {
   async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[], preloadTruncated = false): Promise<void> {
     if (this.running.has(task.id)) return;
     this.running.set(task.id, task.version);
+    this.leasedAt.set(task.id, this.options.clock.now());
     const { client, log } = this.options;
     try {
       const known = new Map(preload.map((p) => [p.id, p]));
@@ -193,6 +196,7 @@ export class Worker {
       log(this.stopped ? "debug" : "warn", "execution failed to report; its lease will expire and it will be retried", { executionId: task.id, error: String(error) });
     } finally {
       this.running.delete(task.id);
+      this.leasedAt.delete(task.id);
       this.inProgress.delete(task.id);
       this.cancelled.delete(task.id);
       this.waiting.delete(task.id);
@@ -230,9 +234,18 @@ export class Worker {
     return func !== undefined && this.options.registry.get(func) !== undefined;
   }
 
+  /** Heartbeats come at a third of the lease. */
+  private beatEvery(): number {
+    return Math.max(50, Math.floor(this.options.ttl / 3));
+  }
+
   private async renewLeases(): Promise<void> {
-    if (this.running.size === 0) return;
-    const tasks = [...this.running].map(([id, version]) => ({ id, version }));
+    // A lease taken or renewed within the last beat has two beats left before it runs out: it is
+    // renewed at the next one. Most executions finish well within a beat and are never named.
+    const due = this.options.clock.now() - this.beatEvery();
+    const tasks: { id: string; version: number }[] = [];
+    for (const [id, version] of this.running) if ((this.leasedAt.get(id) ?? Number.NEGATIVE_INFINITY) <= due) tasks.push({ id, version });
+    if (tasks.length === 0) return;
     // A heartbeat names at most MAX_BATCH tasks; a process may run ten times that many at once.
     // The chunks go out together, so the store still commits them as one batch.
     const chunks: { id: string; version: number }[][] = [];
@@ -244,7 +257,9 @@ export class Worker {
 
   private async renew(tasks: { id: string; version: number }[]): Promise<void> {
     try {
+      const sentAt = this.options.clock.now();
       const answer = await this.options.client.send("task.heartbeat", { pid: this.options.pid, tasks });
+      if (answer.head.status === 200) for (const { id } of tasks) if (this.leasedAt.has(id)) this.leasedAt.set(id, sentAt);
       // Refused: these leases run out and their executions are handed out again, so say so.
       if (answer.head.status !== 200) this.options.log("warn", "heartbeat refused", { tasks: tasks.length, status: answer.head.status, error: String(answer.data) });
     } catch (error) {
