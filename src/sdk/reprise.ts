@@ -141,6 +141,8 @@ export class Reprise {
   private readonly retentions = new Map<string, number>();
   private readonly dependencies = new Map<string, unknown>();
   private readonly waiters: Waiters;
+  /** Awaited executions running in this process: their listener is registered only if they leave it unfinished. */
+  private readonly listenWhenLeft = new Set<string>();
   private readonly log: Logger;
   /** Start-up as calls see it: rejects as soon as stop() is called, if it had not finished by then. */
   private readonly started: Promise<Started>;
@@ -416,6 +418,7 @@ export class Reprise {
         clock: this.clock,
         guard: this.determinismGuard(),
         onSettled: (record) => this.settled(record),
+        onLeft: (taskId) => this.left(taskId),
       });
       const running = worker;
       running.start();
@@ -490,10 +493,24 @@ export class Reprise {
 
   /** Waits for `id` to settle: told by this process's worker, by an unblock message, or by polling. */
   private async settledRecord(id: string): Promise<PromiseRecord> {
-    const { client } = await this.started;
+    const { client, worker } = await this.started;
     // Stopped: nothing would ever tell the waiter, and its polling timer would keep the process alive.
     if (this.stopping) throw new Error(`Reprise was stopped; cannot wait for "${id}"`);
     const settled = this.waiters.wait(id);
+    // Running here: the worker tells the waiter when it completes it, and a listener is needed
+    // only if the run ends otherwise (suspended, lease lost): most executions never need one.
+    if (worker.isRunning(id)) this.listenWhenLeft.add(id);
+    else this.listen(client, id);
+    return settled;
+  }
+
+  /** An execution's run in this process ended: listen to it if someone still waits for it. */
+  private left(id: string): void {
+    if (!this.listenWhenLeft.delete(id) || !this.waiters.isWaiting(id)) return;
+    void this.started.then(({ client }) => this.listen(client, id)).catch(() => {});
+  }
+
+  private listen(client: ProtocolClient, id: string): void {
     // The listener brings an unblock message when it settles; its answer says if it already has.
     client
       .send("promise.register_listener", { awaited: id, address: ADDRESS.unicast(this.group, this.pid) })
@@ -503,7 +520,6 @@ export class Reprise {
         else if (answer) this.waiters.settled(answer.record);
       })
       .catch(() => {});
-    return settled;
   }
 
   private settled(record: PromiseRecord): void {

@@ -49,6 +49,11 @@ export class Waiters {
     return this.waiting.size;
   }
 
+  /** Whether someone waits for `id`. */
+  isWaiting(id: string): boolean {
+    return this.waiting.has(id);
+  }
+
   /** Resolves when `id` settles (see `settled`), rejects on `fail`. */
   wait(id: string): Promise<PromiseRecord> {
     return new Promise<PromiseRecord>((resolve, reject) => {

@@ -36,6 +36,8 @@ export interface WorkerOptions {
   guard?: DeterminismGuard;
   /** Told whenever a promise this process watches or runs settles. */
   onSettled: (promise: PromiseRecord) => void;
+  /** Told when a run of a task in this process ends, however it ended (after onSettled if it completed). */
+  onLeft?: (taskId: string) => void;
 }
 
 export class Worker {
@@ -72,6 +74,11 @@ export class Worker {
     this.stopped = true;
     this.stopHeartbeat?.();
     for (const wait of this.waiting.values()) wait.interrupt(false);
+  }
+
+  /** Whether this process is executing `taskId` now. */
+  isRunning(taskId: string): boolean {
+    return this.running.has(taskId);
   }
 
   /** Task ids this process is executing now. */
@@ -200,6 +207,7 @@ export class Worker {
       this.inProgress.delete(task.id);
       this.cancelled.delete(task.id);
       this.waiting.delete(task.id);
+      this.options.onLeft?.(task.id);
       const missed = this.missed.get(task.id);
       this.missed.delete(task.id);
       if (missed !== undefined) void this.offer(task.id, missed);
