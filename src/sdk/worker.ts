@@ -42,7 +42,7 @@ export interface WorkerOptions {
 
 export class Worker {
   private readonly running = new Map<string, number>();
-  /** When each running task's lease was last taken or renewed, on the worker's clock. */
+  /** When each running task's lease was last taken or renewed (at the latest), on the worker's clock. */
   private readonly leasedAt = new Map<string, number>();
   /** Tasks to take over from a dead holder when they are next offered: task id → holder pid. */
   private readonly deadHolders = new Map<string, string>();
@@ -147,7 +147,7 @@ export class Worker {
   async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[], preloadTruncated = false): Promise<void> {
     if (this.running.has(task.id)) return;
     this.running.set(task.id, task.version);
-    this.leasedAt.set(task.id, this.options.clock.now());
+    this.leasedAt.set(task.id, this.leaseStartOf(task));
     const { client, log } = this.options;
     try {
       const known = new Map(preload.map((p) => [p.id, p]));
@@ -240,6 +240,16 @@ export class Worker {
     if (!address || address.group !== this.options.group || (address.cast === "uni" && address.pid !== this.options.pid)) return false;
     const { func } = decodeCall(root.param);
     return func !== undefined && this.options.registry.get(func) !== undefined;
+  }
+
+  /**
+   * When the store started this lease: its end less its length. The answer may have taken a
+   * while to arrive (a busy store, a long batch), so the time it arrived would be too late. A
+   * store that does not say when leases end (the reference server) is renewed at the next beat.
+   */
+  private leaseStartOf(task: TaskRecord): number {
+    if (task.expiresAt === undefined) return Number.NEGATIVE_INFINITY;
+    return Math.min(this.options.clock.now(), task.expiresAt - (task.ttl ?? this.options.ttl));
   }
 
   /** Heartbeats come at a third of the lease. */
