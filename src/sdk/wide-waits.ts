@@ -24,7 +24,7 @@ export class WideWait {
   private readonly registered = new Set<string>();
   /** Notes in `resumes` already turned into records. */
   private readonly handled = new Set<string>();
-  private wake: ((goOn: boolean) => void) | undefined;
+  private wake: (() => void) | undefined;
   /** A cancellation request arrived: replay now. */
   private interrupted = false;
   private stopped = false;
@@ -50,8 +50,9 @@ export class WideWait {
       // Settled already: the answer says so, and no callback was left.
       if (promise.state !== "pending") arrived.push(promise);
     });
-    for (let pause = POLL_MS; arrived.length === 0; pause = Math.min(MAX_POLL_MS, pause * 2)) {
-      if (this.stopped || !(await this.sleep(pause))) return false;
+    for (let pause = POLL_MS; arrived.length === 0 && !this.interrupted; pause = Math.min(MAX_POLL_MS, pause * 2)) {
+      if (!this.stopped) await this.sleep(pause);
+      if (this.stopped) return false;
       if (this.interrupted) break;
       const answer = await this.client.send("task.get", { id: this.task.id });
       if (answer.head.status !== 200) return false;
@@ -69,25 +70,29 @@ export class WideWait {
     return true;
   }
 
-  /** A cancellation request (goOn: replay with it) or the worker's stop (the execution leaves). */
-  interrupt(goOn: boolean): void {
-    if (goOn) this.interrupted = true;
-    else this.stopped = true;
-    this.wake?.(goOn);
+  /** A cancellation request arrived: replay now, with it. */
+  cancel(): void {
+    this.interrupted = true;
+    this.wake?.();
   }
 
-  /** Resolves true after `ms`, or at once with the interruption's answer. */
-  private sleep(ms: number): Promise<boolean> {
-    if (this.interrupted) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
+  /** The worker stops: the execution leaves. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Resolves after `ms`, or at once on a cancel or a stop. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
-        resolve(true);
+        resolve();
       }, ms);
-      this.wake = (goOn) => {
+      this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;
-        resolve(goOn);
+        resolve();
       };
     });
   }

@@ -41,9 +41,8 @@ export interface WorkerOptions {
 }
 
 export class Worker {
-  private readonly running = new Map<string, number>();
-  /** When each running task's lease was last taken or renewed (at the latest), on the worker's clock. */
-  private readonly leasedAt = new Map<string, number>();
+  /** Tasks running here: the version held, and when its lease was last taken or renewed (at the latest), on the worker's clock. */
+  private readonly running = new Map<string, { version: number; leasedAt: number }>();
   /** Tasks to take over from a dead holder when they are next offered: task id → holder pid. */
   private readonly deadHolders = new Map<string, string>();
   /** Offers that arrived while the task was running here (its lease may have moved on): retried after. */
@@ -73,7 +72,7 @@ export class Worker {
   stop(): void {
     this.stopped = true;
     this.stopHeartbeat?.();
-    for (const wait of this.waiting.values()) wait.interrupt(false);
+    for (const wait of this.waiting.values()) wait.stop();
   }
 
   /** Whether this process is executing `taskId` now. */
@@ -103,7 +102,7 @@ export class Worker {
     if (executionId === undefined || !this.running.has(executionId)) return;
     this.cancelled.set(executionId, promise);
     this.inProgress.get(executionId)?.cancel(reasonOf(promise));
-    this.waiting.get(executionId)?.interrupt(true);
+    this.waiting.get(executionId)?.cancel();
   }
 
   /** The next offer of `taskId` takes it over from `holder`, a process known to be dead, in one write. */
@@ -146,8 +145,7 @@ export class Worker {
   /** Runs an acquired task until it completes, suspends or is lost; replays at once after a 300. */
   async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[], preloadTruncated = false): Promise<void> {
     if (this.running.has(task.id)) return;
-    this.running.set(task.id, task.version);
-    this.leasedAt.set(task.id, this.leaseStartOf(task));
+    this.running.set(task.id, { version: task.version, leasedAt: this.leaseStartOf(task) });
     const { client, log } = this.options;
     try {
       const known = new Map(preload.map((p) => [p.id, p]));
@@ -203,7 +201,6 @@ export class Worker {
       log(this.stopped ? "debug" : "warn", "execution failed to report; its lease will expire and it will be retried", { executionId: task.id, error: String(error) });
     } finally {
       this.running.delete(task.id);
-      this.leasedAt.delete(task.id);
       this.inProgress.delete(task.id);
       this.cancelled.delete(task.id);
       this.waiting.delete(task.id);
@@ -262,7 +259,7 @@ export class Worker {
     // renewed at the next one. Most executions finish well within a beat and are never named.
     const due = this.options.clock.now() - this.beatEvery();
     const tasks: { id: string; version: number }[] = [];
-    for (const [id, version] of this.running) if ((this.leasedAt.get(id) ?? Number.NEGATIVE_INFINITY) <= due) tasks.push({ id, version });
+    for (const [id, { version, leasedAt }] of this.running) if (leasedAt <= due) tasks.push({ id, version });
     if (tasks.length === 0) return;
     // A heartbeat names at most MAX_BATCH tasks; a process may run ten times that many at once.
     // The chunks go out together, so the store still commits them as one batch.
@@ -277,9 +274,16 @@ export class Worker {
     try {
       const sentAt = this.options.clock.now();
       const answer = await this.options.client.send("task.heartbeat", { pid: this.options.pid, tasks });
-      if (answer.head.status === 200) for (const { id } of tasks) if (this.leasedAt.has(id)) this.leasedAt.set(id, sentAt);
       // Refused: these leases run out and their executions are handed out again, so say so.
-      if (answer.head.status !== 200) this.options.log("warn", "heartbeat refused", { tasks: tasks.length, status: answer.head.status, error: String(answer.data) });
+      if (answer.head.status !== 200) {
+        this.options.log("warn", "heartbeat refused", { tasks: tasks.length, status: answer.head.status, error: String(answer.data) });
+        return;
+      }
+      for (const { id } of tasks) {
+        // A run that ended meanwhile is gone; one that started since holds a newer lease, so sentAt is early, never late.
+        const held = this.running.get(id);
+        if (held) held.leasedAt = sentAt;
+      }
     } catch (error) {
       this.options.log("warn", "heartbeat failed", { error: String(error) });
     }

@@ -53,8 +53,15 @@ export class CommittedRows {
   }
 }
 
+/** What a read by id needs of one table's kept rows. */
+export interface KeptRows<R> {
+  get(id: string): R | undefined;
+  /** A row as read inside the open transaction (undefined: there is none). */
+  read(id: string, row: R | undefined): void;
+}
+
 /** One table's kept rows, and what the open transaction wrote to it. */
-class Kept<R> {
+class Kept<R> implements KeptRows<R> {
   private readonly rows = new RowMap<R>();
   /** Ids the open transaction wrote: its reads of them may show uncommitted rows. */
   private readonly written = new Set<string>();

@@ -26,7 +26,7 @@ import {
   type TaskRow,
 } from "./rows.js";
 import { LIMIT, type StatementCache } from "./statement-cache.js";
-import type { CommittedRows } from "./committed-rows.js";
+import type { CommittedRows, KeptRows } from "./committed-rows.js";
 
 const SQL = {
   // Reads by id are raw statements (StatementCache.raw): they name their columns.
@@ -110,7 +110,7 @@ function promiseWrite(promise: PromiseRecord): unknown[] {
 }
 
 /** The distinct `ids`: rows kept from earlier transactions, and the ids still to read. */
-function splitKept<R>(ids: readonly string[], rows: { get(id: string): R | undefined }): { kept: R[]; missing: string[] } {
+function splitKept<R>(ids: readonly string[], rows: KeptRows<R>): { kept: R[]; missing: string[] } {
   const kept: R[] = [];
   const missing: string[] = [];
   for (const id of new Set(ids)) {
@@ -151,31 +151,11 @@ export class SqliteTx implements Tx {
   }
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
-    const kept = this.committed.promises.get(id);
-    if (kept !== undefined) return kept;
-    const row = this.statements.raw(SQL.getPromise).get(id) as unknown[] | undefined;
-    const promise = row && promiseFromValues(row);
-    this.committed.promises.read(id, promise);
-    return promise;
+    return this.readById(this.committed.promises, SQL.getPromise, promiseFromValues, id);
   }
 
-  /**
-   * One statement for all ids not kept from earlier transactions: the probes run inside SQLite,
-   * without a call per id. A handful of ids (a lone workflow's step) is cheaper probed one by one
-   * than through json_each.
-   */
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
-    const { kept, missing } = splitKept(ids, this.committed.promises);
-    const rows =
-      missing.length <= FEW_IDS
-        ? probeEach(this.statements.raw(SQL.getPromise), missing)
-        : (this.statements.raw(SQL.getPromises).all(JSON.stringify(missing)) as unknown[][]);
-    for (const row of rows) {
-      const promise = promiseFromValues(row);
-      this.committed.promises.read(promise.id, promise);
-      kept.push(promise);
-    }
-    return sortedById(kept);
+    return this.readByIds(this.committed.promises, SQL.getPromise, SQL.getPromises, promiseFromValues, ids);
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
@@ -248,24 +228,11 @@ export class SqliteTx implements Tx {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const kept = this.committed.tasks.get(id);
-    if (kept !== undefined) return kept;
-    const row = this.statements.raw(SQL.getTask).get(id) as unknown[] | undefined;
-    const task = row && taskFromValues(row);
-    this.committed.tasks.read(id, task);
-    return task;
+    return this.readById(this.committed.tasks, SQL.getTask, taskFromValues, id);
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
-    const { kept, missing } = splitKept(ids, this.committed.tasks);
-    const rows =
-      missing.length <= FEW_IDS ? probeEach(this.statements.raw(SQL.getTask), missing) : (this.statements.raw(SQL.getTasks).all(JSON.stringify(missing)) as unknown[][]);
-    for (const row of rows) {
-      const task = taskFromValues(row);
-      this.committed.tasks.read(task.id, task);
-      kept.push(task);
-    }
-    return sortedById(kept);
+    return this.readByIds(this.committed.tasks, SQL.getTask, SQL.getTasks, taskFromValues, ids);
   }
 
   async putTask(task: TaskRecord): Promise<void> {
@@ -395,6 +362,32 @@ export class SqliteTx implements Tx {
 
   async deletePromise(id: string): Promise<void> {
     this.deleteIds([id]);
+  }
+
+  /** A row by id: kept from an earlier transaction, or read (and kept). */
+  private readById<R>(kept: KeptRows<R>, oneSql: string, fromValues: (values: unknown[]) => R, id: string): R | undefined {
+    const hit = kept.get(id);
+    if (hit !== undefined) return hit;
+    const values = this.statements.raw(oneSql).get(id) as unknown[] | undefined;
+    const row = values && fromValues(values);
+    kept.read(id, row);
+    return row;
+  }
+
+  /**
+   * Rows by id, in id order. One statement for all ids not kept from earlier transactions: the
+   * probes run inside SQLite, without a call per id. A handful of ids (a lone workflow's step) is
+   * cheaper probed one by one than through json_each.
+   */
+  private readByIds<R extends { id: string }>(kept: KeptRows<R>, oneSql: string, manySql: string, fromValues: (values: unknown[]) => R, ids: readonly string[]): R[] {
+    const { kept: rows, missing } = splitKept(ids, kept);
+    const found = missing.length <= FEW_IDS ? probeEach(this.statements.raw(oneSql), missing) : (this.statements.raw(manySql).all(JSON.stringify(missing)) as unknown[][]);
+    for (const values of found) {
+      const row = fromValues(values);
+      kept.read(row.id, row);
+      rows.push(row);
+    }
+    return sortedById(rows);
   }
 
   /** Everything stored about the promises `ids`. */
