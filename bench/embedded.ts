@@ -2,15 +2,15 @@
  * One embedded-SQLite configuration in its own process:
  *   node --import tsx bench/embedded.ts --sync FULL|NORMAL --workflows 500 --steps 10 --runs 3 --budget-ms 120000
  *     [--determinism off|warn|error]   the determinism guard (default off, as in production)
- * A warm-up round (see warmUpOf), then up to `--runs` measured rounds (see anotherRound), each on
- * a fresh SQLite file (so no round reads a table another round filled). Prints `BENCH {"type":"result","rounds":[…]}`.
+ * Warm-up rounds (see WARM_UP; `--warm-up-steps`, `--warm-up-ms`), then up to `--runs` measured
+ * rounds (see anotherRound), each on a fresh SQLite file (so no round reads a table another round filled). Prints `BENCH {"type":"result","rounds":[…]}`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childMain, emit, flag } from "./lib/child.js";
 import { sequential } from "./lib/workflows.js";
-import { anotherRound, embeddedReprise, runWorkload, warmUpOf, type Determinism, type RoundFigures, type Sync } from "./lib/workload.js";
+import { anotherRound, embeddedReprise, runWorkload, stillWarmingUp, warmUpFrom, type Determinism, type RoundFigures, type Sync } from "./lib/workload.js";
 
 childMain(async () => {
   const sync = flag("sync", "NORMAL") as Sync;
@@ -19,20 +19,23 @@ childMain(async () => {
   const workload = { workflows: Number(flag("workflows", "500")), steps: Number(flag("steps", "10")) };
   const runs = Number(flag("runs", "3"));
   const budgetMs = Number(flag("budget-ms", "120000"));
+  const warmUp = warmUpFrom(flag);
+  const warmUpRounds: RoundFigures[] = [];
   const rounds: RoundFigures[] = [];
-  for (let round = -1; round < 0 || anotherRound(rounds, runs, budgetMs); round++) {
+  for (let round = 0; stillWarmingUp(warmUpRounds, warmUp) || anotherRound(rounds, runs, budgetMs); round++) {
+    const warming = stillWarmingUp(warmUpRounds, warmUp);
     const dir = mkdtempSync(join(tmpdir(), "reprise-bench-embedded-"));
     const reprise = await embeddedReprise(join(dir, "bench.db"), sync, determinism);
     reprise.register("sequential", sequential);
     try {
       await reprise.ready();
-      const figures = await runWorkload(reprise, round < 0 ? warmUpOf(workload) : workload, `w-${round + 1}`);
-      if (round >= 0) rounds.push(figures);
+      const figures = await runWorkload(reprise, workload, `w-${round}`);
+      (warming ? warmUpRounds : rounds).push(figures);
     } finally {
       await reprise.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  emit("result", { rounds });
+  emit("result", { rounds, warmUpRounds });
   process.exit(0);
 });

@@ -6,7 +6,7 @@
  *   npm run bench -- --quick            a much smaller version of everything (a smoke test)
  *   npm run bench -- --only <section>   one section: floors, embedded, server, cluster, sleepers, recovery
  *   --sleepers N (default 100000; quick 10000)   --recovery N (default 10000; quick 1000)
- *   --runs N (default 3; quick 1)       measured rounds per figure, after one warm-up round
+ *   --runs N (default 3; quick 1)       measured rounds per figure, after warm-up rounds (see WARM_UP)
  *   --tsx                               children run the TypeScript sources through tsx (no tsc build)
  *   REPRISE_PG_URL (default postgres://postgres@127.0.0.1:5432/test)
  *
@@ -22,7 +22,7 @@ import pg from "pg";
 import { execFileSync } from "node:child_process";
 import { Child, killAll, median, rssMiB, useCompiled, type Message } from "./lib/child.js";
 import { SuspendedCounter, waitForCount } from "./lib/start-all.js";
-import { anotherRound, warmUpOf, type RoundFigures, type Workload } from "./lib/workload.js";
+import { anotherRound, QUICK_WARM_UP, stillWarmingUp, WARM_UP, warmUpFlags, type RoundFigures, type Workload } from "./lib/workload.js";
 
 // ---- flags ----
 
@@ -40,6 +40,8 @@ if (only !== undefined && !SECTIONS.includes(only)) {
   process.exit(2);
 }
 const runs = Number(option("runs") ?? (quick ? 1 : 3));
+/** Warm-up rounds before each figure's measured ones (see WARM_UP). */
+const warmUp = quick ? QUICK_WARM_UP : WARM_UP;
 const W1 = quick ? { workflows: 50, steps: 10 } : { workflows: 500, steps: 10 };
 const W2 = quick ? { workflows: 1, steps: 40 } : { workflows: 1, steps: 200 };
 const CLUSTER_WORKERS = 4;
@@ -91,7 +93,7 @@ const results = {
   quick,
   only: only ?? null,
   host: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform },
-  config: { runs, W1, W2, clusterWorkers: CLUSTER_WORKERS, clusterServers: 2, sleepers, recovery: recoveryCount, floor: FLOOR },
+  config: { runs, warmUp, W1, W2, clusterWorkers: CLUSTER_WORKERS, clusterServers: 2, sleepers, recovery: recoveryCount, floor: FLOOR },
   durability: {
     embedded: "SQLite WAL; each row says synchronous=FULL (survives power loss) or NORMAL (survives a process crash)",
     serverSqlite: "SQLite WAL, synchronous=FULL (the server's default durability, power-loss)",
@@ -168,7 +170,7 @@ async function resultOf(name: string, script: string, args: string[], timeoutMs:
 
 /** The rounds of a child that measures `workload` in-process (`flags` first, then the workload's). */
 async function roundsOf(name: string, script: string, workload: Workload, flags: string[] = []): Promise<RoundFigures[]> {
-  const args = [...flags, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS)];
+  const args = [...flags, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS), ...warmUpFlags(warmUp)];
   return (await resultOf(name, script, args, 240_000)).rounds as RoundFigures[];
 }
 
@@ -220,21 +222,23 @@ async function startWorker(url: string, name: string, group = "bench"): Promise<
 }
 
 /**
- * A warm-up round (see warmUpOf), then up to `runs` rounds (see anotherRound) of the workload on
+ * Warm-up rounds (see WARM_UP), then up to `runs` rounds (see anotherRound) of the workload on
  * `workers` at once, each worker running `workflows / workers` of them. A round's time runs from
  * the first worker's start to the last worker's end.
  */
 async function serverRounds(workers: Child[], workload: { workflows: number; steps: number }, label: string, timeoutMs: number): Promise<RoundFigures[]> {
   const out: RoundFigures[] = [];
-  for (let r = -1; r < 0 || anotherRound(out, runs, ROUND_BUDGET_MS); r++) {
-    const share = Math.ceil((r < 0 ? warmUpOf(workload) : workload).workflows / workers.length);
-    workers.forEach((w, i) => w.send({ op: "run", workflows: share, steps: workload.steps, prefix: `${label}-${r + 1}-${i}` }));
+  const warmUpRounds: RoundFigures[] = [];
+  for (let r = 0; stillWarmingUp(warmUpRounds, warmUp) || anotherRound(out, runs, ROUND_BUDGET_MS); r++) {
+    const warming = stillWarmingUp(warmUpRounds, warmUp);
+    const share = Math.ceil(workload.workflows / workers.length);
+    workers.forEach((w, i) => w.send({ op: "run", workflows: share, steps: workload.steps, prefix: `${label}-${r}-${i}` }));
     const each = await Promise.all(workers.map((w) => w.next("ran", timeoutMs)));
     const startedAt = Math.min(...each.map((m) => Number(m.startedAt)));
     const endedAt = Math.max(...each.map((m) => Number(m.endedAt)));
     const steps = share * workers.length * workload.steps;
     const seconds = (endedAt - startedAt) / 1000;
-    if (r >= 0) out.push({ seconds, steps, stepsPerSecond: steps / seconds, startedAt, endedAt });
+    (warming ? warmUpRounds : out).push({ seconds, steps, stepsPerSecond: steps / seconds, startedAt, endedAt });
   }
   return out;
 }
@@ -516,7 +520,7 @@ function report(): void {
         [`rows/s, 1 commit/${FLOOR.batch} rows`]: round(f.grouped, 0),
       });
   }
-  console.log(`\nReprise bench ${results.timestamp}${quick ? " (quick)" : ""}: ${results.host.cpus} CPUs, Node ${results.host.node}; medians of up to ${runs} rounds after a warm-up (the rounds column says how many fitted in ${ROUND_BUDGET_MS / 1000} s)`);
+  console.log(`\nReprise bench ${results.timestamp}${quick ? " (quick)" : ""}: ${results.host.cpus} CPUs, Node ${results.host.node}; medians of up to ${runs} rounds after warm-up rounds of the same workload (until ${warmUp.steps} steps or ${warmUp.ms / 1000} s; the rounds column says how many fitted in ${ROUND_BUDGET_MS / 1000} s)`);
   console.log(`Durability: embedded rows say FULL (survives power loss) or NORMAL (survives a process crash); server on SQLite = FULL; PostgreSQL = synchronous_commit=on`);
   if (floorTable.length) {
     console.log("\nFloors (the storage alone, same run)");

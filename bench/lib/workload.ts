@@ -43,11 +43,38 @@ export async function runWorkload(reprise: Reprise, workload: Workload, idPrefix
   return { seconds, steps, stepsPerSecond: steps / seconds, startedAt, endedAt: Date.now() };
 }
 
-/** The warm-up round: the same workload, at most WARM_UP_WORKFLOWS workflows (enough to warm the JIT). */
-export const WARM_UP_WORKFLOWS = 100;
+/**
+ * The warm-up before the measured rounds: rounds of the measured workload itself, until `steps`
+ * steps have run or `ms` have passed (at least one round). A long-lived worker runs with its code
+ * compiled by the JIT and its heap grown to its load; a fresh process gets there over its first
+ * 10,000–20,000 steps (embedded W1 at FULL, measured: 11,000 steps/s in the first round, 17,000–24,000
+ * from the fourth). One short round left the measured rounds still warming up, so they said more
+ * about start-up than about a step. Every configuration, @resonatehq/sdk's local mode included,
+ * warms up the same way.
+ */
+export interface WarmUp {
+  steps: number;
+  ms: number;
+}
 
-export function warmUpOf(workload: Workload): Workload {
-  return { workflows: Math.min(workload.workflows, WARM_UP_WORKFLOWS), steps: workload.steps };
+export const WARM_UP: WarmUp = { steps: 20_000, ms: 5_000 };
+export const QUICK_WARM_UP: WarmUp = { steps: 1_000, ms: 2_000 };
+
+/** The warm-up named by a child's `--warm-up-steps` / `--warm-up-ms` flags (default WARM_UP). */
+export function warmUpFrom(flag: (name: string, fallback: string) => string): WarmUp {
+  return { steps: Number(flag("warm-up-steps", String(WARM_UP.steps))), ms: Number(flag("warm-up-ms", String(WARM_UP.ms))) };
+}
+
+/** The flags that pass `warmUp` to a child. */
+export function warmUpFlags(warmUp: WarmUp): string[] {
+  return ["--warm-up-steps", String(warmUp.steps), "--warm-up-ms", String(warmUp.ms)];
+}
+
+/** Whether another warm-up round is due, after `rounds` warm-up rounds. */
+export function stillWarmingUp(rounds: readonly RoundFigures[], warmUp: WarmUp): boolean {
+  if (rounds.length === 0) return true;
+  const steps = rounds.reduce((sum, round) => sum + round.steps, 0);
+  return steps < warmUp.steps && rounds.at(-1)!.endedAt - rounds[0]!.startedAt < warmUp.ms;
 }
 
 /**
