@@ -64,16 +64,27 @@ export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   // values and request bodies, however long) needs no character-by-character scan.
   if (text.length <= maxDepth || !opensMoreThan(text, maxDepth)) return false;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === BACKSLASH) i++;
-      else if (code === QUOTE) inString = false;
-    } else if (code === QUOTE) inString = true;
+    if (code === QUOTE) i = closingQuote(text, i);
     else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
       if (++depth > maxDepth) return true;
     } else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) depth--;
   }
   return false;
+}
+
+/**
+ * Where the string opened at `open` ends (the text's length if it never does). A batch of requests
+ * is mostly long strings (base64 payloads): indexOf jumps over them natively, where a scan of
+ * every character was 4% of a server's CPU while 100,000 workflows started.
+ */
+function closingQuote(text: string, open: number): number {
+  for (let at = text.indexOf('"', open + 1); at >= 0; at = text.indexOf('"', at + 1)) {
+    // A quote after an odd run of backslashes is escaped; after an even one, the backslashes escape each other.
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
+  return text.length;
 }
