@@ -53,6 +53,7 @@ export function meterStore(store: Store, metrics: MetricsRecorder): Store {
     nextDeadline: () => store.nextDeadline(),
     onMessage: (listener) => store.onMessage(listener),
     onTick: store.onTick?.bind(store),
+    onOtherCommits: store.onOtherCommits?.bind(store),
     purge: store.purge?.bind(store),
     finishedRoot: store.finishedRoot?.bind(store),
     close: () => store.close(),

@@ -447,6 +447,11 @@ export class Reprise {
       await this.unlessStopped(this.declareLimits(client));
       // Nothing is awaited from here on: a stop() now finds start-up finished and closes it all.
       sweeper.start();
+      // Another process sharing the SQLite file committed: its messages never reach us, so look now.
+      transport.onChangedElsewhere?.(() => {
+        sweeper.nudge();
+        this.waiters.nudge();
+      });
       return { client, worker: running, admission: queue, sweeper };
     } catch (error) {
       // Failed or stopped part-way: close what was opened, or the process could not exit.

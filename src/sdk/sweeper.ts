@@ -1,8 +1,8 @@
 /**
  * Looking for work this process was not told about: once at start (a restart resumes what the
- * dead process was running), and, in embedded mode, every second (processes sharing a SQLite
- * file hear only their own store messages, and whichever ticks first re-delivers a task to
- * itself).
+ * dead process was running), and, in embedded mode, every second and whenever another process
+ * sharing the SQLite file commits (`nudge`): processes sharing a file hear only their own store
+ * messages, and whichever ticks first re-delivers a task to itself.
  *
  * Found tasks go to the Admission queue, which runs a bounded number at once. A sweep never
  * overlaps the previous one, and periodic sweeps skip the walk over pending tasks while the queue
@@ -26,12 +26,29 @@ export interface SweeperOptions {
 }
 
 const SWEEP_MS = 1000;
-/** Dead holders are looked for at start and every few sweeps: a scan of every acquired task. */
-const DEAD_HOLDER_EVERY_SWEEPS = 10;
+/** Dead holders are looked for at start and every few seconds: a scan of every acquired task. */
+const DEAD_HOLDER_EVERY_MS = 10 * SWEEP_MS;
+/**
+ * A nudge (another process committed) sweeps at once, but no sooner than this after the last
+ * sweep began: a busy neighbour commits thousands of times a second.
+ */
+export const NUDGED_SWEEP_MIN_MS = 50;
+/**
+ * ...and no sooner than this many times the last sweep's length after it ended: a sweep walks
+ * every pending task (a backlog nobody takes can make it long), so nudges spend at most a tenth
+ * of the time on sweeping.
+ */
+export const NUDGED_SWEEP_IDLE_FACTOR = 9;
 
 export class Sweeper {
   private sweeps = 0;
+  private lastSweepAt = Number.NEGATIVE_INFINITY;
+  private lastSweepEndedAt = Number.NEGATIVE_INFINITY;
+  private lastDeadHolderScanAt = Number.NEGATIVE_INFINITY;
   private sweeping: Promise<void> | undefined;
+  /** A nudge came while a sweep was under way: that sweep may have read before the change. */
+  private nudgedWhileSweeping = false;
+  private nudgeTimer: NodeJS.Timeout | undefined;
   /** A walk stopped early (the queue was full): continue it at the next sweep. */
   private deadLeft = false;
   private pendingLeft = false;
@@ -56,8 +73,10 @@ export class Sweeper {
     this.stopped = true;
     clearImmediate(this.firstSweep);
     clearInterval(this.timer);
+    clearTimeout(this.nudgeTimer);
     this.firstSweep = undefined;
     this.timer = undefined;
+    this.nudgeTimer = undefined;
   }
 
   /** One sweep (or the one in progress). */
@@ -65,19 +84,54 @@ export class Sweeper {
     if (this.stopped) return Promise.resolve();
     this.sweeping ??= this.once()
       .catch((error: unknown) => this.options.onError(error))
-      .finally(() => (this.sweeping = undefined));
+      .finally(() => {
+        this.sweeping = undefined;
+        this.lastSweepEndedAt = Date.now();
+        if (this.nudgedWhileSweeping) {
+          this.nudgedWhileSweeping = false;
+          this.nudge();
+        }
+      });
     return this.sweeping;
+  }
+
+  /**
+   * Embedded mode: another process sharing the file committed (a task it created for our
+   * functions, a promise it settled that resumes ours), and its messages never reach us. Sweep
+   * now rather than at the next second, as often as NUDGED_SWEEP_MIN_MS and
+   * NUDGED_SWEEP_IDLE_FACTOR allow.
+   */
+  nudge(): void {
+    if (this.stopped || !this.options.embedded || this.nudgeTimer !== undefined) return;
+    if (this.sweeping) {
+      this.nudgedWhileSweeping = true;
+      return;
+    }
+    const lastLasted = this.lastSweepEndedAt - this.lastSweepAt;
+    const earliest = Math.max(this.lastSweepAt + NUDGED_SWEEP_MIN_MS, this.lastSweepEndedAt + NUDGED_SWEEP_IDLE_FACTOR * Math.max(0, lastLasted));
+    const wait = earliest - Date.now();
+    if (wait <= 0) {
+      void this.sweep();
+      return;
+    }
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = undefined;
+      void this.sweep();
+    }, wait);
   }
 
   private async once(): Promise<void> {
     const { client, admission, embedded, maxQueued } = this.options;
     const first = this.sweeps++ === 0;
+    const now = Date.now();
+    this.lastSweepAt = now;
     const more = () => !this.stopped && admission.queuedCount < maxQueued;
     const offer = (taskId: string, version: number) => admission.offer(taskId, version);
     if (first || this.pendingLeft || admission.queuedCount === 0) {
       this.pendingLeft = !(await offerPendingTasks(client, offer, { more }));
     }
-    if (embedded && (first || this.deadLeft || this.sweeps % DEAD_HOLDER_EVERY_SWEEPS === 0)) {
+    if (embedded && (first || this.deadLeft || now - this.lastDeadHolderScanAt >= DEAD_HOLDER_EVERY_MS)) {
+      this.lastDeadHolderScanAt = now;
       this.deadLeft = !(await takeOverDeadHolders(client, this.options.takeOver, { more })).complete;
     }
   }

@@ -5,7 +5,8 @@
  *
  * One timer serves every waiter, and each id is polled less and less often while it stays
  * pending: a caller awaiting a workflow that sleeps for a day should not cost a timer and a
- * store read every two seconds, which for 100,000 callers would be 50,000 reads a second.
+ * store read every two seconds, which for 100,000 callers would be 50,000 reads a second. When
+ * another process sharing the store commits, `nudge` polls at once: its messages never reach us.
  */
 import type { PromiseRecord } from "../protocol/records.js";
 
@@ -84,6 +85,18 @@ export class Waiters {
     this.waiting.delete(id);
     for (const { reject } of entry.resolvers) reject(error);
     this.disarmIfIdle();
+  }
+
+  /**
+   * Something may have settled out of sight (another process sharing the store committed): every
+   * id not being polled is polled now, as many at once as `maxConcurrentPolls` allows (the rest at
+   * the next nudge or tick), instead of at its next scheduled poll. Its backoff goes on from there.
+   */
+  nudge(): void {
+    if (this.waiting.size === 0) return;
+    const now = Date.now();
+    for (const entry of this.waiting.values()) if (entry.nextPollAt > now) entry.nextPollAt = now;
+    this.pollDue();
   }
 
   /** Stops polling; waiters are left unanswered (the instance is stopping). */

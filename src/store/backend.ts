@@ -210,5 +210,11 @@ export interface Backend {
     publish(envelopes: Envelope[]): Promise<void>;
     subscribe(listener: (envelope: Envelope) => void): void;
   };
+  /**
+   * Optional, for a backend whose processes do not hear each other's messages (SQLite): calls
+   * `listener` soon after another connection (another process sharing the file) has committed,
+   * so this process can look for what changed. Returns the unsubscribe.
+   */
+  onOtherCommits?(listener: () => void): () => void;
   close(): Promise<void>;
 }

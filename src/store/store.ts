@@ -36,6 +36,11 @@ export interface Store {
   /** Subscribes to what ticks did that nobody asked for (lease expiries), for metrics. */
   onTick?(listener: (report: TickReport) => void): () => void;
   /**
+   * Subscribes to other processes' commits to the same store, where their messages do not reach
+   * this one (processes sharing a SQLite file): a cue to look for work and results now.
+   */
+  onOtherCommits?(listener: () => void): () => void;
+  /**
    * Deletes finished executions whose retention has passed, or (`olderThanMs`) every one that
    * finished at least that long ago; docs/retention.md. In short transactions of its own.
    */

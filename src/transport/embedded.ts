@@ -40,6 +40,12 @@ export class EmbeddedTransport implements Transport {
     );
   }
 
+  onChangedElsewhere(listener: () => void): () => void {
+    const unsubscribe = this.store.onOtherCommits?.(listener) ?? (() => {});
+    this.unsubscribes.push(unsubscribe);
+    return unsubscribe;
+  }
+
   async close(): Promise<void> {
     await this.ticker.stop();
     this.unsubscribes.splice(0).forEach((unsubscribe) => unsubscribe());

@@ -13,6 +13,12 @@ export interface Transport {
    * `poll://any@group[/pid]`. Resolves once the subscription is live.
    */
   subscribe(group: string, pid: string, onMessage: (message: Message) => void): Promise<void>;
+  /**
+   * Optional: calls `listener` when the store may have changed in a way no message tells this
+   * process about (another process sharing an embedded SQLite file committed). Returns the
+   * unsubscribe.
+   */
+  onChangedElsewhere?(listener: () => void): () => void;
   /** Stops deliveries and releases resources. */
   close(): Promise<void>;
 }

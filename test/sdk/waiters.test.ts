@@ -72,4 +72,34 @@ describe("Waiters", () => {
     await failed;
     expect(waiters.size).toBe(0);
   });
+
+  it("polls every id at once when nudged (another process committed), as many as the concurrency allows", async () => {
+    const polled: string[] = [];
+    const waiters = new Waiters({
+      poll: async (id): Promise<PollAnswer> => {
+        polled.push(id);
+        return { record: record(id, id === "done" ? "resolved" : "pending") };
+      },
+      firstPollMs: 60_000,
+      maxConcurrentPolls: 2,
+    });
+    const done = waiters.wait("done");
+    void waiters.wait("a");
+    void waiters.wait("b");
+    waiters.nudge();
+    expect(polled).toEqual(["done", "a"]);
+    expect((await done).state).toBe("resolved");
+    // The polls answered: the next nudge reaches the one left, and polls the pending one again.
+    await vi.advanceTimersByTimeAsync(0);
+    waiters.nudge();
+    expect(polled).toEqual(["done", "a", "a", "b"]);
+    waiters.stop();
+  });
+
+  it("does nothing when nudged with nobody waiting", () => {
+    const waiters = new Waiters({ poll: async () => undefined });
+    waiters.nudge();
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
+

@@ -100,6 +100,10 @@ export class ProtocolStore implements Store {
     );
   }
 
+  onOtherCommits(listener: () => void): () => void {
+    return this.backend.onOtherCommits?.(listener) ?? (() => {});
+  }
+
   onTick(listener: (report: TickReport) => void): () => void {
     this.tickListeners.add(listener);
     return () => this.tickListeners.delete(listener);

@@ -11,6 +11,7 @@ import type { Backend, TransactionOptions, Tx } from "../backend.js";
 import { DEFAULT_DURABILITY, sqliteSynchronous, type Durability } from "../durability.js";
 import { CommittedRows } from "./committed-rows.js";
 import { GroupCommit } from "./group-commit.js";
+import { OtherCommits } from "./other-commits.js";
 import { migrate } from "./schema.js";
 import { SqliteTx } from "./sqlite-tx.js";
 import { StatementCache } from "./statement-cache.js";
@@ -54,6 +55,7 @@ export function openSqliteBackend(path: string, options: SqliteBackendOptions = 
 class SqliteBackend implements Backend {
   private readonly tx: Tx;
   private readonly commits: GroupCommit;
+  private readonly otherCommits: OtherCommits;
   private closed = false;
 
   constructor(
@@ -63,6 +65,7 @@ class SqliteBackend implements Backend {
     const committed = new CommittedRows(db);
     this.tx = new SqliteTx(new StatementCache(db), committed);
     this.commits = new GroupCommit(db, Math.max(1, maxBatch), committed);
+    this.otherCommits = new OtherCommits(db);
   }
 
   transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T> {
@@ -70,9 +73,14 @@ class SqliteBackend implements Backend {
     return this.commits.run(() => work(this.tx), options?.alone === true);
   }
 
+  onOtherCommits(listener: () => void): () => void {
+    return this.otherCommits.subscribe(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.otherCommits.close();
     await this.commits.idle();
     this.db.close();
   }
