@@ -33,7 +33,7 @@ export class OtherCommits {
       // What was committed before anyone listened is not news.
       this.version = this.read();
       // A check is cheap, but it must not keep a process alive that has nothing else to do.
-      this.timer = setInterval(() => this.check(), this.everyMs).unref();
+      this.timer = setInterval(() => this.checkQuietly(), this.everyMs).unref();
     }
     return () => {
       this.listeners.delete(listener);
@@ -55,6 +55,15 @@ export class OtherCommits {
         // A listener's failure is its own: the others still hear.
         console.error("reprise: a listener for other processes' commits threw", error);
       }
+    }
+  }
+
+  /** A check on the timer: a failing read (a disk error) must not crash the process from a timer; the next transaction reports it. */
+  private checkQuietly(): void {
+    try {
+      this.check();
+    } catch {
+      // Nothing to tell: the next check tries again.
     }
   }
 
