@@ -133,4 +133,39 @@ describe("SQLite group commit", () => {
     // had queued by then joins it, and the rest goes in one more transaction at most.
     expect(hints.length - 3).toBeLessThanOrEqual(2);
   });
+
+  it("never begins a batch on one connection while another store of this process holds the file's write lock", async () => {
+    // Two connections to one file in one thread: a BEGIN IMMEDIATE that found the lock taken would
+    // wait synchronously in SQLite's busy handler, the holder could never reach its COMMIT, and the
+    // wait would end in "database is locked".
+    const path = database();
+    const first = new Database(path);
+    const second = new Database(path);
+    cleanups.push(async () => {
+      first.close();
+      second.close();
+    });
+    first.pragma("journal_mode = WAL");
+    first.exec("CREATE TABLE t (n INTEGER)");
+    second.pragma("busy_timeout = 200");
+    const ours = new GroupCommit(first, 10);
+    const theirs = new GroupCommit(second, 10);
+    const order: string[] = [];
+    let theirsDone: Promise<void> | undefined;
+    await ours.run(async () => {
+      first.prepare("INSERT INTO t VALUES (1)").run();
+      // A lone request of the other store, started while our batch holds the lock: its batch
+      // would begin in a microtask, in the middle of ours.
+      theirsDone = theirs.run(async () => {
+        second.prepare("INSERT INTO t VALUES (2)").run();
+        order.push("theirs");
+      }, true);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      order.push("ours");
+    });
+    await theirsDone;
+    expect(order).toEqual(["ours", "theirs"]);
+    expect((first.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n).toBe(2);
+  });
 });
+

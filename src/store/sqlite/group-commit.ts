@@ -19,6 +19,17 @@ export interface TransactionWatcher {
   abandoned(): void;
 }
 
+/**
+ * Batches holding a write lock in this process now, on any connection. Two stores on one file in
+ * one process share this thread, and a BEGIN IMMEDIATE that finds the lock taken waits in
+ * SQLite's busy handler, synchronously: the holder, whose batch needs this thread to reach its
+ * COMMIT, never gets to release it, and the wait ends in SQLITE_BUSY ("database is locked") after
+ * busy_timeout. A lone request's batch starts in a microtask, which can run in the middle of
+ * another store's batch; so a batch begins only while none is open here, and otherwise waits a
+ * turn of the event loop (an open batch commits within its turn).
+ */
+let openBatches = 0;
+
 interface Job<T> {
   work: () => Promise<T>;
   resolve: (value: T) => void;
@@ -83,6 +94,10 @@ export class GroupCommit {
   }
 
   private async runBatch(): Promise<void> {
+    if (openBatches > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      return;
+    }
     try {
       this.statements.begin.run();
     } catch (error) {
@@ -90,14 +105,26 @@ export class GroupCommit {
       for (const job of this.queue.splice(0, this.maxBatch)) job.reject(error);
       return;
     }
+    openBatches++;
+    let answer: () => void;
+    try {
+      answer = await this.runBegunBatch();
+    } finally {
+      openBatches--;
+    }
+    // Answered once the lock is released, so whatever the answers set going may begin a batch.
+    answer();
+  }
+
+  /** The batch after its BEGIN: its jobs, then COMMIT (or the rollback of what failed); returns how to answer them. */
+  private async runBegunBatch(): Promise<() => void> {
     this.watcher?.began();
     const first = this.queue.shift()!;
     let value: unknown;
     try {
       value = await first.work();
     } catch (error) {
-      this.failAll([first], error);
-      return;
+      return this.failAll([first], error);
     }
     const batch: Job<unknown>[] = [first];
     const answers: (() => void)[] = [() => first.resolve(value)];
@@ -113,10 +140,11 @@ export class GroupCommit {
       this.watcher?.committed();
     } catch (error) {
       // The transaction itself failed (SQLite abandoned it, or COMMIT did): nothing in it commits.
-      this.failAll(batch, error);
-      return;
+      return this.failAll(batch, error);
     }
-    for (const answer of answers) answer();
+    return () => {
+      for (const answer of answers) answer();
+    };
   }
 
   /** Runs one job in its savepoint; returns how to answer it once the batch has committed. */
@@ -135,9 +163,12 @@ export class GroupCommit {
     }
   }
 
-  private failAll(batch: Job<unknown>[], error: unknown): void {
+  /** Rolls the transaction back; returns how to fail every job of the batch. */
+  private failAll(batch: Job<unknown>[], error: unknown): () => void {
     this.watcher?.abandoned();
     if (this.db.inTransaction) this.statements.rollback.run();
-    for (const job of batch) job.reject(error);
+    return () => {
+      for (const job of batch) job.reject(error);
+    };
   }
 }
