@@ -4,7 +4,7 @@
  *
  *   npm run bench                       the full bench (bounded: it stops itself after 15 minutes)
  *   npm run bench -- --quick            a much smaller version of everything (a smoke test)
- *   npm run bench -- --only <section>   one section: floors, embedded, server, cluster, sleepers, recovery
+ *   npm run bench -- --only <section>   one section: floors, embedded, server, cluster, sleepers, recovery, shared-file
  *   --sleepers N (default 100000; quick 10000)   --recovery N (default 10000; quick 1000)
  *   --runs N (default 3; quick 1)       measured rounds per figure, after warm-up rounds (see WARM_UP)
  *   --tsx                               children run the TypeScript sources through tsx (no tsc build)
@@ -32,7 +32,7 @@ const option = (name: string): string | undefined => {
   const index = argv.indexOf(`--${name}`);
   return index >= 0 ? argv[index + 1] : undefined;
 };
-const SECTIONS = ["floors", "embedded", "server", "cluster", "sleepers", "recovery"] as const;
+const SECTIONS = ["floors", "embedded", "server", "cluster", "sleepers", "recovery", "shared-file"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = option("only") as Section | undefined;
 if (only !== undefined && !SECTIONS.includes(only)) {
@@ -49,6 +49,8 @@ const CLUSTER_WORKERS = 4;
 const GUARD_TURNS = quick ? 1 : 3;
 const sleepers = Number(option("sleepers") ?? (quick ? 10_000 : 100_000));
 const recoveryCount = Number(option("recovery") ?? (quick ? 1_000 : 10_000));
+/** Rounds of each shared-file latency (rpc, resume). */
+const SHARED_FILE_ROUNDS = quick ? 5 : 20;
 const FLOOR = quick ? { rows: 500, seqRows: 40, batch: 100, fsyncOps: 200 } : { rows: 5_000, seqRows: 200, batch: 500, fsyncOps: 1_000 };
 const PG_URL = process.env.REPRISE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const STAMP = `${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${process.pid}`;
@@ -103,6 +105,7 @@ const results = {
   rows: [] as Row[],
   sleepers: {} as Record<string, unknown>,
   recovery: {} as Record<string, unknown>,
+  sharedFile: {} as Record<string, Record<string, number>>,
   skipped: [] as string[],
   errors: [] as string[],
   incomplete: false,
@@ -484,6 +487,17 @@ async function recovery(): Promise<void> {
   }
 }
 
+async function sharedFile(): Promise<void> {
+  console.log(`shared-file: two embedded instances on one SQLite file, ${SHARED_FILE_ROUNDS} rounds each: an rpc answered by the other, a promise resolved by the other`);
+  try {
+    const db = join(tempDir("shared-file"), "shared.db");
+    const result = await resultOf("shared-file", "cross-process.ts", ["--db", db, "--rounds", String(SHARED_FILE_ROUNDS)], 120_000);
+    results.sharedFile = { rpc: result.rpc as Record<string, number>, resume: result.resume as Record<string, number> };
+  } catch (error) {
+    fail("shared-file", error);
+  }
+}
+
 // ---- output ----
 
 function resultsPath(): string {
@@ -538,6 +552,10 @@ function report(): void {
     console.log(`Recovery: ${recoveryCount} executions in flight, SIGKILL, ms from the fresh process's first line until each has taken its next step`);
     console.table([results.recovery]);
   }
+  if (Object.keys(results.sharedFile).length) {
+    console.log("Shared SQLite file: ms from the call in one instance to its answer from the other (rpc), and from a resolve to the waiting workflow's next step (resume)");
+    console.table(results.sharedFile);
+  }
   for (const skipped of results.skipped) console.log(`skipped: ${skipped}`);
   for (const error of results.errors) console.log(`error: ${error.split("\n")[0]}`);
   const path = resultsPath();
@@ -560,7 +578,7 @@ const deadline = setTimeout(() => {
   void cleanUp().finally(() => process.exit(1));
 }, DEADLINE_MS);
 
-const sectionRuns: Record<Section, () => Promise<void>> = { floors, embedded, server, cluster, sleepers: sleepersSection, recovery };
+const sectionRuns: Record<Section, () => Promise<void>> = { floors, embedded, server, cluster, sleepers: sleepersSection, recovery, "shared-file": sharedFile };
 for (const section of SECTIONS) {
   if (!wanted(section)) continue;
   const started = performance.now();
