@@ -34,6 +34,11 @@ interface Registration {
 export class Registry {
   private readonly byName = new Map<string, Registration>();
 
+  /** How many functions are registered (it only grows). */
+  get size(): number {
+    return this.byName.size;
+  }
+
   add(name: string, func: AnyFunction, options: RegisterOptions = {}): void {
     if (!name) throw new InvalidArgumentError("register: a function needs a name; pass one: register(\"name\", fn)");
     if (typeof func !== "function") throw new InvalidArgumentError(`register("${name}"): expected a function, got ${typeof func}`);

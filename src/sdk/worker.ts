@@ -16,6 +16,7 @@ import { action, type ProtocolClient } from "./client.js";
 import type { Registry } from "./registry.js";
 import { tracingEnabled } from "../observability/tracing.js";
 import { ExecutionObserver } from "./execution-observer.js";
+import { NotOurs } from "./not-ours.js";
 import { TaskEffects } from "./task-effects.js";
 import { WideWait } from "./wide-waits.js";
 
@@ -43,6 +44,8 @@ export interface WorkerOptions {
 export class Worker {
   /** Tasks running here: the version held, and when its lease was last taken or renewed (at the latest), on the worker's clock. */
   private readonly running = new Map<string, { version: number; leasedAt: number }>();
+  /** Tasks offered here that are not ours to run: offered again, they cost no read. */
+  private readonly notOurs = new NotOurs();
   /** Tasks to take over from a dead holder when they are next offered: task id → holder pid. */
   private readonly deadHolders = new Map<string, string>();
   /** Offers that arrived while the task was running here (its lease may have moved on): retried after. */
@@ -121,10 +124,15 @@ export class Worker {
     this.deadHolders.delete(taskId);
     try {
       if (holder === undefined) {
+        const { registry, clock } = this.options;
+        if (this.notOurs.has(taskId, registry.size, clock.now())) return;
         const got = await this.options.client.send("promise.get", { id: taskId });
         if (got.head.status !== 200) return;
         const root = (got.data as { promise: PromiseRecord }).promise;
-        if (root.state !== "pending" || !this.runs(root)) return;
+        if (root.state !== "pending" || !this.runs(root)) {
+          this.notOurs.add(taskId, registry.size, clock.now());
+          return;
+        }
       }
       const { pid, ttl, client } = this.options;
       const acquired = await client.send("task.acquire", { id: taskId, version, pid, ttl, ...(holder === undefined ? {} : { holder }) });
