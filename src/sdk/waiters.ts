@@ -31,12 +31,17 @@ interface Waiting {
   polling: boolean;
 }
 
+/** The least time between two nudges' polls. */
+export const NUDGE_MIN_MS = 50;
+
 export class Waiters {
   private readonly waiting = new Map<string, Waiting>();
   private readonly firstPollMs: number;
   private readonly maxPollMs: number;
   private readonly maxConcurrentPolls: number;
   private timer: NodeJS.Timeout | undefined;
+  private nudgeTimer: NodeJS.Timeout | undefined;
+  private lastNudgeAt = Number.NEGATIVE_INFINITY;
   private inFlight = 0;
 
   constructor(private readonly options: WaitersOptions) {
@@ -91,10 +96,21 @@ export class Waiters {
    * Something may have settled out of sight (another process sharing the store committed): every
    * id not being polled is polled now, as many at once as `maxConcurrentPolls` allows (the rest at
    * the next nudge or tick), instead of at its next scheduled poll. Its backoff goes on from there.
+   * At most once per NUDGE_MIN_MS: a nudge sooner than that is carried out when the gap is over
+   * (a busy neighbour commits all the time, and each nudge looks at every waiter).
    */
   nudge(): void {
-    if (this.waiting.size === 0) return;
+    if (this.waiting.size === 0 || this.nudgeTimer !== undefined) return;
+    const wait = this.lastNudgeAt + NUDGE_MIN_MS - Date.now();
+    if (wait > 0) {
+      this.nudgeTimer = setTimeout(() => {
+        this.nudgeTimer = undefined;
+        this.nudge();
+      }, wait);
+      return;
+    }
     const now = Date.now();
+    this.lastNudgeAt = now;
     for (const entry of this.waiting.values()) if (entry.nextPollAt > now) entry.nextPollAt = now;
     this.pollDue();
   }
@@ -102,7 +118,9 @@ export class Waiters {
   /** Stops polling; waiters are left unanswered (the instance is stopping). */
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.nudgeTimer);
     this.timer = undefined;
+    this.nudgeTimer = undefined;
     this.waiting.clear();
   }
 

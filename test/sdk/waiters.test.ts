@@ -1,7 +1,7 @@
 /** Callers waiting for results: one timer for all of them, and polls that back off (fake clock). */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PromiseRecord } from "../../src/protocol/records.js";
-import { Waiters, type PollAnswer } from "../../src/sdk/waiters.js";
+import { NUDGE_MIN_MS, Waiters, type PollAnswer } from "../../src/sdk/waiters.js";
 
 function record(id: string, state: PromiseRecord["state"]): PromiseRecord {
   return { id, state, param: {}, value: {}, tags: {}, timeoutAt: 0, createdAt: 0 } as unknown as PromiseRecord;
@@ -89,11 +89,16 @@ describe("Waiters", () => {
     waiters.nudge();
     expect(polled).toEqual(["done", "a"]);
     expect((await done).state).toBe("resolved");
-    // The polls answered: the next nudge reaches the one left, and polls the pending one again.
+    // The polls answered: the next nudge reaches the one left, and polls the pending one again;
+    // it comes sooner than NUDGE_MIN_MS after the first, so it is carried out when the gap is over.
     await vi.advanceTimersByTimeAsync(0);
     waiters.nudge();
+    waiters.nudge();
+    expect(polled).toEqual(["done", "a"]);
+    await vi.advanceTimersByTimeAsync(NUDGE_MIN_MS);
     expect(polled).toEqual(["done", "a", "a", "b"]);
     waiters.stop();
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("does nothing when nudged with nobody waiting", () => {
