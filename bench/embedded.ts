@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childMain, emit, flag } from "./lib/child.js";
 import { sequential } from "./lib/workflows.js";
-import { anotherRound, embeddedReprise, runWorkload, stillWarmingUp, warmUpFrom, type Determinism, type RoundFigures, type Sync } from "./lib/workload.js";
+import { embeddedReprise, measureRounds, runWorkload, warmUpFrom, type Determinism, type Sync } from "./lib/workload.js";
 
 childMain(async () => {
   const sync = flag("sync", "NORMAL") as Sync;
@@ -19,23 +19,18 @@ childMain(async () => {
   const workload = { workflows: Number(flag("workflows", "500")), steps: Number(flag("steps", "10")) };
   const runs = Number(flag("runs", "3"));
   const budgetMs = Number(flag("budget-ms", "120000"));
-  const warmUp = warmUpFrom(flag);
-  const warmUpRounds: RoundFigures[] = [];
-  const rounds: RoundFigures[] = [];
-  for (let round = 0; stillWarmingUp(warmUpRounds, warmUp) || anotherRound(rounds, runs, budgetMs); round++) {
-    const warming = stillWarmingUp(warmUpRounds, warmUp);
+  const { rounds, warmUpRounds } = await measureRounds(warmUpFrom(flag), runs, budgetMs, async (round) => {
     const dir = mkdtempSync(join(tmpdir(), "reprise-bench-embedded-"));
     const reprise = await embeddedReprise(join(dir, "bench.db"), sync, determinism);
     reprise.register("sequential", sequential);
     try {
       await reprise.ready();
-      const figures = await runWorkload(reprise, workload, `w-${round}`);
-      (warming ? warmUpRounds : rounds).push(figures);
+      return await runWorkload(reprise, workload, `w-${round}`);
     } finally {
       await reprise.stop();
       rmSync(dir, { recursive: true, force: true });
     }
-  }
+  });
   emit("result", { rounds, warmUpRounds });
   process.exit(0);
 });

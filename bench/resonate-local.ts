@@ -5,7 +5,7 @@
  * Prints `BENCH {"type":"result","rounds":[…]}` like the embedded child.
  */
 import { childMain, emit, flag } from "./lib/child.js";
-import { anotherRound, stillWarmingUp, warmUpFrom, type RoundFigures, type Workload } from "./lib/workload.js";
+import { measureRounds, warmUpFrom, type RoundFigures, type Workload } from "./lib/workload.js";
 
 // @resonatehq/sdk 0.11 calls Promise.withResolvers, which Node 20 lacks.
 const withResolvers = Promise as unknown as { withResolvers?: () => unknown };
@@ -47,13 +47,7 @@ childMain(async () => {
   const workload = { workflows: Number(flag("workflows", "500")), steps: Number(flag("steps", "10")) };
   const runs = Number(flag("runs", "3"));
   const budgetMs = Number(flag("budget-ms", "120000"));
-  const warmUp = warmUpFrom(flag);
-  const warmUpRounds: RoundFigures[] = [];
-  const rounds: RoundFigures[] = [];
-  for (let round = 0; stillWarmingUp(warmUpRounds, warmUp) || anotherRound(rounds, runs, budgetMs); round++) {
-    const warming = stillWarmingUp(warmUpRounds, warmUp);
-    (warming ? warmUpRounds : rounds).push(await runLocal(workload, `r-${round}`));
-  }
+  const { rounds, warmUpRounds } = await measureRounds(warmUpFrom(flag), runs, budgetMs, (round) => runLocal(workload, `r-${round}`));
   emit("result", { rounds, warmUpRounds });
   process.exit(0);
 });

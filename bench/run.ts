@@ -22,7 +22,7 @@ import pg from "pg";
 import { execFileSync } from "node:child_process";
 import { Child, killAll, median, rssMiB, useCompiled, type Message } from "./lib/child.js";
 import { SuspendedCounter, waitForCount } from "./lib/start-all.js";
-import { anotherRound, QUICK_WARM_UP, stillWarmingUp, WARM_UP, warmUpFlags, type RoundFigures, type Workload } from "./lib/workload.js";
+import { measureRounds, QUICK_WARM_UP, WARM_UP, warmUpFlags, type RoundFigures, type Workload } from "./lib/workload.js";
 
 // ---- flags ----
 
@@ -230,20 +230,17 @@ async function startWorker(url: string, name: string, group = "bench"): Promise<
  * the first worker's start to the last worker's end.
  */
 async function serverRounds(workers: Child[], workload: { workflows: number; steps: number }, label: string, timeoutMs: number): Promise<RoundFigures[]> {
-  const out: RoundFigures[] = [];
-  const warmUpRounds: RoundFigures[] = [];
-  for (let r = 0; stillWarmingUp(warmUpRounds, warmUp) || anotherRound(out, runs, ROUND_BUDGET_MS); r++) {
-    const warming = stillWarmingUp(warmUpRounds, warmUp);
-    const share = Math.ceil(workload.workflows / workers.length);
+  const share = Math.ceil(workload.workflows / workers.length);
+  const { rounds } = await measureRounds(warmUp, runs, ROUND_BUDGET_MS, async (r) => {
     workers.forEach((w, i) => w.send({ op: "run", workflows: share, steps: workload.steps, prefix: `${label}-${r}-${i}` }));
     const each = await Promise.all(workers.map((w) => w.next("ran", timeoutMs)));
     const startedAt = Math.min(...each.map((m) => Number(m.startedAt)));
     const endedAt = Math.max(...each.map((m) => Number(m.endedAt)));
     const steps = share * workers.length * workload.steps;
     const seconds = (endedAt - startedAt) / 1000;
-    (warming ? warmUpRounds : out).push({ seconds, steps, stepsPerSecond: steps / seconds, startedAt, endedAt });
-  }
-  return out;
+    return { seconds, steps, stepsPerSecond: steps / seconds, startedAt, endedAt };
+  });
+  return rounds;
 }
 
 // ---- sections ----

@@ -70,8 +70,27 @@ export function warmUpFlags(warmUp: WarmUp): string[] {
   return ["--warm-up-steps", String(warmUp.steps), "--warm-up-ms", String(warmUp.ms)];
 }
 
+/**
+ * Runs `round` (given its number) through the warm-up rounds, then the measured ones (see
+ * anotherRound); returns both, the measured ones as `rounds`.
+ */
+export async function measureRounds(
+  warmUp: WarmUp,
+  runs: number,
+  budgetMs: number,
+  round: (n: number) => Promise<RoundFigures>,
+): Promise<{ rounds: RoundFigures[]; warmUpRounds: RoundFigures[] }> {
+  const warmUpRounds: RoundFigures[] = [];
+  const rounds: RoundFigures[] = [];
+  for (let n = 0; stillWarmingUp(warmUpRounds, warmUp) || anotherRound(rounds, runs, budgetMs); n++) {
+    const warming = stillWarmingUp(warmUpRounds, warmUp);
+    (warming ? warmUpRounds : rounds).push(await round(n));
+  }
+  return { rounds, warmUpRounds };
+}
+
 /** Whether another warm-up round is due, after `rounds` warm-up rounds. */
-export function stillWarmingUp(rounds: readonly RoundFigures[], warmUp: WarmUp): boolean {
+function stillWarmingUp(rounds: readonly RoundFigures[], warmUp: WarmUp): boolean {
   if (rounds.length === 0) return true;
   const steps = rounds.reduce((sum, round) => sum + round.steps, 0);
   return steps < warmUp.steps && rounds.at(-1)!.endedAt - rounds[0]!.startedAt < warmUp.ms;
@@ -83,7 +102,7 @@ export function stillWarmingUp(rounds: readonly RoundFigures[], warmUp: WarmUp):
  * always measured. So a slow engine (today's, on PostgreSQL) reports the median of fewer rounds
  * rather than making the bench unbounded; the rounds' count is reported with each figure.
  */
-export function anotherRound(rounds: readonly RoundFigures[], runs: number, budgetMs: number): boolean {
+function anotherRound(rounds: readonly RoundFigures[], runs: number, budgetMs: number): boolean {
   if (rounds.length === 0) return true;
   if (rounds.length >= runs) return false;
   const elapsed = rounds.at(-1)!.endedAt - rounds[0]!.startedAt;

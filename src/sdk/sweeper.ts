@@ -10,6 +10,7 @@
  * cost a scan of every pending task per second for nothing.
  */
 import type { Admission } from "./admission.js";
+import { NotBefore } from "./not-before.js";
 import type { ProtocolClient } from "./client.js";
 import { offerPendingTasks, takeOverDeadHolders } from "./recovery.js";
 
@@ -41,14 +42,18 @@ export const NUDGED_SWEEP_MIN_MS = 50;
 export const NUDGED_SWEEP_IDLE_FACTOR = 9;
 
 export class Sweeper {
-  private sweeps = 0;
+  private swept = false;
   private lastSweepAt = Number.NEGATIVE_INFINITY;
   private lastSweepEndedAt = Number.NEGATIVE_INFINITY;
   private lastDeadHolderScanAt = Number.NEGATIVE_INFINITY;
   private sweeping: Promise<void> | undefined;
   /** A nudge came while a sweep was under way: that sweep may have read before the change. */
   private nudgedWhileSweeping = false;
-  private nudgeTimer: NodeJS.Timeout | undefined;
+  /** Nudged sweeps: at least NUDGED_SWEEP_MIN_MS after the last began, NUDGED_SWEEP_IDLE_FACTOR times its length after it ended. */
+  private readonly nudged = new NotBefore(
+    () => Math.max(this.lastSweepAt + NUDGED_SWEEP_MIN_MS, this.lastSweepEndedAt + NUDGED_SWEEP_IDLE_FACTOR * Math.max(0, this.lastSweepEndedAt - this.lastSweepAt)),
+    () => void this.sweep(),
+  );
   /** A walk stopped early (the queue was full): continue it at the next sweep. */
   private deadLeft = false;
   private pendingLeft = false;
@@ -73,10 +78,9 @@ export class Sweeper {
     this.stopped = true;
     clearImmediate(this.firstSweep);
     clearInterval(this.timer);
-    clearTimeout(this.nudgeTimer);
+    this.nudged.cancel();
     this.firstSweep = undefined;
     this.timer = undefined;
-    this.nudgeTimer = undefined;
   }
 
   /** One sweep (or the one in progress). */
@@ -102,27 +106,15 @@ export class Sweeper {
    * NUDGED_SWEEP_IDLE_FACTOR allow.
    */
   nudge(): void {
-    if (this.stopped || !this.options.embedded || this.nudgeTimer !== undefined) return;
-    if (this.sweeping) {
-      this.nudgedWhileSweeping = true;
-      return;
-    }
-    const lastLasted = this.lastSweepEndedAt - this.lastSweepAt;
-    const earliest = Math.max(this.lastSweepAt + NUDGED_SWEEP_MIN_MS, this.lastSweepEndedAt + NUDGED_SWEEP_IDLE_FACTOR * Math.max(0, lastLasted));
-    const wait = earliest - Date.now();
-    if (wait <= 0) {
-      void this.sweep();
-      return;
-    }
-    this.nudgeTimer = setTimeout(() => {
-      this.nudgeTimer = undefined;
-      void this.sweep();
-    }, wait);
+    if (this.stopped || !this.options.embedded) return;
+    if (this.sweeping) this.nudgedWhileSweeping = true;
+    else this.nudged.request();
   }
 
   private async once(): Promise<void> {
     const { client, admission, embedded, maxQueued } = this.options;
-    const first = this.sweeps++ === 0;
+    const first = !this.swept;
+    this.swept = true;
     const now = Date.now();
     this.lastSweepAt = now;
     const more = () => !this.stopped && admission.queuedCount < maxQueued;

@@ -9,6 +9,7 @@
  * another process sharing the store commits, `nudge` polls at once: its messages never reach us.
  */
 import type { PromiseRecord } from "../protocol/records.js";
+import { NotBefore } from "./not-before.js";
 
 /** What a poll found: the record, or an error for the waiters (no such id); undefined when it could not tell. */
 export type PollAnswer = { record: PromiseRecord } | { error: Error } | undefined;
@@ -40,8 +41,11 @@ export class Waiters {
   private readonly maxPollMs: number;
   private readonly maxConcurrentPolls: number;
   private timer: NodeJS.Timeout | undefined;
-  private nudgeTimer: NodeJS.Timeout | undefined;
   private lastNudgeAt = Number.NEGATIVE_INFINITY;
+  private readonly nudged = new NotBefore(
+    () => this.lastNudgeAt + NUDGE_MIN_MS,
+    () => this.pollAllNow(),
+  );
   private inFlight = 0;
 
   constructor(private readonly options: WaitersOptions) {
@@ -100,28 +104,23 @@ export class Waiters {
    * (a busy neighbour commits all the time, and each nudge looks at every waiter).
    */
   nudge(): void {
-    if (this.waiting.size === 0 || this.nudgeTimer !== undefined) return;
-    const wait = this.lastNudgeAt + NUDGE_MIN_MS - Date.now();
-    if (wait > 0) {
-      this.nudgeTimer = setTimeout(() => {
-        this.nudgeTimer = undefined;
-        this.nudge();
-      }, wait);
-      return;
-    }
-    const now = Date.now();
-    this.lastNudgeAt = now;
-    for (const entry of this.waiting.values()) if (entry.nextPollAt > now) entry.nextPollAt = now;
-    this.pollDue();
+    if (this.waiting.size > 0) this.nudged.request();
   }
 
   /** Stops polling; waiters are left unanswered (the instance is stopping). */
   stop(): void {
     clearInterval(this.timer);
-    clearTimeout(this.nudgeTimer);
+    this.nudged.cancel();
     this.timer = undefined;
-    this.nudgeTimer = undefined;
     this.waiting.clear();
+  }
+
+  private pollAllNow(): void {
+    if (this.waiting.size === 0) return;
+    const now = Date.now();
+    this.lastNudgeAt = now;
+    for (const entry of this.waiting.values()) if (entry.nextPollAt > now) entry.nextPollAt = now;
+    this.pollDue();
   }
 
   private arm(): void {
