@@ -82,10 +82,9 @@ export async function measureRounds(
 ): Promise<{ rounds: RoundFigures[]; warmUpRounds: RoundFigures[] }> {
   const warmUpRounds: RoundFigures[] = [];
   const rounds: RoundFigures[] = [];
-  for (let n = 0; stillWarmingUp(warmUpRounds, warmUp) || anotherRound(rounds, runs, budgetMs); n++) {
-    const warming = stillWarmingUp(warmUpRounds, warmUp);
-    (warming ? warmUpRounds : rounds).push(await round(n));
-  }
+  let n = 0;
+  while (stillWarmingUp(warmUpRounds, warmUp)) warmUpRounds.push(await round(n++));
+  while (anotherRound(rounds, runs, budgetMs)) rounds.push(await round(n++));
   return { rounds, warmUpRounds };
 }
 

@@ -42,7 +42,7 @@ export const NUDGED_SWEEP_MIN_MS = 50;
 export const NUDGED_SWEEP_IDLE_FACTOR = 9;
 
 export class Sweeper {
-  private swept = false;
+  /** When the last sweep began (never: the next is the first). */
   private lastSweepAt = Number.NEGATIVE_INFINITY;
   private lastSweepEndedAt = Number.NEGATIVE_INFINITY;
   private lastDeadHolderScanAt = Number.NEGATIVE_INFINITY;
@@ -113,8 +113,7 @@ export class Sweeper {
 
   private async once(): Promise<void> {
     const { client, admission, embedded, maxQueued } = this.options;
-    const first = !this.swept;
-    this.swept = true;
+    const first = this.lastSweepAt === Number.NEGATIVE_INFINITY;
     const now = Date.now();
     this.lastSweepAt = now;
     const more = () => !this.stopped && admission.queuedCount < maxQueued;
@@ -122,7 +121,8 @@ export class Sweeper {
     if (first || this.pendingLeft || admission.queuedCount === 0) {
       this.pendingLeft = !(await offerPendingTasks(client, offer, { more }));
     }
-    if (embedded && (first || this.deadLeft || now - this.lastDeadHolderScanAt >= DEAD_HOLDER_EVERY_MS)) {
+    // The first sweep scans too: no scan has been made yet.
+    if (embedded && (this.deadLeft || now - this.lastDeadHolderScanAt >= DEAD_HOLDER_EVERY_MS)) {
       this.lastDeadHolderScanAt = now;
       this.deadLeft = !(await takeOverDeadHolders(client, this.options.takeOver, { more })).complete;
     }
