@@ -182,6 +182,13 @@ export interface Tx {
   deleteWithPrefix(prefix: string, limit: number): Promise<number>;
   /** Deletes promise `id` likewise; its finished-root row goes even when the promise is gone. */
   deletePromise(id: string): Promise<void>;
+
+  /**
+   * Optional hint, given before the reads: these promises are about to be created, so most likely
+   * missing. A backend deciding from rows it remembers (PostgreSQL, speculation.ts) may take them
+   * as missing without reading them, and checks at commit that they were.
+   */
+  expectNew?(promiseIds: readonly string[]): void;
 }
 
 export interface TransactionOptions {
@@ -192,6 +199,14 @@ export interface TransactionOptions {
    * run instead. Only a hint: the outcome is the same either way.
    */
   alone?: boolean;
+  /**
+   * The work reads promises and tasks by id and writes rows, and has no effect outside the
+   * transaction. A backend may first run it on the rows it remembers instead of reading them, and
+   * send its writes with a check that those rows are unchanged, in one round trip (PostgreSQL,
+   * speculation.ts); when they changed, or the work needs anything else, it runs the work again
+   * the ordinary way. The outcome is the same either way.
+   */
+  speculative?: boolean;
 }
 
 export interface Backend {

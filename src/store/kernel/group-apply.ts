@@ -82,8 +82,9 @@ export class GroupApply {
           return this.applyAll(tx, batch);
         },
         // After a batch of one, the next request most likely comes alone too: a lone workflow
-        // would pay a turn of the event loop per step waiting for company that never comes.
-        { alone: this.lastBatchSize === 1 && this.queue.length === 1 },
+        // would pay a turn of the event loop per step waiting for company that never comes. A
+        // batch reads rows by id and writes rows, so it may be speculated (TransactionOptions).
+        { alone: this.lastBatchSize === 1 && this.queue.length === 1, speculative: true },
       );
     } catch (error) {
       if (batch === undefined) {
@@ -116,8 +117,9 @@ export class GroupApply {
   /** One attempt of one transaction: fresh row cache and outbox, so a retry starts clean. */
   private async applyAll(tx: Tx, batch: readonly Queued[]): Promise<Applied> {
     const cached = withRowCache(tx);
-    const named: NamedRows = { promises: [], tasks: [] };
+    const named: NamedRows = { promises: [], tasks: [], created: [] };
     for (const item of batch) addNamedRows(item.req, named);
+    cached.expectNew?.(named.created);
     await cached.prefetch(named.promises, named.tasks);
     const outbox: Envelope[] = [];
     const responses: Response[] = [];

@@ -10,6 +10,8 @@ import { TAG } from "../../protocol/tags.js";
 export interface NamedRows {
   promises: string[];
   tasks: string[];
+  /** Promises the request creates: most likely missing until it does (Tx `expectNew`). */
+  created: string[];
 }
 
 /** Adds the ids of the promises and tasks `req` names to `into`. */
@@ -20,6 +22,7 @@ export function addNamedRows(req: Request, into: NamedRows): void {
       return;
     case "promise.create":
       into.promises.push(req.data.id);
+      into.created.push(req.data.id);
       // A create with a target makes a task: a read that finds it missing lets PostgreSQL insert
       // rather than upsert it.
       if (req.data.tags?.[TAG.target] !== undefined) into.tasks.push(req.data.id);
@@ -37,6 +40,7 @@ export function addNamedRows(req: Request, into: NamedRows): void {
       return;
     case "task.create":
       into.promises.push(req.data.action.data.id);
+      into.created.push(req.data.action.data.id);
       into.tasks.push(req.data.action.data.id);
       return;
     case "task.get":
@@ -59,6 +63,8 @@ export function addNamedRows(req: Request, into: NamedRows): void {
       // A settle fulfils the action's task; a create with a target makes one (as above). A step's
       // create (no target) has none.
       if (action.kind === "promise.settle" || action.data.tags?.[TAG.target] !== undefined) into.tasks.push(action.data.id);
+      // A step recorded for the first time; a replay's repeat finds it.
+      if (action.kind === "promise.create") into.created.push(action.data.id);
       return;
     }
     case "task.heartbeat":

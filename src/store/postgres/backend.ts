@@ -1,12 +1,14 @@
 /** A `Backend` over PostgreSQL: a connection pool, versioned migrations and LISTEN/NOTIFY fan-out. */
 import pg from "pg";
 import type { PromiseRecord } from "../../protocol/records.js";
-import type { Backend, Tx } from "../backend.js";
+import type { Backend, TransactionOptions, Tx } from "../backend.js";
 import { channelFor, checkSchemaName, quoteIdentifier } from "./identifiers.js";
+import { KnownRows } from "./known-rows.js";
 import { migrate } from "./migrations.js";
 import { openBroadcast } from "./notify.js";
 import { backoffMs, isRetryable, MAX_ATTEMPTS } from "./retry.js";
 import { PROMISE_COLUMNS, promiseFromRow, type PromiseRow } from "./rows.js";
+import { speculate, type SpeculationOutcome } from "./speculation.js";
 import { PostgresTx } from "./tx.js";
 
 export interface PostgresBackendOptions {
@@ -14,6 +16,8 @@ export interface PostgresBackendOptions {
   schema?: string;
   /** Most connections the pool opens (the LISTEN connection is one more). Default 10. */
   poolSize?: number;
+  /** Told how each speculative transaction ended (speculation.ts), for metrics and tests. */
+  onSpeculation?: (outcome: SpeculationOutcome) => void;
 }
 
 export async function openPostgresBackend(url: string, options: PostgresBackendOptions = {}): Promise<Backend> {
@@ -47,8 +51,10 @@ export async function openPostgresBackend(url: string, options: PostgresBackendO
       channel: channelFor(schema),
       readPromise: (id) => readPromise(pool, id),
     });
+    // The rows this server last saw committed, for speculative transactions (speculation.ts).
+    const known = new KnownRows();
     return {
-      transaction: (work) => transaction(pool, work),
+      transaction: (work, transactionOptions) => transaction(pool, known, work, transactionOptions, options.onSpeculation),
       broadcast: { publish: (envelopes) => broadcast.publish(envelopes), subscribe: (listener) => broadcast.subscribe(listener) },
       close: async () => {
         await broadcast.close();
@@ -64,12 +70,27 @@ export async function openPostgresBackend(url: string, options: PostgresBackendO
 /**
  * Runs `work` in one READ COMMITTED transaction on one connection. When it loses a race to a
  * concurrent transaction (duplicate insert, deadlock, serialization failure) the whole of `work`
- * runs again from a fresh start, so `work` must have no effects outside the transaction.
+ * runs again from a fresh start, so `work` must have no effects outside the transaction. Work that
+ * may be speculated is first tried on the rows this server knows, in one round trip (speculation.ts).
  */
-async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
+async function transaction<T>(
+  pool: pg.Pool,
+  known: KnownRows,
+  work: (tx: Tx) => Promise<T>,
+  options?: TransactionOptions,
+  onSpeculation?: (outcome: SpeculationOutcome) => void,
+): Promise<T> {
+  if (options?.speculative) {
+    // Company first: the ordinary way waits a round trip for BEGIN before the work takes its batch,
+    // and whatever arrived meanwhile joins. A speculation sends nothing before deciding, so it
+    // waits for the rest of this turn's callers (a caller alone: only for this turn's microtasks).
+    await (options.alone ? Promise.resolve() : new Promise((resolve) => setImmediate(resolve)));
+    const speculated = await speculate(pool, known, work, onSpeculation);
+    if (speculated.done) return speculated.result;
+  }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await attemptOnce(pool, work);
+      return await attemptOnce(pool, known, work);
     } catch (error) {
       if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
@@ -84,7 +105,7 @@ async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Prom
  * as a whole (a lost race is a unique violation), so a COMMIT sent behind a failed write finds the
  * transaction aborted and rolls it back.
  */
-async function attemptOnce<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
+async function attemptOnce<T>(pool: pg.Pool, known: KnownRows, work: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const socket = (client as unknown as pg.Client).connection.stream;
@@ -112,6 +133,7 @@ async function attemptOnce<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Prom
       const [flushed, committed] = await ending;
       if (flushed.status === "rejected") throw flushed.reason;
       if (committed.status === "rejected") throw committed.reason;
+      known.learn(tx.seen());
       return result;
     } catch (error) {
       try {

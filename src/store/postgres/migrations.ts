@@ -229,6 +229,44 @@ export const MIGRATIONS: readonly Migration[] = [
             AND COALESCE(parsed.t ->> 'resonate:origin', id) = id));
     `,
   },
+  {
+    version: 7,
+    name: "the check of a speculative write",
+    // A speculative transaction's one statement (write-behind.ts `flushStatement`) calls this with the
+    // rows it decided from: each is locked, promises then tasks, in the order given (id order, as
+    // every transaction locks), and must still be at the revision (xmin) it was read at, or still
+    // be missing where the revision is NULL. Otherwise a serialization failure aborts the statement
+    // with everything it wrote, and tells the backend to run the transaction the ordinary way.
+    // One primary-key read per row, not a join: a join's plan, cached on a small new table, scans
+    // the table for ever after as it grows, and this statement runs for every step.
+    sql: `
+      CREATE FUNCTION reprise_unchanged_rows(promise_ids text[], promise_revs xid[], task_ids text[], task_revs xid[])
+        RETURNS boolean LANGUAGE plpgsql VOLATILE
+        AS $$
+        DECLARE
+          found_rev xid;
+        BEGIN
+          FOR i IN 1 .. coalesce(array_length(promise_ids, 1), 0) LOOP
+            found_rev := NULL;
+            SELECT xmin INTO found_rev FROM promises WHERE id = promise_ids[i] FOR UPDATE;
+            IF found_rev IS DISTINCT FROM promise_revs[i] THEN
+              RAISE EXCEPTION 'reprise: promise % changed since this server last saw it', promise_ids[i]
+                USING ERRCODE = 'serialization_failure';
+            END IF;
+          END LOOP;
+          FOR i IN 1 .. coalesce(array_length(task_ids, 1), 0) LOOP
+            found_rev := NULL;
+            SELECT xmin INTO found_rev FROM tasks WHERE id = task_ids[i] FOR UPDATE;
+            IF found_rev IS DISTINCT FROM task_revs[i] THEN
+              RAISE EXCEPTION 'reprise: task % changed since this server last saw it', task_ids[i]
+                USING ERRCODE = 'serialization_failure';
+            END IF;
+          END LOOP;
+          RETURN true;
+        END
+        $$;
+    `,
+  },
 ];
 
 /** Creates `schema` if missing and applies every migration it has not seen yet. */

@@ -16,6 +16,7 @@ import { globToLike } from "./patterns.js";
 import { ConcurrentInsertError } from "./retry.js";
 import { Waiters } from "./waiters.js";
 import { WriteBehind } from "./write-behind.js";
+import type { ReadRows, Revised, SeenRows } from "./known-rows.js";
 import {
   PROMISE_COLUMNS,
   promiseFromRow,
@@ -38,10 +39,11 @@ const below = (bound: string) => `${ORDERED_ID} <= left(${bound}, 512)`;
 
 /** Fixed statements, prepared once per connection (the name is the cache key). */
 const SQL = {
-  getPromise: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = $1 FOR UPDATE`,
+  // Reads by id also say which version of the row they found (its `xmin`: known-rows.ts).
+  getPromise: `SELECT ${PROMISE_COLUMNS}, xmin::text AS rev FROM promises WHERE id = $1 FOR UPDATE`,
   // Locks in id order, so that two batches naming the same rows cannot deadlock.
-  getPromises: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-  duePromises: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE state = 'pending' AND timeout_at <= $1
+  getPromises: `SELECT ${PROMISE_COLUMNS}, xmin::text AS rev FROM promises WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+  duePromises: `SELECT ${PROMISE_COLUMNS}, xmin::text AS rev FROM promises WHERE state = 'pending' AND timeout_at <= $1
     ORDER BY timeout_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
   // Ranges bound the indexed prefix (ORDERED_ID, migration 4) and compare the id for the exact answer.
   promisesInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE ${atLeast("$1")} AND ${below("$2")} AND id >= $1 AND id < $2
@@ -57,8 +59,8 @@ const SQL = {
   takeListeners: `WITH taken AS (DELETE FROM listeners WHERE awaited = $1 RETURNING address, seq)
     SELECT address FROM taken ORDER BY seq`,
 
-  getTask: `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE`,
-  getTasks: `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+  getTask: `SELECT ${TASK_COLUMNS}, xmin::text AS rev FROM tasks WHERE id = $1 FOR UPDATE`,
+  getTasks: `SELECT ${TASK_COLUMNS}, xmin::text AS rev FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
   dueTasks: `SELECT ${TASK_COLUMNS} FROM tasks WHERE state IN ('pending', 'acquired') AND expires_at <= $1
     ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
 
@@ -189,6 +191,11 @@ export class PostgresTx implements Tx {
   private readonly absentPromises = new Set<string>();
   private readonly absentSchedules = new Set<string>();
   private readonly writes = new WriteBehind();
+  /** The rows read by id, at the version read, and what was deleted: what `seen` reports. */
+  private readonly read: ReadRows = { promises: new Map(), tasks: new Map() };
+  private readonly deleted: { ids: Set<string>; prefixes: string[] } = { ids: new Set(), prefixes: [] };
+  /** This transaction's id, once a flush has written something. */
+  private xid: string | undefined;
   /** The promise reads sent so far, settled once their rows are taken in (see `readingPromises`). */
   private promiseReads: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Waiters();
@@ -209,7 +216,14 @@ export class PostgresTx implements Tx {
     }
     for (const [awaited] of waiters.listeners) this.waiters.set(awaited, "listened", true);
     // The flush statement leaves before this returns (the backend pipelines COMMIT behind it).
-    return this.writes.flush(this.client, waiters);
+    return this.writes.flush(this.client, waiters).then((xid) => {
+      this.xid ??= xid;
+    });
+  }
+
+  /** What this transaction read and wrote of promises and tasks; for known-rows.ts once it has committed. */
+  seen(): SeenRows {
+    return { read: this.read, written: this.writes.written, xid: this.xid, deleted: this.deleted };
   }
 
   private async run<R extends QueryResultRow>(statement: Statement, values: unknown[], planEachTime = false): Promise<R[]> {
@@ -253,14 +267,14 @@ export class PostgresTx implements Tx {
   private async readPromise(id: string): Promise<PromiseRecord | undefined> {
     const written = this.writes.promise(id);
     if (written) return written;
-    const [row] = await this.run<PromiseRow>("getPromise", [id]);
+    const [row] = await this.run<Revised<PromiseRow>>("getPromise", [id]);
     if (!row) this.absentPromises.add(id);
     return row && this.lockedPromise(row);
   }
 
   private async readPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
     const { written, unwritten } = partition(ids, (id) => this.writes.promise(id));
-    const rows = await this.readByIds<PromiseRow>("getPromise", "getPromises", unwritten);
+    const rows = await this.readByIds<Revised<PromiseRow>>("getPromise", "getPromises", unwritten);
     const found = new Set(rows.map((row) => row.id));
     for (const id of unwritten) if (!found.has(id)) this.absentPromises.add(id);
     return byId([...written, ...rows.map((row) => this.lockedPromise(row))]);
@@ -304,7 +318,7 @@ export class PostgresTx implements Tx {
 
   async duePromises(now: number, limit: number): Promise<PromiseRecord[]> {
     await this.flush();
-    return (await this.run<PromiseRow>("duePromises", [now, limit])).map((row) => this.lockedPromise(row));
+    return (await this.run<Revised<PromiseRow>>("duePromises", [now, limit])).map((row) => this.lockedPromise(row));
   }
 
   async promisesUnder(prefix: string, limit: number, after?: string): Promise<PromiseRecord[]> {
@@ -359,29 +373,37 @@ export class PostgresTx implements Tx {
   }
 
   /** A promise row read `FOR UPDATE`: this transaction holds it until it ends. */
-  private lockedPromise(row: PromiseRow): PromiseRecord {
+  private lockedPromise(row: Revised<PromiseRow>): PromiseRecord {
     this.waiters.locked(row.id);
-    return promiseFromRow(row);
+    const record = promiseFromRow(row);
+    this.read.promises.set(row.id, { record, rev: row.rev, payloadChars: row.param.length + row.value.length });
+    return record;
+  }
+
+  private lockedTask(row: Revised<TaskRow>): TaskRecord {
+    const record = taskFromRow(row);
+    this.read.tasks.set(row.id, { record, rev: row.rev });
+    return record;
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const written = this.writes.task(id);
     if (written) return written;
-    const [row] = await this.run<TaskRow>("getTask", [id]);
+    const [row] = await this.run<Revised<TaskRow>>("getTask", [id]);
     await this.promiseReads;
     if (!row) this.absentTasks.add(id);
     else this.checkPromiseSeen(id);
-    return row && taskFromRow(row);
+    return row && this.lockedTask(row);
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
     const { written, unwritten } = partition(ids, (id) => this.writes.task(id));
-    const rows = await this.readByIds<TaskRow>("getTask", "getTasks", unwritten);
+    const rows = await this.readByIds<Revised<TaskRow>>("getTask", "getTasks", unwritten);
     await this.promiseReads;
     const found = new Set(rows.map((row) => row.id));
     for (const id of unwritten) if (!found.has(id)) this.absentTasks.add(id);
     for (const id of found) this.checkPromiseSeen(id);
-    return byId([...written, ...rows.map(taskFromRow)]);
+    return byId([...written, ...rows.map((row) => this.lockedTask(row))]);
   }
 
   /** A task found whose promise we read as missing was committed since: see `absentPromises`. */
@@ -528,12 +550,14 @@ export class PostgresTx implements Tx {
   async deleteWithPrefix(prefix: string, limit: number): Promise<number> {
     await this.flush();
     const { lower, upper } = boundedRange(prefix);
+    this.deleted.prefixes.push(prefix);
     const [row] = await this.run<{ deleted: number }>("deleteInRange", [lower, upper, limit]);
     return row?.deleted ?? 0;
   }
 
   async deletePromise(id: string): Promise<void> {
     await this.flush();
+    this.deleted.ids.add(id);
     await this.count("deletePromise", [id]);
   }
 }
