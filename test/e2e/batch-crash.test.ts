@@ -1,5 +1,6 @@
 /**
- * Batches under SIGKILL, with real processes: a server on SQLite whose store pauses halfway
+ * Batches under SIGKILL, with real processes: a server on SQLite, then on PostgreSQL (where a
+ * batch whose rows the server knows commits speculatively, in one statement), whose store pauses halfway
  * through every batch (fixtures/batch-server.ts), HTTP workers running many workflows at once so
  * their writes travel in reprise.batch POSTs. A worker, and separately the server, is killed while
  * a batch is half applied; after restarts every workflow completes, and:
@@ -8,18 +9,40 @@
  * - a step runs again at most once per kill that fell inside it (between its first begin and the
  *   first begin of the next step, which only starts once the step's result was acknowledged).
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION, dataOf } from "../../src/protocol/requests.js";
 import { openStore } from "../../src/store/index.js";
 import { kill, readLog, until, type Child } from "./child.js";
 import { perTest } from "./per-test.js";
 import { freePort, startServerChild, startWorkerChild } from "./servers.js";
+import { dropSchema, freshSchemaName, PG_URL, postgresAvailable } from "../store/postgres-support.js";
 
 const WORKFLOWS = 12;
 const STEPS = 12;
 const FIXTURE = "./fixtures/batch-server.ts";
 
 const { children, workspace, track, client, killAll } = perTest("reprise-batch-crash-", "server.db");
+
+/** The stores the server runs on: a SQLite file in the test's folder, or a fresh PostgreSQL schema. */
+const schemas: string[] = [];
+afterEach(async () => {
+  for (const schema of schemas.splice(0)) await dropSchema(schema);
+});
+const backends = [
+  { name: "SQLite", store: (file: string) => file },
+  ...((await postgresAvailable())
+    ? [
+        {
+          name: "PostgreSQL",
+          store: () => {
+            const schema = freshSchemaName();
+            schemas.push(schema);
+            return `${PG_URL}?schema=${schema}`;
+          },
+        },
+      ]
+    : []),
+];
 
 async function startServer(db: string, port: number): Promise<{ child: Child; url: string }> {
   const started = await startServerChild(db, port, FIXTURE, { PAUSE_MS: "30" });
@@ -118,9 +141,10 @@ async function expectEverythingRecordedOnce(db: string, log: string, kills: Kill
   }
 }
 
-describe("reprise.batch under SIGKILL", () => {
+describe.each(backends)("reprise.batch under SIGKILL, on $name", (backend) => {
   it("loses and doubles nothing when a worker is killed while its batch is half applied", async () => {
-    const { db, log } = workspace();
+    const { db: file, log } = workspace();
+    const db = backend.store(file);
     const { child: server, url } = await startServer(db, 0);
     startWorker(url, log);
     await until(() => readLog(log).some((l) => l.includes("worker ready")), 20_000, "the worker");
@@ -140,7 +164,8 @@ describe("reprise.batch under SIGKILL", () => {
   }, 120_000);
 
   it("loses and doubles nothing when the server is killed while a batch is half applied", async () => {
-    const { db, log } = workspace();
+    const { db: file, log } = workspace();
+    const db = backend.store(file);
     const port = await freePort();
     let server = (await startServer(db, port)).child;
     const url = `http://127.0.0.1:${port}`;
