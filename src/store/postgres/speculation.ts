@@ -18,7 +18,7 @@
 import type pg from "pg";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import type { Tx } from "../backend.js";
-import type { KnownRows } from "./known-rows.js";
+import type { KnownRow, KnownRows } from "./known-rows.js";
 import { isRetryable } from "./retry.js";
 import { WriteBehind, type Expected } from "./write-behind.js";
 
@@ -139,22 +139,7 @@ export class SpeculativeTx implements Tx {
   }
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
-    const written = this.writes.promise(id);
-    if (written) return written;
-    const known = this.known.promise(id);
-    const seen = this.expected.promises.get(id);
-    if (seen !== undefined) {
-      // Read before: the same answer (a row known then and forgotten since is not asked for again).
-      if (seen === null) return undefined;
-      if (known?.rev === seen) return known.record;
-    } else if (known) {
-      this.expected.promises.set(id, known.rev);
-      return known.record;
-    } else if (this.fresh.has(id)) {
-      this.expected.promises.set(id, null);
-      return undefined;
-    }
-    throw new SpeculationMiss(`promise ${JSON.stringify(id)}`);
+    return this.writes.promise(id) ?? this.readKnown("promise", id, this.known.promise(id), this.expected.promises);
   }
 
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
@@ -171,22 +156,8 @@ export class SpeculativeTx implements Tx {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const written = this.writes.task(id);
-    if (written) return written;
-    const known = this.known.task(id);
-    const seen = this.expected.tasks.get(id);
-    if (seen !== undefined) {
-      if (seen === null) return undefined;
-      if (known?.rev === seen) return known.record;
-    } else if (known) {
-      this.expected.tasks.set(id, known.rev);
-      return known.record;
-    } else if (this.fresh.has(id)) {
-      // A task is made with its promise: a promise about to be created has none yet.
-      this.expected.tasks.set(id, null);
-      return undefined;
-    }
-    throw new SpeculationMiss(`task ${JSON.stringify(id)}`);
+    // A task is made with its promise: a promise about to be created has none yet.
+    return this.writes.task(id) ?? this.readKnown("task", id, this.known.task(id), this.expected.tasks);
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
@@ -229,6 +200,27 @@ export class SpeculativeTx implements Tx {
     const written = this.writes.finishedRoot(id);
     if (written) return written;
     throw new SpeculationMiss("the finished roots");
+  }
+
+  /**
+   * A row not written here: the known one (the check will expect its revision), or missing if the
+   * batch is about to create it (the check will expect it still missing); the same answer again if
+   * read before. Anything else is a miss.
+   */
+  private readKnown<R>(what: string, id: string, known: KnownRow<R> | undefined, expected: Map<string, string | null>): R | undefined {
+    const seen = expected.get(id);
+    if (seen === null) return undefined;
+    if (seen !== undefined) {
+      // A row known then and forgotten or replaced since (another transaction learnt it) is a miss.
+      if (known?.rev === seen) return known.record;
+    } else if (known) {
+      expected.set(id, known.rev);
+      return known.record;
+    } else if (this.fresh.has(id)) {
+      expected.set(id, null);
+      return undefined;
+    }
+    throw new SpeculationMiss(`${what} ${JSON.stringify(id)}`);
   }
 
   // Everything else reads or writes beyond known rows.
