@@ -54,6 +54,7 @@ export function meterStore(store: Store, metrics: MetricsRecorder): Store {
     onMessage: (listener) => store.onMessage(listener),
     onTick: store.onTick?.bind(store),
     onOtherCommits: store.onOtherCommits?.bind(store),
+    onSpeculation: store.onSpeculation?.bind(store),
     purge: store.purge?.bind(store),
     finishedRoot: store.finishedRoot?.bind(store),
     close: () => store.close(),

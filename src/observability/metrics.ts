@@ -10,6 +10,7 @@ import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
 import type { FlowStat, PromiseState } from "../protocol/records.js";
 import { PROTOCOL_VERSION } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
+import type { SpeculationOutcome } from "../store/backend.js";
 import type { Store } from "../store/store.js";
 import { inBackoff } from "../store/kernel/task-states.js";
 import { BoundedLabels, MAX_FUNC_LABELS } from "./bounded-labels.js";
@@ -27,6 +28,8 @@ export interface MetricsRecorder {
   leaseExpired(count?: number): void;
   /** A request that changes the store committed (or failed) after `durationMs`. */
   storeWrite(kind: string, durationMs: number): void;
+  /** A speculative transaction of the store ended so (PostgreSQL). */
+  storeSpeculation(outcome: SpeculationOutcome): void;
 }
 
 export interface MetricsOptions {
@@ -53,6 +56,7 @@ export class Metrics implements MetricsRecorder {
   private readonly tasksAcquired: Counter;
   private readonly leaseExpiries: Counter;
   private readonly storeWriteDuration: Histogram<"kind">;
+  private readonly storeSpeculations: Counter<"outcome">;
   private watched: Store | undefined;
   // Both come from the request: a function name from a tag, a kind from the body (checked by the
   // routes, but the recorder does not rely on that).
@@ -86,6 +90,12 @@ export class Metrics implements MetricsRecorder {
       help: "Time for a request that changes the store to commit, by protocol kind.",
       labelNames: ["kind"],
       buckets: WRITE_BUCKETS,
+      registers,
+    });
+    this.storeSpeculations = new Counter({
+      name: "reprise_store_speculations_total",
+      help: "PostgreSQL batches decided from the rows the server knows: committed in one statement, stale (decided again), or missed (needed a read).",
+      labelNames: ["outcome"],
       registers,
     });
     const watchedStore = () => this.watched;
@@ -178,6 +188,10 @@ export class Metrics implements MetricsRecorder {
 
   storeWrite(kind: string, durationMs: number): void {
     this.storeWriteDuration.observe({ kind: this.kinds.label(kind) }, durationMs / 1000);
+  }
+
+  storeSpeculation(outcome: SpeculationOutcome): void {
+    this.storeSpeculations.inc({ outcome });
   }
 }
 

@@ -58,6 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Every route and the ticker go through the metered store, so /metrics sees all traffic.
   const store = meterStore(options.store, metrics);
   const stopCountingExpiries = store.onTick?.((report) => metrics.leaseExpired(report.leasesExpired));
+  const stopCountingSpeculations = store.onSpeculation?.((outcome) => metrics.storeSpeculation(outcome));
   const logger = options.logger ?? pino({ level: "warn" });
   const limits = resolveLimits(options.limits);
   const bodyLimit = options.bodyLimit ?? bodyLimitFor(limits);
@@ -106,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onClose", async () => {
     unsubscribe();
     stopCountingExpiries?.();
+    stopCountingSpeculations?.();
     await ticker.stop();
   });
   return app;

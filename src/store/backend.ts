@@ -191,6 +191,14 @@ export interface Tx {
   expectNew?(promiseIds: readonly string[]): void;
 }
 
+/**
+ * How a speculative transaction ended: committed in its one statement; stale (a row it decided
+ * from had changed, or another transaction inserted a row it created: nothing was written, and it
+ * ran again the ordinary way); or missed (it needed more than the rows the server knows: nothing
+ * was sent, and it ran the ordinary way).
+ */
+export type SpeculationOutcome = "committed" | "stale" | "missed";
+
 export interface TransactionOptions {
   /**
    * The caller expects no company: the last transactions it asked for arrived alone (a workflow
@@ -231,5 +239,10 @@ export interface Backend {
    * so this process can look for what changed. Returns the unsubscribe.
    */
   onOtherCommits?(listener: () => void): () => void;
+  /**
+   * Optional, for a backend that speculates (PostgreSQL, TransactionOptions.speculative): calls
+   * `listener` with how each speculative transaction ended. Returns the unsubscribe.
+   */
+  onSpeculation?(listener: (outcome: SpeculationOutcome) => void): () => void;
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@
  */
 import type { Envelope } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
-import type { FinishedRoot } from "./backend.js";
+import type { FinishedRoot, SpeculationOutcome } from "./backend.js";
 
 export interface Store {
   /**
@@ -40,6 +40,8 @@ export interface Store {
    * this one (processes sharing a SQLite file): a cue to look for work and results now.
    */
   onOtherCommits?(listener: () => void): () => void;
+  /** Subscribes to how each speculative transaction ended (PostgreSQL: docs/ARCHITECTURE.md), for metrics. */
+  onSpeculation?(listener: (outcome: SpeculationOutcome) => void): () => void;
   /**
    * Deletes finished executions whose retention has passed, or (`olderThanMs`) every one that
    * finished at least that long ago; docs/retention.md. In short transactions of its own.

@@ -64,6 +64,7 @@ describe("GET /metrics", () => {
       reprise_tasks_acquired_total: "counter",
       reprise_lease_expiries_total: "counter",
       reprise_store_write_duration_seconds: "histogram",
+      reprise_store_speculations_total: "counter",
       reprise_pending_timers: "gauge",
       reprise_tasks_in_backoff: "gauge",
       reprise_flow_queued: "gauge",

@@ -13,7 +13,7 @@ import type { Request } from "../../src/protocol/requests.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { ProtocolStore } from "../../src/store/kernel/index.js";
 import { MemoryBackend } from "../../src/store/memory/index.js";
-import type { SpeculationOutcome } from "../../src/store/postgres/speculation.js";
+import type { SpeculationOutcome } from "../../src/store/backend.js";
 import { dropSchema, freshSchemaName, PG_URL, postgresAvailable } from "./postgres-support.js";
 import { naming, random, walk } from "./reference-walk.js";
 
@@ -29,7 +29,8 @@ describe.runIf(available)("PostgreSQL speculation against the memory backend, tw
   beforeEach(async () => {
     schema = freshSchemaName();
     const count = (outcome: SpeculationOutcome) => outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-    servers = await Promise.all([0, 1].map(() => openStore(PG_URL, { postgres: { schema, onSpeculation: count } })));
+    servers = await Promise.all([0, 1].map(() => openStore(PG_URL, { postgres: { schema } })));
+    for (const server of servers) server.onSpeculation?.(count);
   });
   afterEach(async () => {
     await Promise.all(servers.map((server) => server.close()));

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RequestKind, RequestOf, Response } from "../../src/protocol/requests.js";
 import { TAG } from "../../src/protocol/tags.js";
 import { openStore, type Store } from "../../src/store/index.js";
-import type { SpeculationOutcome } from "../../src/store/postgres/speculation.js";
+import type { SpeculationOutcome } from "../../src/store/backend.js";
 import { dropSchema, freshSchemaName, PG_URL, postgresAvailable } from "./postgres-support.js";
 
 const available = await postgresAvailable();
@@ -24,7 +24,8 @@ interface Server {
 
 async function openServer(schema: string): Promise<Server> {
   const outcomes: SpeculationOutcome[] = [];
-  const store = await openStore(PG_URL, { postgres: { schema, onSpeculation: (outcome) => outcomes.push(outcome) } });
+  const store = await openStore(PG_URL, { postgres: { schema } });
+  store.onSpeculation?.((outcome) => outcomes.push(outcome));
   return {
     store,
     outcomes,

@@ -8,7 +8,7 @@
 import { resolveLimits, type Limits } from "../../protocol/limits.js";
 import type { Envelope } from "../../protocol/messages.js";
 import { STATUS, type Request, type Response } from "../../protocol/requests.js";
-import type { Backend, FinishedRoot, Tx } from "../backend.js";
+import type { Backend, FinishedRoot, SpeculationOutcome, Tx } from "../backend.js";
 import type { PurgeOptions, PurgeReport, Store, TickReport } from "../store.js";
 import { purgeDue, purgeSettledBy, type PurgeBudget } from "./retention.js";
 import { checkRetention, DEFAULT_RETENTION_MS } from "../../protocol/retention.js";
@@ -102,6 +102,10 @@ export class ProtocolStore implements Store {
 
   onOtherCommits(listener: () => void): () => void {
     return this.backend.onOtherCommits?.(listener) ?? (() => {});
+  }
+
+  onSpeculation(listener: (outcome: SpeculationOutcome) => void): () => void {
+    return this.backend.onSpeculation?.(listener) ?? (() => {});
   }
 
   onTick(listener: (report: TickReport) => void): () => void {

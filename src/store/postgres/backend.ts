@@ -1,14 +1,14 @@
 /** A `Backend` over PostgreSQL: a connection pool, versioned migrations and LISTEN/NOTIFY fan-out. */
 import pg from "pg";
 import type { PromiseRecord } from "../../protocol/records.js";
-import type { Backend, TransactionOptions, Tx } from "../backend.js";
+import type { Backend, SpeculationOutcome, TransactionOptions, Tx } from "../backend.js";
 import { channelFor, checkSchemaName, quoteIdentifier } from "./identifiers.js";
 import { KnownRows } from "./known-rows.js";
 import { migrate } from "./migrations.js";
 import { openBroadcast } from "./notify.js";
 import { backoffMs, isRetryable, MAX_ATTEMPTS } from "./retry.js";
 import { PROMISE_COLUMNS, promiseFromRow, type PromiseRow } from "./rows.js";
-import { speculate, type SpeculationOutcome } from "./speculation.js";
+import { speculate } from "./speculation.js";
 import { PostgresTx } from "./tx.js";
 
 export interface PostgresBackendOptions {
@@ -16,8 +16,6 @@ export interface PostgresBackendOptions {
   schema?: string;
   /** Most connections the pool opens (the LISTEN connection is one more). Default 10. */
   poolSize?: number;
-  /** Told how each speculative transaction ended (speculation.ts), for metrics and tests. */
-  onSpeculation?: (outcome: SpeculationOutcome) => void;
 }
 
 export async function openPostgresBackend(url: string, options: PostgresBackendOptions = {}): Promise<Backend> {
@@ -53,8 +51,16 @@ export async function openPostgresBackend(url: string, options: PostgresBackendO
     });
     // The rows this server last saw committed, for speculative transactions (speculation.ts).
     const known = new KnownRows();
+    const speculationListeners = new Set<(outcome: SpeculationOutcome) => void>();
+    const reportSpeculation = (outcome: SpeculationOutcome) => {
+      for (const listener of speculationListeners) listener(outcome);
+    };
     return {
-      transaction: (work, transactionOptions) => transaction(pool, known, work, transactionOptions, options.onSpeculation),
+      transaction: (work, transactionOptions) => transaction(pool, known, work, transactionOptions, reportSpeculation),
+      onSpeculation: (listener) => {
+        speculationListeners.add(listener);
+        return () => void speculationListeners.delete(listener);
+      },
       broadcast: { publish: (envelopes) => broadcast.publish(envelopes), subscribe: (listener) => broadcast.subscribe(listener) },
       close: async () => {
         await broadcast.close();

@@ -17,7 +17,7 @@
  */
 import type pg from "pg";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
-import type { Tx } from "../backend.js";
+import type { SpeculationOutcome, Tx } from "../backend.js";
 import type { KnownRow, KnownRows } from "./known-rows.js";
 import { isRetryable } from "./retry.js";
 import { WriteBehind, type Expected } from "./write-behind.js";
@@ -31,13 +31,6 @@ export class SpeculationMiss extends Error {
 }
 
 export type Speculated<T> = { done: true; result: T } | { done: false };
-
-/**
- * How a speculation ended: committed in its one statement; stale (a row it decided from had
- * changed, or another transaction inserted a row it created: nothing was written); or missed
- * (the work needed more than known rows: nothing was sent).
- */
-export type SpeculationOutcome = "committed" | "stale" | "missed";
 
 const NOT_DONE = { done: false } as const;
 
