@@ -15,7 +15,7 @@ import { ProtocolStore } from "../../src/store/kernel/index.js";
 import { MemoryBackend } from "../../src/store/memory/index.js";
 import type { SpeculationOutcome } from "../../src/store/backend.js";
 import { dropSchema, freshSchemaName, PG_URL, postgresAvailable } from "./postgres-support.js";
-import { naming, random, walk } from "./reference-walk.js";
+import { learnVersions, naming, random, walk } from "./reference-walk.js";
 
 const available = await postgresAvailable();
 const T0 = 1_700_000_000_000;
@@ -93,14 +93,3 @@ describe.runIf(available)("PostgreSQL speculation against the memory backend, tw
     }
   }
 });
-
-/** Remembers the latest version seen of each task, in answers and in execute messages. */
-function learnVersions(versions: Map<string, number>, seen: unknown[]): void {
-  const visit = (value: unknown): void => {
-    if (typeof value !== "object" || value === null) return;
-    const task = (value as { task?: { id?: unknown; version?: unknown } }).task;
-    if (typeof task?.id === "string" && typeof task.version === "number") versions.set(task.id, task.version);
-    for (const inner of Object.values(value)) visit(inner);
-  };
-  seen.forEach(visit);
-}

@@ -12,7 +12,7 @@ import type { Envelope } from "../../src/protocol/messages.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { ProtocolStore } from "../../src/store/kernel/index.js";
 import { MemoryBackend } from "../../src/store/memory/index.js";
-import { walk } from "./reference-walk.js";
+import { learnVersions, walk } from "./reference-walk.js";
 import { freshDatabasePath } from "./sqlite-support.js";
 
 interface ReferenceServer {
@@ -87,17 +87,6 @@ async function compare(seed: number, store: Store): Promise<void> {
   } finally {
     await store.close();
   }
-}
-
-/** Remembers the latest version seen of each task, in answers and in execute messages. */
-function learnVersions(versions: Map<string, number>, seen: unknown[]): void {
-  const visit = (value: unknown): void => {
-    if (typeof value !== "object" || value === null) return;
-    const task = (value as { task?: { id?: unknown; version?: unknown } }).task;
-    if (typeof task?.id === "string" && typeof task.version === "number") versions.set(task.id, task.version);
-    for (const inner of Object.values(value)) visit(inner);
-  };
-  seen.forEach(visit);
 }
 
 function messagesOf(changes: { kind: string; address?: string; message?: unknown }[]): Envelope[] {

@@ -168,3 +168,14 @@ export function* walk(seed: number, length: number, start: number, versions: Rea
     }
   }
 }
+
+/** Remembers the latest version seen of each task, in answers and in execute messages. */
+export function learnVersions(versions: Map<string, number>, seen: unknown[]): void {
+  const visit = (value: unknown): void => {
+    if (typeof value !== "object" || value === null) return;
+    const task = (value as { task?: { id?: unknown; version?: unknown } }).task;
+    if (typeof task?.id === "string" && typeof task.version === "number") versions.set(task.id, task.version);
+    for (const inner of Object.values(value)) visit(inner);
+  };
+  seen.forEach(visit);
+}
