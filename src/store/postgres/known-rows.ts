@@ -29,7 +29,8 @@ export interface ReadRows {
 
 /** What one transaction read and wrote of promises and tasks, learnt from once it has committed. */
 export interface SeenRows {
-  read: ReadRows;
+  /** Absent: nothing read that it did not know already. */
+  read?: ReadRows;
   written: { promises: ReadonlyMap<string, WrittenPromise>; tasks: ReadonlyMap<string, TaskRecord> };
   /** The transaction's id: the revision of every row it wrote (absent when it wrote nothing). */
   xid: string | undefined;
@@ -90,10 +91,10 @@ export class KnownRows {
   /** Takes in what a committed transaction read and wrote: the rows as they are now, at their revisions. */
   learn(seen: SeenRows): void {
     const gone = (id: string) => seen.deleted !== undefined && (seen.deleted.ids.has(id) || seen.deleted.prefixes.some((prefix) => id.startsWith(prefix)));
-    for (const [id, row] of seen.read.promises) {
+    for (const [id, row] of seen.read?.promises ?? []) {
       if (!seen.written.promises.has(id) && !gone(id)) this.rememberPromise(row.record, row.rev, row.payloadChars);
     }
-    for (const [id, row] of seen.read.tasks) if (!seen.written.tasks.has(id) && !gone(id)) this.rememberTask(row.record, row.rev);
+    for (const [id, row] of seen.read?.tasks ?? []) if (!seen.written.tasks.has(id) && !gone(id)) this.rememberTask(row.record, row.rev);
     const xid = seen.xid;
     if (xid === undefined) return;
     for (const [id, row] of seen.written.promises) if (!gone(id)) this.rememberPromise(row.record, xid, row.payloadChars);

@@ -20,6 +20,7 @@ import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import type { SpeculationOutcome, Tx } from "../backend.js";
 import type { KnownRow, KnownRows } from "./known-rows.js";
 import { isRetryable } from "./retry.js";
+import { byId, compareIds } from "./tx.js";
 import { WriteBehind, type Expected } from "./write-behind.js";
 
 /** The speculation needs something it cannot answer without the database: run the work the ordinary way. */
@@ -60,7 +61,8 @@ export async function speculate<T>(
   let broken: Error | undefined;
   try {
     const xid = await tx.commit(client);
-    known.learn({ read: { promises: new Map(), tasks: new Map() }, written: tx.written, xid });
+    // The rows it decided from are as it read them (the check said so): only its writes are news.
+    known.learn({ written: tx.written, xid });
     report?.("committed");
     return { done: true, result };
   } catch (error) {
@@ -89,8 +91,6 @@ export class SpeculativeTx implements Tx {
   private readonly expected: Expected = { promises: new Map(), tasks: new Map() };
   /** Promises the work is about to create (`expectNew`): taken as missing without a read. */
   private readonly fresh = new Set<string>();
-  /** Promises inserted here: nobody else can have registered callbacks or listeners on them. */
-  private readonly inserted = new Set<string>();
 
   constructor(private readonly known: KnownRows) {}
 
@@ -124,10 +124,10 @@ export class SpeculativeTx implements Tx {
    */
   private toCheck(): Expected {
     const check = (rows: Map<string, string | null>, insertedHere: (id: string) => boolean) =>
-      new Map([...rows].filter(([id, rev]) => rev !== null || !insertedHere(id)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      new Map([...rows].filter(([id, rev]) => rev !== null || !insertedHere(id)).sort(([a], [b]) => compareIds(a, b)));
     return {
-      promises: check(this.expected.promises, (id) => this.inserted.has(id)),
-      tasks: check(this.expected.tasks, (id) => this.writes.inserts(id)),
+      promises: check(this.expected.promises, (id) => this.writes.insertsPromise(id)),
+      tasks: check(this.expected.tasks, (id) => this.writes.insertsTask(id)),
     };
   }
 
@@ -141,7 +141,6 @@ export class SpeculativeTx implements Tx {
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
     this.writes.insertPromise(promise);
-    this.inserted.add(promise.id);
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
@@ -166,13 +165,15 @@ export class SpeculativeTx implements Tx {
     this.writes.addCallback(awaited, awaiter);
   }
 
+  // A promise inserted here (nothing is flushed before the commit): nobody else can have registered
+  // callbacks or listeners on it, so only those added here exist.
   async takeCallbacks(awaited: string): Promise<string[]> {
-    if (!this.inserted.has(awaited)) throw new SpeculationMiss("the callbacks table");
+    if (!this.writes.insertsPromise(awaited)) throw new SpeculationMiss("the callbacks table");
     return this.writes.takeCallbacks(awaited);
   }
 
   async deleteCallbacksOf(awaiter: string): Promise<void> {
-    if (!this.inserted.has(awaiter)) throw new SpeculationMiss("the callbacks table");
+    if (!this.writes.insertsPromise(awaiter)) throw new SpeculationMiss("the callbacks table");
     this.writes.dropCallbacksOf(awaiter);
   }
 
@@ -181,7 +182,7 @@ export class SpeculativeTx implements Tx {
   }
 
   async takeListeners(awaited: string): Promise<string[]> {
-    if (!this.inserted.has(awaited)) throw new SpeculationMiss("the listeners table");
+    if (!this.writes.insertsPromise(awaited)) throw new SpeculationMiss("the listeners table");
     return this.writes.takeListeners(awaited);
   }
 
@@ -255,8 +256,4 @@ async function present<R>(ids: readonly string[], read: (id: string) => Promise<
     if (row !== undefined) found.push(row);
   }
   return found;
-}
-
-function byId<R extends { id: string }>(records: R[]): R[] {
-  return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -171,8 +171,14 @@ function tablesThenAdded(fromTables: string[], added: readonly string[]): string
   return [...fromTables, ...added.filter((item) => !fromTables.includes(item))];
 }
 
-function byId<R extends { id: string }>(records: R[]): R[] {
-  return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+/** Ids in the order PostgreSQL's "C" collation sorts them, as every transaction locks them (UTF-16 code units, as `<`). */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `records` sorted by id (in place), as the Tx's reads answer. */
+export function byId<R extends { id: string }>(records: R[]): R[] {
+  return records.sort((a, b) => compareIds(a.id, b.id));
 }
 
 export class PostgresTx implements Tx {

@@ -149,8 +149,13 @@ export class WriteBehind {
     return this.tasks.get(id)?.record;
   }
 
-  /** Whether task `id` is buffered as an insert (it was missing): a concurrent insert then fails the flush. */
-  inserts(id: string): boolean {
+  /** Whether promise `id` is buffered as an insert (it was missing): a concurrent insert then fails the flush. */
+  insertsPromise(id: string): boolean {
+    return this.promises.get(id)?.insert ?? false;
+  }
+
+  /** Whether task `id` is buffered as an insert, as `insertsPromise`. */
+  insertsTask(id: string): boolean {
     return this.tasks.get(id)?.insert ?? false;
   }
 
