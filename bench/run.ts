@@ -298,6 +298,7 @@ async function embedded(): Promise<void> {
         const local = resonateLocal[name];
         const ratio = local ? `x${(median(rounds.map((r) => r.stepsPerSecond)) / local).toFixed(2)} @resonatehq/sdk local mode` : undefined;
         addRow("embedded", label, rounds, `sqlite ${sync}`, name, ratio);
+        if (sync === "FULL" && name === "W1") await storeAlone(median(rounds.map((r) => r.stepsPerSecond)));
       } catch (error) {
         fail(label, error);
       }
@@ -323,6 +324,23 @@ async function embedded(): Promise<void> {
     addRow("embedded", labelOf("off"), guardRounds.off, "sqlite FULL", "W1", "the guard-on row's reference");
     const extra = 100 * (off / on - 1);
     addRow("embedded", labelOf("warn"), guardRounds.warn, "sqlite FULL", "W1", `x${(on / off).toFixed(2)} the guard off (row above): ${extra >= 0 ? "+" : ""}${extra.toFixed(1)}% time per step`);
+  }
+}
+
+/**
+ * W1's requests applied straight to the store (bench/store-alone.ts) at FULL, beside the embedded
+ * W1 row (`embedded`, its steps/s): how a step's time splits between the store and the rest (the
+ * engine, the SDK, the encoding of values).
+ */
+async function storeAlone(embedded: number): Promise<void> {
+  const label = `embedded SQLite FULL: W1's requests (${W1.workflows} x ${W1.steps} steps) to the store alone, no engine`;
+  try {
+    const rounds = await roundsOf(label, "store-alone.ts", W1, ["--sync", "FULL"]);
+    const storeUs = 1e6 / median(rounds.map((r) => r.stepsPerSecond));
+    const totalUs = 1e6 / embedded;
+    addRow("embedded", label, rounds, "sqlite FULL", "W1", `of the ${totalUs.toFixed(1)} µs of an embedded W1 step (row above), the store takes ${storeUs.toFixed(1)}, the rest ${(totalUs - storeUs).toFixed(1)}`);
+  } catch (error) {
+    fail(label, error);
   }
 }
 
