@@ -81,6 +81,16 @@ export interface FinishedRoot {
   purgeAt?: number;
 }
 
+/**
+ * Reads and writes of promises and tasks by id that complete at once, for a backend whose
+ * transaction runs in this thread (SQLite). They see and make the same rows as the Tx's own.
+ */
+export interface SyncRows {
+  getPromise(id: string): PromiseRecord | undefined;
+  getTask(id: string): TaskRecord | undefined;
+  insertPromise(promise: PromiseRecord): void;
+}
+
 /** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */
 export interface Tx {
   getPromise(id: string): Promise<PromiseRecord | undefined>;
@@ -189,6 +199,9 @@ export interface Tx {
    * as missing without reading them, and checks at commit that they were.
    */
   expectNew?(promiseIds: readonly string[]): void;
+
+  /** Present when the backend answers by id at once (SQLite): what a transition may use without awaiting. */
+  readonly syncRows?: SyncRows;
 }
 
 /**

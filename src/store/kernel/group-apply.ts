@@ -17,6 +17,7 @@ import { dispatch } from "./dispatch.js";
 import { addNamedRows, type NamedRows } from "./named-rows.js";
 import { toResponse } from "./outcome.js";
 import { withRowCache } from "./row-cache.js";
+import { recordStepAtOnce } from "./step-record.js";
 
 /** Most requests in one transaction: bounds how long a batch holds the write lock (or row locks). */
 export const MAX_REQUESTS_PER_TRANSACTION = 1000;
@@ -123,9 +124,11 @@ export class GroupApply {
     await cached.prefetch(named.promises, named.tasks);
     const outbox: Envelope[] = [];
     const responses: Response[] = [];
+    const rows = cached.syncRows;
     for (const item of batch) {
       const ctx = this.context(cached, item.now, outbox);
-      responses.push(await applyOne(ctx, item.req as RequestOf<RequestKind>));
+      const atOnce = rows && item.req.kind === "task.fence" ? recordStepAtOnce(ctx, rows, item.req) : undefined;
+      responses.push(atOnce ? toResponse("task.fence", item.req.head, atOnce) : await applyOne(ctx, item.req as RequestOf<RequestKind>));
     }
     return { responses, outbox };
   }

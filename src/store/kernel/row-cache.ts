@@ -6,7 +6,7 @@
  * (PostgreSQL) or by the write lock (SQLite), so nobody else can change them meanwhile.
  */
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
-import type { Tx } from "../backend.js";
+import type { SyncRows, Tx } from "../backend.js";
 
 export interface CachedTx extends Tx {
   /** Reads every row named here that is not cached yet; a missing row is remembered as missing. */
@@ -17,6 +17,8 @@ export function withRowCache(tx: Tx): CachedTx {
   const promises = new Map<string, PromiseRecord | undefined>();
   const tasks = new Map<string, TaskRecord | undefined>();
   return Object.assign(Object.create(tx) as Tx, {
+    // The same cache as the methods below: a transition reading at once sees what the others wrote.
+    syncRows: tx.syncRows && cachedSyncRows(tx.syncRows, promises, tasks),
     async prefetch(promiseIds: readonly string[], taskIds: readonly string[]): Promise<void> {
       // Promises before tasks, as every transition locks them; both reads are sent at once, so a
       // pipelining backend (PostgreSQL) answers them in one round trip.
@@ -68,6 +70,28 @@ export function withRowCache(tx: Tx): CachedTx {
       await tx.deletePromise(id);
     },
   });
+}
+
+function cachedSyncRows(rows: SyncRows, promises: Map<string, PromiseRecord | undefined>, tasks: Map<string, TaskRecord | undefined>): SyncRows {
+  return {
+    getPromise(id) {
+      if (promises.has(id)) return promises.get(id);
+      const promise = rows.getPromise(id);
+      promises.set(id, promise);
+      return promise;
+    },
+    getTask(id) {
+      if (tasks.has(id)) return tasks.get(id);
+      const task = rows.getTask(id);
+      tasks.set(id, task);
+      return task;
+    },
+    insertPromise(promise) {
+      promises.delete(promise.id);
+      rows.insertPromise(promise);
+      promises.set(promise.id, promise);
+    },
+  };
 }
 
 /** Reads the ids not cached yet in one call and caches each, found or not. */

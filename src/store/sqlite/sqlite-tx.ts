@@ -5,7 +5,7 @@
 import { PROMISE_STATES, type PromiseRecord, type PromiseState, type ScheduleRecord, type TaskRecord } from "../../protocol/records.js";
 import type Database from "better-sqlite3";
 import type { FlowDeclaration } from "../../protocol/records.js";
-import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, TaskQuery, Tx } from "../backend.js";
+import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, SyncRows, TaskQuery, Tx } from "../backend.js";
 import { SqliteFlowTables } from "./flow-tx.js";
 import { boundedRange, literalPrefix, prefixRange } from "../id-range.js";
 import { finishedFromRow, type FinishedRow } from "../sql-rows.js";
@@ -150,6 +150,12 @@ export class SqliteTx implements Tx {
     this.flow = new SqliteFlowTables(statements);
   }
 
+  readonly syncRows: SyncRows = {
+    getPromise: (id) => this.readById(this.committed.promises, SQL.getPromise, promiseFromValues, id),
+    getTask: (id) => this.readById(this.committed.tasks, SQL.getTask, taskFromValues, id),
+    insertPromise: (promise) => this.writeNewPromise(promise),
+  };
+
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
     return this.readById(this.committed.promises, SQL.getPromise, promiseFromValues, id);
   }
@@ -159,6 +165,10 @@ export class SqliteTx implements Tx {
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
+    this.writeNewPromise(promise);
+  }
+
+  private writeNewPromise(promise: PromiseRecord): void {
     this.statements.get(SQL.insertPromise).run(...promiseWrite(promise));
     // A promise created settled (a step's result) is read again only by a replay, which reads its
     // execution's range: keeping it would only push running executions' rows out.

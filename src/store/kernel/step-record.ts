@@ -1,0 +1,36 @@
+/**
+ * The commonest write of all, decided without waiting: a worker holding its task records a step
+ * that ran in its process (a fenced `promise.create` carrying its result), creating a promise
+ * that does not exist yet. On a backend that answers by id at once (SQLite: `Tx.syncRows`), the
+ * rules of that one case run here to the end in one synchronous call; every other case (a replay
+ * of a record already made, a lease lost, a timeout to write down, a promise that starts an
+ * execution or finishes one, a task in backoff) answers `undefined`, and the
+ * request takes the general transition (tasks.ts `fenceTask`), which decides it the same way.
+ * What this saves is the general path's promise per read and write, not a rule.
+ */
+import { isExecutionRoot } from "../../protocol/calls.js";
+import { STATUS, type TaskFenceReq } from "../../protocol/requests.js";
+import { TAG } from "../../protocol/tags.js";
+import type { SyncRows } from "../backend.js";
+import type { KernelContext } from "./context.js";
+import { ok, toResponse, type Outcome } from "./outcome.js";
+import { isTimedOut } from "./projection.js";
+import { newPromise } from "./promises.js";
+
+export function recordStepAtOnce(ctx: KernelContext, rows: SyncRows, req: TaskFenceReq): Outcome<"task.fence"> | undefined {
+  const { id: taskId, version, action } = req.data;
+  if (action.kind !== "promise.create") return undefined;
+  const data = action.data;
+  // Only a result, and no task to create. (A key matters only against an existing record, a
+  // deadline already past only to newPromise.)
+  if (data.result === undefined || data.tags?.[TAG.target] !== undefined) return undefined;
+  const taskPromise = rows.getPromise(taskId);
+  if (taskPromise === undefined || taskPromise.state !== "pending" || isTimedOut(taskPromise, ctx.now)) return undefined;
+  if (rows.getPromise(data.id) !== undefined) return undefined;
+  const task = rows.getTask(taskId);
+  if (task === undefined || task.state !== "acquired" || task.version !== version || task.releases) return undefined;
+  const promise = newPromise(ctx, data);
+  if (isExecutionRoot(promise)) return undefined;
+  rows.insertPromise(promise);
+  return ok({ action: toResponse(action.kind, action.head, { status: STATUS.ok, data: { promise } }), preload: [] });
+}

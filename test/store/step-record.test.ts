@@ -1,0 +1,141 @@
+/**
+ * SQLite decides a fenced step record at once (kernel/step-record.ts) and everything else through
+ * the general transitions; the memory backend decides everything the general way. Seeded random
+ * sequences of what workers send around step records (tasks created and acquired, steps recorded
+ * with their results, stale versions, releases that start a backoff, deadlines that pass, records
+ * that already exist, idempotency keys, records that would start or finish an execution) go to
+ * both stores: every answer, every message and, at the end, every row must be the same.
+ */
+import { describe, expect, it } from "vitest";
+import type { Envelope } from "../../src/protocol/messages.js";
+import type { Request } from "../../src/protocol/requests.js";
+import { TAG } from "../../src/protocol/tags.js";
+import { openSqliteBackend, ProtocolStore, MemoryBackend, type Store } from "../../src/store/index.js";
+import { learnVersions, random } from "./reference-walk.js";
+import { freshDatabasePerTest } from "./sqlite-support.js";
+
+const T0 = 1_700_000_000_000;
+const WALKS = 12;
+const STEPS = 250;
+const ROOTS = ["r1", "r2", "r3", "r4", "r5"];
+/** Steps per root at most: a worker records its steps in order, `r1.1`, `r1.2`, … */
+const MAX_STEPS = 40;
+const CHILDREN = ROOTS.flatMap((root) => Array.from({ length: MAX_STEPS }, (_, n) => `${root}.${n + 1}`));
+const PIDS = ["p1", "p2"];
+
+const freshPath = freshDatabasePerTest();
+
+function* walk(seed: number, versions: Map<string, number>): Generator<{ now: number; req?: Request }> {
+  const rand = random(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+  const int = (low: number, high: number) => low + Math.floor(rand() * (high - low + 1));
+  let now = T0;
+  let corr = 0;
+  const head = () => ({ corrId: `c${++corr}`, version: "walk" });
+  const versionOf = (id: string) => (rand() < 0.85 ? (versions.get(id) ?? 1) : int(0, 4));
+  const rootOf = (child: string) => child.slice(0, child.indexOf("."));
+  // The next step of each root, as its worker would number it; sometimes an earlier one (a replay).
+  const next = new Map<string, number>();
+  const nextStep = (root: string): string => {
+    const n = next.get(root) ?? 1;
+    if (rand() < 0.2) return `${root}.${int(1, n)}`;
+    next.set(root, Math.min(n + 1, MAX_STEPS));
+    return `${root}.${n}`;
+  };
+  const stepRecord = (child: string): Request => {
+    const tags: Record<string, string> = { [TAG.kind]: "step", [TAG.func]: "f", [TAG.parent]: rootOf(child) };
+    if (rand() < 0.08) tags[TAG.target] = "poll://any@workers";
+    if (rand() < 0.08) tags[TAG.kind] = "root";
+    return {
+      kind: "task.fence",
+      head: head(),
+      data: {
+        id: rootOf(child),
+        version: versionOf(rootOf(child)),
+        action: {
+          kind: "promise.create",
+          head: head(),
+          data: {
+            id: child,
+            // Mostly far; sometimes already past, so the record is born timed out.
+            timeoutAt: rand() < 0.1 ? now - int(0, 5_000) : now + int(60_000, 600_000),
+            param: { data: `args of ${child}` },
+            tags,
+            result: { state: pick(["resolved", "rejected"] as const), value: { data: `value ${int(0, 9)}` }, startedAt: now - int(0, 50) },
+            ...(rand() < 0.1 ? { idempotencyKey: pick(["k1", "k2"]) } : {}),
+          },
+        },
+      },
+    };
+  };
+  const makers: (() => Request)[] = [
+    () => {
+      const id = pick(ROOTS);
+      return {
+        kind: "task.create",
+        head: head(),
+        data: {
+          pid: pick(PIDS),
+          ttl: int(1_000, 60_000),
+          action: { kind: "promise.create", head: head(), data: { id, timeoutAt: now + (rand() < 0.3 ? int(2_000, 30_000) : int(100_000, 900_000)), param: {}, tags: { [TAG.target]: "poll://any@workers", [TAG.kind]: "root" } } },
+        },
+      };
+    },
+    ...Array.from({ length: 8 }, () => () => stepRecord(nextStep(pick(ROOTS)))),
+    () => ({ kind: "task.acquire", head: head(), data: { id: pick(ROOTS), version: versionOf(pick(ROOTS)), pid: pick(PIDS), ttl: int(1_000, 60_000) } }),
+    () => ({ kind: "task.release", head: head(), data: { id: pick(ROOTS), version: versionOf(pick(ROOTS)) } }),
+    () => {
+      const id = pick(ROOTS);
+      return { kind: "task.fulfill", head: head(), data: { id, version: versionOf(id), action: { kind: "promise.settle", head: head(), data: { id, state: "resolved", value: {} } } } };
+    },
+    () => ({ kind: "promise.create", head: head(), data: { id: nextStep(pick(ROOTS)), timeoutAt: now + int(1_000, 60_000), param: {}, tags: {} } }),
+    () => ({ kind: "promise.settle", head: head(), data: { id: rand() < 0.3 ? pick(ROOTS) : pick(CHILDREN), state: "resolved", value: {} } }),
+  ];
+  for (let i = 0; i < STEPS; i++) {
+    now += int(0, 1_000);
+    yield rand() < 0.05 ? { now } : { now, req: pick(makers)() };
+  }
+}
+
+async function sameEverywhere(stores: Store[], req: Request, now: number, where: string): Promise<unknown> {
+  const [reference, ...others] = await Promise.all(stores.map((store) => store.apply(req, now)));
+  for (const got of others) expect({ status: got!.head.status, data: got!.data }, where).toEqual({ status: reference!.head.status, data: reference!.data });
+  return reference!.data;
+}
+
+describe("a step record decided at once (SQLite) answers as the general transition (memory)", () => {
+  for (let seed = 1; seed <= WALKS; seed++) {
+    it(`walk ${seed}`, async () => {
+      const memory = new ProtocolStore(new MemoryBackend());
+      const sqlite = new ProtocolStore(openSqliteBackend(freshPath(), { durability: "process-crash" }));
+      const stores = [memory, sqlite];
+      const messages: Envelope[][] = [[], []];
+      stores.forEach((store, n) => store.onMessage((envelope) => messages[n]!.push(envelope)));
+      const versions = new Map<string, number>();
+      try {
+        let i = 0;
+        for (const step of walk(seed, versions)) {
+          const where = `seed ${seed}, step ${++i}: ${JSON.stringify(step)}`;
+          if (step.req === undefined) {
+            await Promise.all(stores.map((store) => store.tick(step.now)));
+          } else {
+            learnVersions(versions, [await sameEverywhere(stores, step.req, step.now, where)]);
+          }
+          expect(messages[1], where).toEqual(messages[0]);
+          learnVersions(versions, messages[0]!);
+          messages.forEach((list) => list.splice(0));
+        }
+        const end = T0 + 10 ** 9;
+        const head = { corrId: "end", version: "walk" };
+        for (const id of [...ROOTS, ...CHILDREN]) await sameEverywhere(stores, { kind: "promise.get", head, data: { id } }, end, `seed ${seed}, at the end: ${id}`);
+        for (const id of [...ROOTS, ...CHILDREN]) {
+          await sameEverywhere(stores, { kind: "task.get", head, data: { id } }, end, `seed ${seed}, at the end: task ${id}`);
+          const [expected, got] = await Promise.all(stores.map((store) => store.finishedRoot(id)));
+          expect(got, `seed ${seed}, at the end: finished root ${id}`).toEqual(expected);
+        }
+      } finally {
+        await Promise.all(stores.map((store) => store.close()));
+      }
+    });
+  }
+});
