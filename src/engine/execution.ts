@@ -36,7 +36,7 @@ import { flowTags, type CallOptions } from "./options.js";
 import type { Outcome } from "./outcome.js";
 import { firstSettled, firstToComplete, type FutureState } from "./race.js";
 import { divergenceOf, encodeArgs, resultOf, settledOf, type Result } from "./replay.js";
-import { runStep } from "./steps.js";
+import { runStep, type StepRun } from "./steps.js";
 import { Strands } from "./strands.js";
 
 export interface RootSpec {
@@ -69,6 +69,11 @@ export interface ExecutionOptions {
 type ChildKey = Pick<ChildSpec, "id" | "kind" | "func">;
 /** What a child promise is created with. */
 type ChildWrite = Pick<ChildSpec, "param" | "timeoutAt" | "tags">;
+
+/** A step run here: its outcome, its attempts, and the cancellation that interrupted it, if one did. */
+interface LocalStepRun extends StepRun {
+  cancelledBy: Error | undefined;
+}
 
 /** Ends the whole execution from anywhere inside it, bypassing the generators' try/catch. */
 class Abort {
@@ -234,7 +239,14 @@ export class Execution {
   /** One ctx call of an async workflow. An Abort or a store failure ends the run there and then. */
   private perform(cmd: Command, scope: Scope): Promise<unknown> {
     this.strands.start();
-    return this.handleOrRefuse(cmd, scope).then(
+    let handled: Result | Promise<Result>;
+    try {
+      handled = this.handleOrRefuse(cmd, scope);
+    } catch (thrown) {
+      // An Abort (a panic, a divergence) ends the run below, never in the body's own try/catch.
+      handled = Promise.reject(thrown);
+    }
+    return Promise.resolve(handled).then(
       (result) => {
         this.strands.stop();
         this.noteDelivery(result, scope);
@@ -296,19 +308,21 @@ export class Execution {
         };
         continue;
       }
-      input = await this.handleOrRefuse(step.value[COMMAND], scope);
+      const handled = this.handleOrRefuse(step.value[COMMAND], scope);
+      input = handled instanceof Promise ? await handled : handled;
       this.noteDelivery(input, scope);
     }
   }
 
   /** A call the workflow got wrong (an unstorable argument, an id the store refuses) is thrown back into it. */
-  private async handleOrRefuse(cmd: Command, scope: Scope): Promise<Result> {
+  private handleOrRefuse(cmd: Command, scope: Scope): Result | Promise<Result> {
+    let handled: Result | Promise<Result>;
     try {
-      return await this.handle(cmd, scope);
+      handled = this.handle(cmd, scope);
     } catch (error) {
-      if (isRefusal(error)) return { ok: false, error };
-      throw error;
+      return refusedOrThrown(error);
     }
+    return handled instanceof Promise ? handled.catch(refusedOrThrown) : handled;
   }
 
   private handle(cmd: Command, scope: Scope): Promise<Result> | Result {
@@ -462,7 +476,9 @@ export class Execution {
    * first, so that its own children and the dashboard see it in flight).
    */
   private async runHere(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope): Promise<Result> {
-    let record = await this.recorded(id);
+    // Awaited only when the store must be asked: a run's calls are mostly answered from what it knows.
+    const found = this.recorded(id);
+    let record = found instanceof Promise ? await found : found;
     if (record) {
       this.checkReplay(record, kind, cmd.name);
       if (record.state !== "pending") return resultOf(record);
@@ -491,26 +507,23 @@ export class Execution {
     let cancelledWhileRunning: Error | undefined;
     const childScope = new Scope(id, timeoutAt);
     const startedAt = this.clock.now();
-    const result = await this.observer.observe({ id, func: cmd.name, kind, parentId: scope.id }, async () => {
+    const body = (): Result | Promise<Result> => {
       if (kind === "workflow") {
         // Observed until it returns, or until the run's outcome is known (it suspended inside).
         const ended = this.outcome.then((): Result => ((runEnded = true), { ok: true, value: undefined }));
         return Promise.race([this.invoke(childScope, cmd.name, cmd.func, cmd.args), ended]);
       }
-      const ctx = this.contextFor(id, cmd.name);
-      // A step begun before the cancellation has its signal aborted when it comes; one begun
-      // after it (cleanup) runs to the end undisturbed.
-      const abortable = this.cancellation === undefined;
-      if (abortable) this.runningSteps.add(ctx);
-      try {
-        const ran = await runStep(() => cmd.func(ctx, ...cmd.args), cmd.name, cmd.options, timeoutAt, this.clock, () => ctx.cancelledBy !== undefined);
-        attempts = ran.attempts;
-        return ran.result;
-      } finally {
-        if (abortable) this.runningSteps.delete(ctx);
-        cancelledWhileRunning = ctx.cancelledBy;
-      }
-    });
+      const local = this.runLocalStep(id, cmd, timeoutAt);
+      const unpack = (run: LocalStepRun): Result => {
+        attempts = run.attempts;
+        cancelledWhileRunning = run.cancelledBy;
+        return run.result;
+      };
+      return local instanceof Promise ? local.then(unpack) : unpack(local);
+    };
+    // Without an observer, a step that returns at once is answered with no promise in between.
+    const ran = this.observer === unobserved ? body() : this.observer.observe({ id, func: cmd.name, kind, parentId: scope.id }, async () => body());
+    const result = ran instanceof Promise ? await ran : ran;
     if (runEnded) return forever();
     // A step the cancellation interrupted is recorded as cancelled (what it did is kept as the
     // error's `stepOutcome`); a child workflow the cancellation reached ends cancelled.
@@ -521,6 +534,22 @@ export class Execution {
         : { ...settledOf(result, attempts, `the result of ${id}`), startedAt };
     const stored = record ? await this.effects.settle(id, settled) : this.checkReplay(await this.effects.record(spec, settled), kind, cmd.name);
     return resultOf(stored);
+  }
+
+  /**
+   * A step's function run here, with its retries. A step begun before the cancellation has its
+   * signal aborted when it comes; one begun after it (cleanup) runs to the end undisturbed.
+   */
+  private runLocalStep(id: string, cmd: RunCommand, timeoutAt: number): LocalStepRun | Promise<LocalStepRun> {
+    const ctx = this.contextFor(id, cmd.name);
+    const abortable = this.cancellation === undefined;
+    if (abortable) this.runningSteps.add(ctx);
+    const ended = (ran: StepRun): LocalStepRun => {
+      if (abortable) this.runningSteps.delete(ctx);
+      return { result: ran.result, attempts: ran.attempts, cancelledBy: ctx.cancelledBy };
+    };
+    const ran = runStep(() => cmd.func(ctx, ...cmd.args), cmd.name, cmd.options, timeoutAt, this.clock, () => ctx.cancelledBy !== undefined);
+    return ran instanceof Promise ? ran.then(ended) : ended(ran);
   }
 
   /** A call that lives in the store until the outside world settles it: a sleep or a remote call. */
@@ -707,6 +736,12 @@ function forever<T>(): Promise<T> {
 /** Refusals the workflow gets back as an error of the call: an unstorable value, a request the store refused. */
 function isRefusal(error: unknown): boolean {
   return error instanceof SerializationError || (error instanceof StoreError && error.status === 400);
+}
+
+/** A refusal as the call's result; anything else goes on up. */
+function refusedOrThrown(error: unknown): Result {
+  if (isRefusal(error)) return { ok: false, error };
+  throw error;
 }
 
 /** A target option (group name or address) as an address. */

@@ -14,23 +14,64 @@ export interface StepRun {
   attempts: number;
 }
 
-/** `stopped`: the execution was cancelled while the step ran; no further attempt starts. */
-export async function runStep(call: () => unknown, name: string, options: CallOptions, timeoutAt: number, clock: Clock, stopped?: () => boolean): Promise<StepRun> {
-  const policy = options.retryPolicy ?? defaultRetryPolicy;
-  for (let attempt = 1; ; attempt++) {
+interface Attempts {
+  call: () => unknown;
+  name: string;
+  options: CallOptions;
+  timeoutAt: number;
+  clock: Clock;
+  /** The execution was cancelled while the step ran: no further attempt starts. */
+  stopped?: () => boolean;
+}
+
+/**
+ * Runs the step, retrying as its policy says. A first attempt that returns a plain value (most
+ * steps) is answered synchronously: no promise is made or awaited for it.
+ */
+export function runStep(
+  call: () => unknown,
+  name: string,
+  options: CallOptions,
+  timeoutAt: number,
+  clock: Clock,
+  stopped?: () => boolean,
+): StepRun | Promise<StepRun> {
+  let produced: unknown;
+  try {
+    produced = call();
+  } catch (thrown) {
+    return afterFailure({ call, name, options, timeoutAt, clock, stopped }, 1, thrown);
+  }
+  if (!isThenable(produced)) return { result: { ok: true, value: produced }, attempts: 1 };
+  return Promise.resolve(produced).then(
+    (value): StepRun => ({ result: { ok: true, value }, attempts: 1 }),
+    (thrown: unknown) => afterFailure({ call, name, options, timeoutAt, clock, stopped }, 1, thrown),
+  );
+}
+
+/** After attempt `attempt` failed with `thrown`: the error, or the attempts that follow. */
+async function afterFailure(run: Attempts, attempt: number, thrown: unknown): Promise<StepRun> {
+  const policy = run.options.retryPolicy ?? defaultRetryPolicy;
+  for (;;) {
+    const error = toError(thrown);
+    const nonRetryable = isNonRetryable(error, run.options) || run.stopped?.() === true;
+    const delay = nonRetryable ? null : (policy ?? never).delayBefore(attempt);
+    if (delay === null || run.clock.now() + delay >= run.timeoutAt) {
+      const exhausted = attempt > 1 && delay === null && !nonRetryable;
+      return { result: { ok: false, error: exhausted ? retriesExhausted(run.name, attempt, error) : error }, attempts: attempt };
+    }
+    await run.clock.sleep(delay);
+    attempt++;
     try {
-      return { result: { ok: true, value: await call() }, attempts: attempt };
-    } catch (thrown) {
-      const error = toError(thrown);
-      const nonRetryable = isNonRetryable(error, options) || stopped?.() === true;
-      const delay = nonRetryable ? null : (policy ?? never).delayBefore(attempt);
-      if (delay === null || clock.now() + delay >= timeoutAt) {
-        const exhausted = attempt > 1 && delay === null && !nonRetryable;
-        return { result: { ok: false, error: exhausted ? retriesExhausted(name, attempt, error) : error }, attempts: attempt };
-      }
-      await clock.sleep(delay);
+      return { result: { ok: true, value: await run.call() }, attempts: attempt };
+    } catch (again) {
+      thrown = again;
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
 }
 
 function isNonRetryable(error: Error, options: CallOptions): boolean {

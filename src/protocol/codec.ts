@@ -86,6 +86,7 @@ function deserializeError(v: SerializedError): Error {
 export function assertSerializable(value: unknown, path: string, maxDepth = DEFAULT_LIMITS.maxJsonDepth): boolean {
   // Most step results are a number, a string or a small object: a primitive needs no walk at all.
   if (typeof value !== "object" || value === null) return checkLeaf(value, undefined, path);
+  if (plainlyStorable(value, 0, Math.min(QUICK_DEPTH, maxDepth))) return false;
   let special = false;
   const seen = new Set<object>();
   // A frame either visits a value or, once its children are done, leaves an object (for cycles).
@@ -125,6 +126,40 @@ export function assertSerializable(value: unknown, path: string, maxDepth = DEFA
     for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: (v as Record<string, unknown>)[keys[i]!], parent: frame, key: keys[i]!, depth });
   }
   return special;
+}
+
+/** How deep the quick look goes before the walk above takes over: most values are a few levels deep. */
+const QUICK_DEPTH = 8;
+
+/**
+ * Whether `v` is plainly storable as it is: strings, booleans, finite numbers, null, undefined,
+ * plain objects and arrays, less than `limit` levels deep. False means "look closer" (the walk
+ * above decides, and names what is wrong), not "refused". A recursive look at a shallow value
+ * allocates nothing, where the walk keeps a stack and a set of the objects it is inside.
+ */
+function plainlyStorable(v: unknown, depth: number, limit: number): boolean {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "number":
+      return Number.isFinite(v);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (v === null) return true;
+  if (depth >= limit) return false;
+  if (Array.isArray(v)) {
+    for (const item of v) if (!plainlyStorable(item, depth + 1, limit)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in v) if (Object.hasOwn(v, key) && !plainlyStorable((v as Record<string, unknown>)[key], depth + 1, limit)) return false;
+  return true;
 }
 
 interface Visit {

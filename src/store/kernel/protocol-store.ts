@@ -75,13 +75,13 @@ export class ProtocolStore implements Store {
    * Validated at once (a 400 never waits for a transaction), unless the HTTP edge already
    * accepted this very request under limits no looser than ours; then queued for the next batch.
    */
-  async apply<R extends Request>(req: R, now: number = this.clock()): Promise<Response<R["kind"]>> {
-    this.assertOpen();
+  apply<R extends Request>(req: R, now: number = this.clock()): Promise<Response<R["kind"]>> {
+    if (this.closed) return Promise.reject(new Error("Store is closed"));
     const refusal = typeof req === "object" && req !== null && validatedWithin(req, this.limits) ? undefined : validateRequest(req, this.limits);
     const kind: R["kind"] = req?.kind;
-    if (refusal !== undefined) return toResponse(kind, req?.head, fail(STATUS.badRequest, refusal.message));
+    if (refusal !== undefined) return Promise.resolve(toResponse(kind, req?.head, fail(STATUS.badRequest, refusal.message)));
     // The queue answers each request with a response of its own kind.
-    return (await this.requests.submit(req, now)) as unknown as Response<R["kind"]>;
+    return this.requests.submit(req, now) as unknown as Promise<Response<R["kind"]>>;
   }
 
   /**
