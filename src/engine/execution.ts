@@ -70,9 +70,10 @@ type ChildKey = Pick<ChildSpec, "id" | "kind" | "func">;
 /** What a child promise is created with. */
 type ChildWrite = Pick<ChildSpec, "param" | "timeoutAt" | "tags">;
 
-/** A step run here: its outcome, its attempts, and the cancellation that interrupted it, if one did. */
-interface LocalStepRun extends StepRun {
+/** A call run here: its outcome, its attempts, and whether a cancellation interrupted it (a step) or reached it (a child workflow). */
+interface CallRun extends StepRun {
   cancelledBy: Error | undefined;
+  delivered: boolean;
 }
 
 /** Ends the whole execution from anywhere inside it, bypassing the generators' try/catch. */
@@ -502,51 +503,60 @@ export class Execution {
     }
 
     const timeoutAt = record?.timeoutAt ?? spec.timeoutAt;
-    let attempts = 1;
-    let runEnded = false;
-    let cancelledWhileRunning: Error | undefined;
-    const childScope = new Scope(id, timeoutAt);
     const startedAt = this.clock.now();
-    const body = (): Result | Promise<Result> => {
-      if (kind === "workflow") {
-        // Observed until it returns, or until the run's outcome is known (it suspended inside).
-        const ended = this.outcome.then((): Result => ((runEnded = true), { ok: true, value: undefined }));
-        return Promise.race([this.invoke(childScope, cmd.name, cmd.func, cmd.args), ended]);
-      }
-      const local = this.runLocalStep(id, cmd, timeoutAt);
-      const unpack = (run: LocalStepRun): Result => {
-        attempts = run.attempts;
-        cancelledWhileRunning = run.cancelledBy;
-        return run.result;
-      };
-      return local instanceof Promise ? local.then(unpack) : unpack(local);
-    };
-    // Without an observer, a step that returns at once is answered with no promise in between.
-    const ran = this.observer === unobserved ? body() : this.observer.observe({ id, func: cmd.name, kind, parentId: scope.id }, async () => body());
-    const result = ran instanceof Promise ? await ran : ran;
-    if (runEnded) return forever();
+    const running = kind === "workflow" ? this.childHere(id, cmd, scope, timeoutAt) : this.stepHere(id, cmd, scope, timeoutAt);
+    // A step that returns at once, with nothing observing it, is answered with no promise in between.
+    const ran = running instanceof Promise ? await running : running;
+    if (ran === undefined) return forever();
     // A step the cancellation interrupted is recorded as cancelled (what it did is kept as the
     // error's `stepOutcome`); a child workflow the cancellation reached ends cancelled.
-    const settled = cancelledWhileRunning
-      ? { state: "rejected" as const, value: encodeValue(interrupted(this.cancelledError(), result)), attempts, startedAt }
-      : childScope.delivered
-        ? { ...this.cancelledSettled(attempts), startedAt }
-        : { ...settledOf(result, attempts, `the result of ${id}`), startedAt };
+    const settled = ran.cancelledBy
+      ? { state: "rejected" as const, value: encodeValue(interrupted(this.cancelledError(), ran.result)), attempts: ran.attempts, startedAt }
+      : ran.delivered
+        ? { ...this.cancelledSettled(ran.attempts), startedAt }
+        : settledOf(ran.result, ran.attempts, `the result of ${id}`, startedAt);
     const stored = record ? await this.effects.settle(id, settled) : this.checkReplay(await this.effects.record(spec, settled), kind, cmd.name);
     return resultOf(stored);
+  }
+
+  /** A step run here, observed when something observes calls. */
+  private stepHere(id: string, cmd: RunCommand, scope: Scope, timeoutAt: number): CallRun | Promise<CallRun> {
+    if (this.observer === unobserved) return this.runLocalStep(id, cmd, timeoutAt);
+    let run: CallRun | undefined;
+    const observed = this.observer.observe({ id, func: cmd.name, kind: "step", parentId: scope.id }, async () => {
+      run = await this.runLocalStep(id, cmd, timeoutAt);
+      return run.result;
+    });
+    return observed.then(() => run!);
+  }
+
+  /**
+   * A child workflow run here as a call of this run: observed until it returns, or until the
+   * run's outcome is known (undefined then: the run suspended inside it).
+   */
+  private async childHere(id: string, cmd: RunCommand, scope: Scope, timeoutAt: number): Promise<CallRun | undefined> {
+    const childScope = new Scope(id, timeoutAt);
+    let runEnded = false;
+    const body = (): Promise<Result> => {
+      const ended = this.outcome.then((): Result => ((runEnded = true), { ok: true, value: undefined }));
+      return Promise.race([this.invoke(childScope, cmd.name, cmd.func, cmd.args), ended]);
+    };
+    const result = await (this.observer === unobserved ? body() : this.observer.observe({ id, func: cmd.name, kind: "workflow", parentId: scope.id }, body));
+    if (runEnded) return undefined;
+    return { result, attempts: 1, cancelledBy: undefined, delivered: childScope.delivered };
   }
 
   /**
    * A step's function run here, with its retries. A step begun before the cancellation has its
    * signal aborted when it comes; one begun after it (cleanup) runs to the end undisturbed.
    */
-  private runLocalStep(id: string, cmd: RunCommand, timeoutAt: number): LocalStepRun | Promise<LocalStepRun> {
+  private runLocalStep(id: string, cmd: RunCommand, timeoutAt: number): CallRun | Promise<CallRun> {
     const ctx = this.contextFor(id, cmd.name);
     const abortable = this.cancellation === undefined;
     if (abortable) this.runningSteps.add(ctx);
-    const ended = (ran: StepRun): LocalStepRun => {
+    const ended = (ran: StepRun): CallRun => {
       if (abortable) this.runningSteps.delete(ctx);
-      return { result: ran.result, attempts: ran.attempts, cancelledBy: ctx.cancelledBy };
+      return { result: ran.result, attempts: ran.attempts, cancelledBy: ctx.cancelledBy, delivered: false };
     };
     const ran = runStep(() => cmd.func(ctx, ...cmd.args), cmd.name, cmd.options, timeoutAt, this.clock, () => ctx.cancelledBy !== undefined);
     return ran instanceof Promise ? ran.then(ended) : ended(ran);

@@ -55,15 +55,15 @@ export function divergenceOf(record: PromiseRecord, kind: ChildKind, func: strin
 }
 
 /** A call's result in its stored form; a value that cannot be stored fails the call instead. */
-export function settledOf(result: Result, attempts: number, what: string): Settled {
+export function settledOf(result: Result, attempts: number, what: string, startedAt?: number): Settled {
   if (result.ok) {
     try {
-      return { state: "resolved", value: encodeValue(result.value, what), attempts };
+      return { state: "resolved", value: encodeValue(result.value, what), attempts, startedAt };
     } catch (error) {
-      return { state: "rejected", value: encodeValue(toError(error)), attempts };
+      return { state: "rejected", value: encodeValue(toError(error)), attempts, startedAt };
     }
   }
-  return { state: "rejected", value: encodeValue(toError(result.error)), attempts };
+  return { state: "rejected", value: encodeValue(toError(result.error)), attempts, startedAt };
 }
 
 /** A call's arguments as its promise's param. */

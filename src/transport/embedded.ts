@@ -22,12 +22,12 @@ export class EmbeddedTransport implements Transport {
     this.ticker = new Ticker(store, { logger: options.logger, maxIntervalMs: options.maxTickIntervalMs ?? 500 });
   }
 
-  async send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
-    const response = await this.store.apply(req);
+  send<R extends Request>(req: R): Promise<Response<R["kind"]>> {
     // Only hints, no recheck: its read would queue for the write lock behind the hot path; what no
-    // request shows (a release's redelivery) is found within maxTickIntervalMs.
+    // request shows (a release's redelivery) is found within maxTickIntervalMs. A hint is a time
+    // to wake at, later than the request's commit, so it may be given before the request is applied.
     this.ticker.hintFor(req);
-    return response;
+    return this.store.apply(req);
   }
 
   async subscribe(group: string, pid: string, onMessage: (message: Message) => void): Promise<void> {
