@@ -157,7 +157,7 @@ export class SqliteTx implements Tx {
   };
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
-    return this.readById(this.committed.promises, SQL.getPromise, promiseFromValues, id);
+    return this.syncRows.getPromise(id);
   }
 
   async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
@@ -165,7 +165,7 @@ export class SqliteTx implements Tx {
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
-    this.writeNewPromise(promise);
+    this.syncRows.insertPromise(promise);
   }
 
   private writeNewPromise(promise: PromiseRecord): void {
@@ -238,7 +238,7 @@ export class SqliteTx implements Tx {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    return this.readById(this.committed.tasks, SQL.getTask, taskFromValues, id);
+    return this.syncRows.getTask(id);
   }
 
   async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
