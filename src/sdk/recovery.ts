@@ -7,7 +7,8 @@
  *
  * Both walk the tasks a page at a time and act on a whole page at once: the store commits
  * concurrent requests together, so a restart with thousands of tasks to resume pays a handful of
- * commits per page instead of one round trip per task.
+ * commits per page instead of one round trip per task. Take-overs wait for the end of the walk
+ * (see takeOverDeadHolders).
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -23,6 +24,8 @@ export const RECOVERY_PAGE = 1000;
 export interface Walk {
   /** Whether to read another page; false stops the walk early (it resumes at the next sweep). */
   more?: () => boolean;
+  /** Most tasks one walk hands over; past it the walk stops early too. */
+  max?: number;
 }
 
 /**
@@ -39,16 +42,24 @@ export async function offerPendingTasks(client: ProtocolClient, offer: (taskId: 
 }
 
 /**
- * Takes over the tasks of embedded holders that are gone, a page at a time: each is handed to
- * `takeOver` (which queues it, like any offer, and acquires it from the dead holder in one write).
- * Returns how many it found and whether the walk reached the end.
+ * Takes over the tasks of embedded holders that are gone: each is handed to `takeOver` (which
+ * queues it, like any offer, and acquires it from the dead holder in one write). Returns how many
+ * it found and whether the walk reached the end.
+ *
+ * They are handed over once the walk is done, not page by page: the take-overs then reach the
+ * store together, and every execution of the dead process takes its next step before any runs
+ * on to its end. Page by page, the first pages' executions would finish (their later steps, their
+ * fulfilment) while the last page's still waited for their first step: resuming them all would
+ * take as long as finishing them all.
  */
 export async function takeOverDeadHolders(
   client: ProtocolClient,
   takeOver: (taskId: string, version: number, holder: string) => void,
   walk: Walk = {},
 ): Promise<{ found: number; complete: boolean }> {
-  let found = 0;
+  const found: TaskRecord[] = [];
+  const max = walk.max ?? Number.POSITIVE_INFINITY;
+  const more = () => found.length < max && (walk.more?.() ?? true);
   const dead = new Map<string, boolean>();
   const isDead = (pid: string): boolean => {
     let answer = dead.get(pid);
@@ -56,14 +67,13 @@ export async function takeOverDeadHolders(
     return answer;
   };
   const progress = { complete: false };
-  for await (const page of pagesOf(client, "acquired", walk, progress)) {
-    for (const task of page) {
-      if (task.pid === undefined || !isDead(task.pid)) continue;
-      found++;
-      takeOver(task.id, task.version, task.pid);
-    }
+  for await (const page of pagesOf(client, "acquired", { more }, progress)) {
+    for (const task of page) if (task.pid !== undefined && isDead(task.pid)) found.push(task);
   }
-  return { found, complete: progress.complete };
+  // The last page may go past `max`: what is past it is found again by the next walk.
+  const handed = found.slice(0, max);
+  for (const task of handed) takeOver(task.id, task.version, task.pid!);
+  return { found: handed.length, complete: progress.complete && handed.length === found.length };
 }
 
 async function* pagesOf(client: ProtocolClient, state: "acquired" | "pending", walk: Walk, progress: { complete: boolean }): AsyncGenerator<TaskRecord[]> {

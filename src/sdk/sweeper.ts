@@ -124,7 +124,7 @@ export class Sweeper {
     // The first sweep scans too: no scan has been made yet.
     if (embedded && (this.deadLeft || now - this.lastDeadHolderScanAt >= DEAD_HOLDER_EVERY_MS)) {
       this.lastDeadHolderScanAt = now;
-      this.deadLeft = !(await takeOverDeadHolders(client, this.options.takeOver, { more })).complete;
+      this.deadLeft = !(await takeOverDeadHolders(client, this.options.takeOver, { more, max: Math.max(0, maxQueued - admission.queuedCount) })).complete;
     }
   }
 }

@@ -55,6 +55,36 @@ describe("recovery", () => {
     expect(taken.task).toMatchObject({ state: "acquired", pid: "me", version: 2 });
   });
 
+  it("hands nothing over before the walk has read its last page, so the take-overs reach the store together", async () => {
+    const count = RECOVERY_PAGE * 2 + 7;
+    const { client } = await storeWithHeldTasks(count, DEAD);
+    let pagesRead = 0;
+    const handedAfterPages: number[] = [];
+    const counting = new Proxy(client, {
+      get(target, key, receiver) {
+        if (key !== "expect") return Reflect.get(target, key, receiver);
+        return (kind: string, data: unknown) => {
+          if (kind === "task.search") pagesRead++;
+          return (target.expect as (kind: string, data: unknown) => Promise<unknown>).call(target, kind, data);
+        };
+      },
+    });
+    await takeOverDeadHolders(counting, () => handedAfterPages.push(pagesRead));
+    expect(handedAfterPages).toHaveLength(count);
+    expect(new Set(handedAfterPages)).toEqual(new Set([3]));
+  });
+
+  it("hands over at most `max` tasks and says the walk is not complete", async () => {
+    const count = RECOVERY_PAGE + 50;
+    const { client } = await storeWithHeldTasks(count, DEAD);
+    const handed: string[] = [];
+    const first = await takeOverDeadHolders(client, (taskId) => handed.push(taskId), { max: 30 });
+    expect(first).toEqual({ found: 30, complete: false });
+    expect(handed).toHaveLength(30);
+    const all = await takeOverDeadHolders(client, () => {}, { max: count });
+    expect(all).toEqual({ found: count, complete: true });
+  });
+
   it("leaves the tasks of live holders alone", async () => {
     const live = `embedded:${hostname()}:${process.pid}:11110000`;
     const { liveEmbeddedNonces } = await import("../../src/sdk/recovery.js");

@@ -15,8 +15,13 @@
 import type Database from "better-sqlite3";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 
-/** Rows kept per table; the longest unwritten go first. Bounds memory with 100,000 executions alive. */
-export const COMMITTED_ROWS_PER_TABLE = 8192;
+/**
+ * Rows kept per table; the longest unwritten go first. Bounds memory with 100,000 executions alive.
+ * Twice the executions a process runs at once by default (10,000, sdk/admission.ts): a restart
+ * that resumes that many touches each one's task and root in turn, and a cycle over more rows
+ * than are kept, oldest evicted first, would miss every time.
+ */
+export const COMMITTED_ROWS_PER_TABLE = 20_000;
 
 export class CommittedRows {
   readonly promises = new Kept<PromiseRecord>();
