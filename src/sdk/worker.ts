@@ -41,6 +41,8 @@ export interface WorkerOptions {
   onLeft?: (taskId: string) => void;
 }
 
+type Call = ReturnType<typeof decodeCall>;
+
 export class Worker {
   /** Tasks running here: the version held, and when its lease was last taken or renewed (at the latest), on the worker's clock. */
   private readonly running = new Map<string, { version: number; leasedAt: number }>();
@@ -138,20 +140,24 @@ export class Worker {
       const acquired = await client.send("task.acquire", { id: taskId, version, pid, ttl, ...(holder === undefined ? {} : { holder }) });
       if (acquired.head.status !== 200) return;
       const data = acquired.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[]; preloadTruncated?: boolean };
-      if (holder !== undefined && !this.runs(data.promise)) {
+      const call = decodeCall(data.promise.param);
+      if (holder !== undefined && !this.runs(data.promise, call)) {
         // Not ours to run after all (another group's, or a function not registered here): back
         // to pending, where its execute message finds the right worker.
         await client.send("task.release", { id: taskId, version: data.task.version });
         return;
       }
-      await this.execute(data.task, data.promise, data.preload, data.preloadTruncated === true);
+      await this.execute(data.task, data.promise, data.preload, data.preloadTruncated === true, call);
     } catch (error) {
       this.options.log("warn", "could not take task", { taskId, error: String(error) });
     }
   }
 
-  /** Runs an acquired task until it completes, suspends or is lost; replays at once after a 300. */
-  async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[], preloadTruncated = false): Promise<void> {
+  /**
+   * Runs an acquired task until it completes, suspends or is lost; replays at once after a 300.
+   * `decoded`: its root's param, when the caller has decoded it already.
+   */
+  async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[], preloadTruncated = false, decoded?: Call): Promise<void> {
     if (this.running.has(task.id)) return;
     this.running.set(task.id, { version: task.version, leasedAt: this.leaseStartOf(task) });
     const { client, log } = this.options;
@@ -160,7 +166,9 @@ export class Worker {
       // A preload cut (by count or by bytes) is not the whole history: ask the store about the rest.
       let complete = preload.length < MAX_PRELOAD && !preloadTruncated;
       for (;;) {
-        const outcome = await this.runOnce(task, root, known, complete);
+        // Each run decodes its own arguments: a body may change the objects it was given.
+        const outcome = await this.runOnce(task, root, decoded ?? decodeCall(root.param), known, complete);
+        decoded = undefined;
         log("debug", "run ended", { executionId: task.id, outcome: outcome.type, ...(outcome.type === "abandoned" ? { reason: outcome.reason } : {}) });
         if (outcome.type === "abandoned" || outcome.type === "caught-up") {
           await client.send("task.release", { id: task.id, version: task.version });
@@ -219,8 +227,7 @@ export class Worker {
     }
   }
 
-  private runOnce(task: TaskRecord, root0: PromiseRecord, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {
-    const call = decodeCall(root0.param);
+  private runOnce(task: TaskRecord, root0: PromiseRecord, call: Call, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {
     const func = call.func === undefined ? undefined : this.options.registry.get(call.func);
     if (!func || call.func === undefined) return Promise.resolve({ type: "abandoned", reason: `function ${String(call.func)} is not registered here` });
     const effects = new TaskEffects({ client: this.options.client, task, known, historyComplete: complete });
@@ -239,11 +246,11 @@ export class Worker {
   }
 
   /** Whether this process should run `root`: it is addressed to our group (or to us), and we know its function. */
-  private runs(root: PromiseRecord): boolean {
+  private runs(root: PromiseRecord, call?: Call): boolean {
     const target = root.tags[TAG.target];
     const address = target === undefined ? undefined : parseAddress(target);
     if (!address || address.group !== this.options.group || (address.cast === "uni" && address.pid !== this.options.pid)) return false;
-    const { func } = decodeCall(root.param);
+    const { func } = call ?? decodeCall(root.param);
     return func !== undefined && this.options.registry.get(func) !== undefined;
   }
 

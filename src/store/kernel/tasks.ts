@@ -232,9 +232,11 @@ export async function continueTask(ctx: KernelContext, req: TaskContinueReq): Pr
 export async function searchTasks(ctx: KernelContext, req: TaskSearchReq): Promise<Outcome<"task.search">> {
   const { state, limit, cursor } = req.data;
   const page = await fetchPage(limit, cursor, (size, after) => ctx.tx.searchTasks({ state, limit: size, after }));
+  // The page's promises in one read (both come in id order): a restart walks every held task.
+  const promises = new Map((await ctx.tx.getPromises(page.items.map((task) => task.id))).map((promise) => [promise.id, promise]));
   const tasks: TaskRecord[] = [];
   for (const task of page.items) {
-    const projected = projectTask(task, await ctx.tx.getPromise(task.id), ctx.now);
+    const projected = projectTask(task, promises.get(task.id), ctx.now);
     if (state === undefined || projected.state === state) tasks.push(isQueued(projected) ? { ...projected, queued: true } : projected);
   }
   return ok(page.cursor === undefined ? { tasks } : { tasks, cursor: page.cursor });
