@@ -7,6 +7,16 @@ import { MAX_ID_LENGTH } from "../protocol/limits.js";
 
 /** Ids starting with `prefix` are exactly those in `[lower, upper)`; no upper bound if none exists. */
 export function prefixRange(prefix: string): { lower: string; upper?: string } {
+  // The common case without splitting into code points: the last unit is a character of the
+  // basic plane other than U+FFFF (a preload reads `${id}.`'s range for every task it hands out).
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if (last < 0xd800 || (last > 0xdfff && last < 0xffff)) {
+    return { lower: prefix, upper: prefix.slice(0, -1) + String.fromCharCode(last === 0xd7ff ? 0xe000 : last + 1) };
+  }
+  return prefixRangeOfCodePoints(prefix);
+}
+
+function prefixRangeOfCodePoints(prefix: string): { lower: string; upper?: string } {
   const codePoints = [...prefix];
   while (codePoints.length > 0) {
     const last = codePoints.pop()!.codePointAt(0)!;
