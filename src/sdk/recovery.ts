@@ -24,8 +24,6 @@ export const RECOVERY_PAGE = 1000;
 export interface Walk {
   /** Whether to read another page; false stops the walk early (it resumes at the next sweep). */
   more?: () => boolean;
-  /** Most tasks one walk hands over; past it the walk stops early too. */
-  max?: number;
 }
 
 /**
@@ -55,7 +53,8 @@ export async function offerPendingTasks(client: ProtocolClient, offer: (taskId: 
 export async function takeOverDeadHolders(
   client: ProtocolClient,
   takeOver: (taskId: string, version: number, holder: string) => void,
-  walk: Walk = {},
+  /** `max`: most tasks this walk hands over; past it the walk stops early too. */
+  walk: Walk & { max?: number } = {},
 ): Promise<{ found: number; complete: boolean }> {
   const found: TaskRecord[] = [];
   const max = walk.max ?? Number.POSITIVE_INFINITY;
