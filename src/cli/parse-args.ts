@@ -1,5 +1,5 @@
 /** Parsers for option values; each throws a usage error that names the option. */
-import { CronExpressionParser } from "cron-parser";
+import { cronExpressionParser } from "../protocol/cron-parser.js";
 import { usageError } from "./exit-codes.js";
 
 /** `--arg '{"a":1}'` → `{ a: 1 }`. Collects repeated options into a list. */
@@ -33,7 +33,7 @@ export function parseNonNegativeInteger(option: string, max = Number.MAX_SAFE_IN
 /** `--cron` is checked here, with the parser the server uses, so a typo is a usage error (exit 2). */
 export function parseCron(text: string): string {
   try {
-    CronExpressionParser.parse(text);
+    cronExpressionParser().parse(text);
   } catch (error) {
     throw usageError(`--cron expects a cron expression such as '*/5 * * * *' (minute hour day month weekday), got ${JSON.stringify(text)}: ${error instanceof Error ? error.message : String(error)}`);
   }
