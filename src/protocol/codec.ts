@@ -5,7 +5,7 @@
  */
 import { textToBase64 } from "./bytes.js";
 import { DEFAULT_LIMITS } from "./limits.js";
-import { decodePayload } from "./payload.js";
+import { decodePayload, type Reviver } from "./payload.js";
 import type { Value } from "./records.js";
 
 const INFINITY = "__INF__";
@@ -37,11 +37,18 @@ export function encodeValue(value: unknown, what = "value", maxDepth = DEFAULT_L
  * any client may store would overflow the stack).
  */
 export function decodeValue(value: Value | undefined, maxDepth = DEFAULT_LIMITS.maxJsonDepth): unknown {
-  const decoded = decodePayload(value?.data, maxDepth, revive);
+  const decoded = decodePayload(value?.data, maxDepth, REVIVER);
   if (decoded === undefined) return undefined;
   if (!decoded.ok) throw new SerializationError(`the stored value cannot be read: ${decoded.note}`);
   return decoded.value;
 }
+
+/**
+ * Everything revive rebuilds is spelled with "__" (the infinities, an error's `__type` key), or
+ * with a \u escape in text some other writer made: text with neither, the commonest by far,
+ * parses without the reviver.
+ */
+const REVIVER: Reviver = { revive, mayApply: (text) => text.includes("__") || text.includes("\\u") };
 
 function revive(_key: string, v: unknown): unknown {
   if (v === INFINITY) return Number.POSITIVE_INFINITY;

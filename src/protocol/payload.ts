@@ -9,8 +9,16 @@
 import { base64ToText } from "./bytes.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 
-/** Rebuilds what plain JSON cannot say (the codec's infinities and errors) while parsing. */
-export type Reviver = (key: string, value: unknown) => unknown;
+/**
+ * Rebuilds what plain JSON cannot say (the codec's infinities and errors) while parsing. JSON.parse
+ * with a reviver visits every value and runs several times slower, so it is passed only when
+ * `mayApply` says the text could hold something to rebuild.
+ */
+export interface Reviver {
+  revive(key: string, value: unknown): unknown;
+  /** False only when nothing in `text` can need reviving. */
+  mayApply(text: string): boolean;
+}
 
 export type DecodedPayload =
   | { ok: true; value: unknown }
@@ -31,7 +39,7 @@ export function parseJsonText(text: string, maxDepth = DEFAULT_LIMITS.maxJsonDep
     return { ok: false, raw: text, reason: "depth", note: `JSON nested deeper than ${maxDepth} levels` };
   }
   try {
-    return { ok: true, value: JSON.parse(text, reviver) as unknown };
+    return { ok: true, value: JSON.parse(text, reviver?.mayApply(text) ? reviver.revive : undefined) as unknown };
   } catch {
     return { ok: false, raw: text, reason: "syntax", note: "not JSON" };
   }

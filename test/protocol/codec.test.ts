@@ -33,6 +33,16 @@ describe("decodeValue", () => {
     expect(decodeValue({ data: url })).toBe("??>>ü");
   });
 
+  it("revives what another writer spelled with escapes, and leaves text that only looks close alone", () => {
+    // `"\u005f_type"` is `"__type"`, `"\u005f_INF\u005f_"` is `"__INF__"`: JSON.stringify never writes them so, other writers may.
+    const escaped = decodeValue({ data: base64('{"e":{"\\u005f_type":"error","name":"TypeError","message":"no card"}}') }) as { e: Error };
+    expect(escaped.e).toBeInstanceOf(Error);
+    expect(escaped.e.name).toBe("TypeError");
+    expect(decodeValue({ data: base64('["\\u005f_INF\\u005f_"]') })).toEqual([Number.POSITIVE_INFINITY]);
+    expect(decodeValue({ data: base64('{"__typ":"error","s":"_INF_","list":[1,"a_b"]}') })).toEqual({ __typ: "error", s: "_INF_", list: [1, "a_b"] });
+    expect(decodeValue({ data: base64('{"type":"error","name":"x","message":"y"}') })).toEqual({ type: "error", name: "x", message: "y" });
+  });
+
   it("says what is wrong with data that is not base64 of JSON", () => {
     expect(() => decodeValue({ data: "not base64!" })).toThrow(/not base64 of UTF-8 text/);
     expect(() => decodeValue({ data: base64("plain text") })).toThrow(/not JSON/);
