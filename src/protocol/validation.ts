@@ -104,13 +104,21 @@ export function parseBatch(body: unknown, limits: Limits = DEFAULT_LIMITS): Batc
 }
 
 /**
- * Whether `req` was accepted by parseRequest under limits no looser than `limits`, so the store
- * need not check it again. Only the edge marks a request; a store handed a request it did not
- * see accepted validates it.
+ * Whether `req` was accepted by parseRequest under limits no looser than `limits`, or built by the
+ * SDK from parts it checked (`markValidated`), so the store need not check it again. A store
+ * handed a request nobody marked validates it.
  */
 export function validatedWithin(req: object, limits: Limits): boolean {
   const maxValueBytes = validated.get(req);
   return maxValueBytes !== undefined && maxValueBytes <= limits.maxValueBytes;
+}
+
+/**
+ * Marks a request that the SDK built from parts it checked against these rules, values held to
+ * `maxValueBytes` (sdk/checked-writes.ts): the store then does not validate it again.
+ */
+export function markValidated(req: object, maxValueBytes: number): void {
+  validated.set(req, maxValueBytes);
 }
 
 // Requests the edge accepted, with the value limit they were held to. Weak: a request is forgotten with its object.

@@ -1,6 +1,7 @@
 /** Typed protocol requests over a Transport: builds heads, unwraps answers, names failures. */
 import { randomUUID } from "node:crypto";
 import { StoreError } from "../engine/errors.js";
+import { markValidated } from "../protocol/validation.js";
 import { PROTOCOL_VERSION, type RequestKind, type RequestOf, type Response, type SuccessData } from "../protocol/requests.js";
 import type { Transport } from "../transport/transport.js";
 
@@ -16,8 +17,22 @@ export class ProtocolClient {
 
   /** Sends a request and returns the answer, whatever its status. */
   send<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): Promise<Response<K>> {
+    return this.transport.send(this.request(kind, data)) as Promise<Response<K>>;
+  }
+
+  /**
+   * Sends a request the SDK built from parts it checked (sdk/checked-writes.ts), values held to
+   * `maxValueBytes`: an embedded store does not validate it again.
+   */
+  sendChecked<K extends RequestKind>(kind: K, data: RequestOf<K>["data"], maxValueBytes: number): Promise<Response<K>> {
+    const req = this.request(kind, data);
+    markValidated(req, maxValueBytes);
+    return this.transport.send(req) as Promise<Response<K>>;
+  }
+
+  private request<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): RequestOf<K> {
     const head = { corrId: `${this.corrPrefix}${++this.sent}`, version: PROTOCOL_VERSION, ...(this.auth ? { auth: this.auth } : {}) };
-    return this.transport.send({ kind, head, data } as RequestOf<K>) as Promise<Response<K>>;
+    return { kind, head, data } as RequestOf<K>;
   }
 
   /** Sends a request and returns its data; any status but 200 (or 300, when allowed) is a StoreError. */

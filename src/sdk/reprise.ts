@@ -19,7 +19,7 @@ import type { FlowDeclaration, PromiseRecord, TaskRecord } from "../protocol/rec
 import type { RequestOf, Response } from "../protocol/requests.js";
 import { ADDRESS, TAG, toAddress } from "../protocol/tags.js";
 import { createLogger, type Logger, type LogLevel } from "../observability/logger.js";
-import type { Limits } from "../protocol/limits.js";
+import { resolveLimits, type Limits } from "../protocol/limits.js";
 import type { Durability } from "../store/durability.js";
 import { isRetention, RETENTION_EXPECTED } from "../protocol/retention.js";
 import type { Store } from "../store/store.js";
@@ -419,6 +419,7 @@ export class Reprise {
         guard: this.determinismGuard(),
         onSettled: (record) => this.settled(record),
         onLeft: (taskId) => this.left(taskId),
+        checkedUnder: this.checkedUnder(),
       });
       const running = worker;
       running.start();
@@ -529,6 +530,15 @@ export class Reprise {
 
   private settled(record: PromiseRecord): void {
     this.waiters.settled(record);
+  }
+
+  /**
+   * The value limit the worker's own writes are checked under (sdk/checked-writes.ts): the store's
+   * when Reprise opened it. A store with a lower limit of its own validates them anyway
+   * (validatedWithin), and over HTTP the server validates every request at its edge.
+   */
+  private checkedUnder(): number {
+    return resolveLimits(this.config.limits).maxValueBytes;
   }
 
   private determinismGuard(): DeterminismGuard | undefined {

@@ -10,6 +10,7 @@ import type { PromiseRecord } from "../protocol/records.js";
 import type { PromiseCreateReq, PromiseSettleReq, Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import { cancelExecution, type Send } from "../engine/cancel-request.js";
+import { createChecked, settledChecked } from "./checked-writes.js";
 import { action, type ProtocolClient } from "./client.js";
 
 export interface TaskRef {
@@ -24,6 +25,11 @@ export interface TaskEffectsOptions {
   known: Map<string, PromiseRecord>;
   /** Whether `known` holds the execution's whole recorded history (the preload was not cut off). */
   historyComplete: boolean;
+  /**
+   * The value limit of an embedded store: writes whose parts pass sdk/checked-writes.ts are sent
+   * marked validated under it, so the store does not validate them again. Absent: all are validated.
+   */
+  checkedUnder?: number;
 }
 
 export class TaskEffects implements Effects {
@@ -57,7 +63,10 @@ export class TaskEffects implements Effects {
   }
 
   create(spec: ChildSpec): Promise<PromiseRecord> {
-    return this.fenced(action("promise.create", { id: spec.id, timeoutAt: spec.timeoutAt, param: spec.param, tags: this.tagsOf(spec) }));
+    return this.fenced(
+      action("promise.create", { id: spec.id, timeoutAt: spec.timeoutAt, param: spec.param, tags: this.tagsOf(spec) }),
+      this.checked((limit) => createChecked(spec, undefined, limit)),
+    );
   }
 
   record(spec: ChildSpec, result: Settled): Promise<PromiseRecord> {
@@ -69,11 +78,13 @@ export class TaskEffects implements Effects {
         tags: this.tagsOf(spec),
         result: { state: recordable(result.state), value: withAttempts(result), ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }) },
       }),
+      this.checked((limit) => createChecked(spec, result, limit)),
     );
   }
 
   settle(id: string, result: Settled): Promise<PromiseRecord> {
-    return this.fenced(action("promise.settle", { id, state: result.state, value: withAttempts(result) }));
+    // The id is one this execution read or wrote: only the value can be out of bounds.
+    return this.fenced(action("promise.settle", { id, state: result.state, value: withAttempts(result) }), this.checked((limit) => settledChecked(result, limit)));
   }
 
   cancelChild(id: string, reason: string | undefined): Promise<void> {
@@ -97,8 +108,16 @@ export class TaskEffects implements Effects {
     return describeWrite(inner, inner.kind === "promise.create" ? inner.data.tags : this.known.get(inner.data.id)?.tags);
   }
 
-  private async fenced(inner: PromiseCreateReq | PromiseSettleReq): Promise<PromiseRecord> {
-    const response = await this.client.send("task.fence", { id: this.task.id, version: this.task.version, action: inner });
+  /** The value limit to send a write marked validated under, when its parts pass `check`. */
+  private checked(check: (maxValueBytes: number) => boolean): number | undefined {
+    const limit = this.options.checkedUnder;
+    return limit !== undefined && check(limit) ? limit : undefined;
+  }
+
+  /** `checkedUnder`: see TaskEffectsOptions; undefined has the store validate the write. */
+  private async fenced(inner: PromiseCreateReq | PromiseSettleReq, checkedUnder?: number): Promise<PromiseRecord> {
+    const data = { id: this.task.id, version: this.task.version, action: inner };
+    const response = await (checkedUnder === undefined ? this.client.send("task.fence", data) : this.client.sendChecked("task.fence", data, checkedUnder));
     if (response.head.status === 409 || response.head.status === 404) {
       throw new LeaseLostError(`task ${this.task.id} v${this.task.version} is no longer held here: ${String(response.data)}`);
     }

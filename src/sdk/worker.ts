@@ -8,10 +8,11 @@ import { cancelledExecutionOf, reasonOf } from "../engine/cancellation.js";
 import { Execution } from "../engine/execution.js";
 import type { Outcome } from "../engine/outcome.js";
 import { decodeCall } from "../protocol/calls.js";
-import { MAX_BATCH, MAX_PRELOAD } from "../protocol/limits.js";
+import { isValidId, isValidTime, MAX_BATCH, MAX_PRELOAD } from "../protocol/limits.js";
 import { parseAddress, TAG } from "../protocol/tags.js";
 import type { Message } from "../protocol/messages.js";
 import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
+import { valueChecked } from "./checked-writes.js";
 import { action, type ProtocolClient } from "./client.js";
 import type { Registry } from "./registry.js";
 import { tracingEnabled } from "../observability/tracing.js";
@@ -39,6 +40,11 @@ export interface WorkerOptions {
   onSettled: (promise: PromiseRecord) => void;
   /** Told when a run of a task in this process ends, however it ended (after onSettled if it completed). */
   onLeft?: (taskId: string) => void;
+  /**
+   * The value limit of an embedded store: the take-overs, step records and fulfilments this
+   * worker builds are sent marked validated under it when their parts pass sdk/checked-writes.ts.
+   */
+  checkedUnder?: number;
 }
 
 type Call = ReturnType<typeof decodeCall>;
@@ -61,7 +67,13 @@ export class Worker {
   private stopHeartbeat: (() => void) | undefined;
   private stopped = false;
 
-  constructor(private readonly options: WorkerOptions) {}
+  /** The limit acquires are sent checked under: only when this worker's own pid and ttl are valid. */
+  private readonly acquiresCheckedUnder: number | undefined;
+
+  constructor(private readonly options: WorkerOptions) {
+    // Every other part of an acquire (the task's id and version, a dead holder's pid) comes from the store.
+    this.acquiresCheckedUnder = isValidId(options.pid) && isValidTime(options.ttl) ? options.checkedUnder : undefined;
+  }
 
   start(): void {
     const every = this.beatEvery();
@@ -137,7 +149,9 @@ export class Worker {
         }
       }
       const { pid, ttl, client } = this.options;
-      const acquired = await client.send("task.acquire", { id: taskId, version, pid, ttl, ...(holder === undefined ? {} : { holder }) });
+      const acquire = { id: taskId, version, pid, ttl, ...(holder === undefined ? {} : { holder }) };
+      const checked = this.acquiresCheckedUnder;
+      const acquired = await (checked === undefined ? client.send("task.acquire", acquire) : client.sendChecked("task.acquire", acquire, checked));
       if (acquired.head.status !== 200) return;
       const data = acquired.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[]; preloadTruncated?: boolean };
       const call = decodeCall(data.promise.param);
@@ -183,7 +197,11 @@ export class Worker {
         }
         if (outcome.type === "completed") {
           const settle = action("promise.settle", { id: task.id, state: outcome.state, value: outcome.value });
-          const done = await client.send("task.fulfill", { id: task.id, version: task.version, action: settle });
+          const fulfill = { id: task.id, version: task.version, action: settle };
+          // The task's own promise, settled with the value the engine encoded: only its size can be out of bounds.
+          const limit = this.options.checkedUnder;
+          const checked = limit !== undefined && valueChecked(outcome.value, limit);
+          const done = await (checked ? client.sendChecked("task.fulfill", fulfill, limit) : client.send("task.fulfill", fulfill));
           if (done.head.status === 200) this.options.onSettled((done.data as { promise: PromiseRecord }).promise);
           return;
         }
@@ -230,7 +248,7 @@ export class Worker {
   private runOnce(task: TaskRecord, root0: PromiseRecord, call: Call, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {
     const func = call.func === undefined ? undefined : this.options.registry.get(call.func);
     if (!func || call.func === undefined) return Promise.resolve({ type: "abandoned", reason: `function ${String(call.func)} is not registered here` });
-    const effects = new TaskEffects({ client: this.options.client, task, known, historyComplete: complete });
+    const effects = new TaskEffects({ client: this.options.client, task, known, historyComplete: complete, checkedUnder: this.options.checkedUnder });
     // Spans and debug lines cost a little on every step: made only when someone takes them.
     const observer =
       this.options.debug || tracingEnabled()
