@@ -4,14 +4,18 @@
  */
 import type { Clock } from "../engine/clock.js";
 import type { DeterminismGuard } from "../engine/determinism.js";
+import type { Settled } from "../engine/effects.js";
+import { StoreError } from "../engine/errors.js";
 import { cancelledExecutionOf, reasonOf } from "../engine/cancellation.js";
 import { Execution } from "../engine/execution.js";
 import type { Outcome } from "../engine/outcome.js";
 import { decodeCall } from "../protocol/calls.js";
+import { encodeValue } from "../protocol/codec.js";
 import { isValidId, isValidTime, MAX_BATCH, MAX_PRELOAD } from "../protocol/limits.js";
 import { parseAddress, TAG } from "../protocol/tags.js";
 import type { Message } from "../protocol/messages.js";
-import type { PromiseRecord, TaskRecord } from "../protocol/records.js";
+import type { PromiseRecord, TaskRecord, Value } from "../protocol/records.js";
+import { STATUS, type Response } from "../protocol/requests.js";
 import { valueChecked } from "./checked-writes.js";
 import { action, type ProtocolClient } from "./client.js";
 import type { Registry } from "./registry.js";
@@ -66,6 +70,15 @@ export class Worker {
   private readonly waiting = new Map<string, WideWait>();
   private stopHeartbeat: (() => void) | undefined;
   private stopped = false;
+
+  /** Settles the task's promise with its run's result, ending the task. */
+  private fulfil(task: TaskRecord, state: Settled["state"], value: Value): Promise<Response<"task.fulfill">> {
+    const fulfill = { id: task.id, version: task.version, action: action("promise.settle", { id: task.id, state, value }) };
+    // The task's own promise, settled with a value the engine encoded: only its size can be out of bounds.
+    const limit = this.options.checkedUnder;
+    const { client } = this.options;
+    return limit !== undefined && valueChecked(value, limit) ? client.sendChecked("task.fulfill", fulfill, limit) : client.send("task.fulfill", fulfill);
+  }
 
   /** The limit acquires are sent checked under: only when this worker's own pid and ttl are valid. */
   private readonly acquiresCheckedUnder: number | undefined;
@@ -196,12 +209,14 @@ export class Worker {
           return;
         }
         if (outcome.type === "completed") {
-          const settle = action("promise.settle", { id: task.id, state: outcome.state, value: outcome.value });
-          const fulfill = { id: task.id, version: task.version, action: settle };
-          // The task's own promise, settled with the value the engine encoded: only its size can be out of bounds.
-          const limit = this.options.checkedUnder;
-          const checked = limit !== undefined && valueChecked(outcome.value, limit);
-          const done = await (checked ? client.sendChecked("task.fulfill", fulfill, limit) : client.send("task.fulfill", fulfill));
+          let done = await this.fulfil(task, outcome.state, outcome.value);
+          if (done.head.status === STATUS.badRequest) {
+            // The result itself was refused (over the store's value limit): the run fails with the
+            // refusal, as a step whose record is refused fails, instead of being run again forever.
+            const refusal = new StoreError(done.head.status, `recording the result of execution ${JSON.stringify(task.id)} was refused: ${String(done.data)}`);
+            refusal.stack = `${refusal.name}: ${refusal.message}`;
+            done = await this.fulfil(task, "rejected", encodeValue(refusal));
+          }
           if (done.head.status === 200) this.options.onSettled((done.data as { promise: PromiseRecord }).promise);
           return;
         }

@@ -24,10 +24,10 @@ function capturing(): { sent: Request[]; transport: Transport } {
   const sent: Request[] = [];
   const promise: PromiseRecord = { id: "x", state: "resolved", param: {}, value: {}, tags: {}, timeoutAt: 0, createdAt: 0 };
   const transport: Transport = {
-    send: async (req) => {
+    send: (async (req: Request) => {
       sent.push(req);
       return { kind: req.kind, head: { corrId: req.head.corrId, status: 200, version: req.head.version }, data: { action: { kind: "promise.create", head: { status: 200 }, data: { promise } } } } as unknown as Response;
-    },
+    }) as Transport["send"],
     subscribe: async () => {},
     close: async () => {},
   };
@@ -53,14 +53,14 @@ const dataLike = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom("y".repe
 const headersLike = fc.oneof(
   fc.constant(undefined),
   fc.constant({}),
-  fc.constantFrom({ "reprise:attempts": "2" }, { "reprise:attempts": "two" }, { other: "1" }, { "": "1" }),
+  fc.constantFrom<Record<string, string>>({ "reprise:attempts": "2" }, { "reprise:attempts": "two" }, { other: "1" }, { "": "1" }),
   fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 3 }),
 );
 const valueLike = fc.record({ headers: headersLike, data: fc.option(dataLike, { nil: undefined }) }, { requiredKeys: [] });
 const tagsLike = fc.oneof(
   fc.constant({}),
   fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
-  fc.constantFrom({ "reprise:priority": "high" }, { "resonate:target": "poll://any@workers" }, { "reprise:retention": "-1" }),
+  fc.constantFrom<Record<string, string>>({ "reprise:priority": "high" }, { "resonate:target": "poll://any@workers" }, { "reprise:retention": "-1" }),
 );
 const specLike = fc.record({
   id: idLike,

@@ -14,6 +14,11 @@ function hugeReport(_ctx: Context, bytes: number): string {
   return "x".repeat(bytes);
 }
 
+// Returns the report itself, not through a step: the execution's own result is over the limit.
+function* wholeReport(_ctx: Context, bytes: number): Generator<unknown, string, unknown> {
+  return "x".repeat(bytes);
+}
+
 function* monthlyReport(ctx: Context, bytes: number): Generator<unknown, number, unknown> {
   const report = yield* ctx.run(hugeReport, bytes);
   return report.length;
@@ -37,6 +42,21 @@ describe("a step result over the value limit (embedded)", () => {
     expect(message).toContain("new Reprise({ limits: { maxValueBytes } })");
     // The run is over, rejected, not left spinning.
     expect(await reprise.promises.get("report-2026-11")).toMatchObject({ state: "rejected" });
+  });
+
+  it("fails a run whose own result is over the limit, instead of running it again for ever", async () => {
+    const reprise = new Reprise({ store: ":memory:", logLevel: "silent", limits: { maxValueBytes: 1000 } });
+    instances.push(reprise);
+    reprise.register("wholeReport", wholeReport);
+    const error = await reprise.run("report-2027-01", "wholeReport", 5000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe("StoreError");
+    expect((error as Error).message).toContain('recording the result of execution "report-2027-01" was refused');
+    expect((error as Error).message).toContain("expected at most 1000 bytes");
+    expect(await reprise.promises.get("report-2027-01")).toMatchObject({ state: "rejected" });
   });
 
   it("records the same step once the limit is raised", async () => {
