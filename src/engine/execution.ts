@@ -35,7 +35,7 @@ import { unobserved, type Observer } from "./observer.js";
 import { flowTags, type CallOptions } from "./options.js";
 import type { Outcome } from "./outcome.js";
 import { firstSettled, firstToComplete, type FutureState } from "./race.js";
-import { divergenceOf, encodeArgs, resultOf, settledOf, type Result } from "./replay.js";
+import { divergenceOf, encodeArgs, recordedAsRun, resultOf, settledOf, type Result } from "./replay.js";
 import { runStep, type StepRun } from "./steps.js";
 import { Strands } from "./strands.js";
 
@@ -516,7 +516,7 @@ export class Execution {
         ? { ...this.cancelledSettled(ran.attempts), startedAt }
         : settledOf(ran.result, ran.attempts, `the result of ${id}`, startedAt);
     const stored = record ? await this.effects.settle(id, settled) : this.checkReplay(await this.effects.record(spec, settled), kind, cmd.name);
-    return resultOf(stored);
+    return recordedAsRun(stored, settled, ran.result) ?? resultOf(stored);
   }
 
   /** A step run here, observed when something observes calls. */

@@ -36,6 +36,27 @@ function rejectedError(record: PromiseRecord): PromiseRejectedError {
   return new PromiseRejectedError(code, name, message);
 }
 
+/**
+ * What a call that just ran here reads back from its record, when that needs no decoding: the
+ * record holds what this run encoded (`settled`) and the value is a primitive, which JSON gives
+ * back as itself (all but -0, which it writes as 0). A replay decodes the same record to the same
+ * value; anything else is decoded from the record, as a replay would.
+ */
+export function recordedAsRun(stored: PromiseRecord, settled: Settled, result: Result): Result | undefined {
+  if (!result.ok || stored.state !== "resolved" || settled.state !== "resolved" || stored.value.data !== settled.value.data) return undefined;
+  const value = result.value;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+    case "undefined":
+      return result;
+    case "number":
+      return Object.is(value, -0) ? undefined : result;
+    default:
+      return value === null ? result : undefined;
+  }
+}
+
 /** A value another SDK (or a person) stored may not be ours to decode: undefined then. */
 export function decodeQuietly(value: Value): unknown {
   try {
