@@ -174,7 +174,9 @@ export class Worker {
         await client.send("task.release", { id: taskId, version: data.task.version });
         return;
       }
-      await this.execute(data.task, data.promise, data.preload, data.preloadTruncated === true, call);
+      // Returned, not awaited: execute never rejects, and this frame need not stay suspended (and
+      // in memory) for as long as the execution runs.
+      return this.execute(data.task, data.promise, data.preload, data.preloadTruncated === true, call);
     } catch (error) {
       this.options.log("warn", "could not take task", { taskId, error: String(error) });
     }
