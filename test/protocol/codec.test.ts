@@ -3,6 +3,7 @@
  * nested 20,000 deep once overflowed the stack in decodeValue's reviver), strict about what is not
  * base64 of UTF-8 JSON, and the same in a browser as on Node.
  */
+import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { decodeValue, encodeValue, SerializationError } from "../../src/protocol/codec.js";
 import { base64ToText, textToBase64, utf8Length } from "../../src/protocol/bytes.js";
@@ -61,4 +62,40 @@ describe("bytes", () => {
     expect(base64ToText("YWJj!ZGVm")).toBeUndefined();
     expect(base64ToText(Buffer.from([0xff, 0xfe]).toString("base64"))).toBeUndefined();
   });
+
+  // ASCII takes a fast path (btoa/atob); everything else goes through Buffer: both must agree with it.
+  test.prop([fc.string({ unit: fc.oneof(fc.constant("a"), fc.constant("é"), fc.constant("\u007f"), fc.constant("\u0080"), fc.constant("😀"), fc.string({ unit: "binary", maxLength: 1 })) })])(
+    "encode any text as Buffer does, and read it back",
+    (text) => {
+      expect(textToBase64(text)).toBe(base64(text));
+      expect(base64ToText(base64(text))).toBe(Buffer.from(text, "utf8").toString("utf8"));
+    },
+  );
+
+  test.prop([fc.string({ unit: fc.constantFrom("Q", "U", "J", "w", "+", "/", "-", "_", "=", " ", "!", "A", "/") })])(
+    "read any string as the strict Buffer reading does",
+    (data) => {
+      expect(base64ToText(data)).toBe(strictReading(data));
+    },
+  );
+
+  test.prop([fc.uint8Array({ maxLength: 12 }), fc.constantFrom("base64", "base64url"), fc.boolean()])("read any bytes' base64 as the strict Buffer reading does", (bytes, alphabet, unpadded) => {
+    const data = Buffer.from(bytes).toString(alphabet as BufferEncoding);
+    const written = unpadded ? data.replace(/=+$/, "") : data;
+    expect(base64ToText(written)).toBe(strictReading(written));
+  });
 });
+
+/** What base64ToText answered before its ASCII fast path: Buffer, refusing skipped characters and bytes that are not UTF-8. */
+function strictReading(data: string): string | undefined {
+  let end = data.length;
+  while (end > 0 && data.charCodeAt(end - 1) === 0x3d) end--;
+  if (end % 4 === 1) return undefined;
+  const bytes = Buffer.from(data, "base64");
+  if (bytes.length !== Math.floor((end * 3) / 4)) return undefined;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
