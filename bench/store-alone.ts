@@ -4,7 +4,9 @@
  * What an embedded Reprise sends the store for W1, as it sends it (a `task.create` per workflow,
  * which creates and acquires its root; a fenced `promise.create` with its result per step, each
  * step's request sent once the previous one is answered; a `task.fulfill` settling the root),
- * applied with `store.apply` on a fresh SQLite file each round. Beside the embedded W1 row it
+ * applied with `store.apply` on a fresh SQLite file each round. The step records and the fulfilment
+ * are marked validated, as the SDK marks them (sdk/checked-writes.ts); the `task.create` a run
+ * sends is validated by the store, as the SDK's is. Beside the embedded W1 row it
  * splits a step's cost: what the store takes, and (the difference) what the engine, the SDK and
  * the encoding of values take. Prints `BENCH {"type":"result","rounds":[…]}`.
  */
@@ -13,9 +15,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeCall } from "../src/protocol/calls.js";
 import { encodeValue } from "../src/protocol/codec.js";
+import { DEFAULT_LIMITS } from "../src/protocol/limits.js";
 import { ATTEMPTS_HEADER } from "../src/protocol/outcomes.js";
 import { action, PROTOCOL_VERSION, type Request, type RequestKind, type RequestOf } from "../src/protocol/requests.js";
 import { ADDRESS, TAG } from "../src/protocol/tags.js";
+import { markValidated } from "../src/protocol/validation.js";
 import { openSqliteBackend } from "../src/store/sqlite/sqlite-backend.js";
 import { ProtocolStore } from "../src/store/kernel/protocol-store.js";
 import type { Store } from "../src/store/store.js";
@@ -98,6 +102,7 @@ async function oneWorkflow(store: Store, id: string, steps: number): Promise<voi
 
 async function expectOk<K extends RequestKind>(store: Store, kind: K, data: RequestOf<K>["data"]): Promise<void> {
   const req = { kind, head: { corrId: `bench-${++sent}`, version: PROTOCOL_VERSION }, data } as Request;
+  if (kind === "task.fence" || kind === "task.fulfill") markValidated(req, DEFAULT_LIMITS.maxValueBytes);
   const response = await store.apply(req);
   // A fence answers 200 when the task is held; the write it carries has an answer of its own.
   const inner = kind === "task.fence" ? (response.data as { action?: { head: { status: number } } }).action?.head.status : 200;
