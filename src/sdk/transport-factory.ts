@@ -1,5 +1,5 @@
 /** Picks the transport a Reprise instance uses: a server when given a url, else an embedded store. */
-import type { Logger } from "pino";
+import type { Logger } from "../observability/logger.js";
 import { InvalidArgumentError } from "../engine/errors.js";
 import { openStore } from "../store/index.js";
 import { isRetention, RETENTION_EXPECTED } from "../protocol/retention.js";

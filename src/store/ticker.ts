@@ -7,7 +7,7 @@
  * retention has passed are deleted a few per transaction (docs/retention.md). A pass that stops
  * with work left is followed by the next one soon; a late purge only keeps rows a little longer.
  */
-import type { Logger } from "pino";
+import type { Logger } from "../observability/logger.js";
 import { READ_KINDS } from "../protocol/read-kinds.js";
 import type { Request } from "../protocol/requests.js";
 import type { Store } from "../store/store.js";

@@ -7,7 +7,7 @@ import type { Message } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
 import { isAddressedTo } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
-import type { Logger } from "pino";
+import type { Logger } from "../observability/logger.js";
 import { Ticker } from "../store/ticker.js";
 import type { Transport } from "./transport.js";
 
