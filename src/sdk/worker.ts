@@ -218,6 +218,8 @@ export class Worker {
             const refusal = new StoreError(done.head.status, `recording the result of execution ${JSON.stringify(task.id)} was refused: ${String(done.data)}`);
             refusal.stack = `${refusal.name}: ${refusal.message}`;
             done = await this.fulfil(task, "rejected", encodeValue(refusal));
+            // A limit so low that the refusal itself is over it: rejected with no value at all.
+            if (done.head.status === STATUS.badRequest) done = await this.fulfil(task, "rejected", encodeValue(undefined));
           }
           if (done.head.status === 200) this.options.onSettled((done.data as { promise: PromiseRecord }).promise);
           return;

@@ -59,6 +59,18 @@ describe("a step result over the value limit (embedded)", () => {
     expect(await reprise.promises.get("report-2027-01")).toMatchObject({ state: "rejected" });
   });
 
+  it("fails it, without a value, under a limit even its refusal is over", async () => {
+    const reprise = new Reprise({ store: ":memory:", logLevel: "silent", limits: { maxValueBytes: 80 } });
+    instances.push(reprise);
+    reprise.register("wholeReport", wholeReport);
+    const error = await reprise.run("report-2027-02", "wholeReport", 100).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(await reprise.promises.get("report-2027-02")).toMatchObject({ state: "rejected" });
+  });
+
   it("records the same step once the limit is raised", async () => {
     const reprise = new Reprise({ store: ":memory:", logLevel: "silent", limits: { maxValueBytes: 8 * 1024 * 1024 } });
     instances.push(reprise);
