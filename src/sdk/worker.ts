@@ -71,15 +71,6 @@ export class Worker {
   private stopHeartbeat: (() => void) | undefined;
   private stopped = false;
 
-  /** Settles the task's promise with its run's result, ending the task. */
-  private fulfil(task: TaskRecord, state: Settled["state"], value: Value): Promise<Response<"task.fulfill">> {
-    const fulfill = { id: task.id, version: task.version, action: action("promise.settle", { id: task.id, state, value }) };
-    // The task's own promise, settled with a value the engine encoded: only its size can be out of bounds.
-    const limit = this.options.checkedUnder;
-    const { client } = this.options;
-    return limit !== undefined && valueChecked(value, limit) ? client.sendChecked("task.fulfill", fulfill, limit) : client.send("task.fulfill", fulfill);
-  }
-
   /** The limit acquires are sent checked under: only when this worker's own pid and ttl are valid. */
   private readonly acquiresCheckedUnder: number | undefined;
 
@@ -262,6 +253,15 @@ export class Worker {
       this.missed.delete(task.id);
       if (missed !== undefined) void this.offer(task.id, missed);
     }
+  }
+
+  /** Settles the task's promise with its run's result, ending the task. */
+  private fulfil(task: TaskRecord, state: Settled["state"], value: Value): Promise<Response<"task.fulfill">> {
+    const fulfill = { id: task.id, version: task.version, action: action("promise.settle", { id: task.id, state, value }) };
+    // The task's own promise, settled with a value the engine encoded: only its size can be out of bounds.
+    const limit = this.options.checkedUnder;
+    const { client } = this.options;
+    return limit !== undefined && valueChecked(value, limit) ? client.sendChecked("task.fulfill", fulfill, limit) : client.send("task.fulfill", fulfill);
   }
 
   private runOnce(task: TaskRecord, root0: PromiseRecord, call: Call, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {

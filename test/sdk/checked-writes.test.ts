@@ -6,7 +6,7 @@
  * the validator refuses it with its own message (value-limit.test.ts shows that end to end).
  */
 import { fc, test } from "@fast-check/vitest";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { ChildSpec, Settled } from "../../src/engine/effects.js";
 import { encodeValue } from "../../src/protocol/codec.js";
 import { MAX_ID_LENGTH, MAX_TAG_VALUE_LENGTH, resolveLimits } from "../../src/protocol/limits.js";
@@ -16,6 +16,9 @@ import { validatedWithin, validateRequest } from "../../src/protocol/validation.
 import { ProtocolClient } from "../../src/sdk/client.js";
 import { TaskEffects } from "../../src/sdk/task-effects.js";
 import type { Transport } from "../../src/transport/transport.js";
+import { EmbeddedTransport } from "../../src/transport/embedded.js";
+import { openStore } from "../../src/store/index.js";
+import { Reprise, type Context } from "../../src/index.js";
 
 const limits = resolveLimits({ maxValueBytes: 64 });
 
@@ -123,3 +126,39 @@ describe("the SDK's checked writes", () => {
     expect(validatedWithin(sent[1]!, resolveLimits({ maxValueBytes: 32 }))).toBe(false);
   });
 });
+
+const instances: Reprise[] = [];
+afterEach(async () => {
+  await Promise.all(instances.splice(0).map((r) => r.stop()));
+});
+
+function double(_ctx: Context, n: number): number {
+  return n * 2;
+}
+function* twoSteps(ctx: Context, n: number): Generator<unknown, number, unknown> {
+  const once = yield* ctx.run(double, n);
+  return yield* ctx.run(double, once);
+}
+
+describe("an embedded Reprise", () => {
+  it("sends a run's step records and fulfilment marked, and the run's start (a user's call) unmarked", async () => {
+    const store = await openStore(":memory:");
+    const embedded = new EmbeddedTransport(store);
+    const seen: Request[] = [];
+    const transport: Transport = {
+      send: ((req: Request) => (seen.push(req), embedded.send(req))) as Transport["send"],
+      subscribe: (group, pid, onMessage) => embedded.subscribe(group, pid, onMessage),
+      close: () => embedded.close(),
+    };
+    const reprise = new Reprise({ transport, logLevel: "silent" });
+    instances.push(reprise);
+    reprise.register("twoSteps", twoSteps);
+    expect(await reprise.run("checked-1", "twoSteps", 5)).toBe(20);
+    // Checked against the limits the store was opened with (the defaults).
+    const marked = (kind: string) => seen.filter((req) => req.kind === kind).map((req) => validatedWithin(req, resolveLimits({})));
+    expect(marked("task.create")).toEqual([false]);
+    expect(marked("task.fence")).toEqual([true, true]);
+    expect(marked("task.fulfill")).toEqual([true]);
+  });
+});
+
