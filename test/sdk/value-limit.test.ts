@@ -24,6 +24,17 @@ function* monthlyReport(ctx: Context, bytes: number): Generator<unknown, number,
   return report.length;
 }
 
+/** Runs wholeReport under `maxValueBytes` and returns what the run rejected with. */
+async function wholeReportFailure(maxValueBytes: number, id: string, bytes: number): Promise<unknown> {
+  const reprise = new Reprise({ store: ":memory:", logLevel: "silent", limits: { maxValueBytes } });
+  instances.push(reprise);
+  reprise.register("wholeReport", wholeReport);
+  return reprise.run(id, "wholeReport", bytes).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
 describe("a step result over the value limit (embedded)", () => {
   it("fails with an error naming the step, its function, the limit and the option", async () => {
     const reprise = new Reprise({ store: ":memory:", logLevel: "silent" });
@@ -45,30 +56,17 @@ describe("a step result over the value limit (embedded)", () => {
   });
 
   it("fails a run whose own result is over the limit, instead of running it again for ever", async () => {
-    const reprise = new Reprise({ store: ":memory:", logLevel: "silent", limits: { maxValueBytes: 1000 } });
-    instances.push(reprise);
-    reprise.register("wholeReport", wholeReport);
-    const error = await reprise.run("report-2027-01", "wholeReport", 5000).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await wholeReportFailure(1000, "report-2027-01", 5000);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).name).toBe("StoreError");
     expect((error as Error).message).toContain('recording the result of execution "report-2027-01" was refused');
     expect((error as Error).message).toContain("expected at most 1000 bytes");
-    expect(await reprise.promises.get("report-2027-01")).toMatchObject({ state: "rejected" });
+    expect(await instances.at(-1)!.promises.get("report-2027-01")).toMatchObject({ state: "rejected" });
   });
 
   it("fails it, without a value, under a limit even its refusal is over", async () => {
-    const reprise = new Reprise({ store: ":memory:", logLevel: "silent", limits: { maxValueBytes: 80 } });
-    instances.push(reprise);
-    reprise.register("wholeReport", wholeReport);
-    const error = await reprise.run("report-2027-02", "wholeReport", 100).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(Error);
-    expect(await reprise.promises.get("report-2027-02")).toMatchObject({ state: "rejected" });
+    expect(await wholeReportFailure(80, "report-2027-02", 100)).toBeInstanceOf(Error);
+    expect(await instances.at(-1)!.promises.get("report-2027-02")).toMatchObject({ state: "rejected" });
   });
 
   it("records the same step once the limit is raised", async () => {
