@@ -535,10 +535,10 @@ export class Reprise {
   /**
    * The value limit the worker's own writes are checked under (sdk/checked-writes.ts): the store's
    * when Reprise opened it. A store with a lower limit of its own validates them anyway
-   * (validatedWithin), and over HTTP the server validates every request at its edge.
+   * (validatedWithin). Over HTTP none: the server validates every request at its edge.
    */
-  private checkedUnder(): number {
-    return resolveLimits(this.config.limits).maxValueBytes;
+  private checkedUnder(): number | undefined {
+    return this.config.url === undefined ? resolveLimits(this.config.limits).maxValueBytes : undefined;
   }
 
   private determinismGuard(): DeterminismGuard | undefined {
