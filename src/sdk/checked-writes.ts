@@ -17,29 +17,33 @@ import { fitsInBytes, isStorableText, isValidId, isValidTime, MAX_TAG_VALUE_LENG
 import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
 import type { Value } from "../protocol/records.js";
 
-/** A step's or child's create (with or without its result), as TaskEffects builds it from `spec`. */
-export function createChecked(spec: ChildSpec, result: Settled | undefined, maxValueBytes: number): boolean {
+/**
+ * A step's or child's create (with or without its result), as TaskEffects builds it from `spec`.
+ * `maxValueBytes` undefined (no embedded store to vouch to): nothing is checked.
+ */
+export function createChecked(spec: ChildSpec, result: Settled | undefined, maxValueBytes: number | undefined): boolean {
   return (
+    maxValueBytes !== undefined &&
     // Tags a user chose (and routing tags) follow rules of their own: the validator checks them.
     isEmpty(spec.tags) &&
     isValidId(spec.id) &&
     funcNameChecked(spec.func) &&
     isValidTime(spec.timeoutAt) &&
     valueChecked(spec.param, maxValueBytes) &&
-    (result === undefined || settledChecked(result, maxValueBytes))
+    (result === undefined || (valueChecked(result.value, maxValueBytes) && (result.startedAt === undefined || isValidTime(result.startedAt))))
   );
 }
 
-/** A settle (fenced, or a task's fulfilment) of a promise the SDK read or wrote: only its value can be out of bounds. */
-export function settledChecked(result: Settled, maxValueBytes: number): boolean {
-  return valueChecked(result.value, maxValueBytes) && (result.startedAt === undefined || isValidTime(result.startedAt));
-}
-
 /**
- * A value the SDK encoded: data within the size limit, and the SDK's own headers only.
+ * A value the SDK encoded: data within the size limit, and the SDK's own headers only. Also all a
+ * settle (fenced, or a task's fulfilment) needs checked: its promise is one the SDK read or wrote.
  */
-export function valueChecked(value: Value, maxValueBytes: number): boolean {
-  return (value.data === undefined || (typeof value.data === "string" && fitsInBytes(value.data, maxValueBytes))) && ownHeaders(value.headers);
+export function valueChecked(value: Value, maxValueBytes: number | undefined): boolean {
+  return (
+    maxValueBytes !== undefined &&
+    (value.data === undefined || (typeof value.data === "string" && fitsInBytes(value.data, maxValueBytes))) &&
+    ownHeaders(value.headers)
+  );
 }
 
 /** No headers, or only the attempts count the SDK adds to a result; any other header is the validator's to check. */

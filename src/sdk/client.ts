@@ -15,24 +15,16 @@ export class ProtocolClient {
     private readonly auth?: string,
   ) {}
 
-  /** Sends a request and returns the answer, whatever its status. */
-  send<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): Promise<Response<K>> {
-    return this.transport.send(this.request(kind, data)) as Promise<Response<K>>;
-  }
-
   /**
-   * Sends a request the SDK built from parts it checked (sdk/checked-writes.ts), values held to
-   * `maxValueBytes`: an embedded store does not validate it again.
+   * Sends a request and returns the answer, whatever its status. `checkedUnder`: the SDK built it
+   * from parts it checked (sdk/checked-writes.ts), values held to that many bytes, so an embedded
+   * store does not validate it again.
    */
-  sendChecked<K extends RequestKind>(kind: K, data: RequestOf<K>["data"], maxValueBytes: number): Promise<Response<K>> {
-    const req = this.request(kind, data);
-    markValidated(req, maxValueBytes);
-    return this.transport.send(req) as Promise<Response<K>>;
-  }
-
-  private request<K extends RequestKind>(kind: K, data: RequestOf<K>["data"]): RequestOf<K> {
+  send<K extends RequestKind>(kind: K, data: RequestOf<K>["data"], checkedUnder?: number): Promise<Response<K>> {
     const head = { corrId: `${this.corrPrefix}${++this.sent}`, version: PROTOCOL_VERSION, ...(this.auth ? { auth: this.auth } : {}) };
-    return { kind, head, data } as RequestOf<K>;
+    const req = { kind, head, data } as RequestOf<K>;
+    if (checkedUnder !== undefined) markValidated(req, checkedUnder);
+    return this.transport.send(req) as Promise<Response<K>>;
   }
 
   /** Sends a request and returns its data; any status but 200 (or 300, when allowed) is a StoreError. */

@@ -10,7 +10,7 @@ import type { PromiseRecord } from "../protocol/records.js";
 import type { PromiseCreateReq, PromiseSettleReq, Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import { cancelExecution, type Send } from "../engine/cancel-request.js";
-import { createChecked, settledChecked } from "./checked-writes.js";
+import { createChecked, valueChecked } from "./checked-writes.js";
 import { action, type ProtocolClient } from "./client.js";
 
 export interface TaskRef {
@@ -65,7 +65,7 @@ export class TaskEffects implements Effects {
   create(spec: ChildSpec): Promise<PromiseRecord> {
     return this.fenced(
       action("promise.create", { id: spec.id, timeoutAt: spec.timeoutAt, param: spec.param, tags: this.tagsOf(spec) }),
-      this.checked((limit) => createChecked(spec, undefined, limit)),
+      this.markedIf(createChecked(spec, undefined, this.options.checkedUnder)),
     );
   }
 
@@ -78,13 +78,13 @@ export class TaskEffects implements Effects {
         tags: this.tagsOf(spec),
         result: { state: recordable(result.state), value: withAttempts(result), ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }) },
       }),
-      this.checked((limit) => createChecked(spec, result, limit)),
+      this.markedIf(createChecked(spec, result, this.options.checkedUnder)),
     );
   }
 
   settle(id: string, result: Settled): Promise<PromiseRecord> {
     // The id is one this execution read or wrote: only the value can be out of bounds.
-    return this.fenced(action("promise.settle", { id, state: result.state, value: withAttempts(result) }), this.checked((limit) => settledChecked(result, limit)));
+    return this.fenced(action("promise.settle", { id, state: result.state, value: withAttempts(result) }), this.markedIf(valueChecked(result.value, this.options.checkedUnder)));
   }
 
   cancelChild(id: string, reason: string | undefined): Promise<void> {
@@ -108,16 +108,15 @@ export class TaskEffects implements Effects {
     return describeWrite(inner, inner.kind === "promise.create" ? inner.data.tags : this.known.get(inner.data.id)?.tags);
   }
 
-  /** The value limit to send a write marked validated under, when its parts pass `check`. */
-  private checked(check: (maxValueBytes: number) => boolean): number | undefined {
-    const limit = this.options.checkedUnder;
-    return limit !== undefined && check(limit) ? limit : undefined;
+  /** The limit to send a write marked validated under: the embedded store's, when the write's parts passed their checks. */
+  private markedIf(checked: boolean): number | undefined {
+    return checked ? this.options.checkedUnder : undefined;
   }
 
   /** `checkedUnder`: see TaskEffectsOptions; undefined has the store validate the write. */
   private async fenced(inner: PromiseCreateReq | PromiseSettleReq, checkedUnder?: number): Promise<PromiseRecord> {
     const data = { id: this.task.id, version: this.task.version, action: inner };
-    const response = await (checkedUnder === undefined ? this.client.send("task.fence", data) : this.client.sendChecked("task.fence", data, checkedUnder));
+    const response = await this.client.send("task.fence", data, checkedUnder);
     if (response.head.status === 409 || response.head.status === 404) {
       throw new LeaseLostError(`task ${this.task.id} v${this.task.version} is no longer held here: ${String(response.data)}`);
     }

@@ -154,8 +154,7 @@ export class Worker {
       }
       const { pid, ttl, client } = this.options;
       const acquire = { id: taskId, version, pid, ttl, ...(holder === undefined ? {} : { holder }) };
-      const checked = this.acquiresCheckedUnder;
-      const acquired = await (checked === undefined ? client.send("task.acquire", acquire) : client.sendChecked("task.acquire", acquire, checked));
+      const acquired = await client.send("task.acquire", acquire, this.acquiresCheckedUnder);
       if (acquired.head.status !== 200) return;
       const data = acquired.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[]; preloadTruncated?: boolean };
       const call = decodeCall(data.promise.param);
@@ -260,8 +259,7 @@ export class Worker {
     const fulfill = { id: task.id, version: task.version, action: action("promise.settle", { id: task.id, state, value }) };
     // The task's own promise, settled with a value the engine encoded: only its size can be out of bounds.
     const limit = this.options.checkedUnder;
-    const { client } = this.options;
-    return limit !== undefined && valueChecked(value, limit) ? client.sendChecked("task.fulfill", fulfill, limit) : client.send("task.fulfill", fulfill);
+    return this.options.client.send("task.fulfill", fulfill, valueChecked(value, limit) ? limit : undefined);
   }
 
   private runOnce(task: TaskRecord, root0: PromiseRecord, call: Call, known: Map<string, PromiseRecord>, complete: boolean): Promise<Outcome> {
