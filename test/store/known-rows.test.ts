@@ -49,18 +49,22 @@ describe("KnownRows", () => {
     expect(known.promise("small")).toBeUndefined();
   });
 
-  it("forgets the oldest row past its capacity, and any row past its age", () => {
+  it("forgets the oldest rows past its capacity, and any row past its age", () => {
     let now = T0;
     const known = new KnownRows({ capacity: 2, maxAgeMs: 1000, now: () => now });
     known.rememberTask(task("a"), "1");
     known.rememberTask(task("b"), "1");
-    known.rememberTask(task("a"), "2"); // remembered again: now the newest
+    known.rememberTask(task("a"), "2"); // remembered again: now among the newest
     known.rememberTask(task("c"), "1");
+    known.rememberTask(task("d"), "1");
+    // The last two remembered (c, d) are kept, and a, remembered just before them, may be.
     expect(known.task("b")).toBeUndefined();
+    expect(known.task("d")?.rev).toBe("1");
     expect(known.task("a")?.rev).toBe("2");
     now += 1001;
     expect(known.task("a")).toBeUndefined();
     expect(known.task("c")).toBeUndefined();
+    expect(known.task("d")).toBeUndefined();
     expect(known.size).toEqual({ promises: 0, tasks: 0 });
   });
 

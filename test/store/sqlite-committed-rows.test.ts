@@ -7,7 +7,6 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { PromiseRecord, TaskRecord } from "../../src/protocol/records.js";
 import type { Backend } from "../../src/store/backend.js";
-import { COMMITTED_ROWS_PER_TABLE, RowMap } from "../../src/store/sqlite/committed-rows.js";
 import { openSqliteBackend } from "../../src/store/sqlite/index.js";
 import { freshDatabasePerTest } from "./sqlite-support.js";
 
@@ -127,37 +126,5 @@ describe("SQLite rows kept across transactions", () => {
       const found = await backend.transaction((tx) => tx.getPromises(shuffled));
       expect(found.map((p) => p.id)).toEqual(ids);
     });
-  });
-});
-
-describe("RowMap", () => {
-  it("keeps at least the last rows written up to its bound, at most twice as many, dropping the oldest first", () => {
-    const rows = new RowMap<number>();
-    for (let n = 0; n < COMMITTED_ROWS_PER_TABLE; n++) rows.put(`k${n}`, n);
-    rows.put("k0", 0); // written again: now among the most recent
-    expect(rows.get("k2")).toBe(2); // a read changes nothing
-    for (let n = 0; n < COMMITTED_ROWS_PER_TABLE - 1; n++) rows.put(`m${n}`, n);
-    // The last COMMITTED_ROWS_PER_TABLE writes: k0 and every m.
-    expect(rows.get("k0")).toBe(0);
-    for (let n = 0; n < COMMITTED_ROWS_PER_TABLE - 1; n++) expect(rows.get(`m${n}`)).toBe(n);
-    // Rows written before them and never again are gone (k2 was only read), and the bound holds.
-    expect(rows.get("k2")).toBeUndefined();
-    expect(rows.get("k1")).toBeUndefined();
-    expect(rows.size).toBeLessThanOrEqual(2 * COMMITTED_ROWS_PER_TABLE);
-    rows.put("k0", undefined);
-    expect(rows.get("k0")).toBeUndefined();
-    rows.delete("m0");
-    expect(rows.get("m0")).toBeUndefined();
-  });
-
-  it("never holds more than twice its bound however many rows pass through it", () => {
-    const rows = new RowMap<number>();
-    for (let n = 0; n < 5 * COMMITTED_ROWS_PER_TABLE; n++) {
-      rows.put(`r${n}`, n);
-      if (n % 7 === 0) rows.put(`r${n - 3}`, undefined);
-      expect(rows.size).toBeLessThanOrEqual(2 * COMMITTED_ROWS_PER_TABLE);
-    }
-    const last = 5 * COMMITTED_ROWS_PER_TABLE - 1;
-    expect(rows.get(`r${last}`)).toBe(last);
   });
 });

@@ -11,6 +11,7 @@
  */
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import type { WrittenPromise } from "./write-behind.js";
+import { RecentMap } from "../recent-map.js";
 
 export interface KnownRow<R> {
   record: R;
@@ -43,7 +44,7 @@ interface Entry<R> extends KnownRow<R> {
 }
 
 export interface KnownRowsOptions {
-  /** Most rows kept per table; the oldest remembered goes first. */
+  /** Rows kept per table at least (RecentMap: at most twice as many); the oldest remembered go first. */
   capacity?: number;
   /** Rows remembered longer ago than this are not used. */
   maxAgeMs?: number;
@@ -54,14 +55,15 @@ export interface KnownRowsOptions {
 const MAX_KEPT_PAYLOAD_CHARS = 4096;
 
 export class KnownRows {
-  private readonly promises = new Map<string, Entry<PromiseRecord>>();
-  private readonly tasks = new Map<string, Entry<TaskRecord>>();
-  private readonly capacity: number;
+  private readonly promises: RecentMap<Entry<PromiseRecord>>;
+  private readonly tasks: RecentMap<Entry<TaskRecord>>;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
 
   constructor(options: KnownRowsOptions = {}) {
-    this.capacity = options.capacity ?? 5000;
+    const capacity = options.capacity ?? 5000;
+    this.promises = new RecentMap(capacity);
+    this.tasks = new RecentMap(capacity);
     this.maxAgeMs = options.maxAgeMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
@@ -112,7 +114,7 @@ export class KnownRows {
     return { promises: this.promises.size, tasks: this.tasks.size };
   }
 
-  private fresh<R>(rows: Map<string, Entry<R>>, id: string): KnownRow<R> | undefined {
+  private fresh<R>(rows: RecentMap<Entry<R>>, id: string): KnownRow<R> | undefined {
     const entry = rows.get(id);
     if (entry === undefined) return undefined;
     if (this.now() - entry.at <= this.maxAgeMs) return entry;
@@ -120,10 +122,7 @@ export class KnownRows {
     return undefined;
   }
 
-  private remember<R extends { id: string }>(rows: Map<string, Entry<R>>, record: R, rev: string): void {
-    // Deleted first so that the row moves to the end of the map's order: the oldest remembered is first.
-    rows.delete(record.id);
+  private remember<R extends { id: string }>(rows: RecentMap<Entry<R>>, record: R, rev: string): void {
     rows.set(record.id, { record, rev, at: this.now() });
-    if (rows.size > this.capacity) rows.delete(rows.keys().next().value as string);
   }
 }

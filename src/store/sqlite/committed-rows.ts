@@ -14,9 +14,10 @@
  */
 import type Database from "better-sqlite3";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
+import { RecentMap } from "../recent-map.js";
 
 /**
- * Rows kept per table at least (RowMap keeps up to twice as many); the longest unwritten go first.
+ * Rows kept per table at least (RecentMap keeps up to twice as many); the longest unwritten go first.
  * Bounds memory with 100,000 executions alive.
  * Twice the executions a process runs at once by default (10,000, sdk/admission.ts): a restart
  * that resumes that many touches each one's task and root in turn, and a cycle over more rows
@@ -68,7 +69,7 @@ export interface KeptRows<R> {
 
 /** One table's kept rows, and what the open transaction wrote to it. */
 class Kept<R> implements KeptRows<R> {
-  private readonly rows = new RowMap<R>();
+  private readonly rows = new RecentMap<R>(COMMITTED_ROWS_PER_TABLE);
   /** Ids the open transaction wrote: its reads of them may show uncommitted rows. */
   private readonly written = new Set<string>();
   /** The open transaction's writes, in order (undefined: deleted); kept only at its commit. */
@@ -80,7 +81,7 @@ class Kept<R> implements KeptRows<R> {
 
   /** A row as read inside the open transaction (undefined: there is none). */
   read(id: string, row: R | undefined): void {
-    if (row !== undefined && !this.written.has(id)) this.rows.put(id, row);
+    if (row !== undefined && !this.written.has(id)) this.rows.set(id, row);
   }
 
   /** A row written (undefined: deleted, or not worth keeping) inside the open transaction. */
@@ -97,58 +98,14 @@ class Kept<R> implements KeptRows<R> {
   }
 
   committed(): void {
-    for (const [id, row] of this.pending) this.rows.put(id, row);
+    for (const [id, row] of this.pending) {
+      if (row === undefined) this.rows.delete(id);
+      else this.rows.set(id, row);
+    }
     this.pending = [];
   }
 
   abandoned(): void {
     this.pending = [];
-  }
-}
-
-/**
- * Rows in two generations of COMMITTED_ROWS_PER_TABLE each: a put goes to the young one, and when
- * it is full it becomes the old one and the old one is dropped whole. So the last
- * COMMITTED_ROWS_PER_TABLE rows written are always kept (at most twice that), and every operation
- * is a hash lookup or two. (One Map evicting its first key did not scale: each delete leaves a
- * hole at the front of V8's ordered table, and `keys().next()` walks past all of them, so with the
- * bound reached an eviction cost about 1.5 µs where a lookup costs 0.1–0.2.) A read does not
- * promote: the rows worth keeping (a running execution's task and root) are written again as it
- * moves, and go back to the young generation.
- */
-export class RowMap<R> {
-  private young = new Map<string, R>();
-  private old = new Map<string, R>();
-
-  get(id: string): R | undefined {
-    const row = this.young.get(id);
-    return row === undefined ? this.old.get(id) : row;
-  }
-
-  put(id: string, row: R | undefined): void {
-    this.old.delete(id);
-    if (row === undefined) {
-      this.young.delete(id);
-      return;
-    }
-    this.young.set(id, row);
-    if (this.young.size >= COMMITTED_ROWS_PER_TABLE) {
-      this.old = this.young;
-      this.young = new Map();
-    }
-  }
-
-  delete(id: string): void {
-    this.young.delete(id);
-    this.old.delete(id);
-  }
-
-  clear(): void {
-    this.young.clear();
-    this.old = new Map();
-  }
-
-  get size(): number {
-    return this.young.size + this.old.size;
   }
 }
