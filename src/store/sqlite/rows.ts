@@ -64,19 +64,23 @@ export function promiseFromValues(values: unknown[]): PromiseRecord {
 
 type PromiseRowValues = [string, PromiseState, string, string, string, number, number, number | null, string | null, string | null];
 
-export function promiseToRow(promise: PromiseRecord): PromiseRow {
-  return {
-    id: promise.id,
-    state: promise.state,
-    param: JSON.stringify(promise.param),
-    value: JSON.stringify(promise.value),
-    tags: JSON.stringify(promise.tags),
-    timeout_at: promise.timeoutAt,
-    created_at: promise.createdAt,
-    settled_at: promise.settledAt ?? null,
-    idempotency_key_for_create: promise.idempotencyKeyForCreate ?? null,
-    idempotency_key_for_complete: promise.idempotencyKeyForComplete ?? null,
-  };
+/**
+ * A promise's column values in the order the writes bind them (sqlite-tx.ts insertPromise and
+ * updatePromise): the id last. An array, not a row object: every step writes one.
+ */
+export function promiseToValues(promise: PromiseRecord): unknown[] {
+  return [
+    promise.state,
+    JSON.stringify(promise.param),
+    JSON.stringify(promise.value),
+    JSON.stringify(promise.tags),
+    promise.timeoutAt,
+    promise.createdAt,
+    promise.settledAt ?? null,
+    promise.idempotencyKeyForCreate ?? null,
+    promise.idempotencyKeyForComplete ?? null,
+    promise.id,
+  ];
 }
 
 export function taskFromRow(row: TaskRow): TaskRecord {

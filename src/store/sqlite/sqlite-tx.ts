@@ -15,7 +15,7 @@ import {
   TASK_COLUMNS,
   promiseFromRow,
   promiseFromValues,
-  promiseToRow,
+  promiseToValues,
   scheduleFromRow,
   scheduleToRow,
   taskFromRow,
@@ -33,7 +33,7 @@ const SQL = {
   getPromise: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = ?`,
   // CROSS JOIN keeps json_each outside: one primary-key probe per id, all in one statement.
   getPromises: `SELECT ${prefixed("p", PROMISE_COLUMNS)} FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value`,
-  // The writes bind by position (see promiseWrite): better-sqlite3 binds named parameters by looking
+  // The writes bind by position (see promiseToValues in rows.ts): better-sqlite3 binds named parameters by looking
   // each one up on an object, 20% of an insert's cost.
   insertPromise: `INSERT INTO promises (state, param, value, tags, timeout_at, created_at, settled_at,
     idempotency_key_for_create, idempotency_key_for_complete, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -103,11 +103,6 @@ function prefixed(table: string, columns: string): string {
     .join(", ");
 }
 
-/** A promise's columns in the order insertPromise and updatePromise bind them: the id last. */
-function promiseWrite(promise: PromiseRecord): unknown[] {
-  const row = promiseToRow(promise);
-  return [row.state, row.param, row.value, row.tags, row.timeout_at, row.created_at, row.settled_at, row.idempotency_key_for_create, row.idempotency_key_for_complete, row.id];
-}
 
 /** The distinct `ids`: rows kept from earlier transactions, and the ids still to read. */
 function splitKept<R>(ids: readonly string[], rows: KeptRows<R>): { kept: R[]; missing: string[] } {
@@ -169,14 +164,14 @@ export class SqliteTx implements Tx {
   }
 
   private writeNewPromise(promise: PromiseRecord): void {
-    this.statements.get(SQL.insertPromise).run(...promiseWrite(promise));
+    this.statements.get(SQL.insertPromise).run(...promiseToValues(promise));
     // A promise created settled (a step's result) is read again only by a replay, which reads its
     // execution's range: keeping it would only push running executions' rows out.
     this.committed.promises.wrote(promise.id, promise.state === "pending" ? promise : undefined);
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
-    const { changes } = this.statements.get(SQL.updatePromise).run(...promiseWrite(promise));
+    const { changes } = this.statements.get(SQL.updatePromise).run(...promiseToValues(promise));
     if (changes === 0) throw new Error(`updatePromise: no promise ${JSON.stringify(promise.id)}`);
     this.committed.promises.wrote(promise.id, promise);
   }
