@@ -88,7 +88,8 @@ export interface FinishedRoot {
 export interface SyncRows {
   getPromise(id: string): PromiseRecord | undefined;
   getTask(id: string): TaskRecord | undefined;
-  insertPromise(promise: PromiseRecord): void;
+  /** Inserts `promise` unless a promise with its id exists; says whether it did (false: nothing written). */
+  insertNewPromise(promise: PromiseRecord): boolean;
 }
 
 /** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */
