@@ -88,8 +88,7 @@ export interface FinishedRoot {
 export interface SyncRows {
   getPromise(id: string): PromiseRecord | undefined;
   getTask(id: string): TaskRecord | undefined;
-  /** Inserts `promise` unless a promise with its id exists; says whether it did (false: nothing written). */
-  insertNewPromise(promise: PromiseRecord): boolean;
+  insertPromise(promise: PromiseRecord): void;
 }
 
 /** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */

@@ -118,14 +118,13 @@ export class GroupApply {
   /** One attempt of one transaction: fresh row cache and outbox, so a retry starts clean. */
   private async applyAll(tx: Tx, batch: readonly Queued[]): Promise<Applied> {
     const cached = withRowCache(tx);
-    const named: NamedRows = { promises: [], tasks: [], created: [], recorded: [] };
+    const named: NamedRows = { promises: [], tasks: [], created: [] };
     for (const item of batch) addNamedRows(item.req, named);
     cached.expectNew?.(named.created);
-    const rows = cached.syncRows;
-    // Read at once, a step record's id is checked by its insert (step-record.ts); read ahead, with the rest.
-    await cached.prefetch(rows ? named.promises : named.promises.concat(named.recorded), named.tasks);
+    await cached.prefetch(named.promises, named.tasks);
     const outbox: Envelope[] = [];
     const responses: Response[] = [];
+    const rows = cached.syncRows;
     for (const item of batch) {
       const ctx = this.context(cached, item.now, outbox);
       const atOnce = rows && item.req.kind === "task.fence" ? recordStepAtOnce(ctx, rows, item.req) : undefined;

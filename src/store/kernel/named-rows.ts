@@ -6,19 +6,12 @@
  */
 import type { Request } from "../../protocol/requests.js";
 import { TAG } from "../../protocol/tags.js";
-import { isStepRecord } from "./step-record.js";
 
 export interface NamedRows {
   promises: string[];
   tasks: string[];
   /** Promises the request creates: most likely missing until it does (Tx `expectNew`). */
   created: string[];
-  /**
-   * Steps recorded with their result (step-record.ts `isStepRecord`), not in `promises`: a backend
-   * that reads at once finds out whether such an id is taken by inserting it, so only one that
-   * reads ahead (PostgreSQL) needs them read with the rest.
-   */
-  recorded: string[];
 }
 
 /** Adds the ids of the promises and tasks `req` names to `into`. */
@@ -65,9 +58,7 @@ export function addNamedRows(req: Request, into: NamedRows): void {
       return;
     case "task.fence": {
       const { action } = req.data;
-      into.promises.push(req.data.id);
-      if (isStepRecord(req)) into.recorded.push(action.data.id);
-      else into.promises.push(action.data.id);
+      into.promises.push(req.data.id, action.data.id);
       into.tasks.push(req.data.id);
       // A settle fulfils the action's task; a create with a target makes one (as above). A step's
       // create (no target) has none.

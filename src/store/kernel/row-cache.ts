@@ -86,12 +86,10 @@ function cachedSyncRows(rows: SyncRows, promises: Map<string, PromiseRecord | un
       tasks.set(id, task);
       return task;
     },
-    insertNewPromise(promise) {
-      const inserted = rows.insertNewPromise(promise);
-      // Not inserted: the id is taken, and whoever reads it next reads the row that holds it.
-      if (inserted) promises.set(promise.id, promise);
-      else promises.delete(promise.id);
-      return inserted;
+    insertPromise(promise) {
+      promises.delete(promise.id);
+      rows.insertPromise(promise);
+      promises.set(promise.id, promise);
     },
   };
 }

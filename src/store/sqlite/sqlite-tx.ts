@@ -37,9 +37,6 @@ const SQL = {
   // each one up on an object, 20% of an insert's cost.
   insertPromise: `INSERT INTO promises (state, param, value, tags, timeout_at, created_at, settled_at,
     idempotency_key_for_create, idempotency_key_for_complete, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  // A step's record (kernel/step-record.ts): its insert is what finds out whether the id is taken.
-  insertPromiseIfNew: `INSERT INTO promises (state, param, value, tags, timeout_at, created_at, settled_at,
-    idempotency_key_for_create, idempotency_key_for_complete, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   updatePromise: `UPDATE promises SET state = ?, param = ?, value = ?, tags = ?, timeout_at = ?, created_at = ?,
     settled_at = ?, idempotency_key_for_create = ?, idempotency_key_for_complete = ? WHERE id = ?`,
   // INDEXED BY: without statistics the planner prefers the state index and sorts every pending row.
@@ -151,7 +148,7 @@ export class SqliteTx implements Tx {
   readonly syncRows: SyncRows = {
     getPromise: (id) => this.readById(this.committed.promises, SQL.getPromise, promiseFromValues, id),
     getTask: (id) => this.readById(this.committed.tasks, SQL.getTask, taskFromValues, id),
-    insertNewPromise: (promise) => this.writeNewPromise(promise, SQL.insertPromiseIfNew),
+    insertPromise: (promise) => this.writeNewPromise(promise),
   };
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
@@ -163,16 +160,14 @@ export class SqliteTx implements Tx {
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
-    this.writeNewPromise(promise, SQL.insertPromise);
+    this.syncRows.insertPromise(promise);
   }
 
-  /** Inserts a new promise; `sql` says what a taken id does (insertPromise throws, insertPromiseIfNew skips). Says whether it wrote. */
-  private writeNewPromise(promise: PromiseRecord, sql: string): boolean {
-    if (this.statements.get(sql).run(...promiseToValues(promise)).changes === 0) return false;
+  private writeNewPromise(promise: PromiseRecord): void {
+    this.statements.get(SQL.insertPromise).run(...promiseToValues(promise));
     // A promise created settled (a step's result) is read again only by a replay, which reads its
     // execution's range: keeping it would only push running executions' rows out.
     this.committed.promises.wrote(promise.id, promise.state === "pending" ? promise : undefined);
-    return true;
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
