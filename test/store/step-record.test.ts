@@ -103,14 +103,18 @@ async function sameEverywhere(stores: Store[], req: Request, now: number, where:
   return reference!.data;
 }
 
+/** The reference (memory) and SQLite stores, each with the messages it sent. */
+function memoryAndSqlite(): { stores: ProtocolStore[]; messages: Envelope[][] } {
+  const stores = [new ProtocolStore(new MemoryBackend()), new ProtocolStore(openSqliteBackend(freshPath(), { durability: "process-crash" }))];
+  const messages: Envelope[][] = [[], []];
+  stores.forEach((store, n) => store.onMessage((envelope) => messages[n]!.push(envelope)));
+  return { stores, messages };
+}
+
 describe("a step record decided at once (SQLite) answers as the general transition (memory)", () => {
   for (let seed = 1; seed <= WALKS; seed++) {
     it(`walk ${seed}`, async () => {
-      const memory = new ProtocolStore(new MemoryBackend());
-      const sqlite = new ProtocolStore(openSqliteBackend(freshPath(), { durability: "process-crash" }));
-      const stores = [memory, sqlite];
-      const messages: Envelope[][] = [[], []];
-      stores.forEach((store, n) => store.onMessage((envelope) => messages[n]!.push(envelope)));
+      const { stores, messages } = memoryAndSqlite();
       const versions = new Map<string, number>();
       try {
         let i = 0;
@@ -141,15 +145,11 @@ describe("a step record decided at once (SQLite) answers as the general transiti
 });
 
 describe("step records decided at once in batches (SQLite) answer as the general transitions (memory)", () => {
-  // Requests applied together share a transaction: a record of an id another item of the batch
-  // creates or records, which the batch did not read ahead, still finds it taken.
+  // Requests applied together share a transaction and its reads ahead: a record of an id another
+  // item of the batch creates or records must find it taken.
   for (let seed = 101; seed <= 100 + WALKS; seed++) {
     it(`walk ${seed}`, async () => {
-      const memory = new ProtocolStore(new MemoryBackend());
-      const sqlite = new ProtocolStore(openSqliteBackend(freshPath(), { durability: "process-crash" }));
-      const stores = [memory, sqlite];
-      const messages: Envelope[][] = [[], []];
-      stores.forEach((store, n) => store.onMessage((envelope) => messages[n]!.push(envelope)));
+      const { stores, messages } = memoryAndSqlite();
       const versions = new Map<string, number>();
       const rand = random(seed * 7);
       try {
