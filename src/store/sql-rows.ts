@@ -1,10 +1,31 @@
 /**
- * The rows of flow control (kernel/flow.ts) and of retention (kernel/retention.ts) as the SQL
- * backends store them: the same columns in SQLite and PostgreSQL, read back into records here once. An integer column comes back as a number from
+ * A promise's column values, and the rows of flow control (kernel/flow.ts) and of retention
+ * (kernel/retention.ts), as the SQL backends store them: the same columns in SQLite and PostgreSQL, read back into records here once. An integer column comes back as a number from
  * SQLite and as a string from `pg` (bigint may exceed 2^53; ours hold epoch ms and sequence
  * numbers), so each goes through Number().
  */
+import type { PromiseRecord } from "../protocol/records.js";
 import type { FinishedRoot, FlowCounts, FlowRow, QueuedTask } from "./backend.js";
+
+/**
+ * A promise's column values as both backends bind them, in the order of their `PROMISE_COLUMNS`
+ * (id, state, param, value, tags, timeout_at, created_at, settled_at, the two idempotency keys).
+ * An array, not a row object: every step writes one.
+ */
+export function promiseColumnValues(promise: PromiseRecord): unknown[] {
+  return [
+    promise.id,
+    promise.state,
+    JSON.stringify(promise.param),
+    JSON.stringify(promise.value),
+    JSON.stringify(promise.tags),
+    promise.timeoutAt,
+    promise.createdAt,
+    promise.settledAt ?? null,
+    promise.idempotencyKeyForCreate ?? null,
+    promise.idempotencyKeyForComplete ?? null,
+  ];
+}
 
 type Int8 = number | string;
 

@@ -62,22 +62,6 @@ export function promiseFromRow(row: PromiseRow): PromiseRecord {
   return promise;
 }
 
-/** Parameters $1..$10 in PROMISE_COLUMNS order. */
-export function promiseParams(promise: PromiseRecord): unknown[] {
-  return [
-    promise.id,
-    promise.state,
-    JSON.stringify(promise.param),
-    JSON.stringify(promise.value),
-    JSON.stringify(promise.tags),
-    promise.timeoutAt,
-    promise.createdAt,
-    promise.settledAt ?? null,
-    promise.idempotencyKeyForCreate ?? null,
-    promise.idempotencyKeyForComplete ?? null,
-  ];
-}
-
 export function taskFromRow(row: TaskRow): TaskRecord {
   const task: TaskRecord = { id: row.id, state: row.state, version: row.version, resumes: row.resumes };
   if (row.ttl !== null) task.ttl = Number(row.ttl);

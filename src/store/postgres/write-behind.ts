@@ -14,7 +14,8 @@ import type { PoolClient } from "pg";
 import type { PromiseRecord, TaskRecord } from "../../protocol/records.js";
 import { ID_CONFLICT } from "./migrations.js";
 import type { FinishedRoot } from "../backend.js";
-import { PROMISE_COLUMNS, promiseParams, TASK_COLUMNS } from "./rows.js";
+import { promiseColumnValues } from "../sql-rows.js";
+import { PROMISE_COLUMNS, TASK_COLUMNS } from "./rows.js";
 
 const PROMISE_TYPES = ["text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "text", "text"];
 const TASK_TYPES = ["text", "text", "integer", "text", "bigint", "text", "bigint", "integer"];
@@ -295,7 +296,7 @@ function noteWritten(into: Map<string, WrittenPromise>, records: readonly Promis
 /** Ten arrays, one per promise column, in PROMISE_COLUMNS order. */
 function promiseColumns(promises: readonly PromiseRecord[]): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 10 }, () => []);
-  for (const promise of promises) promiseParams(promise).forEach((value, n) => columns[n]!.push(value));
+  for (const promise of promises) promiseColumnValues(promise).forEach((value, n) => columns[n]!.push(value));
   return columns;
 }
 

@@ -64,25 +64,6 @@ export function promiseFromValues(values: unknown[]): PromiseRecord {
 
 type PromiseRowValues = [string, PromiseState, string, string, string, number, number, number | null, string | null, string | null];
 
-/**
- * A promise's column values in the order the writes bind them (sqlite-tx.ts insertPromise and
- * updatePromise): the id last. An array, not a row object: every step writes one.
- */
-export function promiseToValues(promise: PromiseRecord): unknown[] {
-  return [
-    promise.state,
-    JSON.stringify(promise.param),
-    JSON.stringify(promise.value),
-    JSON.stringify(promise.tags),
-    promise.timeoutAt,
-    promise.createdAt,
-    promise.settledAt ?? null,
-    promise.idempotencyKeyForCreate ?? null,
-    promise.idempotencyKeyForComplete ?? null,
-    promise.id,
-  ];
-}
-
 export function taskFromRow(row: TaskRow): TaskRecord {
   const task: TaskRecord = { id: row.id, state: row.state, version: row.version, resumes: JSON.parse(row.resumes) as string[] };
   if (row.ttl !== null) task.ttl = row.ttl;

@@ -8,14 +8,13 @@ import type { FlowDeclaration } from "../../protocol/records.js";
 import type { FinishedRoot, FlowCounts, FlowRow, PromiseQuery, QueuedTask, ScheduleQuery, SyncRows, TaskQuery, Tx } from "../backend.js";
 import { SqliteFlowTables } from "./flow-tx.js";
 import { boundedRange, literalPrefix, prefixRange } from "../id-range.js";
-import { finishedFromRow, type FinishedRow } from "../sql-rows.js";
+import { finishedFromRow, promiseColumnValues, type FinishedRow } from "../sql-rows.js";
 import { toSqliteGlob } from "./id-patterns.js";
 import {
   PROMISE_COLUMNS,
   TASK_COLUMNS,
   promiseFromRow,
   promiseFromValues,
-  promiseToValues,
   scheduleFromRow,
   scheduleToRow,
   taskFromRow,
@@ -33,10 +32,10 @@ const SQL = {
   getPromise: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id = ?`,
   // CROSS JOIN keeps json_each outside: one primary-key probe per id, all in one statement.
   getPromises: `SELECT ${prefixed("p", PROMISE_COLUMNS)} FROM json_each(?) AS j CROSS JOIN promises AS p ON p.id = j.value`,
-  // The writes bind by position (see promiseToValues in rows.ts): better-sqlite3 binds named parameters by looking
-  // each one up on an object, 20% of an insert's cost.
-  insertPromise: `INSERT INTO promises (state, param, value, tags, timeout_at, created_at, settled_at,
-    idempotency_key_for_create, idempotency_key_for_complete, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  // The writes bind by position, in PROMISE_COLUMNS order (sql-rows.ts promiseColumnValues; the
+  // update moves the id last): better-sqlite3 binds named parameters by looking each one up on an
+  // object, 20% of an insert's cost.
+  insertPromise: `INSERT INTO promises (${PROMISE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   updatePromise: `UPDATE promises SET state = ?, param = ?, value = ?, tags = ?, timeout_at = ?, created_at = ?,
     settled_at = ?, idempotency_key_for_create = ?, idempotency_key_for_complete = ? WHERE id = ?`,
   // INDEXED BY: without statistics the planner prefers the state index and sorts every pending row.
@@ -103,7 +102,6 @@ function prefixed(table: string, columns: string): string {
     .join(", ");
 }
 
-
 /** The distinct `ids`: rows kept from earlier transactions, and the ids still to read. */
 function splitKept<R>(ids: readonly string[], rows: KeptRows<R>): { kept: R[]; missing: string[] } {
   const kept: R[] = [];
@@ -164,14 +162,15 @@ export class SqliteTx implements Tx {
   }
 
   private writeNewPromise(promise: PromiseRecord): void {
-    this.statements.get(SQL.insertPromise).run(...promiseToValues(promise));
+    this.statements.get(SQL.insertPromise).run(...promiseColumnValues(promise));
     // A promise created settled (a step's result) is read again only by a replay, which reads its
     // execution's range: keeping it would only push running executions' rows out.
     this.committed.promises.wrote(promise.id, promise.state === "pending" ? promise : undefined);
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
-    const { changes } = this.statements.get(SQL.updatePromise).run(...promiseToValues(promise));
+    const [id, ...columns] = promiseColumnValues(promise);
+    const { changes } = this.statements.get(SQL.updatePromise).run(...columns, id);
     if (changes === 0) throw new Error(`updatePromise: no promise ${JSON.stringify(promise.id)}`);
     this.committed.promises.wrote(promise.id, promise);
   }
