@@ -45,8 +45,9 @@ const warmUp = quick ? QUICK_WARM_UP : WARM_UP;
 const W1 = quick ? { workflows: 50, steps: 10 } : { workflows: 500, steps: 10 };
 const W2 = quick ? { workflows: 1, steps: 40 } : { workflows: 1, steps: 200 };
 const CLUSTER_WORKERS = 4;
-/** Children per configuration in the rows measured in turns (see inTurns). */
-const TURNS = quick ? 1 : 3;
+/** Children per configuration in the rows measured in turns (see inTurns), and measured rounds in each. */
+const TURNS = quick ? 1 : 5;
+const TURN_RUNS = quick ? 1 : Math.max(runs, 10);
 const sleepers = Number(option("sleepers") ?? (quick ? 10_000 : 100_000));
 const recoveryCount = Number(option("recovery") ?? (quick ? 1_000 : 10_000));
 /** Rounds of each shared-file latency (rpc, resume). */
@@ -172,8 +173,8 @@ async function resultOf(name: string, script: string, args: string[], timeoutMs:
 }
 
 /** The rounds of a child that measures `workload` in-process (`flags` first, then the workload's). */
-async function roundsOf(name: string, script: string, workload: Workload, flags: string[] = []): Promise<RoundFigures[]> {
-  const args = [...flags, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(runs), "--budget-ms", String(ROUND_BUDGET_MS), ...warmUpFlags(warmUp)];
+async function roundsOf(name: string, script: string, workload: Workload, flags: string[] = [], measured = runs): Promise<RoundFigures[]> {
+  const args = [...flags, "--workflows", String(workload.workflows), "--steps", String(workload.steps), "--runs", String(measured), "--budget-ms", String(ROUND_BUDGET_MS), ...warmUpFlags(warmUp)];
   return (await resultOf(name, script, args, 240_000)).rounds as RoundFigures[];
 }
 
@@ -315,8 +316,9 @@ async function embedded(): Promise<void> {
   if (paired) {
     const local = median(paired.resonate.rounds.map((r) => r.stepsPerSecond));
     const ours = median(paired.reprise.rounds.map((r) => r.stepsPerSecond));
+    const perTurn = paired.reprise.turns.map((turn, n) => (median(turn.map((r) => r.stepsPerSecond)) / median(paired.resonate.turns[n]!.map((r) => r.stepsPerSecond))).toFixed(2));
     addRow("embedded", paired.resonate.label, paired.resonate.rounds, "none", "W1", "the reference of the row below");
-    addRow("embedded", paired.reprise.label, paired.reprise.rounds, "sqlite FULL", "W1", `x${(ours / local).toFixed(2)} @resonatehq/sdk local mode in the same turns (the W1 goal's figure)`);
+    addRow("embedded", paired.reprise.label, paired.reprise.rounds, "sqlite FULL", "W1", `x${(ours / local).toFixed(2)} @resonatehq/sdk local mode in the same turns (the W1 goal's figure); turn by turn x${perTurn.join(", x")}`);
   }
   // Every row above runs with the determinism guard off (production's default). These two say what
   // turning it on ("warn", the default outside production) costs on W1 at FULL, in turns as well.
@@ -341,25 +343,35 @@ interface TurnTaker {
 
 /**
  * W1 in children of each configuration taking turns (one of each, TURNS times over, each with
- * its own warm-up), so a change in the machine's speed while they run falls on all of them.
- * Returns each configuration's rounds, or undefined when one of them has none (its failures are
- * reported).
+ * its own warm-up and TURN_RUNS measured rounds), so a change in the machine's speed while they
+ * run falls on all of them. Returns each configuration's rounds, by turn and together, or
+ * undefined when no turn measured them all (the failures are reported).
  */
-async function inTurns<K extends string>(takers: Record<K, TurnTaker>): Promise<Record<K, TurnTaker & { rounds: RoundFigures[] }> | undefined> {
+async function inTurns<K extends string>(takers: Record<K, TurnTaker>): Promise<Record<K, TurnTaker & TurnsMeasured> | undefined> {
   const keys = Object.keys(takers) as K[];
-  const rounds = new Map<K, RoundFigures[]>(keys.map((key) => [key, []]));
+  const turns = new Map<K, RoundFigures[][]>(keys.map((key) => [key, []]));
   for (let turn = 0; turn < TURNS; turn++) {
+    const measured = new Map<K, RoundFigures[]>();
     for (const key of keys) {
       const { label, script, flags } = takers[key];
       try {
-        rounds.get(key)!.push(...(await roundsOf(label, script, W1, flags)));
+        measured.set(key, await roundsOf(label, script, W1, flags, TURN_RUNS));
       } catch (error) {
         fail(label, error);
       }
     }
+    // A turn counts only when every configuration measured in it.
+    if (keys.every((key) => measured.has(key))) for (const key of keys) turns.get(key)!.push(measured.get(key)!);
   }
-  if (keys.some((key) => rounds.get(key)!.length === 0)) return undefined;
-  return Object.fromEntries(keys.map((key) => [key, { ...takers[key], rounds: rounds.get(key)! }])) as Record<K, TurnTaker & { rounds: RoundFigures[] }>;
+  if (keys.some((key) => turns.get(key)!.length === 0)) return undefined;
+  return Object.fromEntries(keys.map((key) => [key, { ...takers[key], turns: turns.get(key)!, rounds: turns.get(key)!.flat() }])) as Record<K, TurnTaker & TurnsMeasured>;
+}
+
+interface TurnsMeasured {
+  /** Each turn's measured rounds, in order. */
+  turns: RoundFigures[][];
+  /** Every turn's rounds together. */
+  rounds: RoundFigures[];
 }
 
 /**
