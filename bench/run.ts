@@ -107,10 +107,17 @@ const results = {
   sleepers: {} as Record<string, unknown>,
   recovery: {} as Record<string, unknown>,
   sharedFile: {} as Record<string, Record<string, number>>,
+  /** What an embedded W1 step at FULL allocates, and where (bench/allocation.ts). */
+  allocation: undefined as { bytesPerStep: number; top: AllocationSite[] } | undefined,
   skipped: [] as string[],
   errors: [] as string[],
   incomplete: false,
 };
+
+interface AllocationSite {
+  site: string;
+  bytesPerStep: number;
+}
 
 /** The object without its undefined fields (console.table prints them as "undefined"). */
 const compact = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -299,7 +306,10 @@ async function embedded(): Promise<void> {
         const local = resonateLocal[name];
         const ratio = local ? `x${(median(rounds.map((r) => r.stepsPerSecond)) / local).toFixed(2)} @resonatehq/sdk local mode` : undefined;
         addRow("embedded", label, rounds, `sqlite ${sync}`, name, ratio);
-        if (sync === "FULL" && name === "W1") await storeAlone(median(rounds.map((r) => r.stepsPerSecond)));
+        if (sync === "FULL" && name === "W1") {
+          await storeAlone(median(rounds.map((r) => r.stepsPerSecond)));
+          await allocation();
+        }
       } catch (error) {
         fail(label, error);
       }
@@ -386,6 +396,21 @@ async function storeAlone(embedded: number): Promise<void> {
     const storeUs = 1e6 / median(rounds.map((r) => r.stepsPerSecond));
     const totalUs = 1e6 / embedded;
     addRow("embedded", label, rounds, "sqlite FULL", "W1", `of the ${totalUs.toFixed(1)} µs of an embedded W1 step (row above), the store takes ${storeUs.toFixed(1)}, the rest ${(totalUs - storeUs).toFixed(1)}`);
+  } catch (error) {
+    fail(label, error);
+  }
+}
+
+/**
+ * What an embedded W1 step at FULL allocates (bench/allocation.ts): a figure of the code, not of
+ * the machine's speed, so it compares across runs where steps/s cannot.
+ */
+async function allocation(): Promise<void> {
+  const label = `embedded SQLite FULL: W1 (${W1.workflows} x ${W1.steps} steps), bytes allocated per step`;
+  try {
+    const args = ["--workflows", String(W1.workflows), "--steps", String(W1.steps), "--runs", String(Math.max(runs, 3)), ...warmUpFlags(warmUp)];
+    const result = await resultOf(label, "allocation.ts", args, 240_000);
+    results.allocation = { bytesPerStep: Number(result.bytesPerStep), top: result.top as AllocationSite[] };
   } catch (error) {
     fail(label, error);
   }
@@ -605,6 +630,10 @@ function report(): void {
   if (table.length) {
     console.log("Reprise (a step = one durable step of a workflow)");
     console.table(table);
+  }
+  if (results.allocation) {
+    console.log(`Allocation: an embedded W1 step at FULL allocates ${results.allocation.bytesPerStep} bytes (freed objects included); the sites that allocate most, bytes per step:`);
+    console.table(results.allocation.top);
   }
   if (Object.keys(results.sleepers).length) {
     console.log(`Sleepers: ${sleepers} workflows suspended in a one-hour sleep`);

@@ -1,0 +1,76 @@
+/**
+ * What an embedded W1 step allocates, in its own process:
+ *   node --import tsx bench/allocation.ts --workflows 500 --steps 10 --runs 5
+ * After the usual warm-up rounds, V8's sampling heap profiler runs through `--runs` rounds of
+ * embedded W1 at FULL, counting the objects the collector freed as well as those still alive.
+ * Bytes per step move with the code, not with the machine: wall time here drifts by tens of
+ * percent within minutes, so a change to the hot path too small to see in steps/s still shows
+ * here, and so does the collector's share of the work it causes. Prints
+ * `BENCH {"type":"result","bytesPerStep":…,"top":[{site,bytesPerStep}…]}`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import type { HeapProfiler } from "node:inspector";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { childMain, emit, flag } from "./lib/child.js";
+import { sequential } from "./lib/workflows.js";
+import { embeddedReprise, measureRounds, runWorkload, warmUpFrom, type RoundFigures, type Workload } from "./lib/workload.js";
+
+/** One sample per this many bytes allocated, on average (V8's default is 32 KiB: too coarse for one step). */
+const SAMPLING_INTERVAL = 512;
+/** Allocation sites listed, by bytes. */
+const TOP = 10;
+
+/** V8 knows these two; the typings of Node 20 do not list them yet. */
+interface SamplingParameters extends HeapProfiler.StartSamplingParameterType {
+  includeObjectsCollectedByMajorGC: boolean;
+  includeObjectsCollectedByMinorGC: boolean;
+}
+
+childMain(async () => {
+  const workload: Workload = { workflows: Number(flag("workflows", "500")), steps: Number(flag("steps", "10")) };
+  const runs = Number(flag("runs", "5"));
+  let round = 0;
+  const oneRound = async (): Promise<RoundFigures> => {
+    const dir = mkdtempSync(join(tmpdir(), "reprise-bench-allocation-"));
+    const reprise = await embeddedReprise(join(dir, "bench.db"), "FULL");
+    reprise.register("sequential", sequential);
+    try {
+      await reprise.ready();
+      return await runWorkload(reprise, workload, `w-${round++}`);
+    } finally {
+      await reprise.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  // Warm-up rounds only: the one measured round measureRounds insists on is part of the warm-up.
+  await measureRounds(warmUpFrom(flag), 1, Number.POSITIVE_INFINITY, oneRound);
+
+  const session = new Session();
+  session.connect();
+  const parameters: SamplingParameters = { samplingInterval: SAMPLING_INTERVAL, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+  await session.post("HeapProfiler.startSampling", parameters);
+  // Setting up and closing each round's Reprise is sampled too: it is part of every round, as in W1's rows.
+  for (let n = 0; n < runs; n++) await oneRound();
+  const { profile } = await session.post("HeapProfiler.stopSampling");
+  session.disconnect();
+
+  const steps = runs * workload.workflows * workload.steps;
+  const bySite = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapProfiler.SamplingHeapProfileNode): void => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const site = `${functionName || "(anonymous)"} ${url.replace(/^.*\/(bench-build|node_modules)\//, "")}:${lineNumber + 1}`;
+    bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  const top = [...bySite]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, TOP)
+    .map(([site, bytes]) => ({ site, bytesPerStep: Math.round(bytes / steps) }));
+  emit("result", { bytesPerStep: Math.round(total / steps), steps, top });
+  process.exit(0);
+});
