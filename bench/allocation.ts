@@ -8,14 +8,11 @@
  * here, and so does the collector's share of the work it causes. Prints
  * `BENCH {"type":"result","bytesPerStep":…,"top":[{site,bytesPerStep}…]}`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import type { HeapProfiler } from "node:inspector";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { callSite } from "./lib/call-site.js";
 import { childMain, emit, flag } from "./lib/child.js";
-import { sequential } from "./lib/workflows.js";
-import { embeddedReprise, measureRounds, runWorkload, warmUpFrom, type RoundFigures, type Workload } from "./lib/workload.js";
+import { embeddedRound, warmUpFrom, warmUpWith, type RoundFigures, type Workload } from "./lib/workload.js";
 
 /** One sample per this many bytes allocated, on average (V8's default is 32 KiB: too coarse for one step). */
 const SAMPLING_INTERVAL = 512;
@@ -32,20 +29,8 @@ childMain(async () => {
   const workload: Workload = { workflows: Number(flag("workflows", "500")), steps: Number(flag("steps", "10")) };
   const runs = Number(flag("runs", "5"));
   let round = 0;
-  const oneRound = async (): Promise<RoundFigures> => {
-    const dir = mkdtempSync(join(tmpdir(), "reprise-bench-allocation-"));
-    const reprise = await embeddedReprise(join(dir, "bench.db"), "FULL");
-    reprise.register("sequential", sequential);
-    try {
-      await reprise.ready();
-      return await runWorkload(reprise, workload, `w-${round++}`);
-    } finally {
-      await reprise.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  // Warm-up rounds only: the one measured round measureRounds insists on is part of the warm-up.
-  await measureRounds(warmUpFrom(flag), 1, Number.POSITIVE_INFINITY, oneRound);
+  const oneRound = (): Promise<RoundFigures> => embeddedRound(workload, "FULL", `w-${round++}`);
+  await warmUpWith(warmUpFrom(flag), oneRound);
 
   const session = new Session();
   session.connect();
@@ -60,8 +45,7 @@ childMain(async () => {
   const bySite = new Map<string, number>();
   let total = 0;
   const walk = (node: HeapProfiler.SamplingHeapProfileNode): void => {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const site = `${functionName || "(anonymous)"} ${url.replace(/^.*\/(bench-build|node_modules)\//, "")}:${lineNumber + 1}`;
+    const site = callSite(node.callFrame);
     bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
     total += node.selfSize;
     for (const child of node.children) walk(child);

@@ -5,12 +5,8 @@
  * Warm-up rounds (see WARM_UP; `--warm-up-steps`, `--warm-up-ms`), then up to `--runs` measured
  * rounds (see anotherRound), each on a fresh SQLite file (so no round reads a table another round filled). Prints `BENCH {"type":"result","rounds":[…]}`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { childMain, emit, flag } from "./lib/child.js";
-import { sequential } from "./lib/workflows.js";
-import { embeddedReprise, measureRounds, runWorkload, warmUpFrom, type Determinism, type Sync } from "./lib/workload.js";
+import { embeddedRound, measureRounds, warmUpFrom, type Determinism, type Sync } from "./lib/workload.js";
 
 childMain(async () => {
   const sync = flag("sync", "NORMAL") as Sync;
@@ -19,18 +15,7 @@ childMain(async () => {
   const workload = { workflows: Number(flag("workflows", "500")), steps: Number(flag("steps", "10")) };
   const runs = Number(flag("runs", "3"));
   const budgetMs = Number(flag("budget-ms", "120000"));
-  const { rounds, warmUpRounds } = await measureRounds(warmUpFrom(flag), runs, budgetMs, async (round) => {
-    const dir = mkdtempSync(join(tmpdir(), "reprise-bench-embedded-"));
-    const reprise = await embeddedReprise(join(dir, "bench.db"), sync, determinism);
-    reprise.register("sequential", sequential);
-    try {
-      await reprise.ready();
-      return await runWorkload(reprise, workload, `w-${round}`);
-    } finally {
-      await reprise.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  const { rounds, warmUpRounds } = await measureRounds(warmUpFrom(flag), runs, budgetMs, (round) => embeddedRound(workload, sync, `w-${round}`, determinism));
   emit("result", { rounds, warmUpRounds });
   process.exit(0);
 });

@@ -6,6 +6,7 @@
  * (an fsync in COMMIT) counts, though it uses no CPU.
  */
 import { readFileSync } from "node:fs";
+import { callSite } from "./lib/call-site.js";
 
 interface ProfileNode {
   id: number;
@@ -31,13 +32,12 @@ let idle = 0;
 profile.samples.forEach((id, index) => {
   const micros = profile.timeDeltas[index] ?? 0;
   total += micros;
-  const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
-  if (functionName === "(idle)") {
+  const frame = nodes.get(id)!.callFrame;
+  if (frame.functionName === "(idle)") {
     idle += micros;
     return;
   }
-  const where = url.replace(/^.*\/(bench-build|node_modules)\//, "");
-  const key = `${functionName || "(anonymous)"} ${where}:${lineNumber + 1}`;
+  const key = callSite(frame);
   self.set(key, (self.get(key) ?? 0) + micros);
 });
 const busy = total - idle;

@@ -1,5 +1,9 @@
 /** W1 / W2 and how a Reprise instance runs them: shared by the embedded child and the HTTP worker. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Reprise } from "../../src/index.js";
+import { sequential } from "./workflows.js";
 
 export type Sync = "FULL" | "NORMAL";
 
@@ -28,6 +32,23 @@ export type Determinism = "off" | "warn" | "error";
  */
 export async function embeddedReprise(path: string, sync: Sync, determinism: Determinism = "off"): Promise<Reprise> {
   return new Reprise({ store: path, durability: sync === "FULL" ? "power-loss" : "process-crash", determinism });
+}
+
+/**
+ * One round of `sequential` (W1 / W2) on a fresh embedded Reprise and a fresh SQLite file, so no
+ * round reads a table another round filled; the file is removed afterwards.
+ */
+export async function embeddedRound(workload: Workload, sync: Sync, idPrefix: string, determinism: Determinism = "off"): Promise<RoundFigures> {
+  const dir = mkdtempSync(join(tmpdir(), "reprise-bench-embedded-"));
+  const reprise = await embeddedReprise(join(dir, "bench.db"), sync, determinism);
+  reprise.register("sequential", sequential);
+  try {
+    await reprise.ready();
+    return await runWorkload(reprise, workload, idPrefix);
+  } finally {
+    await reprise.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -80,12 +101,18 @@ export async function measureRounds(
   budgetMs: number,
   round: (n: number) => Promise<RoundFigures>,
 ): Promise<{ rounds: RoundFigures[]; warmUpRounds: RoundFigures[] }> {
-  const warmUpRounds: RoundFigures[] = [];
+  const warmUpRounds = await warmUpWith(warmUp, round);
   const rounds: RoundFigures[] = [];
-  let n = 0;
-  while (stillWarmingUp(warmUpRounds, warmUp)) warmUpRounds.push(await round(n++));
+  let n = warmUpRounds.length;
   while (anotherRound(rounds, runs, budgetMs)) rounds.push(await round(n++));
   return { rounds, warmUpRounds };
+}
+
+/** Runs `round` (numbered from 0) through the warm-up rounds alone; returns them. */
+export async function warmUpWith(warmUp: WarmUp, round: (n: number) => Promise<RoundFigures>): Promise<RoundFigures[]> {
+  const warmUpRounds: RoundFigures[] = [];
+  while (stillWarmingUp(warmUpRounds, warmUp)) warmUpRounds.push(await round(warmUpRounds.length));
+  return warmUpRounds;
 }
 
 /** Whether another warm-up round is due, after `rounds` warm-up rounds. */
