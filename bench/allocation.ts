@@ -16,7 +16,7 @@ import { embeddedRound, warmUpFrom, warmUpWith, type RoundFigures, type Workload
 
 /** One sample per this many bytes allocated, on average (V8's default is 32 KiB: too coarse for one step). */
 const SAMPLING_INTERVAL = 512;
-/** Allocation sites listed, by bytes. */
+/** Allocation sites listed, by bytes (`--top N` for more when hunting). */
 const TOP = 10;
 
 /** V8 knows these two; the typings of Node 20 do not list them yet. */
@@ -28,6 +28,7 @@ interface SamplingParameters extends HeapProfiler.StartSamplingParameterType {
 childMain(async () => {
   const workload: Workload = { workflows: Number(flag("workflows", "500")), steps: Number(flag("steps", "10")) };
   const runs = Number(flag("runs", "5"));
+  const topSites = Number(flag("top", String(TOP)));
   let round = 0;
   const oneRound = (): Promise<RoundFigures> => embeddedRound(workload, "FULL", `w-${round++}`);
   await warmUpWith(warmUpFrom(flag), oneRound);
@@ -53,7 +54,7 @@ childMain(async () => {
   walk(profile.head);
   const top = [...bySite]
     .sort((a, b) => b[1] - a[1])
-    .slice(0, TOP)
+    .slice(0, topSites)
     .map(([site, bytes]) => ({ site, bytesPerStep: Math.round(bytes / steps) }));
   emit("result", { bytesPerStep: Math.round(total / steps), steps, top });
   process.exit(0);
