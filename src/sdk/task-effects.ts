@@ -7,6 +7,7 @@ import { LeaseLostError, type ChildSpec, type Effects, type Settled } from "../e
 import { StoreError } from "../engine/errors.js";
 import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
 import type { PromiseRecord } from "../protocol/records.js";
+import { isFenceResponse, type StepAnswer } from "../protocol/step-record.js";
 import type { PromiseCreateReq, PromiseSettleReq, Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import { cancelExecution, type Send } from "../engine/cancel-request.js";
@@ -70,16 +71,17 @@ export class TaskEffects implements Effects {
   }
 
   record(spec: ChildSpec, result: Settled): Promise<PromiseRecord> {
-    return this.fenced(
-      action("promise.create", {
-        id: spec.id,
-        timeoutAt: spec.timeoutAt,
-        param: spec.param,
-        tags: this.tagsOf(spec),
-        result: { state: recordable(result.state), value: withAttempts(result), ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }) },
-      }),
-      this.markedIf(createChecked(spec, result, this.options.checkedUnder)),
-    );
+    const create: PromiseCreateReq["data"] = {
+      id: spec.id,
+      timeoutAt: spec.timeoutAt,
+      param: spec.param,
+      tags: this.tagsOf(spec),
+      result: { state: recordable(result.state), value: withAttempts(result), ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }) },
+    };
+    const checked = this.markedIf(createChecked(spec, result, this.options.checkedUnder));
+    const recordStep = this.client.transport.recordStep;
+    if (checked !== undefined && recordStep !== undefined) return this.recordedStep(recordStep({ taskId: this.task.id, version: this.task.version, create, checkedUnder: checked }), create);
+    return this.fenced(action("promise.create", create), checked);
   }
 
   settle(id: string, result: Settled): Promise<PromiseRecord> {
@@ -116,7 +118,18 @@ export class TaskEffects implements Effects {
   /** `checkedUnder`: see TaskEffectsOptions; undefined has the store validate the write. */
   private async fenced(inner: PromiseCreateReq | PromiseSettleReq, checkedUnder?: number): Promise<PromiseRecord> {
     const data = { id: this.task.id, version: this.task.version, action: inner };
-    const response = await this.client.send("task.fence", data, checkedUnder);
+    return this.fenceAnswered(inner, await this.client.send("task.fence", data, checkedUnder));
+  }
+
+  /** A step record's answer (embedded fast lane): the record made, or the answer of the `task.fence` it stood for. */
+  private async recordedStep(answered: Promise<StepAnswer>, create: PromiseCreateReq["data"]): Promise<PromiseRecord> {
+    const answer = await answered;
+    if (isFenceResponse(answer)) return this.fenceAnswered(action("promise.create", create), answer);
+    this.known.set(answer.id, answer);
+    return answer;
+  }
+
+  private fenceAnswered(inner: PromiseCreateReq | PromiseSettleReq, response: Response<"task.fence">): PromiseRecord {
     if (response.head.status === 409 || response.head.status === 404) {
       throw new LeaseLostError(`task ${this.task.id} v${this.task.version} is no longer held here: ${String(response.data)}`);
     }

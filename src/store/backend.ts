@@ -88,7 +88,11 @@ export interface FinishedRoot {
 export interface SyncRows {
   getPromise(id: string): PromiseRecord | undefined;
   getTask(id: string): TaskRecord | undefined;
-  insertPromise(promise: PromiseRecord): void;
+  /**
+   * Inserts `promise` unless a promise with its id exists, and says whether it did: the insert is
+   * the existence check (no read of a row that is nearly always missing), and a found one is left as it is.
+   */
+  insertNewPromise(promise: PromiseRecord): boolean;
 }
 
 /** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */

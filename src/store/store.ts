@@ -7,6 +7,7 @@
  */
 import type { Envelope } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
+import type { StepAnswer, StepRecord } from "../protocol/step-record.js";
 import type { FinishedRoot, SpeculationOutcome } from "./backend.js";
 
 export interface Store {
@@ -23,6 +24,13 @@ export interface Store {
    * every item's change is committed.
    */
   applyBatch(reqs: readonly Request[], now?: number): Promise<Response[]>;
+  /**
+   * Records a step that ran in the caller's process, already settled, as the `task.fence` it
+   * stands for would (protocol/step-record.ts), sharing the transactions of `apply`. The embedded
+   * SDK's fast lane: no request, head or answer envelope is built when the store decides it at
+   * once. Answers the record made, or the request's answer when it took the general way.
+   */
+  recordStep?(step: StepRecord, now?: number): Promise<StepAnswer>;
   /**
    * Does the work that is due at `now`: times out promises (timers resolve), releases expired
    * leases, re-delivers unclaimed tasks, fires schedules. Uses indexes, never a full scan.

@@ -5,6 +5,7 @@
  */
 import type { Message } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
+import type { StepAnswer, StepRecord } from "../protocol/step-record.js";
 import { isAddressedTo } from "../protocol/tags.js";
 import type { Store } from "../store/store.js";
 import type { Logger } from "../observability/logger.js";
@@ -15,11 +16,15 @@ export class EmbeddedTransport implements Transport {
   private readonly ticker: Ticker;
   private readonly unsubscribes: Array<() => void> = [];
 
+  /** A record made settled has no deadline to hint: straight to the store. */
+  readonly recordStep?: (step: StepRecord) => Promise<StepAnswer>;
+
   constructor(
     readonly store: Store,
     options: { logger?: Logger; maxTickIntervalMs?: number } = {},
   ) {
     this.ticker = new Ticker(store, { logger: options.logger, maxIntervalMs: options.maxTickIntervalMs ?? 500 });
+    if (store.recordStep) this.recordStep = store.recordStep.bind(store);
   }
 
   send<R extends Request>(req: R): Promise<Response<R["kind"]>> {

@@ -4,10 +4,16 @@
  */
 import type { Message } from "../protocol/messages.js";
 import type { Request, Response } from "../protocol/requests.js";
+import type { StepAnswer, StepRecord } from "../protocol/step-record.js";
 
 export interface Transport {
   /** Sends one protocol request and returns the server's answer (any status; never throws for 4xx). */
   send<R extends Request>(req: R): Promise<Response<R["kind"]>>;
+  /**
+   * Optional (a store in this process): records a step that ran here, already settled, without a
+   * request around it (protocol/step-record.ts). Without it, the SDK sends the `task.fence`.
+   */
+  recordStep?(step: StepRecord): Promise<StepAnswer>;
   /**
    * Starts delivering the messages addressed to this process: `poll://uni@group/pid` and
    * `poll://any@group[/pid]`. Resolves once the subscription is live.

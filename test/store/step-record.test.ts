@@ -4,11 +4,15 @@
  * sequences of what workers send around step records (tasks created and acquired, steps recorded
  * with their results, stale versions, releases that start a backoff, deadlines that pass, records
  * that already exist, idempotency keys, records that would start or finish an execution) go to
- * both stores: every answer, every message and, at the end, every row must be the same.
+ * both stores: every answer, every message and, at the end, every row must be the same. About
+ * half of the step records go by the embedded SDK's lane (`Store.recordStep`, no request around
+ * them), each store choosing it alike: its answers must be those of the request it stands for.
  */
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/protocol/messages.js";
-import type { Request } from "../../src/protocol/requests.js";
+import { DEFAULT_LIMITS } from "../../src/protocol/limits.js";
+import { PROTOCOL_VERSION, type Request, type Response } from "../../src/protocol/requests.js";
+import { isFenceResponse } from "../../src/protocol/step-record.js";
 import { TAG } from "../../src/protocol/tags.js";
 import { openSqliteBackend, ProtocolStore, MemoryBackend, type Store } from "../../src/store/index.js";
 import { learnVersions, random } from "./reference-walk.js";
@@ -97,8 +101,22 @@ function* walk(seed: number, versions: Map<string, number>): Generator<{ now: nu
   }
 }
 
-async function sameEverywhere(stores: Store[], req: Request, now: number, where: string): Promise<unknown> {
-  const [reference, ...others] = await Promise.all(stores.map((store) => store.apply(req, now)));
+/**
+ * `req` applied, or (`asStep`, a fenced create with a result) recorded by `recordStep`, with its
+ * answer as the `task.fence` response it stands for.
+ */
+async function applyOrRecord(store: Store, req: Request, now: number, asStep: boolean): Promise<Pick<Response, "head" | "data">> {
+  if (!asStep || req.kind !== "task.fence" || req.data.action.kind !== "promise.create" || req.data.action.data.result === undefined) return store.apply(req, now);
+  const step = { taskId: req.data.id, version: req.data.version, create: req.data.action.data, checkedUnder: DEFAULT_LIMITS.maxValueBytes };
+  const answer = await store.recordStep!(step, now);
+  if (isFenceResponse(answer)) return answer;
+  // Dressed as the general way answers the request it stands for (stepFenceRequest).
+  const head = { corrId: "action", status: 200 as const, version: PROTOCOL_VERSION };
+  return { head: { corrId: req.head.corrId, status: 200 as const, version: req.head.version }, data: { action: { kind: "promise.create", head, data: { promise: answer } }, preload: [] } };
+}
+
+async function sameEverywhere(stores: Store[], req: Request, now: number, where: string, asStep = false): Promise<unknown> {
+  const [reference, ...others] = await Promise.all(stores.map((store) => applyOrRecord(store, req, now, asStep)));
   for (const got of others) expect({ status: got!.head.status, data: got!.data }, where).toEqual({ status: reference!.head.status, data: reference!.data });
   return reference!.data;
 }
@@ -123,7 +141,7 @@ describe("a step record decided at once (SQLite) answers as the general transiti
           if (step.req === undefined) {
             await Promise.all(stores.map((store) => store.tick(step.now)));
           } else {
-            learnVersions(versions, [await sameEverywhere(stores, step.req, step.now, where)]);
+            learnVersions(versions, [await sameEverywhere(stores, step.req, step.now, where, (seed + i) % 2 === 0)]);
           }
           expect(messages[1], where).toEqual(messages[0]);
           learnVersions(versions, messages[0]!);
@@ -153,12 +171,12 @@ describe("step records decided at once in batches (SQLite) answer as the general
       const versions = new Map<string, number>();
       const rand = random(seed * 7);
       try {
-        let group: { now: number; req: Request }[] = [];
+        let group: { now: number; req: Request; asStep: boolean }[] = [];
         const flush = async () => {
           if (group.length === 0) return;
-          const where = `seed ${seed}, batch ${JSON.stringify(group.map((item) => item.req))}`;
-          const answers = await Promise.all(stores.map((store) => Promise.all(group.map((item) => store.apply(item.req, item.now)))));
-          const summary = (list: Awaited<ReturnType<Store["apply"]>>[]) => list.map((got) => ({ status: got.head.status, data: got.data }));
+          const where = `seed ${seed}, batch ${JSON.stringify(group)}`;
+          const answers = await Promise.all(stores.map((store) => Promise.all(group.map((item) => applyOrRecord(store, item.req, item.now, item.asStep)))));
+          const summary = (list: Pick<Response, "head" | "data">[]) => list.map((got) => ({ status: got.head.status, data: got.data }));
           expect(summary(answers[1]!), where).toEqual(summary(answers[0]!));
           learnVersions(versions, answers[0]!.map((got) => got.data));
           expect(messages[1], where).toEqual(messages[0]);
@@ -172,7 +190,7 @@ describe("step records decided at once in batches (SQLite) answer as the general
             await Promise.all(stores.map((store) => store.tick(step.now)));
             continue;
           }
-          group.push({ now: step.now, req: step.req });
+          group.push({ now: step.now, req: step.req, asStep: rand() < 0.5 });
           if (rand() < 0.25) await flush();
         }
         await flush();
@@ -187,3 +205,19 @@ describe("step records decided at once in batches (SQLite) answer as the general
   }
 });
 
+
+describe("a step record checked under a looser limit than the store's", () => {
+  it("is validated as the request it stands for, and refused with the field named", async () => {
+    const store = new ProtocolStore(new MemoryBackend(), { limits: { maxValueBytes: 16 } });
+    try {
+      const create = { id: "r1.1", timeoutAt: T0 + 60_000, param: {}, tags: {}, result: { state: "resolved" as const, value: { data: "x".repeat(64) } } };
+      const answer = await store.recordStep({ taskId: "r1", version: 1, create, checkedUnder: DEFAULT_LIMITS.maxValueBytes }, T0);
+      expect(isFenceResponse(answer) && answer.head.status).toBe(400);
+      expect(isFenceResponse(answer) && String(answer.data)).toContain("value");
+      const head = { corrId: "get", version: "walk" };
+      expect((await store.apply({ kind: "promise.get", head, data: { id: "r1.1" } }, T0)).head.status).toBe(404);
+    } finally {
+      await store.close();
+    }
+  });
+});

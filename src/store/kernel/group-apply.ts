@@ -8,14 +8,20 @@
  * gets its answer. An item that throws (a broken invariant, a driver error) takes the whole
  * transaction down with it: the batch's items are then applied again one by one, each in its own
  * transaction, so a bad item never fails its neighbours.
+ *
+ * Besides requests, the queue takes step records (protocol/step-record.ts), the embedded SDK's
+ * commonest write without a request around it: decided at once where the backend answers by id
+ * at once, else applied as the `task.fence` it stands for.
  */
 import type { Envelope } from "../../protocol/messages.js";
+import type { PromiseRecord } from "../../protocol/records.js";
 import type { Request, RequestKind, RequestOf, Response } from "../../protocol/requests.js";
+import { stepFenceRequest, type StepAnswer, type StepRecord } from "../../protocol/step-record.js";
 import type { Backend, Tx } from "../backend.js";
 import type { KernelContext } from "./context.js";
 import { dispatch } from "./dispatch.js";
 import { addNamedRows, type NamedRows } from "./named-rows.js";
-import { toResponse } from "./outcome.js";
+import { ok, toResponse } from "./outcome.js";
 import { withRowCache } from "./row-cache.js";
 import { recordStepAtOnce } from "./step-record.js";
 
@@ -23,14 +29,15 @@ import { recordStepAtOnce } from "./step-record.js";
 export const MAX_REQUESTS_PER_TRANSACTION = 1000;
 
 interface Queued {
-  req: Request;
+  /** A request, or (no kind) a step record. */
+  req: Request | StepRecord;
   now: number;
-  answer: (response: Response) => void;
+  answer: (response: Response | PromiseRecord) => void;
   fail: (error: unknown) => void;
 }
 
 interface Applied {
-  responses: Response[];
+  responses: (Response | PromiseRecord)[];
   outbox: Envelope[];
 }
 
@@ -50,7 +57,16 @@ export class GroupApply {
 
   /** Queues a validated request; resolves with its answer once its transaction has committed. */
   submit(req: Request, now: number): Promise<Response> {
-    return new Promise<Response>((answer, fail) => {
+    return this.enqueue(req, now) as Promise<Response>;
+  }
+
+  /** Queues a step record whose parts were checked; resolves with the record made, or the answer of the request it stands for. */
+  submitStep(step: StepRecord, now: number): Promise<StepAnswer> {
+    return this.enqueue(step, now) as Promise<StepAnswer>;
+  }
+
+  private enqueue(req: Request | StepRecord, now: number): Promise<Response | PromiseRecord> {
+    return new Promise<Response | PromiseRecord>((answer, fail) => {
       this.queue.push({ req, now, answer, fail });
       this.draining ??= this.drain();
     });
@@ -119,19 +135,44 @@ export class GroupApply {
   private async applyAll(tx: Tx, batch: readonly Queued[]): Promise<Applied> {
     const cached = withRowCache(tx);
     const named: NamedRows = { promises: [], tasks: [], created: [] };
-    for (const item of batch) addNamedRows(item.req, named);
+    const rows = cached.syncRows;
+    for (const { req } of batch) {
+      if (isStep(req)) addStepRows(req, named, rows === undefined);
+      else addNamedRows(req, named);
+    }
     cached.expectNew?.(named.created);
     await cached.prefetch(named.promises, named.tasks);
     const outbox: Envelope[] = [];
-    const responses: Response[] = [];
-    const rows = cached.syncRows;
-    for (const item of batch) {
-      const ctx = this.context(cached, item.now, outbox);
-      const atOnce = rows && item.req.kind === "task.fence" ? recordStepAtOnce(ctx, rows, item.req) : undefined;
-      responses.push(atOnce ? toResponse("task.fence", item.req.head, atOnce) : await applyOne(ctx, item.req as RequestOf<RequestKind>));
+    const responses: (Response | PromiseRecord)[] = [];
+    for (const { req, now } of batch) {
+      const ctx = this.context(cached, now, outbox);
+      if (isStep(req)) {
+        responses.push((rows && recordStepAtOnce(ctx, rows, req.taskId, req.version, req.create)) || (await applyOne(ctx, stepFenceRequest(req))));
+        continue;
+      }
+      const fence = rows && req.kind === "task.fence" ? req.data : undefined;
+      const promise = fence?.action.kind === "promise.create" ? recordStepAtOnce(ctx, rows!, fence.id, fence.version, fence.action.data) : undefined;
+      responses.push(promise ? toResponse("task.fence", req.head, ok({ action: toResponse("promise.create", fence!.action.head, ok({ promise })), preload: [] })) : await applyOne(ctx, req as RequestOf<RequestKind>));
     }
     return { responses, outbox };
   }
+}
+
+function isStep(req: Request | StepRecord): req is StepRecord {
+  return !("kind" in req);
+}
+
+/**
+ * The rows a step record reads, as `addNamedRows` names them for the `task.fence` it stands for;
+ * the record's own id only where it is read (`withCreated`): where the backend answers at once,
+ * the insert finds it (SyncRows `insertNewPromise`).
+ */
+function addStepRows(step: StepRecord, into: NamedRows, withCreated: boolean): void {
+  into.promises.push(step.taskId);
+  into.tasks.push(step.taskId);
+  if (!withCreated) return;
+  into.promises.push(step.create.id);
+  into.created.push(step.create.id);
 }
 
 async function applyOne<K extends RequestKind>(ctx: KernelContext, req: RequestOf<K>): Promise<Response<K>> {

@@ -8,6 +8,7 @@
 import { resolveLimits, type Limits } from "../../protocol/limits.js";
 import type { Envelope } from "../../protocol/messages.js";
 import { STATUS, type Request, type Response } from "../../protocol/requests.js";
+import { stepFenceRequest, type StepAnswer, type StepRecord } from "../../protocol/step-record.js";
 import type { Backend, FinishedRoot, SpeculationOutcome, Tx } from "../backend.js";
 import type { PurgeOptions, PurgeReport, Store, TickReport } from "../store.js";
 import { purgeDue, purgeSettledBy, type PurgeBudget } from "./retention.js";
@@ -82,6 +83,16 @@ export class ProtocolStore implements Store {
     if (refusal !== undefined) return Promise.resolve(toResponse(kind, req?.head, fail(STATUS.badRequest, refusal.message)));
     // The queue answers each request with a response of its own kind.
     return this.requests.submit(req, now) as unknown as Promise<Response<R["kind"]>>;
+  }
+
+  /**
+   * A step record (protocol/step-record.ts): queued as it is when its parts were checked under
+   * limits no looser than ours, else validated and applied as the request it stands for.
+   */
+  recordStep(step: StepRecord, now: number = this.clock()): Promise<StepAnswer> {
+    if (this.closed) return Promise.reject(new Error("Store is closed"));
+    if (step.checkedUnder > this.limits.maxValueBytes) return this.apply(stepFenceRequest(step), now);
+    return this.requests.submitStep(step, now);
   }
 
   /**

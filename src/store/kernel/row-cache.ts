@@ -86,10 +86,11 @@ function cachedSyncRows(rows: SyncRows, promises: Map<string, PromiseRecord | un
       tasks.set(id, task);
       return task;
     },
-    insertPromise(promise) {
-      promises.delete(promise.id);
-      rows.insertPromise(promise);
+    insertNewPromise(promise) {
+      if (promises.get(promise.id) !== undefined) return false;
+      if (!rows.insertNewPromise(promise)) return false;
       promises.set(promise.id, promise);
+      return true;
     },
   };
 }

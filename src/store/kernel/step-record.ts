@@ -9,28 +9,28 @@
  * What this saves is the general path's promise per read and write, not a rule.
  */
 import { isExecutionRoot } from "../../protocol/calls.js";
-import { STATUS, type TaskFenceReq } from "../../protocol/requests.js";
+import type { PromiseRecord } from "../../protocol/records.js";
+import type { PromiseCreateReq } from "../../protocol/requests.js";
 import { TAG } from "../../protocol/tags.js";
 import type { SyncRows } from "../backend.js";
 import type { KernelContext } from "./context.js";
-import { ok, toResponse, type Outcome } from "./outcome.js";
 import { isTimedOut } from "./projection.js";
 import { newPromise } from "./promises.js";
 
-export function recordStepAtOnce(ctx: KernelContext, rows: SyncRows, req: TaskFenceReq): Outcome<"task.fence"> | undefined {
-  const { id: taskId, version, action } = req.data;
-  if (action.kind !== "promise.create") return undefined;
-  const data = action.data;
+/**
+ * Records `create` (a fenced create with its result) for the holder of task `taskId` at `version`,
+ * and answers the record made; undefined, having written nothing, for every other case.
+ */
+export function recordStepAtOnce(ctx: KernelContext, rows: SyncRows, taskId: string, version: number, create: PromiseCreateReq["data"]): PromiseRecord | undefined {
   // Only a result, and no task to create. (A key matters only against an existing record, a
   // deadline already past only to newPromise.)
-  if (data.result === undefined || data.tags?.[TAG.target] !== undefined) return undefined;
+  if (create.result === undefined || create.tags?.[TAG.target] !== undefined) return undefined;
   const taskPromise = rows.getPromise(taskId);
   if (taskPromise === undefined || taskPromise.state !== "pending" || isTimedOut(taskPromise, ctx.now)) return undefined;
-  if (rows.getPromise(data.id) !== undefined) return undefined;
   const task = rows.getTask(taskId);
   if (task === undefined || task.state !== "acquired" || task.version !== version || task.releases) return undefined;
-  const promise = newPromise(ctx, data);
-  if (isExecutionRoot(promise)) return undefined;
-  rows.insertPromise(promise);
-  return ok({ action: toResponse(action.kind, action.head, { status: STATUS.ok, data: { promise } }), preload: [] });
+  const promise = newPromise(ctx, create);
+  // Last: the insert is what finds a record already made (a replay's repeat), and writes nothing then.
+  if (isExecutionRoot(promise) || !rows.insertNewPromise(promise)) return undefined;
+  return promise;
 }

@@ -36,6 +36,8 @@ const SQL = {
   // update moves the id last): better-sqlite3 binds named parameters by looking each one up on an
   // object, 20% of an insert's cost.
   insertPromise: `INSERT INTO promises (${PROMISE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  // Only the primary key's conflict is let pass: any other constraint still fails the statement.
+  insertNewPromise: `INSERT INTO promises (${PROMISE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   updatePromise: `UPDATE promises SET state = ?, param = ?, value = ?, tags = ?, timeout_at = ?, created_at = ?,
     settled_at = ?, idempotency_key_for_create = ?, idempotency_key_for_complete = ? WHERE id = ?`,
   // INDEXED BY: without statistics the planner prefers the state index and sorts every pending row.
@@ -146,7 +148,7 @@ export class SqliteTx implements Tx {
   readonly syncRows: SyncRows = {
     getPromise: (id) => this.readById(this.committed.promises, SQL.getPromise, promiseFromValues, id),
     getTask: (id) => this.readById(this.committed.tasks, SQL.getTask, taskFromValues, id),
-    insertPromise: (promise) => this.writeNewPromise(promise),
+    insertNewPromise: (promise) => this.writeNewPromise(promise, SQL.insertNewPromise),
   };
 
   async getPromise(id: string): Promise<PromiseRecord | undefined> {
@@ -158,14 +160,16 @@ export class SqliteTx implements Tx {
   }
 
   async insertPromise(promise: PromiseRecord): Promise<void> {
-    this.syncRows.insertPromise(promise);
+    this.writeNewPromise(promise, SQL.insertPromise);
   }
 
-  private writeNewPromise(promise: PromiseRecord): void {
-    this.statements.get(SQL.insertPromise).run(...promiseColumnValues(promise));
+  /** Whether the row was written (`insertNewPromise` lets an existing one stand). */
+  private writeNewPromise(promise: PromiseRecord, sql: string): boolean {
+    if (this.statements.get(sql).run(...promiseColumnValues(promise)).changes === 0) return false;
     // A promise created settled (a step's result) is read again only by a replay, which reads its
     // execution's range: keeping it would only push running executions' rows out.
     this.committed.promises.wrote(promise.id, promise.state === "pending" ? promise : undefined);
+    return true;
   }
 
   async updatePromise(promise: PromiseRecord): Promise<void> {
