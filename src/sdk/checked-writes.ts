@@ -70,7 +70,8 @@ function funcNameChecked(name: string): boolean {
   return true;
 }
 
-function isEmpty(tags: object): boolean {
+/** No own keys: a call's tags when the user chose none. */
+export function isEmpty(tags: object): boolean {
   for (const key in tags) if (Object.hasOwn(tags, key)) return false;
   return true;
 }

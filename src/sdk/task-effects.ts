@@ -11,7 +11,7 @@ import { isFenceResponse, type StepAnswer } from "../protocol/step-record.js";
 import type { PromiseCreateReq, PromiseSettleReq, Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import { cancelExecution, type Send } from "../engine/cancel-request.js";
-import { createChecked, valueChecked } from "./checked-writes.js";
+import { createChecked, isEmpty, valueChecked } from "./checked-writes.js";
 import { action, type ProtocolClient } from "./client.js";
 
 export interface TaskRef {
@@ -38,6 +38,8 @@ export class TaskEffects implements Effects {
   private readonly task: TaskRef;
   private readonly known: Map<string, PromiseRecord>;
   private readonly childPrefix: string;
+  /** The tags of the last step recorded with no tags of its own (see tagsOf). */
+  private lastStepTags: Readonly<Record<string, string>> | undefined;
 
   constructor(private readonly options: TaskEffectsOptions) {
     this.client = options.client;
@@ -95,15 +97,21 @@ export class TaskEffects implements Effects {
   }
 
   private tagsOf(spec: ChildSpec): Record<string, string> {
+    const last = this.lastStepTags;
+    // The steps of an execution mostly repeat their tags: one frozen object for them all, whose
+    // JSON the SQL stores write once (sql-rows.ts `tagsText`).
+    if (spec.kind === "step" && last !== undefined && last[TAG.func] === spec.func && last[TAG.parent] === spec.parentId && isEmpty(spec.tags)) return last;
     // The same keys in the same order as `{ ...spec.tags, [TAG.kind]: … }`, but a spread followed by
     // computed keys makes V8 build a slow (dictionary) object: 4x the cost, serializing included.
-    return Object.assign({}, spec.tags, {
+    const tags = Object.assign({}, spec.tags, {
       [TAG.kind]: spec.kind,
       [TAG.func]: spec.func,
       [TAG.parent]: spec.parentId,
       [TAG.origin]: this.task.id,
       [TAG.branch]: spec.kind === "rpc" ? spec.id : this.task.id,
     });
+    if (spec.kind === "step" && isEmpty(spec.tags)) this.lastStepTags = Object.freeze(tags);
+    return tags;
   }
 
   private describe(inner: PromiseCreateReq | PromiseSettleReq): string {

@@ -18,13 +18,23 @@ export function promiseColumnValues(promise: PromiseRecord): unknown[] {
     promise.state,
     JSON.stringify(promise.param),
     JSON.stringify(promise.value),
-    JSON.stringify(promise.tags),
+    tagsText(promise.tags),
     promise.timeoutAt,
     promise.createdAt,
     promise.settledAt ?? null,
     promise.idempotencyKeyForCreate ?? null,
     promise.idempotencyKeyForComplete ?? null,
   ];
+}
+
+/** The JSON of frozen tags objects: the SDK gives the steps of an execution one such object (sdk/task-effects.ts). */
+const frozenTagsText = new WeakMap<object, string>();
+
+function tagsText(tags: PromiseRecord["tags"]): string {
+  if (!Object.isFrozen(tags)) return JSON.stringify(tags);
+  let text = frozenTagsText.get(tags);
+  if (text === undefined) frozenTagsText.set(tags, (text = JSON.stringify(tags)));
+  return text;
 }
 
 type Int8 = number | string;

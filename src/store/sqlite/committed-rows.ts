@@ -84,6 +84,14 @@ class Kept<R> implements KeptRows<R> {
     if (row !== undefined && !this.written.has(id)) this.rows.set(id, row);
   }
 
+  /**
+   * A row inserted inside the open transaction that is not worth keeping (a step's settled
+   * record): it was missing, so nothing kept is to forget; only its reads are not to be kept.
+   */
+  insertedUnkept(id: string): void {
+    this.written.add(id);
+  }
+
   /** A row written (undefined: deleted, or not worth keeping) inside the open transaction. */
   wrote(id: string, row: R | undefined): void {
     this.rows.delete(id);

@@ -168,7 +168,8 @@ export class SqliteTx implements Tx {
     if (this.statements.get(sql).run(...promiseColumnValues(promise)).changes === 0) return false;
     // A promise created settled (a step's result) is read again only by a replay, which reads its
     // execution's range: keeping it would only push running executions' rows out.
-    this.committed.promises.wrote(promise.id, promise.state === "pending" ? promise : undefined);
+    if (promise.state === "pending") this.committed.promises.wrote(promise.id, promise);
+    else this.committed.promises.insertedUnkept(promise.id);
     return true;
   }
 
