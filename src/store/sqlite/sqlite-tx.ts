@@ -255,7 +255,11 @@ export class SqliteTx implements Tx {
     if (query.state !== undefined) where.add("state = ?", query.state);
     if (query.after !== undefined) where.add("id > ?", query.after);
     const sql = `SELECT * FROM tasks ${where.sql()} ORDER BY id ${LIMIT}`;
-    return (this.statements.get(sql).all(...where.params, query.limit) as TaskRow[]).map(taskFromRow);
+    const tasks = (this.statements.get(sql).all(...where.params, query.limit) as TaskRow[]).map(taskFromRow);
+    // Kept as any read by id: a search is how a restart finds the tasks it then acquires (a page
+    // at a time, each acquire reading its task again).
+    for (const task of tasks) this.committed.tasks.read(task.id, task);
+    return tasks;
   }
 
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
