@@ -31,6 +31,7 @@ export {
   CancelledError,
 } from "./engine/errors.js";
 export type { Store, PurgeOptions, PurgeReport } from "./store/store.js";
+export type { StepRecord, StepAnswer } from "./protocol/step-record.js";
 export type { FinishedRoot } from "./store/backend.js";
 export type { Limits } from "./protocol/limits.js";
 export type { PromiseRecord, PromiseState, TaskRecord, ScheduleRecord, Value } from "./protocol/records.js";
