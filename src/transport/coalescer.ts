@@ -54,7 +54,7 @@ export class Coalescer<T, R> {
   add(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const size = this.options.sizeOf(item);
-      (this.options.first?.(item) ? this.firsts : this.others).push({ item, size, resolve, reject });
+      (this.options.first?.(item) ? this.firsts : this.others).push(new QueuedEntry(item, size, resolve, reject));
       this.queuedBytes += size;
       this.schedule();
     });
@@ -114,9 +114,9 @@ export class Coalescer<T, R> {
     this.inFlight++;
     try {
       await this.options.send(group);
-      // A promise settles once: these only reach entries the sender left unsettled.
-      const unanswered = new Error("no answer was given for this request");
-      for (const entry of group) entry.reject(unanswered);
+      // An Error only when one is needed: capturing its stack cost more than the rest of a lone request's group.
+      let unanswered: Error | undefined;
+      for (const entry of group) if (!entry.settled) entry.reject((unanswered ??= new Error("no answer was given for this request")));
     } catch (error) {
       const cause = error instanceof Error ? error : new Error(String(error));
       for (const entry of group) entry.reject(cause);
@@ -127,6 +127,24 @@ export class Coalescer<T, R> {
   }
 }
 
-interface QueuedEntry<T, R> extends Entry<T, R> {
-  size: number;
+class QueuedEntry<T, R> implements Entry<T, R> {
+  /** Answered or failed: a promise settles once, so nothing more is to be said to it. */
+  settled = false;
+
+  constructor(
+    readonly item: T,
+    readonly size: number,
+    private readonly answer: (answer: R) => void,
+    private readonly refuse: (error: Error) => void,
+  ) {}
+
+  resolve(answer: R): void {
+    this.settled = true;
+    this.answer(answer);
+  }
+
+  reject(error: Error): void {
+    this.settled = true;
+    this.refuse(error);
+  }
 }

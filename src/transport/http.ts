@@ -131,7 +131,7 @@ export class HttpTransport implements Transport {
         return;
       }
     }
-    await Promise.all(entries.map((entry) => this.sendOne(entry.item).then(entry.resolve, entry.reject)));
+    await Promise.all(entries.map((entry) => this.sendOne(entry.item).then((answer) => entry.resolve(answer), (error: unknown) => entry.reject(error as Error))));
   }
 
   /** One request as itself: the standard protocol, as every Resonate server speaks it. */
