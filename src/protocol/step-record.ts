@@ -5,7 +5,7 @@
  * envelope to build for the commonest write of all. Anything the store cannot decide at once
  * goes the general way, as the request `stepFenceRequest` builds.
  */
-import { PROTOCOL_VERSION, action, type PromiseCreateReq, type Response, type TaskFenceReq } from "./requests.js";
+import { PROTOCOL_VERSION, action, type PromiseCreateReq, type Request, type Response, type TaskFenceReq } from "./requests.js";
 import type { PromiseRecord } from "./records.js";
 
 export interface StepRecord {
@@ -19,6 +19,15 @@ export interface StepRecord {
    * limit validates the request as from any client.
    */
   checkedUnder: number;
+}
+
+/** What a step record writes, whether it came as a StepRecord or inside a `task.fence` request. */
+export type StepWrite = Pick<StepRecord, "taskId" | "version" | "create">;
+
+/** The step write a `task.fence` request carries (a create with its result: how a server's client sends one), if it does. */
+export function fencedStepOf(req: Request): StepWrite | undefined {
+  if (req.kind !== "task.fence" || req.data.action.kind !== "promise.create" || req.data.action.data.result === undefined) return undefined;
+  return { taskId: req.data.id, version: req.data.version, create: req.data.action.data };
 }
 
 /** The record made, or (any other outcome: a replay's repeat, a lease lost, a refusal) the `task.fence` answer. */

@@ -7,7 +7,8 @@ import { LeaseLostError, type ChildSpec, type Effects, type Settled } from "../e
 import { StoreError } from "../engine/errors.js";
 import { ATTEMPTS_HEADER } from "../protocol/outcomes.js";
 import type { PromiseRecord } from "../protocol/records.js";
-import { isFenceResponse, type StepAnswer } from "../protocol/step-record.js";
+import { isFenceResponse, type StepRecord } from "../protocol/step-record.js";
+import type { Transport } from "../transport/transport.js";
 import type { PromiseCreateReq, PromiseSettleReq, Response } from "../protocol/requests.js";
 import { TAG } from "../protocol/tags.js";
 import { cancelExecution, type Send } from "../engine/cancel-request.js";
@@ -82,7 +83,7 @@ export class TaskEffects implements Effects {
     };
     const checked = this.markedIf(createChecked(spec, result, this.options.checkedUnder));
     const recordStep = this.client.transport.recordStep;
-    if (checked !== undefined && recordStep !== undefined) return this.recordedStep(recordStep({ taskId: this.task.id, version: this.task.version, create, checkedUnder: checked }), create);
+    if (checked !== undefined && recordStep !== undefined) return this.recordedStep(recordStep, { taskId: this.task.id, version: this.task.version, create, checkedUnder: checked });
     return this.fenced(action("promise.create", create), checked);
   }
 
@@ -97,10 +98,11 @@ export class TaskEffects implements Effects {
   }
 
   private tagsOf(spec: ChildSpec): Record<string, string> {
-    const last = this.lastStepTags;
     // The steps of an execution mostly repeat their tags: one frozen object for them all, whose
     // JSON the SQL stores write once (sql-rows.ts `tagsText`).
-    if (spec.kind === "step" && last !== undefined && last[TAG.func] === spec.func && last[TAG.parent] === spec.parentId && isEmpty(spec.tags)) return last;
+    const shared = spec.kind === "step" && isEmpty(spec.tags);
+    const last = this.lastStepTags;
+    if (shared && last !== undefined && last[TAG.func] === spec.func && last[TAG.parent] === spec.parentId) return last;
     // The same keys in the same order as `{ ...spec.tags, [TAG.kind]: … }`, but a spread followed by
     // computed keys makes V8 build a slow (dictionary) object: 4x the cost, serializing included.
     const tags = Object.assign({}, spec.tags, {
@@ -110,7 +112,7 @@ export class TaskEffects implements Effects {
       [TAG.origin]: this.task.id,
       [TAG.branch]: spec.kind === "rpc" ? spec.id : this.task.id,
     });
-    if (spec.kind === "step" && isEmpty(spec.tags)) this.lastStepTags = Object.freeze(tags);
+    if (shared) this.lastStepTags = Object.freeze(tags);
     return tags;
   }
 
@@ -129,10 +131,10 @@ export class TaskEffects implements Effects {
     return this.fenceAnswered(inner, await this.client.send("task.fence", data, checkedUnder));
   }
 
-  /** A step record's answer (embedded fast lane): the record made, or the answer of the `task.fence` it stood for. */
-  private async recordedStep(answered: Promise<StepAnswer>, create: PromiseCreateReq["data"]): Promise<PromiseRecord> {
-    const answer = await answered;
-    if (isFenceResponse(answer)) return this.fenceAnswered(action("promise.create", create), answer);
+  /** A step recorded by the embedded store's lane: the record made, or the answer of the `task.fence` it stood for. */
+  private async recordedStep(recordStep: NonNullable<Transport["recordStep"]>, step: StepRecord): Promise<PromiseRecord> {
+    const answer = await recordStep(step);
+    if (isFenceResponse(answer)) return this.fenceAnswered(action("promise.create", step.create), answer);
     this.known.set(answer.id, answer);
     return answer;
   }

@@ -15,12 +15,12 @@
  */
 import type { Envelope } from "../../protocol/messages.js";
 import type { PromiseRecord } from "../../protocol/records.js";
-import type { Request, RequestKind, RequestOf, Response } from "../../protocol/requests.js";
-import { stepFenceRequest, type StepAnswer, type StepRecord } from "../../protocol/step-record.js";
+import type { Request, RequestKind, RequestOf, Response, TaskFenceReq } from "../../protocol/requests.js";
+import { fencedStepOf, stepFenceRequest, type StepAnswer, type StepRecord } from "../../protocol/step-record.js";
 import type { Backend, Tx } from "../backend.js";
 import type { KernelContext } from "./context.js";
 import { dispatch } from "./dispatch.js";
-import { addNamedRows, type NamedRows } from "./named-rows.js";
+import { addFencedCreateRows, addNamedRows, type NamedRows } from "./named-rows.js";
 import { ok, toResponse } from "./outcome.js";
 import { withRowCache } from "./row-cache.js";
 import { recordStepAtOnce } from "./step-record.js";
@@ -136,23 +136,24 @@ export class GroupApply {
     const cached = withRowCache(tx);
     const named: NamedRows = { promises: [], tasks: [], created: [] };
     const rows = cached.syncRows;
-    for (const { req } of batch) {
-      if (isStep(req)) addStepRows(req, named, rows === undefined);
-      else addNamedRows(req, named);
-    }
+    // The step write each item is or carries (a StepRecord, or a server client's `task.fence`).
+    const steps = batch.map(({ req }) => (isStep(req) ? req : fencedStepOf(req)));
+    batch.forEach(({ req }, n) => {
+      const step = steps[n];
+      if (step) addFencedCreateRows(step.taskId, step.create, named, rows === undefined);
+      else addNamedRows(req as Request, named);
+    });
     cached.expectNew?.(named.created);
     await cached.prefetch(named.promises, named.tasks);
     const outbox: Envelope[] = [];
     const responses: (Response | PromiseRecord)[] = [];
-    for (const { req, now } of batch) {
+    for (const [n, { req, now }] of batch.entries()) {
       const ctx = this.context(cached, now, outbox);
-      if (isStep(req)) {
-        responses.push((rows && recordStepAtOnce(ctx, rows, req.taskId, req.version, req.create)) || (await applyOne(ctx, stepFenceRequest(req))));
-        continue;
-      }
-      const fence = rows && req.kind === "task.fence" ? req.data : undefined;
-      const promise = fence?.action.kind === "promise.create" ? recordStepAtOnce(ctx, rows!, fence.id, fence.version, fence.action.data) : undefined;
-      responses.push(promise ? toResponse("task.fence", req.head, ok({ action: toResponse("promise.create", fence!.action.head, ok({ promise })), preload: [] })) : await applyOne(ctx, req as RequestOf<RequestKind>));
+      const step = steps[n];
+      const promise = rows && step ? recordStepAtOnce(ctx, rows, step) : undefined;
+      if (isStep(req)) responses.push(promise ?? (await applyOne(ctx, stepFenceRequest(req))));
+      else if (promise) responses.push(fenceAnswer(req as TaskFenceReq, promise));
+      else responses.push(await applyOne(ctx, req as RequestOf<RequestKind>));
     }
     return { responses, outbox };
   }
@@ -162,17 +163,9 @@ function isStep(req: Request | StepRecord): req is StepRecord {
   return !("kind" in req);
 }
 
-/**
- * The rows a step record reads, as `addNamedRows` names them for the `task.fence` it stands for;
- * the record's own id only where it is read (`withCreated`): where the backend answers at once,
- * the insert finds it (SyncRows `insertNewPromise`).
- */
-function addStepRows(step: StepRecord, into: NamedRows, withCreated: boolean): void {
-  into.promises.push(step.taskId);
-  into.tasks.push(step.taskId);
-  if (!withCreated) return;
-  into.promises.push(step.create.id);
-  into.created.push(step.create.id);
+/** The answer to a `task.fence` whose step record was made at once, as `fenceTask` gives it. */
+function fenceAnswer(req: TaskFenceReq, promise: PromiseRecord): Response<"task.fence"> {
+  return toResponse("task.fence", req.head, ok({ action: toResponse("promise.create", req.data.action.head, ok({ promise })), preload: [] }));
 }
 
 async function applyOne<K extends RequestKind>(ctx: KernelContext, req: RequestOf<K>): Promise<Response<K>> {

@@ -4,7 +4,7 @@
  * Only a hint: a transition still reads whatever else it needs, and an id named here that it never
  * reads costs nothing but a slot in the query.
  */
-import type { Request } from "../../protocol/requests.js";
+import type { PromiseCreateReq, Request } from "../../protocol/requests.js";
 import { TAG } from "../../protocol/tags.js";
 
 export interface NamedRows {
@@ -58,13 +58,10 @@ export function addNamedRows(req: Request, into: NamedRows): void {
       return;
     case "task.fence": {
       const { action } = req.data;
+      if (action.kind === "promise.create") return addFencedCreateRows(req.data.id, action.data, into);
+      // A settle fulfils the action's task.
       into.promises.push(req.data.id, action.data.id);
-      into.tasks.push(req.data.id);
-      // A settle fulfils the action's task; a create with a target makes one (as above). A step's
-      // create (no target) has none.
-      if (action.kind === "promise.settle" || action.data.tags?.[TAG.target] !== undefined) into.tasks.push(action.data.id);
-      // A step recorded for the first time; a replay's repeat finds it.
-      if (action.kind === "promise.create") into.created.push(action.data.id);
+      into.tasks.push(req.data.id, action.data.id);
       return;
     }
     case "task.heartbeat":
@@ -77,4 +74,19 @@ export function addNamedRows(req: Request, into: NamedRows): void {
       // Searches and schedules read by query, not by id.
       return;
   }
+}
+
+/**
+ * A create fenced by task `taskId` (a step's record, a child's creation): the fence's task and its
+ * promise, the task a create with a target makes (a step's create has none), and the created id,
+ * most likely new (a replay's repeat finds it). `readCreated` false: the caller's insert finds out
+ * whether it exists (SyncRows `insertNewPromise`), so it is not read ahead.
+ */
+export function addFencedCreateRows(taskId: string, create: PromiseCreateReq["data"], into: NamedRows, readCreated = true): void {
+  into.promises.push(taskId);
+  into.tasks.push(taskId);
+  if (create.tags?.[TAG.target] !== undefined) into.tasks.push(create.id);
+  if (!readCreated) return;
+  into.promises.push(create.id);
+  into.created.push(create.id);
 }

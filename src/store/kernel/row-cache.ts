@@ -39,77 +39,128 @@ void nothingForgotten;
  * call against 0.3), paid by every lone request (one sequential workflow's every step).
  */
 class RowCache {
-  private readonly promises = new Map<string, PromiseRecord | undefined>();
-  private readonly tasks = new Map<string, TaskRecord | undefined>();
+  private readonly promises: TableCache<PromiseRecord>;
+  private readonly tasks: TableCache<TaskRecord>;
   /** The same cache as the methods below: a transition reading at once sees what the others wrote. */
   readonly syncRows: SyncRows | undefined;
 
   constructor(private readonly tx: Tx) {
+    this.promises = new TableCache((id) => tx.getPromise(id), (ids) => tx.getPromises(ids));
+    this.tasks = new TableCache((id) => tx.getTask(id), (ids) => tx.getTasks(ids));
     this.syncRows = tx.syncRows && cachedSyncRows(tx.syncRows, this.promises, this.tasks);
   }
 
   async prefetch(promiseIds: readonly string[], taskIds: readonly string[]): Promise<void> {
     // Promises before tasks, as every transition locks them; both reads are sent at once, so a
     // pipelining backend (PostgreSQL) answers them in one round trip.
-    await Promise.all([fill(this.promises, promiseIds, (ids) => this.tx.getPromises(ids)), fill(this.tasks, taskIds, (ids) => this.tx.getTasks(ids))]);
+    await Promise.all([this.promises.fill(promiseIds), this.tasks.fill(taskIds)]);
   }
 
   expectNew(promiseIds: readonly string[]): void {
     this.tx.expectNew?.(promiseIds);
   }
 
-  async getPromise(id: string): Promise<PromiseRecord | undefined> {
-    if (this.promises.has(id)) return this.promises.get(id);
-    const promise = await this.tx.getPromise(id);
-    this.promises.set(id, promise);
-    return promise;
+  getPromise(id: string): Promise<PromiseRecord | undefined> {
+    return this.promises.get(id);
   }
 
-  async getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
-    await fill(this.promises, ids, (missing) => this.tx.getPromises(missing));
-    return present(this.promises, ids);
+  getPromises(ids: readonly string[]): Promise<PromiseRecord[]> {
+    return this.promises.getMany(ids);
   }
 
-  async insertPromise(promise: PromiseRecord): Promise<void> {
-    this.promises.delete(promise.id);
-    await this.tx.insertPromise(promise);
-    this.promises.set(promise.id, promise);
+  insertPromise(promise: PromiseRecord): Promise<void> {
+    return this.promises.write(promise, this.tx.insertPromise(promise));
   }
 
-  async updatePromise(promise: PromiseRecord): Promise<void> {
-    this.promises.delete(promise.id);
-    await this.tx.updatePromise(promise);
-    this.promises.set(promise.id, promise);
+  updatePromise(promise: PromiseRecord): Promise<void> {
+    return this.promises.write(promise, this.tx.updatePromise(promise));
   }
 
-  async getTask(id: string): Promise<TaskRecord | undefined> {
-    if (this.tasks.has(id)) return this.tasks.get(id);
-    const task = await this.tx.getTask(id);
-    this.tasks.set(id, task);
-    return task;
+  getTask(id: string): Promise<TaskRecord | undefined> {
+    return this.tasks.get(id);
   }
 
-  async getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
-    await fill(this.tasks, ids, (missing) => this.tx.getTasks(missing));
-    return present(this.tasks, ids);
+  getTasks(ids: readonly string[]): Promise<TaskRecord[]> {
+    return this.tasks.getMany(ids);
   }
 
-  async putTask(task: TaskRecord): Promise<void> {
-    this.tasks.delete(task.id);
-    await this.tx.putTask(task);
-    this.tasks.set(task.id, task);
+  putTask(task: TaskRecord): Promise<void> {
+    return this.tasks.write(task, this.tx.putTask(task));
   }
 
   async deleteWithPrefix(prefix: string, limit: number): Promise<number> {
     // Which rows went is not known here: forget every cached one under the prefix.
-    for (const cache of [this.promises, this.tasks]) for (const id of cache.keys()) if (id.startsWith(prefix)) cache.delete(id);
+    this.promises.forgetUnder(prefix);
+    this.tasks.forgetUnder(prefix);
     return this.tx.deleteWithPrefix(prefix, limit);
   }
 
   async deletePromise(id: string): Promise<void> {
-    this.promises.delete(id);
-    this.tasks.delete(id);
+    this.promises.forget(id);
+    this.tasks.forget(id);
     await this.tx.deletePromise(id);
+  }
+}
+
+/** One table's rows as the transaction read or wrote them (undefined: known to be missing). */
+class TableCache<R extends { id: string }> {
+  private readonly rows = new Map<string, R | undefined>();
+
+  constructor(
+    private readonly readOne: (id: string) => Promise<R | undefined>,
+    private readonly readMany: (ids: string[]) => Promise<R[]>,
+  ) {}
+
+  has(id: string): boolean {
+    return this.rows.has(id);
+  }
+
+  /** The cached row (only meaningful where `has`). */
+  peek(id: string): R | undefined {
+    return this.rows.get(id);
+  }
+
+  /** Caches `row` as `id`'s (undefined: missing) and returns it. */
+  remember(id: string, row: R | undefined): R | undefined {
+    this.rows.set(id, row);
+    return row;
+  }
+
+  forget(id: string): void {
+    this.rows.delete(id);
+  }
+
+  forgetUnder(prefix: string): void {
+    for (const id of this.rows.keys()) if (id.startsWith(prefix)) this.rows.delete(id);
+  }
+
+  async get(id: string): Promise<R | undefined> {
+    return this.rows.has(id) ? this.rows.get(id) : this.remember(id, await this.readOne(id));
+  }
+
+  /** The rows of the distinct `ids` that exist, in id order, as the Tx answers. */
+  async getMany(ids: readonly string[]): Promise<R[]> {
+    await this.fill(ids);
+    return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).flatMap((id) => {
+      const row = this.rows.get(id);
+      return row === undefined ? [] : [row];
+    });
+  }
+
+  /** Reads the ids not cached yet in one call and caches each, found or not. */
+  async fill(ids: readonly string[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.rows.has(id));
+    if (missing.length === 0) return;
+    const found = await this.readMany(missing);
+    for (const id of missing) this.rows.set(id, undefined);
+    for (const row of found) this.rows.set(row.id, row);
+  }
+
+  /** `row` once `writing` (its write, already started) has succeeded; a failed write leaves nothing cached. */
+  async write(row: R, writing: Promise<void>): Promise<void> {
+    this.rows.delete(row.id);
+    await writing;
+    this.rows.set(row.id, row);
   }
 }
 
@@ -122,46 +173,14 @@ for (const name of PASSED_THROUGH) {
   });
 }
 
-function cachedSyncRows(rows: SyncRows, promises: Map<string, PromiseRecord | undefined>, tasks: Map<string, TaskRecord | undefined>): SyncRows {
+function cachedSyncRows(rows: SyncRows, promises: TableCache<PromiseRecord>, tasks: TableCache<TaskRecord>): SyncRows {
   return {
-    getPromise(id) {
-      if (promises.has(id)) return promises.get(id);
-      const promise = rows.getPromise(id);
-      promises.set(id, promise);
-      return promise;
-    },
-    getTask(id) {
-      if (tasks.has(id)) return tasks.get(id);
-      const task = rows.getTask(id);
-      tasks.set(id, task);
-      return task;
-    },
+    getPromise: (id) => (promises.has(id) ? promises.peek(id) : promises.remember(id, rows.getPromise(id))),
+    getTask: (id) => (tasks.has(id) ? tasks.peek(id) : tasks.remember(id, rows.getTask(id))),
     insertNewPromise(promise) {
-      if (promises.get(promise.id) !== undefined) return false;
-      if (!rows.insertNewPromise(promise)) return false;
-      promises.set(promise.id, promise);
+      if (promises.peek(promise.id) !== undefined || !rows.insertNewPromise(promise)) return false;
+      promises.remember(promise.id, promise);
       return true;
     },
   };
-}
-
-/** Reads the ids not cached yet in one call and caches each, found or not. */
-async function fill<R extends { id: string }>(
-  cache: Map<string, R | undefined>,
-  ids: readonly string[],
-  read: (ids: string[]) => Promise<R[]>,
-): Promise<void> {
-  const missing = [...new Set(ids)].filter((id) => !cache.has(id));
-  if (missing.length === 0) return;
-  const found = await read(missing);
-  for (const id of missing) cache.set(id, undefined);
-  for (const row of found) cache.set(row.id, row);
-}
-
-/** The cached rows of the distinct `ids` that exist, in id order, as the Tx answers. */
-function present<R>(cache: Map<string, R | undefined>, ids: readonly string[]): R[] {
-  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).flatMap((id) => {
-    const row = cache.get(id);
-    return row === undefined ? [] : [row];
-  });
 }

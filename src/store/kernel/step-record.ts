@@ -10,7 +10,7 @@
  */
 import { isExecutionRoot } from "../../protocol/calls.js";
 import type { PromiseRecord } from "../../protocol/records.js";
-import type { PromiseCreateReq } from "../../protocol/requests.js";
+import type { StepWrite } from "../../protocol/step-record.js";
 import { TAG } from "../../protocol/tags.js";
 import type { SyncRows } from "../backend.js";
 import type { KernelContext } from "./context.js";
@@ -18,10 +18,10 @@ import { isTimedOut } from "./projection.js";
 import { newPromise } from "./promises.js";
 
 /**
- * Records `create` (a fenced create with its result) for the holder of task `taskId` at `version`,
- * and answers the record made; undefined, having written nothing, for every other case.
+ * Records the step's create (with its result) for the holder of its task at its version, and
+ * answers the record made; undefined, having written nothing, for every other case.
  */
-export function recordStepAtOnce(ctx: KernelContext, rows: SyncRows, taskId: string, version: number, create: PromiseCreateReq["data"]): PromiseRecord | undefined {
+export function recordStepAtOnce(ctx: KernelContext, rows: SyncRows, { taskId, version, create }: StepWrite): PromiseRecord | undefined {
   // Only a result, and no task to create. (A key matters only against an existing record, a
   // deadline already past only to newPromise.)
   if (create.result === undefined || create.tags?.[TAG.target] !== undefined) return undefined;
