@@ -104,6 +104,26 @@ function flushStatement(present: readonly boolean[], verified: boolean): string 
   return `${ctes.length > 0 ? `WITH ${ctes.join(",\n  ")}\n` : ""}SELECT ${columns.join(", ")}`;
 }
 
+/**
+ * The statement of a flush whose only write is one new promise (a lone workflow's step, most of
+ * the time): a plain INSERT of its ten values, gated by the same check as `flushStatement` when
+ * `verified` (parameters 11–14). A one-row SELECT with no FROM evaluates that check once, as a
+ * filter, before the insert; a failed check raises and nothing is written. Measured against the
+ * general statement with one row (arrays unnested in a data-modifying CTE): 0.39 ms a round trip
+ * instead of 0.48, as PostgreSQL neither parses ten arrays nor plans the CTE's parts.
+ */
+function loneInsertStatement(verified: boolean): { name: string; text: string } {
+  const values = PROMISE_TYPES.map((type, n) => `$${n + 1}::${type}`).join(", ");
+  const check = verified ? ` WHERE reprise_unchanged_rows(${arrays(["text", "xid", "text", "xid"], PROMISE_TYPES.length + 1)})` : "";
+  return {
+    name: verified ? "reprise_lone_insert_verified" : "reprise_lone_insert",
+    text: `INSERT INTO promises (${PROMISE_COLUMNS}) SELECT ${values}${check} RETURNING ${XID} AS xid`,
+  };
+}
+
+const LONE_INSERT = loneInsertStatement(false);
+const LONE_INSERT_VERIFIED = loneInsertStatement(true);
+
 /** Statements by which parts they have (a bit each, then one for `verified`): prepared once per connection each. */
 const statements = new Map<number, { name: string; text: string }>();
 
@@ -261,16 +281,18 @@ export class WriteBehind {
       [listeners.map(([awaited]) => awaited), listeners.map(([, address]) => address)],
     ];
     const present = columns.map((part) => part[0]!.length > 0);
-    const values = columns.filter((_, n) => present[n]).flat();
+    const lone = promiseInserts.length === 1 && present.every((has, n) => has === (n === 0));
+    const values = lone ? inserted.map((column) => column[0]) : columns.filter((_, n) => present[n]).flat();
     if (expected !== undefined) {
       values.push([...expected.promises.keys()], [...expected.promises.values()], [...expected.tasks.keys()], [...expected.tasks.values()]);
     }
-    const result = await client.query<{ updated_promises: string[]; xid: string | null }>({ ...statementFor(present, expected !== undefined), values });
+    const statement = lone ? (expected !== undefined ? LONE_INSERT_VERIFIED : LONE_INSERT) : statementFor(present, expected !== undefined);
+    const result = await client.query<{ updated_promises?: string[]; xid: string | null }>({ ...statement, values });
     const row = result.rows[0]!;
     // Every update follows a locking read, a verified one or this transaction's own insert, so
     // this cannot happen; were it to, the transaction has committed by now (COMMIT is pipelined,
     // a verified flush is its own transaction): say so loudly.
-    const notFound = firstMissing(promiseUpdates, row.updated_promises);
+    const notFound = firstMissing(promiseUpdates, row.updated_promises ?? []);
     if (notFound !== undefined) throw new Error(`updatePromise: no promise ${JSON.stringify(notFound)}`);
     return row.xid ?? undefined;
   }
