@@ -4,6 +4,7 @@
  * insert of such an id. Migration 4 keeps no whole id in a btree; this checks it on a schema
  * that already holds rows (an upgrade), and that every lookup shape can still use an index.
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_ID_LENGTH } from "../../src/protocol/limits.js";
@@ -74,6 +75,25 @@ describe.skipIf(!available)("PostgreSQL: ids of the largest length", () => {
     }
     // Exact: the same id twice is refused by the hash's unique index.
     await expect(insertPromise(client, longId(1))).rejects.toThrow(/duplicate key value violates unique constraint "promises_id_unique"/);
+  });
+
+  it("keeps the id hash through migration 8 (PL/pgSQL): rows inserted before are still found as duplicates", async () => {
+    await migrateTo(7);
+    const ids = ["short-1", longId(2), "é→𝄞-ünïcode", "a\\b\"c"];
+    for (const id of ids) await insertPromise(client, id);
+    const hashes = async () => (await client.query<{ hash: Buffer }>("SELECT reprise_id_hash(id) AS hash FROM unnest($1::text[]) AS id", [ids])).rows.map((row) => row.hash.toString("hex"));
+    const before = await hashes();
+    expect(before).toEqual(ids.map((id) => createHash("sha256").update(id, "utf8").digest("hex")));
+
+    await migrateTo(8);
+    const language = await client.query<{ lanname: string }>(
+      "SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = 'reprise_id_hash' AND p.pronamespace = $1::regnamespace",
+      [schema],
+    );
+    expect(language.rows.map((row) => row.lanname)).toEqual(["plpgsql"]);
+    expect(await hashes()).toEqual(before);
+    for (const id of ids) await expect(insertPromise(client, id)).rejects.toThrow(/duplicate key value violates unique constraint "promises_id_unique"/);
+    await insertPromise(client, "short-2");
   });
 
   it("serves lookups by id, by range and by state from indexes, not table scans", async () => {
