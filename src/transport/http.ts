@@ -11,7 +11,7 @@
  * response, never thrown.
  */
 import { randomUUID } from "node:crypto";
-import http from "node:http";
+import { Pool } from "undici";
 import { BATCH_KIND, MAX_BATCH_REQUESTS } from "../protocol/batch.js";
 import type { Message } from "../protocol/messages.js";
 import { PROTOCOL_VERSION, STATUS, type Request, type Response } from "../protocol/requests.js";
@@ -46,7 +46,7 @@ export interface HttpTransportOptions {
   url: string;
   /** Sent as `Authorization: Bearer <token>` and as `head.auth`. */
   authToken?: string;
-  /** Per-attempt timeout of a protocol request. Default 10 s. */
+  /** Per-attempt timeout of a protocol request (no answer in this long: retried). Default 10 s; checked to within about a second. */
   requestTimeoutMs?: number;
   retry?: RetryOptions;
   /** A stream silent this long is presumed dead and reopened (server keepalives come every 15 s). Default 45 s. */
@@ -62,8 +62,14 @@ export class HttpTransport implements Transport {
   private readonly headers: Record<string, string>;
   private readonly retry: Required<RetryOptions>;
   private readonly subscriptions = new Set<Subscription>();
-  /** Keep-alive sockets: node:http answers a loopback request in about half the time fetch does. */
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  /**
+   * Keep-alive connections to the server. undici's own request API, not fetch (whose WHATWG layer
+   * doubled a loopback round trip) nor node:http (measured beside it on one-at-a-time POSTs of a
+   * step's size: 170 µs a round trip and 130 µs of this process's CPU, against 115 and 72).
+   */
+  private readonly pool: Pool;
+  /** The path requests are POSTed to: the server root's, which may sit under a prefix. */
+  private readonly path: string;
   /** Cleared for good when the server refuses the batch kind. */
   private batching: boolean;
   private readonly coalescer = new Coalescer<Outgoing, Response>({
@@ -78,6 +84,9 @@ export class HttpTransport implements Transport {
 
   constructor(private readonly options: HttpTransportOptions) {
     this.url = options.url.replace(/\/+$/, "");
+    const root = new URL(this.url);
+    this.pool = new Pool(root.origin, { connections: 64 });
+    this.path = `${root.pathname}${root.search}` || "/";
     this.headers = options.authToken ? { authorization: `Bearer ${options.authToken}` } : {};
     this.retry = { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 5000, ...options.retry };
     this.batching = options.batch ?? true;
@@ -120,7 +129,7 @@ export class HttpTransport implements Transport {
   async close(): Promise<void> {
     for (const subscription of this.subscriptions) subscription.close();
     this.subscriptions.clear();
-    this.agent.destroy();
+    await this.pool.destroy();
   }
 
   private async sendGroup(entries: readonly Entry<Outgoing, Response>[]): Promise<void> {
@@ -182,7 +191,7 @@ export class HttpTransport implements Transport {
   }
 
   private post(body: Buffer): Promise<{ status: number; text: string }> {
-    return post(this.agent, this.url, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000);
+    return post(this.pool, this.path, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000);
   }
 
   private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
@@ -202,19 +211,16 @@ export class HttpTransport implements Transport {
 
 // ---------------------------------------------------------------------------------------------
 
-/** One POST with node:http: resolves with the status and the whole body, rejects on network errors. */
-function post(agent: http.Agent, url: string, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: "POST", agent, headers: { ...headers, "content-length": body.length } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-      response.on("error", reject);
-    });
-    request.setTimeout(timeoutMs, () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on("error", reject);
-    request.end(body);
-  });
+/** One POST: resolves with the status and the whole body, rejects on network errors and when no answer comes in time. */
+async function post(pool: Pool, path: string, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<{ status: number; text: string }> {
+  try {
+    const response = await pool.request({ path, method: "POST", headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    return { status: response.statusCode, text: await response.body.text() };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
+    throw error;
+  }
 }
 
 /**

@@ -85,6 +85,37 @@ describe("send", () => {
     await expect(transport(url, 2).send(get)).rejects.toBeInstanceOf(ServerUnreachableError);
   });
 
+  it("gives up on an attempt that gets no answer in requestTimeoutMs, and retries it", async () => {
+    let calls = 0;
+    const url = await scripted((_request, response, body) => {
+      if (++calls < 3) return; // never answered
+      reply(response, body, 404, "Promise not found");
+    });
+    const client = new HttpTransport({ url, requestTimeoutMs: 150, retry: { maxAttempts: 5, initialDelayMs: 5, maxDelayMs: 20 } });
+    transports.push(client);
+    const answer = await client.send(get);
+    expect(answer.head.status).toBe(404);
+    expect(calls).toBe(3);
+
+    const silent = await scripted(() => {});
+    const quiet = new HttpTransport({ url: silent, requestTimeoutMs: 100, retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 20 } });
+    transports.push(quiet);
+    const failed = await quiet.send(get).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(ServerUnreachableError);
+    expect((failed as ServerUnreachableError).cause.message).toBe("no answer within 100 ms");
+  });
+
+  it("posts to the server root's path when it sits under a prefix", async () => {
+    const paths: string[] = [];
+    const url = await scripted((request, response, body) => {
+      paths.push(request.url ?? "");
+      reply(response, body, 404, "Promise not found");
+    });
+    const answer = await transport(`${url}/reprise/`).send(get);
+    expect(answer.head.status).toBe(404);
+    expect(paths).toEqual(["/reprise"]);
+  });
+
   it("throws UnexpectedAnswerError for a 4xx that is not a protocol answer", async () => {
     const url = await scripted((_request, response) => response.writeHead(404, { "content-type": "text/html" }).end("<h1>nope</h1>"));
     await expect(transport(url).send(get)).rejects.toBeInstanceOf(UnexpectedAnswerError);
