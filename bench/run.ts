@@ -4,7 +4,7 @@
  *
  *   npm run bench                       the full bench (bounded: it stops itself after 15 minutes)
  *   npm run bench -- --quick            a much smaller version of everything (a smoke test)
- *   npm run bench -- --only <section>   one section: floors, embedded, server, cluster, sleepers, recovery, shared-file
+ *   npm run bench -- --only <sections>  some sections, comma-separated: floors, embedded, server, cluster, sleepers, recovery, shared-file
  *   --sleepers N (default 100000; quick 10000)   --recovery N (default 10000; quick 1000)
  *   --runs N (default 3; quick 1)       measured rounds per figure, after warm-up rounds (see WARM_UP)
  *   --tsx                               children run the TypeScript sources through tsx (no tsc build)
@@ -34,9 +34,11 @@ const option = (name: string): string | undefined => {
 };
 const SECTIONS = ["floors", "embedded", "server", "cluster", "sleepers", "recovery", "shared-file"] as const;
 type Section = (typeof SECTIONS)[number];
-const only = option("only") as Section | undefined;
-if (only !== undefined && !SECTIONS.includes(only)) {
-  console.error(`--only: expected one of ${SECTIONS.join(", ")}, got ${only}`);
+/** `--only server` or `--only floors,server`: the sections to run (all when not given). */
+const only = option("only")?.split(",");
+const unknownSection = only?.find((name) => !(SECTIONS as readonly string[]).includes(name));
+if (unknownSection !== undefined) {
+  console.error(`--only: expected sections among ${SECTIONS.join(", ")} (comma-separated), got ${unknownSection}`);
   process.exit(2);
 }
 const runs = Number(option("runs") ?? (quick ? 1 : 3));
@@ -59,7 +61,7 @@ const STAMP = `${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${pro
 const DEADLINE_MS = quick ? 5 * 60_000 : 15 * 60_000;
 /** Measured rounds of one figure stop once the next would end past this (at least one is measured). */
 const ROUND_BUDGET_MS = quick ? 30_000 : 120_000;
-const wanted = (section: Section) => only === undefined || only === section;
+const wanted = (section: Section) => only === undefined || only.includes(section);
 
 // ---- the code the children run ----
 
@@ -94,7 +96,7 @@ interface Row {
 const results = {
   timestamp: new Date().toISOString(),
   quick,
-  only: only ?? null,
+  only: only?.join(",") ?? null,
   host: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform },
   config: { runs, warmUp, W1, W2, clusterWorkers: CLUSTER_WORKERS, clusterServers: 2, sleepers, recovery: recoveryCount, floor: FLOOR },
   durability: {
