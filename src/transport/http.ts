@@ -11,7 +11,7 @@
  * response, never thrown.
  */
 import { randomUUID } from "node:crypto";
-import { Pool } from "undici";
+import type { Pool } from "undici";
 import { BATCH_KIND, MAX_BATCH_REQUESTS } from "../protocol/batch.js";
 import type { Message } from "../protocol/messages.js";
 import { PROTOCOL_VERSION, STATUS, type Request, type Response } from "../protocol/requests.js";
@@ -67,9 +67,10 @@ export class HttpTransport implements Transport {
    * doubled a loopback round trip) nor node:http (measured beside it on one-at-a-time POSTs of a
    * step's size: 170 µs a round trip and 130 µs of this process's CPU, against 115 and 72).
    */
-  private readonly pool: Pool;
+  private pool: Promise<Pool> | undefined;
   /** The path requests are POSTed to: the server root's, which may sit under a prefix. */
   private readonly path: string;
+  private readonly origin: string;
   /** Cleared for good when the server refuses the batch kind. */
   private batching: boolean;
   private readonly coalescer = new Coalescer<Outgoing, Response>({
@@ -85,7 +86,7 @@ export class HttpTransport implements Transport {
   constructor(private readonly options: HttpTransportOptions) {
     this.url = options.url.replace(/\/+$/, "");
     const root = new URL(this.url);
-    this.pool = new Pool(root.origin, { connections: 64 });
+    this.origin = root.origin;
     this.path = `${root.pathname}${root.search}` || "/";
     this.headers = options.authToken ? { authorization: `Bearer ${options.authToken}` } : {};
     this.retry = { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 5000, ...options.retry };
@@ -129,7 +130,9 @@ export class HttpTransport implements Transport {
   async close(): Promise<void> {
     for (const subscription of this.subscriptions) subscription.close();
     this.subscriptions.clear();
-    await this.pool.destroy();
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool).destroy();
   }
 
   private async sendGroup(entries: readonly Entry<Outgoing, Response>[]): Promise<void> {
@@ -191,7 +194,8 @@ export class HttpTransport implements Transport {
   }
 
   private post(body: Buffer): Promise<{ status: number; text: string }> {
-    return post(this.pool, this.path, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000);
+    this.pool ??= openPool(this.origin);
+    return this.pool.then((pool) => post(pool, this.path, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000));
   }
 
   private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
@@ -210,6 +214,16 @@ export class HttpTransport implements Transport {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * undici is loaded with the first request: an embedded process (which never sends one) would
+ * otherwise spend about 120 ms loading it at start, a tenth of a restart's recovery of 10,000
+ * executions.
+ */
+async function openPool(origin: string): Promise<Pool> {
+  const { Pool } = await import("undici");
+  return new Pool(origin, { connections: 64 });
+}
 
 /** One POST: resolves with the status and the whole body, rejects on network errors and when no answer comes in time. */
 async function post(pool: Pool, path: string, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<{ status: number; text: string }> {
