@@ -60,6 +60,8 @@ export interface HttpTransportOptions {
 export class HttpTransport implements Transport {
   private readonly url: string;
   private readonly headers: Record<string, string>;
+  /** The headers of every protocol POST, built once: `post` runs for each request. */
+  private readonly postHeaders: Record<string, string>;
   private readonly retry: Required<RetryOptions>;
   private readonly subscriptions = new Set<Subscription>();
   /**
@@ -89,6 +91,7 @@ export class HttpTransport implements Transport {
     this.origin = root.origin;
     this.path = `${root.pathname}${root.search}` || "/";
     this.headers = options.authToken ? { authorization: `Bearer ${options.authToken}` } : {};
+    this.postHeaders = { ...this.headers, "content-type": "application/json" };
     this.retry = { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 5000, ...options.retry };
     this.batching = options.batch ?? true;
   }
@@ -195,7 +198,7 @@ export class HttpTransport implements Transport {
 
   private post(body: Buffer): Promise<{ status: number; text: string }> {
     this.pool ??= openPool(this.origin);
-    return this.pool.then((pool) => post(pool, this.path, { ...this.headers, "content-type": "application/json" }, body, this.options.requestTimeoutMs ?? 10_000));
+    return this.pool.then((pool) => post(pool, this.path, this.postHeaders, body, this.options.requestTimeoutMs ?? 10_000));
   }
 
   private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {

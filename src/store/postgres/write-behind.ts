@@ -72,6 +72,7 @@ const PARTS = [
   },
 ] as const;
 
+const INSERTED_PROMISES = 0;
 const UPDATED_PROMISES = 1;
 
 /**
@@ -281,7 +282,8 @@ export class WriteBehind {
       [listeners.map(([awaited]) => awaited), listeners.map(([, address]) => address)],
     ];
     const present = columns.map((part) => part[0]!.length > 0);
-    const lone = promiseInserts.length === 1 && present.every((has, n) => has === (n === 0));
+    // One new promise and nothing else: `loneInsertStatement`.
+    const lone = promiseInserts.length === 1 && present.every((has, n) => has === (n === INSERTED_PROMISES));
     const values = lone ? inserted.map((column) => column[0]) : columns.filter((_, n) => present[n]).flat();
     if (expected !== undefined) {
       values.push([...expected.promises.keys()], [...expected.promises.values()], [...expected.tasks.keys()], [...expected.tasks.values()]);
