@@ -17,17 +17,14 @@
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import pg from "pg";
-import { presizeWal } from "../src/store/sqlite/wal-size.js";
 import { childMain, emit, flag, median } from "./lib/child.js";
+import { openFloorTable, STEP_SIZED_VALUE } from "./lib/sqlite-floor.js";
 
 const runs = Number(flag("runs", "3"));
 const rows = Number(flag("rows", "5000"));
 const seqRows = Number(flag("seq-rows", "200"));
 const batch = Number(flag("batch", "500"));
-// A row about the size of a recorded step (id, state, JSON value, tags).
-const VALUE = JSON.stringify({ state: "resolved", value: { data: "MQ==" }, tags: { "reprise:kind": "run", "reprise:func": "noop" } });
 
 /**
  * Rounds of one floor stop once they have taken this long (at least one is measured): on a busy
@@ -51,40 +48,14 @@ function sqliteFloors(sync: string): Record<string, number> {
   return { ...sqliteFloorsOn(sync, false), perRowSeqPresized: sqliteFloorsOn(sync, true).perRowSeq! };
 }
 
-/**
- * The floors on a fresh file. `presized`: its log first given its working size, as Reprise's
- * power-loss store does when it opens (src/store/sqlite/wal-size.ts); without, the log grows
- * with the rows, as a bare loop's does.
- */
+/** The floors on a fresh file (see openFloorTable); `presized` measures the W2-like loop alone. */
 function sqliteFloorsOn(sync: string, presized: boolean): Record<string, number> {
-  const dir = mkdtempSync(join(tmpdir(), "reprise-bench-floor-"));
-  const path = join(dir, "floor.db");
-  const db = new Database(path);
+  const table = openFloorTable(sync, presized);
   try {
-    db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${sync}`);
-    db.exec("CREATE TABLE rows (id TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL, created_at INTEGER NOT NULL)");
-    if (presized) presizeWal(db, path);
-    const insert = db.prepare("INSERT INTO rows (id, value, created_at) VALUES (?, ?, ?)");
-    let next = 0;
-    const perRow = (count: number) => {
-      const started = performance.now();
-      for (let i = 0; i < count; i++) insert.run(`r${next++}`, VALUE, Date.now()); // autocommit: one COMMIT each
-      return count / ((performance.now() - started) / 1000);
-    };
-    const grouped = db.transaction((count: number) => {
-      for (let i = 0; i < count; i++) insert.run(`r${next++}`, VALUE, Date.now());
-    });
-    const perBatch = (count: number) => {
-      const started = performance.now();
-      for (let done = 0; done < count; done += batch) grouped(Math.min(batch, count - done));
-      return count / ((performance.now() - started) / 1000);
-    };
-    if (presized) return { perRowSeq: medianSync(perRow, seqRows) };
-    return { perRowSeq: medianSync(perRow, seqRows), perRow: medianSync(perRow, rows), grouped: medianSync(perBatch, rows) };
+    if (presized) return { perRowSeq: medianSync(table.perRow, seqRows) };
+    return { perRowSeq: medianSync(table.perRow, seqRows), perRow: medianSync(table.perRow, rows), grouped: medianSync((count) => table.perBatch(count, batch), rows) };
   } finally {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
+    table.close();
   }
 }
 
@@ -106,7 +77,7 @@ async function pgFloors(url: string, schema: string): Promise<Record<string, num
     let next = 0;
     const perRow = async (count: number) => {
       const started = performance.now();
-      for (let i = 0; i < count; i++) await client.query({ name: "floor-insert", text: sql, values: [`r${next++}`, VALUE, Date.now()] });
+      for (let i = 0; i < count; i++) await client.query({ name: "floor-insert", text: sql, values: [`r${next++}`, STEP_SIZED_VALUE, Date.now()] });
       return count / ((performance.now() - started) / 1000);
     };
     const batched = async (count: number) => {
@@ -117,7 +88,7 @@ async function pgFloors(url: string, schema: string): Promise<Record<string, num
         const tuples: string[] = [];
         for (let i = 0; i < n; i++) {
           tuples.push(`($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`);
-          values.push(`r${next++}`, VALUE, Date.now());
+          values.push(`r${next++}`, STEP_SIZED_VALUE, Date.now());
         }
         await client.query(`INSERT INTO ${schema}.rows (id, value, created_at) VALUES ${tuples.join(", ")}`, values);
       }
