@@ -475,17 +475,41 @@ export class Execution {
    * Answers from the record when there is a settled one; otherwise runs the call and stores its
    * result: in one write for a step, by settling its pending record for a child workflow (created
    * first, so that its own children and the dashboard see it in flight).
+   *
+   * Every step of every workflow passes here, so it is a chain of plain functions and `then`s
+   * rather than one async function: an async frame suspended at each step's write cost about a
+   * kilobyte of garbage per step, and with thousands of executions waiting on their writes (a
+   * restart resuming them all), as many frames alive at once for the collector to copy.
    */
-  private async runHere(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope): Promise<Result> {
+  private runHere(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope): Promise<Result> {
     // Awaited only when the store must be asked: a run's calls are mostly answered from what it knows.
     const found = this.recorded(id);
-    let record = found instanceof Promise ? await found : found;
-    if (record) {
-      this.checkReplay(record, kind, cmd.name);
-      if (record.state !== "pending") return resultOf(record);
+    return found instanceof Promise ? found.then((record) => this.runKnown(id, kind, cmd, scope, record)) : this.runKnown(id, kind, cmd, scope, found);
+  }
+
+  /** runHere once the call's record, if any, is known. What it throws, it rejects with. */
+  private runKnown(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope, record: PromiseRecord | undefined): Promise<Result> {
+    try {
+      if (record) {
+        this.checkReplay(record, kind, cmd.name);
+        if (record.state !== "pending") return Promise.resolve(resultOf(record));
+      }
+      // A step not yet recorded, reached while the cancellation is being delivered: the call that throws.
+      if (kind === "step" && this.cancelling(scope) && !record) return this.runUnlessStored(id, cmd, scope);
+      return this.runUnrecorded(id, kind, cmd, scope, record);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    // A step not yet recorded, reached while the cancellation is being delivered: the call that throws.
-    if (kind === "step" && this.cancelling(scope) && !record && !(await this.storedRecord(id))) return this.cancelled();
+  }
+
+  /** A step under cancellation with no record known here: cancelled, unless the store has one after all. */
+  private async runUnlessStored(id: string, cmd: RunCommand, scope: Scope): Promise<Result> {
+    if (!(await this.storedRecord(id))) return this.cancelled();
+    return this.runUnrecorded(id, "step", cmd, scope, undefined);
+  }
+
+  /** Runs a call with no settled record (`record`: its pending one, if any) and stores its result. May throw. */
+  private runUnrecorded(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope, record: PromiseRecord | undefined): Promise<Result> {
     this.stopIfReplayOnly(id);
     // Built only when something is written: a replay answered from its record encodes nothing.
     const spec: ChildSpec = {
@@ -497,17 +521,25 @@ export class Execution {
       timeoutAt: this.deadlineOf(scope, cmd.options),
       tags: cmd.options.tags ?? {},
     };
-    if (!record && kind === "workflow") {
-      record = this.checkReplay(await this.effects.create(spec), kind, cmd.name);
-      if (record.state !== "pending") return resultOf(record);
-    }
+    if (record || kind === "step") return this.runAndStore(id, kind, cmd, scope, spec, record);
+    return this.effects.create(spec).then((created) => {
+      const pending = this.checkReplay(created, kind, cmd.name);
+      return pending.state !== "pending" ? resultOf(pending) : this.runAndStore(id, kind, cmd, scope, spec, pending);
+    });
+  }
 
+  /** Runs the call (`record`: its pending record, if any) and stores what it did. May throw. */
+  private runAndStore(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope, spec: ChildSpec, record: PromiseRecord | undefined): Promise<Result> {
     const timeoutAt = record?.timeoutAt ?? spec.timeoutAt;
     const startedAt = this.clock.now();
     const running = kind === "workflow" ? this.childHere(id, cmd, scope, timeoutAt) : this.stepHere(id, cmd, scope, timeoutAt);
     // A step that returns at once, with nothing observing it, is answered with no promise in between.
-    const ran = running instanceof Promise ? await running : running;
-    if (ran === undefined) return forever();
+    if (!(running instanceof Promise)) return this.store(id, kind, cmd, spec, record, running, startedAt);
+    return running.then((ran) => (ran === undefined ? forever<Result>() : this.store(id, kind, cmd, spec, record, ran, startedAt)));
+  }
+
+  /** Stores what a call run here did: its pending record settled, or its record made in one write. */
+  private store(id: string, kind: ChildKind, cmd: RunCommand, spec: ChildSpec, record: PromiseRecord | undefined, ran: CallRun, startedAt: number): Promise<Result> {
     // A step the cancellation interrupted is recorded as cancelled (what it did is kept as the
     // error's `stepOutcome`); a child workflow the cancellation reached ends cancelled.
     const settled = ran.cancelledBy
@@ -515,8 +547,11 @@ export class Execution {
       : ran.delivered
         ? { ...this.cancelledSettled(ran.attempts), startedAt }
         : settledOf(ran.result, ran.attempts, `the result of ${id}`, startedAt);
-    const stored = record ? await this.effects.settle(id, settled) : this.checkReplay(await this.effects.record(spec, settled), kind, cmd.name);
-    return recordedAsRun(stored, settled, ran.result) ?? resultOf(stored);
+    const write = record ? this.effects.settle(id, settled) : this.effects.record(spec, settled);
+    return write.then((stored) => {
+      if (!record) this.checkReplay(stored, kind, cmd.name);
+      return recordedAsRun(stored, settled, ran.result) ?? resultOf(stored);
+    });
   }
 
   /** A step run here, observed when something observes calls. */

@@ -132,11 +132,13 @@ export class TaskEffects implements Effects {
   }
 
   /** A step recorded by the embedded store's lane: the record made, or the answer of the `task.fence` it stood for. */
-  private async recordedStep(recordStep: NonNullable<Transport["recordStep"]>, step: StepRecord): Promise<PromiseRecord> {
-    const answer = await recordStep(step);
-    if (isFenceResponse(answer)) return this.fenceAnswered(action("promise.create", step.create), answer);
-    this.known.set(answer.id, answer);
-    return answer;
+  private recordedStep(recordStep: NonNullable<Transport["recordStep"]>, step: StepRecord): Promise<PromiseRecord> {
+    // A `then` rather than an async function: no frame kept alive per step while its write waits (see Execution.runHere).
+    return recordStep(step).then((answer) => {
+      if (isFenceResponse(answer)) return this.fenceAnswered(action("promise.create", step.create), answer);
+      this.known.set(answer.id, answer);
+      return answer;
+    });
   }
 
   private fenceAnswered(inner: PromiseCreateReq | PromiseSettleReq, response: Response<"task.fence">): PromiseRecord {
