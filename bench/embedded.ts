@@ -9,8 +9,8 @@
  * `--paired-floor`: each measured round is followed (or, every other time, preceded) by a round
  * of the one-commit-per-row floor at the same synchronous, as many rows as the round has steps,
  * on a fresh file whose log is pre-sized as Reprise's is (bench/lib/sqlite-floor.ts). The two
- * take turns within a second, so a change in the disk's speed falls on both: measured in separate
- * processes a minute apart, the floor moved from 3,644 to 1,564 rows/s within one session (2026-12-02).
+ * take turns within a second, so a change in the disk's speed falls on both: measured in two runs
+ * forty minutes apart on 2026-12-02, the floor read 3,644 and 1,564 rows/s.
  * The floor's rounds are printed as `floorRounds`.
  */
 import { childMain, emit, flag } from "./lib/child.js";
