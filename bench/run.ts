@@ -350,7 +350,7 @@ async function embedded(): Promise<void> {
 
 /**
  * The W2 goal is a ratio to the one-commit-per-row floor, and this machine's disk drifts more
- * than its processor (the floor read 3,644 and 1,564 rows/s in two runs an hour apart): so the
+ * than its processor (the floor read 3,644 and 1,564 rows/s in two runs forty minutes apart on 2026-12-02): so the
  * ratio the goal is judged by comes from rounds of W2 at FULL each paired with a floor round in
  * the same process (bench/embedded.ts --paired-floor), within a second of each other.
  */

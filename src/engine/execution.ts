@@ -521,25 +521,26 @@ export class Execution {
       timeoutAt: this.deadlineOf(scope, cmd.options),
       tags: cmd.options.tags ?? {},
     };
-    if (record || kind === "step") return this.runAndStore(id, kind, cmd, scope, spec, record);
+    if (record || kind === "step") return this.runAndStore(cmd, scope, spec, record);
     return this.effects.create(spec).then((created) => {
       const pending = this.checkReplay(created, kind, cmd.name);
-      return pending.state !== "pending" ? resultOf(pending) : this.runAndStore(id, kind, cmd, scope, spec, pending);
+      return pending.state !== "pending" ? resultOf(pending) : this.runAndStore(cmd, scope, spec, pending);
     });
   }
 
-  /** Runs the call (`record`: its pending record, if any) and stores what it did. May throw. */
-  private runAndStore(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope, spec: ChildSpec, record: PromiseRecord | undefined): Promise<Result> {
+  /** Runs the call `spec` describes (`record`: its pending record, if any) and stores what it did. May throw. */
+  private runAndStore(cmd: RunCommand, scope: Scope, spec: ChildSpec, record: PromiseRecord | undefined): Promise<Result> {
     const timeoutAt = record?.timeoutAt ?? spec.timeoutAt;
     const startedAt = this.clock.now();
-    const running = kind === "workflow" ? this.childHere(id, cmd, scope, timeoutAt) : this.stepHere(id, cmd, scope, timeoutAt);
+    const running = spec.kind === "workflow" ? this.childHere(spec.id, cmd, scope, timeoutAt) : this.stepHere(spec.id, cmd, scope, timeoutAt);
     // A step that returns at once, with nothing observing it, is answered with no promise in between.
-    if (!(running instanceof Promise)) return this.store(id, kind, cmd, spec, record, running, startedAt);
-    return running.then((ran) => (ran === undefined ? forever<Result>() : this.store(id, kind, cmd, spec, record, ran, startedAt)));
+    if (!(running instanceof Promise)) return this.store(spec, record, running, startedAt);
+    return running.then((ran) => (ran === undefined ? forever<Result>() : this.store(spec, record, ran, startedAt)));
   }
 
-  /** Stores what a call run here did: its pending record settled, or its record made in one write. */
-  private store(id: string, kind: ChildKind, cmd: RunCommand, spec: ChildSpec, record: PromiseRecord | undefined, ran: CallRun, startedAt: number): Promise<Result> {
+  /** Stores what the call `spec` describes did: its pending record settled, or its record made in one write. */
+  private store(spec: ChildSpec, record: PromiseRecord | undefined, ran: CallRun, startedAt: number): Promise<Result> {
+    const { id, kind, func } = spec;
     // A step the cancellation interrupted is recorded as cancelled (what it did is kept as the
     // error's `stepOutcome`); a child workflow the cancellation reached ends cancelled.
     const settled = ran.cancelledBy
@@ -549,7 +550,7 @@ export class Execution {
         : settledOf(ran.result, ran.attempts, `the result of ${id}`, startedAt);
     const write = record ? this.effects.settle(id, settled) : this.effects.record(spec, settled);
     return write.then((stored) => {
-      if (!record) this.checkReplay(stored, kind, cmd.name);
+      if (!record) this.checkReplay(stored, kind, func);
       return recordedAsRun(stored, settled, ran.result) ?? resultOf(stored);
     });
   }
