@@ -14,7 +14,7 @@
  * fresh child process (bench/<scenario>.ts), so one scenario's heap and JIT state never leak into
  * another. Every child is SIGKILLed when this process exits.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -572,6 +572,22 @@ async function sleepersSection(): Promise<void> {
   }
 }
 
+/**
+ * The storage alone on a copy of the killed process's file (bench/recovery-floor.ts), in its own
+ * process first: the least a restart costs on this machine and disk, in ms from its process's
+ * start, as Reprise's recovery is counted.
+ */
+async function recoveryFloor(db: string): Promise<{ floorMs: number } | { floorError: string }> {
+  const copy = join(tempDir("recovery-floor"), "recovery.db");
+  try {
+    for (const suffix of ["", "-wal", "-shm"]) if (existsSync(db + suffix)) copyFileSync(db + suffix, copy + suffix);
+    const result = await resultOf("recovery floor", "recovery-floor.ts", ["--db", copy], 120_000);
+    return { floorMs: round(result.ms as number, 0)! };
+  } catch (error) {
+    return { floorError: String(error).split("\n")[0]! };
+  }
+}
+
 async function recovery(): Promise<void> {
   const timeoutMs = quick ? 120_000 : 240_000;
   console.log(`recovery: ${recoveryCount} executions in flight, SIGKILL, a fresh process on the same file`);
@@ -581,6 +597,7 @@ async function recovery(): Promise<void> {
     const first = new Child("recovery (first process)", "recovery.ts", ["--phase", "start", ...args]);
     const inflight = await first.next("inflight", timeoutMs);
     await first.kill("SIGKILL");
+    const floor = await recoveryFloor(db);
     const second = new Child("recovery (fresh process)", "recovery.ts", ["--phase", "recover", "--timeout-ms", String(timeoutMs), ...args]);
     try {
       const result = await second.next("result", timeoutMs + 60_000);
@@ -590,6 +607,8 @@ async function recovery(): Promise<void> {
         msFromProcessStart: result.timedOut ? undefined : round(result.msFromProcessStart as number, 0),
         msLoadingCode: round(result.msLoadingCode as number, 0),
         startSeconds: round(inflight.startSeconds as number, 2),
+        ...floor,
+        ...("floorMs" in floor && !result.timedOut ? { xFloor: round((result.msFromProcessStart as number) / floor.floorMs, 2) } : {}),
         ...(result.timedOut ? { timedOut: true, note: `${String(result.recovered)} of ${recoveryCount} recovered after ${round(result.ms as number, 0)} ms` } : {}),
       });
     } finally {
@@ -666,7 +685,7 @@ function report(): void {
     console.table(results.sleepers);
   }
   if (Object.keys(results.recovery).length) {
-    console.log(`Recovery: ${recoveryCount} executions in flight, SIGKILL, ms from the fresh process's first line until each has taken its next step`);
+    console.log(`Recovery: ${recoveryCount} executions in flight, SIGKILL, ms until each has taken its next step (msFromProcessStart); floorMs: the storage alone (bench/recovery-floor.ts), from its process's start`);
     console.table([results.recovery]);
   }
   if (Object.keys(results.sharedFile).length) {
