@@ -27,15 +27,16 @@ import {
 } from "./commands.js";
 import { DurablePromise, Future, WorkflowContext, type ExecutionInfo } from "./context.js";
 import type { DeterminismGuard } from "./determinism.js";
-import type { ChildKind, ChildSpec, Effects, Settled } from "./effects.js";
-import { asCancelledError, CancelledError, InvalidArgumentError, PanicError, StoreError } from "./errors.js";
-import { cancelledValue, cancelRequestId, isCancelRequest, reasonOf } from "./cancellation.js";
+import type { ChildKind, ChildSpec, Effects } from "./effects.js";
+import { Cancelling } from "./cancelling.js";
+import { CancelledError, InvalidArgumentError, PanicError, StoreError } from "./errors.js";
 import { LocalCall } from "./local-call.js";
 import { unobserved, type Observer } from "./observer.js";
 import { flowTags, type CallOptions } from "./options.js";
 import type { Outcome } from "./outcome.js";
 import { firstSettled, firstToComplete, type FutureState } from "./race.js";
 import { divergenceOf, encodeArgs, recordedAsRun, resultOf, settledOf, type Result } from "./replay.js";
+import { Scope } from "./scope.js";
 import { runStep, type StepRun } from "./steps.js";
 import { Strands } from "./strands.js";
 
@@ -89,10 +90,7 @@ export class Execution {
   private readonly futures: FutureState[] = [];
   private finished = false;
   private asyncRoot = false;
-  /** Set once the execution is asked to cancel: found in its history at start, or told while running. */
-  private cancellation: { reason: string | undefined } | undefined;
-  /** Contexts of the steps running here: their signals abort when a cancellation arrives. */
-  private readonly runningSteps = new Set<WorkflowContext>();
+  private readonly cancelling: Cancelling;
   private resolveOutcome!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
   /** What every context of this execution shares. */
@@ -108,6 +106,14 @@ export class Execution {
     this.observer = options.observer ?? unobserved;
     this.dependencies = options.dependencies ?? new Map<string, unknown>();
     this.contextInfo = { rootId: root.id, getDependency: (name) => this.dependency(name), now: () => this.clock.now() };
+    this.cancelling = new Cancelling({
+      rootId: root.id,
+      replayOnly: options.replayOnly === true,
+      effects: this.effects,
+      recorded: (id) => this.recorded(id),
+      storedRecord: (id) => this.storedRecord(id),
+      knownRecord: (id) => this.knownRecord(id),
+    });
   }
 
   /** Runs until the root finishes or nothing can move without an outside event. */
@@ -125,30 +131,22 @@ export class Execution {
   private async runRoot(): Promise<void> {
     try {
       const { id, name, func, args, timeoutAt } = this.root;
-      const request = await this.recorded(cancelRequestId(id));
-      if (isCancelRequest(request)) this.cancellation ??= { reason: reasonOf(request) };
+      await this.cancelling.readRequest();
       const scope = new Scope(id, timeoutAt);
       const result = await this.invoke(scope, name, func, args);
-      if (this.cancellation && !this.options.replayOnly) await this.cancelOutstanding();
+      if (this.cancelling.asked && !this.options.replayOnly) await this.cancelling.outstanding(this.futures);
       // Once the cancellation reached the body, the execution ends cancelled, whatever the body
       // did with the CancelledError (docs/cancellation.md).
-      const settled = scope.delivered ? this.cancelledSettled(1) : settledOf(result, 1, `the return value of ${name}`);
+      const settled = scope.delivered ? this.cancelling.settled(1) : settledOf(result, 1, `the return value of ${name}`);
       this.finish({ type: "completed", state: settled.state, value: settled.value });
     } catch (thrown) {
       this.finish(this.fatal(thrown));
     }
   }
 
-  /**
-   * Told while running that the execution is asked to cancel: the steps running here see their
-   * signals abort, and each strand gets a CancelledError at its next call that has no record.
-   * (A strand blocked on a durable promise is reached by the replay that follows.)
-   */
+  /** Told while running that the execution is asked to cancel (Cancelling.ask). */
   cancel(reason?: string): void {
-    if (this.finished || this.cancellation) return;
-    this.cancellation = { reason };
-    const error = this.cancelledError();
-    for (const ctx of this.runningSteps) ctx.abort(error);
+    if (!this.finished) this.cancelling.ask(reason);
   }
 
   private finish(outcome: Outcome): void {
@@ -250,7 +248,7 @@ export class Execution {
     return Promise.resolve(handled).then(
       (result) => {
         this.strands.stop();
-        this.noteDelivery(result, scope);
+        this.cancelling.noteDelivery(result, scope);
         if (result.ok) return result.value;
         throw result.error;
       },
@@ -259,30 +257,6 @@ export class Execution {
         return forever();
       },
     );
-  }
-
-  /** A CancelledError of this execution's cancellation reached the scope: its later calls run normally (they are its cleanup). */
-  private noteDelivery(result: Result, scope: Scope): void {
-    if (result.ok || !this.cancellation || scope.delivered) return;
-    const cancelled = asCancelledError(result.error);
-    if (cancelled?.executionId === this.root.id) scope.delivered = true;
-  }
-
-  /** Whether a call in `scope` with no settled record gets a CancelledError instead of running. */
-  private cancelling(scope: Scope): boolean {
-    return this.cancellation !== undefined && !scope.delivered;
-  }
-
-  private cancelledError(): CancelledError {
-    return new CancelledError(this.root.id, this.cancellation?.reason);
-  }
-
-  private cancelled(): Result {
-    return { ok: false, error: this.cancelledError() };
-  }
-
-  private cancelledSettled(attempts: number): Settled {
-    return { state: "rejected_canceled", value: cancelledValue(this.root.id, this.cancellation?.reason), attempts };
   }
 
   private contextFor(id: string, name: string): WorkflowContext {
@@ -311,7 +285,7 @@ export class Execution {
       }
       const handled = this.handleOrRefuse(step.value[COMMAND], scope);
       input = handled instanceof Promise ? await handled : handled;
-      this.noteDelivery(input, scope);
+      this.cancelling.noteDelivery(input, scope);
     }
   }
 
@@ -332,17 +306,17 @@ export class Execution {
         return this.handleRun(cmd, scope);
       case "rpc": {
         const id = scope.childId(cmd.options);
-        if (this.cancelling(scope)) return this.rpcUnderCancellation(scope, id, cmd);
+        if (this.cancelling.reaches(scope)) return this.rpcUnderCancellation(scope, id, cmd);
         return this.durableCall(scope, { id, kind: "rpc", func: cmd.name }, cmd.deferred, () => this.rpcWrite(scope, cmd));
       }
       case "timer": {
         const id = scope.childId({});
-        if (this.cancelling(scope)) return this.underCancellation(id, !cmd.deferred, () => this.handleTimer(id, cmd, scope));
+        if (this.cancelling.reaches(scope)) return this.cancelling.durableCall(id, !cmd.deferred, () => this.handleTimer(id, cmd, scope));
         return this.handleTimer(id, cmd, scope);
       }
       case "promise": {
         const id = scope.childId({ id: cmd.id });
-        if (this.cancelling(scope)) return this.underCancellation(id, false, () => this.handlePromise(id, cmd, scope));
+        if (this.cancelling.reaches(scope)) return this.cancelling.durableCall(id, false, () => this.handlePromise(id, cmd, scope));
         return this.handlePromise(id, cmd, scope);
       }
       case "await":
@@ -380,21 +354,6 @@ export class Execution {
   }
 
   /**
-   * A sleep or external promise reached while the cancellation is being delivered. Never created:
-   * it is the call that throws (it would start something new). A pending sleep the strand waits
-   * on (`blocking`) is settled rejected_canceled, holding the CancelledError so every replay
-   * answers the same, and answered from what the store kept (a timer that fired first keeps its
-   * result). A pending one the strand only takes a future of is replayed as it is: the strand
-   * went past it before, and cancels it where it waits for it, or when the execution ends.
-   */
-  private async underCancellation(id: string, blocking: boolean, proceed: () => Promise<Result>): Promise<Result> {
-    const record = await this.storedRecord(id);
-    if (!record) return this.cancelled();
-    if (blocking && record.state === "pending" && !this.options.replayOnly) await this.effects.settle(id, this.cancelledSettled(1));
-    return proceed();
-  }
-
-  /**
    * A remote call reached while the cancellation is being delivered. Never created: it throws.
    * In flight: its execution is asked to cancel (durably, before this strand moves on) and this
    * call throws. Finished before we asked: its result stands. The request we made (tagged with
@@ -403,47 +362,15 @@ export class Execution {
    */
   private async rpcUnderCancellation(scope: Scope, id: string, cmd: RpcCommand): Promise<Result> {
     const record = await this.storedRecord(id);
-    if (!record) return this.cancelled();
+    if (!record) return this.cancelling.result();
     this.checkReplay(record, "rpc", cmd.name);
     // Only a future of it is taken (beginRpc): replayed as it is, cancelled where it is awaited or at the end.
-    const passedBefore = cmd.deferred || (record.state !== "pending" && !(await this.weCancelled(id)));
+    const passedBefore = cmd.deferred || (record.state !== "pending" && !(await this.cancelling.weCancelled(id)));
     if (passedBefore) {
       return this.durableCall(scope, { id, kind: "rpc", func: cmd.name }, cmd.deferred, () => this.rpcWrite(scope, cmd));
     }
-    if (record.state === "pending" && !this.options.replayOnly) await this.effects.cancelChild(id, this.cancellation?.reason);
-    return this.cancelled();
-  }
-
-  /** Whether this execution asked the child execution `id` to cancel. */
-  private async weCancelled(id: string): Promise<boolean> {
-    const request = await this.recorded(cancelRequestId(id));
-    return isCancelRequest(request) && request.tags[TAG.origin] === this.root.id;
-  }
-
-  /** Whether `record` is a remote call this execution has asked to cancel: it answers with a CancelledError whatever its state. */
-  private async rpcWeCancelled(record: PromiseRecord): Promise<boolean> {
-    return record.tags[TAG.kind] === "rpc" && (await this.weCancelled(record.id));
-  }
-
-  /** A pending durable promise this execution awaits, cancelled: a sleep or promise settled, a remote call asked to stop. */
-  private async cancelAwaited(record: PromiseRecord): Promise<void> {
-    if (this.options.replayOnly) return;
-    if (record.tags[TAG.kind] === "rpc") await this.effects.cancelChild(record.id, this.cancellation?.reason);
-    else await this.effects.settle(record.id, this.cancelledSettled(1));
-  }
-
-  /** The latest record of a durable future: what this run wrote since, or what it was created with. */
-  private current(state: Extract<FutureState, { kind: "durable" }>): PromiseRecord {
-    return this.knownRecord(state.id) ?? state.record;
-  }
-
-  /** The execution is ending under cancellation: what it started and never awaited is cancelled too. */
-  private async cancelOutstanding(): Promise<void> {
-    for (const state of this.futures) {
-      if (state.kind !== "durable") continue;
-      const record = this.current(state);
-      if (record.state === "pending" && !(await this.rpcWeCancelled(record))) await this.cancelAwaited(record);
-    }
+    if (record.state === "pending") await this.cancelling.cancelChild(id);
+    return this.cancelling.result();
   }
 
   /** A step or child workflow run here: now, or (beginRun) as a strand of its own. */
@@ -495,7 +422,7 @@ export class Execution {
         if (record.state !== "pending") return Promise.resolve(resultOf(record));
       }
       // A step not yet recorded, reached while the cancellation is being delivered: the call that throws.
-      if (kind === "step" && this.cancelling(scope) && !record) return this.runUnlessStored(id, cmd, scope);
+      if (kind === "step" && this.cancelling.reaches(scope) && !record) return this.runUnlessStored(id, cmd, scope);
       return this.runUnrecorded(id, kind, cmd, scope, record);
     } catch (error) {
       return Promise.reject(error);
@@ -504,7 +431,7 @@ export class Execution {
 
   /** A step under cancellation with no record known here: cancelled, unless the store has one after all. */
   private async runUnlessStored(id: string, cmd: RunCommand, scope: Scope): Promise<Result> {
-    if (!(await this.storedRecord(id))) return this.cancelled();
+    if (!(await this.storedRecord(id))) return this.cancelling.result();
     return this.runUnrecorded(id, "step", cmd, scope, undefined);
   }
 
@@ -544,9 +471,9 @@ export class Execution {
     // A step the cancellation interrupted is recorded as cancelled (what it did is kept as the
     // error's `stepOutcome`); a child workflow the cancellation reached ends cancelled.
     const settled = ran.cancelledBy
-      ? { state: "rejected" as const, value: encodeValue(interrupted(this.cancelledError(), ran.result)), attempts: ran.attempts, startedAt }
+      ? { state: "rejected" as const, value: encodeValue(interrupted(this.cancelling.error(), ran.result)), attempts: ran.attempts, startedAt }
       : ran.delivered
-        ? { ...this.cancelledSettled(ran.attempts), startedAt }
+        ? { ...this.cancelling.settled(ran.attempts), startedAt }
         : settledOf(ran.result, ran.attempts, `the result of ${id}`, startedAt);
     const write = record ? this.effects.settle(id, settled) : this.effects.record(spec, settled);
     return write.then((stored) => {
@@ -582,16 +509,12 @@ export class Execution {
     return { result, attempts: 1, cancelledBy: undefined, delivered: childScope.delivered };
   }
 
-  /**
-   * A step's function run here, with its retries. A step begun before the cancellation has its
-   * signal aborted when it comes; one begun after it (cleanup) runs to the end undisturbed.
-   */
+  /** A step's function run here, with its retries; a cancellation that comes meanwhile aborts its signal (Cancelling.stepBegun). */
   private runLocalStep(id: string, cmd: RunCommand, timeoutAt: number): CallRun | Promise<CallRun> {
     const ctx = this.contextFor(id, cmd.name);
-    const abortable = this.cancellation === undefined;
-    if (abortable) this.runningSteps.add(ctx);
+    this.cancelling.stepBegun(ctx);
     const ended = (ran: StepRun): CallRun => {
-      if (abortable) this.runningSteps.delete(ctx);
+      this.cancelling.stepEnded(ctx);
       return { result: ran.result, attempts: ran.attempts, cancelledBy: ctx.cancelledBy, delivered: false };
     };
     const ran = runStep(() => cmd.func(ctx, ...cmd.args), cmd.name, cmd.options, timeoutAt, this.clock, () => ctx.cancelledBy !== undefined);
@@ -661,20 +584,10 @@ export class Execution {
     }
     if (state.kind === "local") return state.call.wait(this.strands);
     if (state.record.state !== "pending") return resultOf(state.record);
-    if (scope && this.cancelling(scope)) return this.awaitUnderCancellation(state);
+    if (scope && this.cancelling.reaches(scope)) return this.cancelling.awaited(state);
     // Only the outside world can settle it: this strand is done for this run.
     this.strands.block([state.id]);
     return forever();
-  }
-
-  /** A pending durable future awaited while the cancellation is being delivered: cancelled, then answered. */
-  private async awaitUnderCancellation(state: Extract<FutureState, { kind: "durable" }>): Promise<Result> {
-    const record = this.current(state);
-    if (record.state !== "pending" && !(await this.rpcWeCancelled(record))) return resultOf(record);
-    if (record.state === "pending") await this.cancelAwaited(record);
-    if (record.tags[TAG.kind] === "rpc") return this.cancelled();
-    const stored = this.current(state);
-    return stored.state === "pending" ? this.cancelled() : resultOf(stored);
   }
 
   private async race(refs: FutureRef[], scope: Scope): Promise<Result> {
@@ -689,12 +602,9 @@ export class Execution {
     let winner: number;
     if (record && record.state !== "pending") {
       winner = decodeValue(record.value) as number;
-    } else if (this.cancelling(scope)) {
-      // No winner yet: the race is where the cancellation lands; what it raced is cancelled.
-      for (const state of states as FutureState[]) {
-        if (state.kind === "durable" && this.current(state).state === "pending") await this.cancelAwaited(this.current(state));
-      }
-      return this.cancelled();
+    } else if (this.cancelling.reaches(scope)) {
+      // No winner yet: the race is where the cancellation lands.
+      return this.cancelling.race(states as FutureState[]);
     } else {
       this.stopIfReplayOnly(id);
       const settled = firstSettled(states as FutureState[], this.clock.now());
@@ -738,27 +648,6 @@ export class Execution {
       throw new Error(`dependency "${name}" is not set; call reprise.setDependency("${name}", value)` + (known.length ? ` (set: ${known.join(", ")})` : ""));
     }
     return dependencies.get(name);
-  }
-}
-
-/** Derives child ids: `${id}.1`, `${id}.2`, … in call order, unless a call names its own id. */
-class Scope {
-  private counter = 0;
-  /** The execution's CancelledError has been thrown into this scope: its later calls are its cleanup. */
-  delivered = false;
-  constructor(
-    readonly id: string,
-    readonly timeoutAt: number,
-  ) {}
-
-  childId(options: { id?: string }): string {
-    this.counter++;
-    return options.id ?? `${this.id}.${this.counter}`;
-  }
-
-  /** The id the next derived call will get, without taking it. */
-  nextChildId(): string {
-    return `${this.id}.${this.counter + 1}`;
   }
 }
 
