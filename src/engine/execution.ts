@@ -28,7 +28,7 @@ import {
 import { DurablePromise, Future, WorkflowContext, type ExecutionInfo } from "./context.js";
 import type { DeterminismGuard } from "./determinism.js";
 import type { ChildKind, ChildSpec, Effects } from "./effects.js";
-import { Cancelling } from "./cancelling.js";
+import { Cancelling, type CancellingExecution } from "./cancelling.js";
 import { CancelledError, InvalidArgumentError, PanicError, StoreError } from "./errors.js";
 import { LocalCall } from "./local-call.js";
 import { unobserved, type Observer } from "./observer.js";
@@ -82,8 +82,9 @@ class Abort {
   constructor(readonly outcome: Outcome) {}
 }
 
-export class Execution {
-  private readonly effects: Effects;
+/** Runs one execution. Its members that are not private, besides run and cancel, are what its Cancelling reads. */
+export class Execution implements CancellingExecution {
+  readonly effects: Effects;
   private readonly clock: Clock;
   private readonly observer: Observer;
   private readonly strands = new Strands(() => this.idle());
@@ -106,14 +107,16 @@ export class Execution {
     this.observer = options.observer ?? unobserved;
     this.dependencies = options.dependencies ?? new Map<string, unknown>();
     this.contextInfo = { rootId: root.id, getDependency: (name) => this.dependency(name), now: () => this.clock.now() };
-    this.cancelling = new Cancelling({
-      rootId: root.id,
-      replayOnly: options.replayOnly === true,
-      effects: this.effects,
-      recorded: (id) => this.recorded(id),
-      storedRecord: (id) => this.storedRecord(id),
-      knownRecord: (id) => this.knownRecord(id),
-    });
+    // Itself, not an object of closures: one execution of thousands in flight costs no more.
+    this.cancelling = new Cancelling(this);
+  }
+
+  get rootId(): string {
+    return this.root.id;
+  }
+
+  get replayOnly(): boolean {
+    return this.options.replayOnly === true;
   }
 
   /** Runs until the root finishes or nothing can move without an outside event. */
@@ -544,7 +547,7 @@ export class Execution {
   }
 
   /** The record of `id` if there is one, from what is known or else from the store. */
-  private recorded(id: string): PromiseRecord | undefined | Promise<PromiseRecord | undefined> {
+  recorded(id: string): PromiseRecord | undefined | Promise<PromiseRecord | undefined> {
     const known = this.effects.lookup(id);
     if (known === "absent") return undefined;
     return known ?? this.effects.read(id);
@@ -555,12 +558,12 @@ export class Execution {
    * hint a write can afford to trust (the store answers a create with the record it has), but
    * the cancellation decides not to write on it.
    */
-  private storedRecord(id: string): PromiseRecord | Promise<PromiseRecord | undefined> {
+  storedRecord(id: string): PromiseRecord | Promise<PromiseRecord | undefined> {
     return this.knownRecord(id) ?? this.effects.read(id);
   }
 
   /** The record of `id` this process has at hand, if any (no I/O). */
-  private knownRecord(id: string): PromiseRecord | undefined {
+  knownRecord(id: string): PromiseRecord | undefined {
     const known = this.effects.lookup(id);
     return known === "absent" ? undefined : known;
   }
