@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { execFileSync } from "node:child_process";
 import { Child, killAll, median, rssMiB, useCompiled, type Message } from "./lib/child.js";
+import { checkGoals, RECOVERY_GOAL, SLEEPERS_GOAL, type GoalCheck, type GoalInputs } from "./lib/goals.js";
 import { SuspendedCounter, waitForCount } from "./lib/start-all.js";
 import { measureRounds, QUICK_WARM_UP, WARM_UP, warmUpFlags, type RoundFigures, type Workload } from "./lib/workload.js";
 
@@ -111,10 +112,15 @@ const results = {
   sharedFile: {} as Record<string, Record<string, number>>,
   /** What an embedded W1 step at FULL allocates, and where (bench/allocation.ts). */
   allocation: undefined as { bytesPerStep: number; top: AllocationSite[] } | undefined,
+  /** Each speed goal judged by this run's figures and floors (bench/lib/goals.ts). */
+  goals: [] as GoalCheck[],
   skipped: [] as string[],
   errors: [] as string[],
   incomplete: false,
 };
+
+/** The goals' figures measured in pairs or turns, kept as the sections measure them (see goalsOfThisRun). */
+const goalInputs: GoalInputs = {};
 
 interface AllocationSite {
   site: string;
@@ -331,6 +337,7 @@ async function embedded(): Promise<void> {
     const perTurn = paired.reprise.turns.map((turn, n) => (median(turn.map((r) => r.stepsPerSecond)) / median(paired.resonate.turns[n]!.map((r) => r.stepsPerSecond))).toFixed(2));
     addRow("embedded", paired.resonate.label, paired.resonate.rounds, "none", "W1", "the reference of the row below");
     addRow("embedded", paired.reprise.label, paired.reprise.rounds, "sqlite FULL", "W1", `x${(ours / local).toFixed(2)} @resonatehq/sdk local mode in the same turns (the W1 goal's figure); turn by turn x${perTurn.join(", x")}`);
+    goalInputs.w1InTurns = { reprise: ours, resonate: local };
   }
   await w2PairedWithFloor();
   // Every row above runs with the determinism guard off (production's default). These two say what
@@ -363,7 +370,8 @@ async function w2PairedWithFloor(): Promise<void> {
     const rounds = result.rounds as RoundFigures[];
     const floorRounds = result.floorRounds as RoundFigures[];
     const perPair = rounds.map((r, n) => (100 * r.stepsPerSecond) / floorRounds[n]!.stepsPerSecond);
-    const ratio = (100 * median(rounds.map((r) => r.stepsPerSecond))) / median(floorRounds.map((r) => r.stepsPerSecond));
+    goalInputs.w2Paired = { reprise: median(rounds.map((r) => r.stepsPerSecond)), floor: median(floorRounds.map((r) => r.stepsPerSecond)) };
+    const ratio = (100 * goalInputs.w2Paired.reprise) / goalInputs.w2Paired.floor;
     addRow("embedded", floorLabel, floorRounds, "none", "W2", "the reference of the row below");
     addRow("embedded", label, rounds, "sqlite FULL", "W2", `${ratio.toFixed(1)}% of the floor in the same pairs (the W2 goal's figure); pair by pair ${perPair.map((p) => p.toFixed(0)).join(", ")}%`);
   } catch (error) {
@@ -642,7 +650,37 @@ function resultsPath(): string {
   }
 }
 
+/** The goals' inputs from this run's results: the floors, the server rows, sleepers and recovery at the goals' sizes. */
+function goalsOfThisRun(): GoalCheck[] {
+  const full = results.floors["sqlite FULL"];
+  const fsync = results.floors.fdatasync;
+  const pgRow = (prefix: string) => results.rows.find((r) => r.benchmark.startsWith(prefix))?.stepsPerSecond;
+  const embedded = results.sleepers.embedded as { count: number; allSuspendedSeconds?: number; rssMiB?: number } | undefined;
+  const server = results.sleepers.server as { count: number; allSuspendedSeconds?: number; serverRssMiB?: number; workerRssMiB?: number } | undefined;
+  const atGoalSize = (s: { count: number; allSuspendedSeconds?: number } | undefined) => s?.count === SLEEPERS_GOAL.count && s.allSuspendedSeconds !== undefined;
+  const recovery = results.recovery as { count?: number; msFromProcessStart?: number };
+  return checkGoals({
+    ...goalInputs,
+    ...(full && !("error" in full) ? { sqliteFull: { perRow: full.perRow, perRowSeq: full.perRowSeq } } : {}),
+    ...(fsync && !("error" in fsync) ? { fsyncPerSecond: fsync.opsPerSecond } : {}),
+    postgres: {
+      w1: pgRow("server on PostgreSQL, 1 worker: W1"),
+      w2: pgRow("server on PostgreSQL, 1 worker: W2"),
+      clusterW1: pgRow(`server on PostgreSQL, 2 servers + ${CLUSTER_WORKERS} workers: W1`),
+    },
+    sleepers: {
+      ...(atGoalSize(embedded) ? { embedded: { seconds: embedded!.allSuspendedSeconds!, rssMiB: embedded!.rssMiB ?? Number.NaN } } : {}),
+      ...(atGoalSize(server)
+        ? { server: { seconds: server!.allSuspendedSeconds!, serverRssMiB: server!.serverRssMiB ?? Number.NaN, workerRssMiB: server!.workerRssMiB ?? Number.NaN } }
+        : {}),
+    },
+    ...(recovery.count === RECOVERY_GOAL.count && recovery.msFromProcessStart !== undefined ? { recoveryMs: recovery.msFromProcessStart } : {}),
+  });
+}
+
 function report(): void {
+  // The goals are stated for the full workloads: a quick run's smaller ones judge none.
+  results.goals = quick ? [] : goalsOfThisRun();
   const table = results.rows.map((r) => ({
     benchmark: r.benchmark,
     "steps/s": r.stepsPerSecond,
@@ -691,6 +729,11 @@ function report(): void {
   if (Object.keys(results.sharedFile).length) {
     console.log("Shared SQLite file: ms from the call in one instance to its answer from the other (rpc), and from a resolve to the waiting workflow's next step (resume)");
     console.table(results.sharedFile);
+  }
+  if (quick) console.log("Goals (issue 9): not judged on a quick run (its workloads are smaller than the goals')");
+  else {
+    console.log("Goals (issue 9), each judged by this run's figures and floors (bench/lib/goals.ts)");
+    console.table(results.goals.map((g) => ({ goal: g.goal, figure: g.figure, target: g.target, met: g.met === undefined ? "-" : g.met ? "yes" : "no" })));
   }
   for (const skipped of results.skipped) console.log(`skipped: ${skipped}`);
   for (const error of results.errors) console.log(`error: ${error.split("\n")[0]}`);
