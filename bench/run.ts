@@ -657,7 +657,9 @@ function goalsOfThisRun(): GoalCheck[] {
   const pgRow = (prefix: string) => results.rows.find((r) => r.benchmark.startsWith(prefix))?.stepsPerSecond;
   const embedded = results.sleepers.embedded as { count: number; allSuspendedSeconds?: number; rssMiB?: number } | undefined;
   const server = results.sleepers.server as { count: number; allSuspendedSeconds?: number; serverRssMiB?: number; workerRssMiB?: number } | undefined;
-  const atGoalSize = (s: { count: number; allSuspendedSeconds?: number } | undefined) => s?.count === SLEEPERS_GOAL.count && s.allSuspendedSeconds !== undefined;
+  // Judged only at the goal's count, with every sleeper suspended and each RSS read.
+  const atGoalSize = (s: Record<string, unknown> | undefined, rss: string[]) =>
+    s?.count === SLEEPERS_GOAL.count && s.allSuspendedSeconds !== undefined && rss.every((key) => typeof s[key] === "number");
   const recovery = results.recovery as { count?: number; msFromProcessStart?: number };
   return checkGoals({
     ...goalInputs,
@@ -669,9 +671,9 @@ function goalsOfThisRun(): GoalCheck[] {
       clusterW1: pgRow(`server on PostgreSQL, 2 servers + ${CLUSTER_WORKERS} workers: W1`),
     },
     sleepers: {
-      ...(atGoalSize(embedded) ? { embedded: { seconds: embedded!.allSuspendedSeconds!, rssMiB: embedded!.rssMiB ?? Number.NaN } } : {}),
-      ...(atGoalSize(server)
-        ? { server: { seconds: server!.allSuspendedSeconds!, serverRssMiB: server!.serverRssMiB ?? Number.NaN, workerRssMiB: server!.workerRssMiB ?? Number.NaN } }
+      ...(atGoalSize(embedded, ["rssMiB"]) ? { embedded: { seconds: embedded!.allSuspendedSeconds!, rssMiB: embedded!.rssMiB! } } : {}),
+      ...(atGoalSize(server, ["serverRssMiB", "workerRssMiB"])
+        ? { server: { seconds: server!.allSuspendedSeconds!, serverRssMiB: server!.serverRssMiB!, workerRssMiB: server!.workerRssMiB! } }
         : {}),
     },
     ...(recovery.count === RECOVERY_GOAL.count && recovery.msFromProcessStart !== undefined ? { recoveryMs: recovery.msFromProcessStart } : {}),
