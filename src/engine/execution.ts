@@ -314,12 +314,12 @@ export class Execution implements CancellingExecution {
       }
       case "timer": {
         const id = scope.childId({});
-        if (this.cancelling.reaches(scope)) return this.cancelling.durableCall(id, !cmd.deferred, () => this.handleTimer(id, cmd, scope));
+        if (this.cancelling.reaches(scope)) return this.cancelling.sleepOrPromise(id, !cmd.deferred, () => this.handleTimer(id, cmd, scope));
         return this.handleTimer(id, cmd, scope);
       }
       case "promise": {
         const id = scope.childId({ id: cmd.id });
-        if (this.cancelling.reaches(scope)) return this.cancelling.durableCall(id, false, () => this.handlePromise(id, cmd, scope));
+        if (this.cancelling.reaches(scope)) return this.cancelling.sleepOrPromise(id, false, () => this.handlePromise(id, cmd, scope));
         return this.handlePromise(id, cmd, scope);
       }
       case "await":
