@@ -136,7 +136,9 @@ export class Cancelling {
   /** A race with no winner yet, reached by the cancellation: what it raced is cancelled, and the race throws. */
   async race(states: readonly FutureState[]): Promise<Result> {
     for (const state of states) {
-      if (state.kind === "durable" && this.current(state).state === "pending") await this.cancelAwaited(this.current(state));
+      if (state.kind !== "durable") continue;
+      const record = this.current(state);
+      if (record.state === "pending") await this.cancelAwaited(record);
     }
     return this.result();
   }
