@@ -4,4 +4,4 @@
  */
 import type { RequestKind } from "./requests.js";
 
-export const READ_KINDS: ReadonlySet<RequestKind> = new Set(["promise.get", "promise.search", "task.get", "task.search", "schedule.get", "schedule.search", "reprise.flow_stats"]);
+export const READ_KINDS: ReadonlySet<RequestKind> = new Set(["promise.get", "promise.search", "task.get", "task.search", "schedule.get", "schedule.search", "reprise.flow_stats", "reprise.holders"]);

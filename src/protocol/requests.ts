@@ -106,6 +106,19 @@ export type ScheduleSearchReq = Req<"schedule.search", { tags?: Tags; limit?: nu
 export type DeclareLimitsReq = Req<"reprise.declare_limits", { group: string; pid: string; functions: FunctionLimits[] }>;
 /** Reprise extension (flow control): per function, its limits and how many executions run and wait. */
 export type FlowStatsReq = Req<"reprise.flow_stats", { limit?: number }>;
+/**
+ * Reprise extension (recovery): the pids that hold acquired tasks, ordered, a page at a time. A
+ * restarted embedded process asks which of them are dead processes of its host, instead of
+ * reading every acquired task.
+ */
+export type HoldersReq = Req<"reprise.holders", { limit?: number; cursor?: string }>;
+/**
+ * Reprise extension (recovery): take over, at once, the tasks acquired by `holder`, which the
+ * caller knows is dead: each is acquired as `task.acquire` with `holder` would, in one
+ * transaction. At most `limit` tasks a request, in id order, after `cursor` when given; a task
+ * that cannot be taken (its promise settled meanwhile) is passed over.
+ */
+export type TakeOverReq = Req<"reprise.take_over", { holder: string; pid: string; ttl: number; limit?: number; cursor?: string }>;
 
 export type Request =
   | PromiseGetReq
@@ -130,7 +143,9 @@ export type Request =
   | ScheduleDeleteReq
   | ScheduleSearchReq
   | DeclareLimitsReq
-  | FlowStatsReq;
+  | FlowStatsReq
+  | HoldersReq
+  | TakeOverReq;
 
 export type RequestKind = Request["kind"];
 export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
@@ -166,7 +181,13 @@ export interface SuccessData {
   /** `replaced`: the earlier declarations this one changed (another worker's, or an older deploy's). */
   "reprise.declare_limits": { declared: FlowDeclaration[]; replaced: FlowDeclaration[] };
   "reprise.flow_stats": { flows: FlowStat[] };
+  "reprise.holders": { holders: string[]; cursor?: string };
+  /** `cursor`: more of the holder's tasks may follow; ask again with it. */
+  "reprise.take_over": { taken: Acquired[]; cursor?: string };
 }
+
+/** A task acquired, with what its execution needs to replay (as `task.acquire` answers it). */
+export type Acquired = SuccessData["task.acquire"];
 
 export const STATUS = {
   ok: 200,

@@ -190,6 +190,8 @@ const VALIDATORS: Record<RequestKind, (d: Fields, limits: Limits) => Check> = {
   "schedule.search": (d) => tags("data.tags", d.tags) ?? paging(d),
   "reprise.declare_limits": (d) => id("data.group", d.group) ?? id("data.pid", d.pid) ?? declaredFunctions(d.functions),
   "reprise.flow_stats": (d) => paging(d),
+  "reprise.holders": (d) => paging(d),
+  "reprise.take_over": (d) => id("data.holder", d.holder) ?? id("data.pid", d.pid) ?? time("data.ttl", d.ttl, "a duration") ?? paging(d),
 };
 
 const KINDS = Object.keys(VALIDATORS).join(", ");

@@ -35,6 +35,11 @@ export class Admission {
     return this.running.size;
   }
 
+  /** Executions that may start now before the limit is reached. */
+  get room(): number {
+    return Math.max(0, this.limit - this.running.size);
+  }
+
   /** Offers waiting for room. */
   get queuedCount(): number {
     return this.queue.size;

@@ -5,14 +5,17 @@
  * name the host and OS process, so the holder's death is visible and its tasks are taken over at
  * once instead of when their leases run out.
  *
- * Both walk the tasks a page at a time and act on a whole page at once: the store commits
+ * Pending tasks are walked a page at a time and offered a whole page at once: the store commits
  * concurrent requests together, so a restart with thousands of tasks to resume pays a handful of
- * commits per page instead of one round trip per task. Take-overs wait for the end of the walk
- * (see takeOverDeadHolders).
+ * commits per page instead of one round trip per task. A dead holder's tasks are not walked at
+ * all: the store names the holders, and takes a dead one's tasks over in sets (see
+ * takeOverDeadHolders).
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { MAX_SEARCH_LIMIT } from "../protocol/limits.js";
 import type { TaskRecord } from "../protocol/records.js";
+import type { Acquired } from "../protocol/requests.js";
 import type { ProtocolClient } from "./client.js";
 
 /** Nonces of the embedded instances alive in this process (an OS pid can be reused by a restart). */
@@ -32,7 +35,7 @@ export interface Walk {
  */
 export async function offerPendingTasks(client: ProtocolClient, offer: (taskId: string, version: number) => void, walk: Walk = {}): Promise<boolean> {
   const progress = { complete: false };
-  for await (const page of pagesOf(client, "pending", walk, progress)) {
+  for await (const page of pendingPages(client, walk, progress)) {
     // A task queued by flow control is dispatched by the store when its function has room.
     for (const task of page) if (!task.queued) offer(task.id, task.version);
   }
@@ -40,46 +43,52 @@ export async function offerPendingTasks(client: ProtocolClient, offer: (taskId: 
 }
 
 /**
- * Takes over the tasks of embedded holders that are gone: each is handed to `takeOver` (which
- * queues it, like any offer, and acquires it from the dead holder in one write). Returns how many
- * it found and whether the walk reached the end.
- *
- * They are handed over once the walk is done, not page by page: the take-overs then reach the
- * store together, and every execution of the dead process takes its next step before any runs
- * on to its end. Page by page, the first pages' executions would finish (their later steps, their
- * fulfilment) while the last page's still waited for their first step: resuming them all would
- * take as long as finishing them all.
+ * Takes over the tasks of embedded holders that are gone, at most `max` of them: the store is
+ * asked which processes hold tasks, and every task of each dead one is acquired from it in sets
+ * (`reprise.take_over`, a thousand a request). Each taken task is handed to `run` once all are
+ * taken, not request by request: the executions' next steps then reach the store together, and
+ * every execution of the dead process takes its next step before any runs on to its end.
+ * Request by request, the first ones' executions would finish (their later steps, their
+ * fulfilment) while the last ones still waited for their first step: resuming them all would take
+ * as long as finishing them all. Returns how many it took and whether every dead holder's tasks
+ * were taken.
  */
 export async function takeOverDeadHolders(
   client: ProtocolClient,
-  takeOver: (taskId: string, version: number, holder: string) => void,
-  /** `max`: most tasks this walk hands over; past it the walk stops early too. */
-  walk: Walk & { max?: number } = {},
-): Promise<{ found: number; complete: boolean }> {
-  const found: TaskRecord[] = [];
-  const max = walk.max ?? Number.POSITIVE_INFINITY;
-  const more = () => found.length < max && (walk.more?.() ?? true);
-  const dead = new Map<string, boolean>();
-  const isDead = (pid: string): boolean => {
-    let answer = dead.get(pid);
-    if (answer === undefined) dead.set(pid, (answer = isDeadEmbeddedHolder(pid)));
-    return answer;
-  };
-  const progress = { complete: false };
-  for await (const page of pagesOf(client, "acquired", { more }, progress)) {
-    for (const task of page) if (task.pid !== undefined && isDead(task.pid)) found.push(task);
+  run: (taken: Acquired) => void,
+  { pid, ttl, max }: { pid: string; ttl: number; max: number },
+): Promise<{ taken: number; complete: boolean }> {
+  const dead: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.expect("reprise.holders", { limit: MAX_SEARCH_LIMIT, ...(cursor ? { cursor } : {}) });
+    for (const holder of page.holders) if (isDeadEmbeddedHolder(holder)) dead.push(holder);
+    cursor = page.cursor;
+  } while (cursor);
+  const taken: Acquired[] = [];
+  for (const holder of dead) {
+    let after: string | undefined;
+    do {
+      if (taken.length >= max) return handOver(taken, run, false);
+      const limit = Math.min(MAX_SEARCH_LIMIT, max - taken.length);
+      const page = await client.expect("reprise.take_over", { holder, pid, ttl, limit, ...(after ? { cursor: after } : {}) });
+      taken.push(...page.taken);
+      after = page.cursor;
+    } while (after);
   }
-  // The last page may go past `max`: what is past it is found again by the next walk.
-  const handed = found.slice(0, max);
-  for (const task of handed) takeOver(task.id, task.version, task.pid!);
-  return { found: handed.length, complete: progress.complete && handed.length === found.length };
+  return handOver(taken, run, true);
 }
 
-async function* pagesOf(client: ProtocolClient, state: "acquired" | "pending", walk: Walk, progress: { complete: boolean }): AsyncGenerator<TaskRecord[]> {
+function handOver(taken: Acquired[], run: (taken: Acquired) => void, complete: boolean): { taken: number; complete: boolean } {
+  for (const acquired of taken) run(acquired);
+  return { taken: taken.length, complete };
+}
+
+async function* pendingPages(client: ProtocolClient, walk: Walk, progress: { complete: boolean }): AsyncGenerator<TaskRecord[]> {
   let cursor: string | undefined;
   do {
     if (walk.more && !walk.more()) return;
-    const page = await client.expect("task.search", { state, limit: RECOVERY_PAGE, ...(cursor ? { cursor } : {}) });
+    const page = await client.expect("task.search", { state: "pending", limit: RECOVERY_PAGE, ...(cursor ? { cursor } : {}) });
     yield page.tasks;
     cursor = page.cursor;
   } while (cursor);

@@ -436,9 +436,12 @@ export class Reprise {
         client,
         admission: queue,
         embedded: this.embedded,
-        takeOver: (taskId, version, holder) => {
-          running.takeOverFrom(taskId, holder);
-          queue.offer(taskId, version);
+        pid: this.pid,
+        ttl: this.ttl,
+        runTakenOver: (taken) => {
+          // The sweep took no more than there was room for: a slot is free for each.
+          if (queue.reserve(taken.task.id)) queue.runReserved(taken.task.id, taken.task.version, () => running.runTakenOver(taken));
+          else void client.send("task.release", { id: taken.task.id, version: taken.task.version });
         },
         maxQueued: MAX_QUEUED_BY_SWEEPS,
         onError: (error) => this.log.warn({ err: error }, "looking for work failed"),

@@ -12,6 +12,7 @@
 import type { Admission } from "./admission.js";
 import { NotBefore } from "./not-before.js";
 import type { ProtocolClient } from "./client.js";
+import type { Acquired } from "../protocol/requests.js";
 import { offerPendingTasks, takeOverDeadHolders } from "./recovery.js";
 
 export interface SweeperOptions {
@@ -19,8 +20,11 @@ export interface SweeperOptions {
   admission: Admission;
   /** Embedded mode: also take over the tasks of dead holders, and sweep periodically. */
   embedded: boolean;
-  /** Queues a dead holder's task to be taken over from it. */
-  takeOver: (taskId: string, version: number, holder: string) => void;
+  /** This process's id and lease length: a dead holder's tasks are acquired under them. */
+  pid: string;
+  ttl: number;
+  /** Runs a task taken over from a dead holder (it counts against the Admission limit). */
+  runTakenOver: (taken: Acquired) => void;
   /** Stop queueing found tasks past this many queued offers (the rest is found later). */
   maxQueued: number;
   onError: (error: unknown) => void;
@@ -124,7 +128,9 @@ export class Sweeper {
     // The first sweep scans too: no scan has been made yet.
     if (embedded && (this.deadLeft || now - this.lastDeadHolderScanAt >= DEAD_HOLDER_EVERY_MS)) {
       this.lastDeadHolderScanAt = now;
-      this.deadLeft = !(await takeOverDeadHolders(client, this.options.takeOver, { more, max: Math.max(0, maxQueued - admission.queuedCount) })).complete;
+      // Taken tasks are held at once: no more than there is room to run.
+      const { pid, ttl, runTakenOver } = this.options;
+      this.deadLeft = !(await takeOverDeadHolders(client, runTakenOver, { pid, ttl, max: admission.room })).complete;
     }
   }
 }

@@ -15,7 +15,7 @@ import { isValidId, isValidTime, MAX_BATCH, MAX_PRELOAD } from "../protocol/limi
 import { parseAddress, TAG } from "../protocol/tags.js";
 import type { Message } from "../protocol/messages.js";
 import type { PromiseRecord, TaskRecord, Value } from "../protocol/records.js";
-import { STATUS, type Response } from "../protocol/requests.js";
+import { STATUS, type Acquired, type Response } from "../protocol/requests.js";
 import { valueChecked } from "./checked-writes.js";
 import { action, type ProtocolClient } from "./client.js";
 import type { Registry } from "./registry.js";
@@ -58,8 +58,6 @@ export class Worker {
   private readonly running = new Map<string, { version: number; leasedAt: number }>();
   /** Tasks offered here that are not ours to run: offered again, they cost no read. */
   private readonly notOurs = new NotOurs();
-  /** Tasks to take over from a dead holder when they are next offered: task id → holder pid. */
-  private readonly deadHolders = new Map<string, string>();
   /** Offers that arrived while the task was running here (its lease may have moved on): retried after. */
   private readonly missed = new Map<string, number>();
   /** The run in progress of each execution running here: a cancellation request is handed to it. */
@@ -75,7 +73,7 @@ export class Worker {
   private readonly acquiresCheckedUnder: number | undefined;
 
   constructor(private readonly options: WorkerOptions) {
-    // Every other part of an acquire (the task's id and version, a dead holder's pid) comes from the store.
+    // Every other part of an acquire (the task's id and version) comes from the store.
     this.acquiresCheckedUnder = isValidId(options.pid) && isValidTime(options.ttl) ? options.checkedUnder : undefined;
   }
 
@@ -126,11 +124,6 @@ export class Worker {
     this.waiting.get(executionId)?.cancel();
   }
 
-  /** The next offer of `taskId` takes it over from `holder`, a process known to be dead, in one write. */
-  takeOverFrom(taskId: string, holder: string): void {
-    this.deadHolders.set(taskId, holder);
-  }
-
   /** A task is offered to this process: take it if we run its function and nobody holds it. */
   async offer(taskId: string, version: number): Promise<void> {
     if (this.stopped) return;
@@ -138,37 +131,43 @@ export class Worker {
       this.missed.set(taskId, version);
       return;
     }
-    const holder = this.deadHolders.get(taskId);
-    this.deadHolders.delete(taskId);
     try {
-      if (holder === undefined) {
-        const { registry, clock } = this.options;
-        if (this.notOurs.has(taskId, registry.size, clock.now())) return;
-        const got = await this.options.client.send("promise.get", { id: taskId });
-        if (got.head.status !== 200) return;
-        const root = (got.data as { promise: PromiseRecord }).promise;
-        if (root.state !== "pending" || !this.runs(root)) {
-          this.notOurs.add(taskId, registry.size, clock.now());
-          return;
-        }
-      }
-      const { pid, ttl, client } = this.options;
-      const acquire = { id: taskId, version, pid, ttl, ...(holder === undefined ? {} : { holder }) };
-      const acquired = await client.send("task.acquire", acquire, this.acquiresCheckedUnder);
-      if (acquired.head.status !== 200) return;
-      const data = acquired.data as { task: TaskRecord; promise: PromiseRecord; preload: PromiseRecord[]; preloadTruncated?: boolean };
-      const call = decodeCall(data.promise.param);
-      if (holder !== undefined && !this.runs(data.promise, call)) {
-        // Not ours to run after all (another group's, or a function not registered here): back
-        // to pending, where its execute message finds the right worker.
-        await client.send("task.release", { id: taskId, version: data.task.version });
+      const { registry, clock } = this.options;
+      if (this.notOurs.has(taskId, registry.size, clock.now())) return;
+      const got = await this.options.client.send("promise.get", { id: taskId });
+      if (got.head.status !== 200) return;
+      const root = (got.data as { promise: PromiseRecord }).promise;
+      if (root.state !== "pending" || !this.runs(root)) {
+        this.notOurs.add(taskId, registry.size, clock.now());
         return;
       }
+      const { pid, ttl, client } = this.options;
+      const acquired = await client.send("task.acquire", { id: taskId, version, pid, ttl }, this.acquiresCheckedUnder);
+      if (acquired.head.status !== 200) return;
+      const data = acquired.data as Acquired;
       // Returned, not awaited: execute never rejects, and this frame need not stay suspended (and
       // in memory) for as long as the execution runs.
-      return this.execute(data.task, data.promise, data.preload, data.preloadTruncated === true, call);
+      return this.execute(data.task, data.promise, data.preload, data.preloadTruncated === true);
     } catch (error) {
       this.options.log("warn", "could not take task", { taskId, error: String(error) });
+    }
+  }
+
+  /** Runs a task this process took over from a dead holder (sdk/recovery.ts), or gives it back. */
+  async runTakenOver(taken: Acquired): Promise<void> {
+    if (this.stopped) return;
+    const { task, promise } = taken;
+    try {
+      const call = decodeCall(promise.param);
+      if (!this.runs(promise, call)) {
+        // Not ours to run after all (another group's, or a function not registered here): back
+        // to pending, where its execute message finds the right worker.
+        await this.options.client.send("task.release", { id: task.id, version: task.version });
+        return;
+      }
+      return this.execute(task, promise, taken.preload, taken.preloadTruncated === true, call);
+    } catch (error) {
+      this.options.log("warn", "could not run a task taken over", { taskId: task.id, error: String(error) });
     }
   }
 

@@ -18,6 +18,8 @@ export interface PromiseQuery {
 
 export interface TaskQuery {
   state?: TaskState;
+  /** Only the tasks this process id holds (acquired by it). */
+  pid?: string;
   limit: number;
   after?: string;
 }
@@ -131,6 +133,8 @@ export interface Tx {
   searchTasks(query: TaskQuery): Promise<TaskRecord[]>;
   /** Pending or acquired tasks whose expiresAt <= now, earliest first. */
   dueTasks(now: number, limit: number): Promise<TaskRecord[]>;
+  /** The distinct pids of acquired tasks, ordered as ids are, after `after` if given. */
+  taskHolders(limit: number, after?: string): Promise<string[]>;
 
   getSchedule(id: string): Promise<ScheduleRecord | undefined>;
   putSchedule(schedule: ScheduleRecord): Promise<void>;

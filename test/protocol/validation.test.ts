@@ -40,6 +40,8 @@ const VALID: Record<RequestKind, unknown> = {
   "schedule.search": { kind: "schedule.search", head, data: {} },
   "reprise.declare_limits": { kind: "reprise.declare_limits", head, data: { group: "g", pid: "p", functions: [{ func: "f", concurrency: 2 }] } },
   "reprise.flow_stats": { kind: "reprise.flow_stats", head, data: {} },
+  "reprise.holders": { kind: "reprise.holders", head, data: {} },
+  "reprise.take_over": { kind: "reprise.take_over", head, data: { holder: "dead", pid: "p", ttl: 1000 } },
 };
 
 function refusal(body: unknown) {

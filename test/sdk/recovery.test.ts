@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { encodeCall, rootTags } from "../../src/protocol/calls.js";
 import { ADDRESS } from "../../src/protocol/tags.js";
 import { Admission } from "../../src/sdk/admission.js";
+import type { Acquired } from "../../src/protocol/requests.js";
 import { action, ProtocolClient } from "../../src/sdk/client.js";
 import { RECOVERY_PAGE, takeOverDeadHolders } from "../../src/sdk/recovery.js";
 import { Sweeper } from "../../src/sdk/sweeper.js";
@@ -40,41 +41,62 @@ async function storeWithHeldTasks(count: number, pid: string): Promise<{ client:
   return { client, transport };
 }
 
+const ME = { pid: "me", ttl: 3_600_000 };
+
+/** The tasks still acquired by `pid`, read as any client would. */
+async function heldBy(client: ProtocolClient, pid: string): Promise<string[]> {
+  const held: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.expect("task.search", { state: "acquired", limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const task of page.tasks) if (task.pid === pid) held.push(task.id);
+    cursor = page.cursor;
+  } while (cursor);
+  return held;
+}
+
+/** A sweeper whose taken tasks run in `admission`, as Reprise wires it. */
+function sweeperOver(client: ProtocolClient, admission: Admission, worker: (taken: Acquired) => Promise<void>): Sweeper {
+  const runTakenOver = (taken: Acquired) => {
+    if (!admission.reserve(taken.task.id)) throw new Error(`no room for ${taken.task.id}: the sweep took more than there was room for`);
+    admission.runReserved(taken.task.id, taken.task.version, () => worker(taken));
+  };
+  return new Sweeper({ client, admission, embedded: true, ...ME, maxQueued: 100_000, runTakenOver, onError: (error) => { throw error; } });
+}
+
 describe("recovery", () => {
-  it("hands every task of a dead holder over to be taken, a page at a time", async () => {
+  it("takes every task of a dead holder over, a thousand a request, each acquired by this process with its history", async () => {
     const count = RECOVERY_PAGE * 2 + 7;
     const { client } = await storeWithHeldTasks(count, DEAD);
-    const handed: Array<[string, number, string]> = [];
-    const { found, complete } = await takeOverDeadHolders(client, (taskId, version, holder) => handed.push([taskId, version, holder]));
-    expect({ found, complete }).toEqual({ found: count, complete: true });
-    expect(new Set(handed.map(([taskId]) => taskId)).size).toBe(count);
-    expect(handed.every(([, version, holder]) => version === 1 && holder === DEAD)).toBe(true);
-    // Taking over is one write: acquired by the new process, at the next version.
-    const [taskId, version, holder] = handed[0]!;
-    const taken = await client.expect("task.acquire", { id: taskId, version, pid: "me", ttl: 60_000, holder });
-    expect(taken.task).toMatchObject({ state: "acquired", pid: "me", version: 2 });
+    const requests = vi.spyOn(client, "expect");
+    const taken: Acquired[] = [];
+    expect(await takeOverDeadHolders(client, (acquired) => taken.push(acquired), { ...ME, max: 100_000 })).toEqual({ taken: count, complete: true });
+    expect(requests.mock.calls.filter(([kind]) => kind === "reprise.take_over")).toHaveLength(3);
+    // Never the walk over every acquired task it replaces.
+    expect(requests.mock.calls.filter(([kind]) => kind === "task.search")).toHaveLength(0);
+    expect(new Set(taken.map(({ task }) => task.id)).size).toBe(count);
+    expect(taken.every(({ task, promise, preload }) => task.state === "acquired" && task.pid === "me" && task.version === 2 && promise.id === task.id && preload.length === 0)).toBe(true);
+    expect(await heldBy(client, DEAD)).toEqual([]);
+    expect(await heldBy(client, "me")).toHaveLength(count);
   });
 
-  it("hands nothing over before the walk has read its last page, so the take-overs reach the store together", async () => {
+  it("hands nothing over before every task is taken, so the executions' next steps reach the store together", async () => {
     const count = RECOVERY_PAGE * 2 + 7;
     const { client } = await storeWithHeldTasks(count, DEAD);
-    const reads = vi.spyOn(client, "expect");
-    const pagesRead = () => reads.mock.calls.filter(([kind]) => kind === "task.search").length;
-    const handedAfterPages: number[] = [];
-    await takeOverDeadHolders(client, () => handedAfterPages.push(pagesRead()));
-    expect(handedAfterPages).toHaveLength(count);
-    expect(new Set(handedAfterPages)).toEqual(new Set([3]));
+    const requests = vi.spyOn(client, "expect");
+    const takeOversBefore: number[] = [];
+    await takeOverDeadHolders(client, () => takeOversBefore.push(requests.mock.calls.filter(([kind]) => kind === "reprise.take_over").length), { ...ME, max: 100_000 });
+    expect(takeOversBefore).toHaveLength(count);
+    expect(new Set(takeOversBefore)).toEqual(new Set([3]));
   });
 
-  it("hands over at most `max` tasks and says the walk is not complete", async () => {
+  it("takes at most `max` tasks and says it is not complete; the next call takes the rest", async () => {
     const count = RECOVERY_PAGE + 50;
     const { client } = await storeWithHeldTasks(count, DEAD);
-    const handed: string[] = [];
-    const first = await takeOverDeadHolders(client, (taskId) => handed.push(taskId), { max: 30 });
-    expect(first).toEqual({ found: 30, complete: false });
-    expect(handed).toHaveLength(30);
-    const all = await takeOverDeadHolders(client, () => {}, { max: count });
-    expect(all).toEqual({ found: count, complete: true });
+    expect(await takeOverDeadHolders(client, () => {}, { ...ME, max: 30 })).toEqual({ taken: 30, complete: false });
+    expect(await heldBy(client, DEAD)).toHaveLength(count - 30);
+    expect(await takeOverDeadHolders(client, () => {}, { ...ME, max: count })).toEqual({ taken: count - 30, complete: true });
+    expect(await heldBy(client, DEAD)).toEqual([]);
   });
 
   it("leaves the tasks of live holders alone", async () => {
@@ -83,63 +105,39 @@ describe("recovery", () => {
     liveEmbeddedNonces.add("11110000");
     try {
       const { client } = await storeWithHeldTasks(3, live);
-      expect((await takeOverDeadHolders(client, () => {})).found).toBe(0);
+      expect(await takeOverDeadHolders(client, () => {}, { ...ME, max: 100 })).toEqual({ taken: 0, complete: true });
+      expect(await heldBy(client, live)).toHaveLength(3);
     } finally {
       liveEmbeddedNonces.delete("11110000");
     }
   });
 
-  it("offers every task of a dead holder in the first sweep, and runs no more than the bound at once", async () => {
+  it("takes over in the first sweep no more than there is room to run, and the rest as room frees", async () => {
     const count = RECOVERY_PAGE + 100;
-    const { client, transport } = await storeWithHeldTasks(count, DEAD);
-    const taken = new Set<string>();
-    const admission = new Admission(50, (taskId) => {
-      taken.add(taskId);
-      return new Promise<void>(() => {});
+    const { client } = await storeWithHeldTasks(count, DEAD);
+    const ran = new Set<string>();
+    const finish: (() => void)[] = [];
+    const admission = new Admission(50, async () => {});
+    const sweeper = sweeperOver(client, admission, (taken) => {
+      ran.add(taken.task.id);
+      return new Promise<void>((resolve) => finish.push(resolve));
     });
-    await transport.subscribe(GROUP, "me", (message) => {
-      if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
-    });
-    const takeOver = (taskId: string, version: number) => admission.offer(taskId, version);
-    const sweeper = new Sweeper({ client, admission, embedded: true, maxQueued: 100_000, takeOver, onError: (error) => { throw error; } });
     await sweeper.sweep();
-    sweeper.stop();
     expect(admission.runningCount).toBe(50);
-    expect(taken.size).toBe(50);
-    expect(admission.runningCount + admission.queuedCount).toBe(count);
-  });
-
-  it("stops queueing found work past its cap, and finds the rest in later sweeps", async () => {
-    const count = RECOVERY_PAGE * 3;
-    const { client, transport } = await storeWithHeldTasks(count, DEAD);
-    const taken = new Set<string>();
-    let mostQueued = 0;
-    const holders = new Map<string, string>();
-    // Each run takes its task over and ends at once, as an execution that suspends does.
-    const admission = new Admission(10, async (taskId, version) => {
-      const acquired = await client.send("task.acquire", { id: taskId, version, pid: "me", ttl: 3_600_000, holder: holders.get(taskId)! });
-      if (acquired.head.status === 200) taken.add(taskId);
-    });
-    await transport.subscribe(GROUP, "me", (message) => {
-      if (message.kind === "execute") admission.offer(message.data.task.id, message.data.task.version);
-      mostQueued = Math.max(mostQueued, admission.queuedCount);
-    });
-    const takeOver = (taskId: string, version: number, holder: string) => {
-      holders.set(taskId, holder);
-      admission.offer(taskId, version);
-      mostQueued = Math.max(mostQueued, admission.queuedCount);
-    };
-    const sweeper = new Sweeper({ client, admission, embedded: true, maxQueued: RECOVERY_PAGE, takeOver, onError: (error) => { throw error; } });
-    let sweeps = 0;
-    while (taken.size < count && sweeps < 10) {
+    expect(ran.size).toBe(50);
+    // The rest stay with the dead holder, not held here without room to run.
+    expect(await heldBy(client, DEAD)).toHaveLength(count - 50);
+    let sweeps = 1;
+    while (ran.size < count && sweeps < 100) {
+      for (const done of finish.splice(0)) done();
+      await new Promise((resolve) => setImmediate(resolve));
       await sweeper.sweep();
       sweeps++;
-      while (admission.queuedCount + admission.runningCount > 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(admission.runningCount).toBeLessThanOrEqual(50);
     }
     sweeper.stop();
-    expect(taken.size).toBe(count);
-    expect(sweeps).toBeGreaterThan(1);
-    expect(mostQueued).toBeLessThan(RECOVERY_PAGE * 2);
+    expect(ran.size).toBe(count);
+    expect(await heldBy(client, DEAD)).toEqual([]);
   });
 });
 

@@ -123,7 +123,9 @@ describe("reprise.stop()", { timeout: 40_000 }, () => {
       client: {} as ProtocolClient,
       admission: { queuedCount: 0 } as Admission,
       embedded: true,
-      takeOver: () => sweeps.push("takeOver"),
+      pid: "me",
+      ttl: 60_000,
+      runTakenOver: () => sweeps.push("takeOver"),
       maxQueued: 1,
       onError: (error) => sweeps.push(String(error)),
     });

@@ -16,14 +16,14 @@ afterEach(() => vi.useRealTimers());
 function sweeperWith(embedded: boolean, pageDelayMs = 0): { sweeper: Sweeper; walks: () => number } {
   let pendingWalks = 0;
   const client = {
-    expect: async (_kind: string, data: { state: string }) => {
+    expect: async (kind: string, data: { state: string }) => {
       if (data.state === "pending") pendingWalks++;
       if (pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pageDelayMs));
-      return { tasks: [] };
+      return kind === "reprise.holders" ? { holders: [] } : { tasks: [] };
     },
   } as unknown as ProtocolClient;
   const admission = new Admission(10, async () => {});
-  const sweeper = new Sweeper({ client, admission, embedded, takeOver: () => {}, maxQueued: 100, onError: (error) => { throw error; } });
+  const sweeper = new Sweeper({ client, admission, embedded, pid: "me", ttl: 60_000, runTakenOver: () => {}, maxQueued: 100, onError: (error) => { throw error; } });
   return { sweeper, walks: () => pendingWalks };
 }
 

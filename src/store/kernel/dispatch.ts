@@ -4,6 +4,7 @@ import type { KernelContext } from "./context.js";
 import type { Outcome } from "./outcome.js";
 import { createPromise, getPromise, registerCallback, registerListener, searchPromises, settle } from "./promises.js";
 import { declareLimits, flowStats } from "./flow-requests.js";
+import { takeOver, taskHolders } from "./take-over.js";
 import { createSchedule, deleteSchedule, getSchedule, searchSchedules } from "./schedules.js";
 import {
   acquireTask,
@@ -45,6 +46,8 @@ const TRANSITIONS: { [K in RequestKind]: Transition<K> } = {
   "schedule.search": searchSchedules,
   "reprise.declare_limits": declareLimits,
   "reprise.flow_stats": flowStats,
+  "reprise.holders": taskHolders,
+  "reprise.take_over": takeOver,
 };
 
 /** Runs the transition for `req`, which has passed validation. */

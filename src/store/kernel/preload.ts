@@ -23,9 +23,15 @@ export interface Preload {
 }
 
 export async function preload(ctx: KernelContext, task: PromiseRecord): Promise<Preload> {
+  return (await sizedPreload(ctx, task)).preload;
+}
+
+/** The preload and about how many bytes its records take (`approxRecordBytes`, summed). */
+export async function sizedPreload(ctx: KernelContext, task: PromiseRecord): Promise<{ preload: Preload; bytes: number }> {
   const under = await readBounded(MAX_PRELOAD, undefined, MAX_PAGE_BYTES, (limit, after) => ctx.tx.promisesUnder(task.id, limit, after));
   const found = under.items;
   let more = under.more;
+  let bytes = under.bytes;
   const branch = task.tags[TAG.branch];
   // Reprise's own executions name every child under `${id}.`: only another SDK's need the branch search.
   const ours = task.tags[TAG.kind] !== undefined;
@@ -35,7 +41,8 @@ export async function preload(ctx: KernelContext, task: PromiseRecord): Promise<
     );
     found.push(...sameBranch.items);
     more = sameBranch.more;
+    bytes += sameBranch.bytes;
   }
   const promises = found.map((p) => projectPromise(p, ctx.now));
-  return more ? { preload: promises, preloadTruncated: true } : { preload: promises };
+  return { preload: more ? { preload: promises, preloadTruncated: true } : { preload: promises }, bytes };
 }

@@ -22,7 +22,7 @@ type Cached = "getPromise" | "getPromises" | "insertPromise" | "updatePromise" |
 
 const PASSED_THROUGH = [
   "searchPromises", "duePromises", "promisesUnder", "addCallback", "takeCallbacks", "deleteCallbacksOf", "addListener", "takeListeners",
-  "searchTasks", "dueTasks", "getSchedule", "putSchedule", "deleteSchedule", "searchSchedules", "dueSchedules", "getFlowLimits",
+  "searchTasks", "dueTasks", "taskHolders", "getSchedule", "putSchedule", "deleteSchedule", "searchSchedules", "dueSchedules", "getFlowLimits",
   "getFlowLimit", "putFlowLimit", "deleteFlowLimit", "lockFlowRow", "putFlowRow", "deleteFlowRow", "dueFlowRows", "queueTask",
   "unqueueTask", "queuedAhead", "queueHeads", "flowCounts", "nextDeadline", "putFinished", "getFinished", "finishedDue", "finishedBy",
   "hasPendingWithPrefix",

@@ -21,11 +21,12 @@ import {
   type TaskReleaseReq,
   type TaskSearchReq,
   type TaskSuspendReq,
+  type SuccessData,
 } from "../../protocol/requests.js";
 import { cancelRequestId, TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
 import { fail, ok, toResponse, type ErrorStatus, type Outcome } from "./outcome.js";
-import { preload } from "./preload.js";
+import { preload, sizedPreload } from "./preload.js";
 import { createPromise, newPromise, settle } from "./promises.js";
 import { projectPromise, projectTask } from "./projection.js";
 import { fetchPage } from "./search.js";
@@ -87,6 +88,15 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
 }
 
 export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Promise<Outcome<"task.acquire">> {
+  const acquired = await acquiring(ctx, req);
+  return "answer" in acquired ? ok(acquired.answer) : acquired;
+}
+
+/** `task.acquire`'s transition, with about how many bytes its preload takes (a take-over bounds its answer by them). */
+export async function acquiring(
+  ctx: KernelContext,
+  req: TaskAcquireReq,
+): Promise<{ answer: SuccessData["task.acquire"]; bytes: number } | { status: ErrorStatus; data: string }> {
   await convergeTimeout(ctx, req.data.id);
   const task = await ctx.tx.getTask(req.data.id);
   if (!task) return fail(STATUS.notFound, "Task not found");
@@ -108,7 +118,8 @@ export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Prom
   }
   const acquired = acquiredTask({ ...task, version: task.version + 1 }, req.data.pid, req.data.ttl, ctx.now);
   await ctx.tx.putTask(acquired);
-  return ok({ task: acquired, promise, ...(await preload(ctx, promise)) });
+  const history = await sizedPreload(ctx, promise);
+  return { answer: { task: acquired, promise, ...history.preload }, bytes: history.bytes };
 }
 
 /**

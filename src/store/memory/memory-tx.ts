@@ -91,7 +91,17 @@ export class MemoryTx implements Tx {
   }
 
   async searchTasks(query: TaskQuery): Promise<TaskRecord[]> {
-    return take(this.t.tasks.ordered(query.after), query.limit, (t) => query.state === undefined || t.state === query.state);
+    return take(
+      this.t.tasks.ordered(query.after),
+      query.limit,
+      (t) => (query.state === undefined || t.state === query.state) && (query.pid === undefined || t.pid === query.pid),
+    );
+  }
+
+  async taskHolders(limit: number, after?: string): Promise<string[]> {
+    const holders = new Set<string>();
+    for (const task of this.t.tasks.values()) if (task.state === "acquired" && task.pid !== undefined && (after === undefined || task.pid > after)) holders.add(task.pid);
+    return [...holders].sort(compare).slice(0, limit);
   }
 
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {

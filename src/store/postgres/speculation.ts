@@ -223,6 +223,7 @@ export class SpeculativeTx implements Tx {
   promisesUnder = missing("a range of promises");
   searchTasks = missing("a task search");
   dueTasks = missing("a scan of due tasks");
+  taskHolders = missing("the holders of tasks");
   getSchedule = missing("schedules");
   putSchedule = missing("schedules");
   deleteSchedule = missing("schedules");

@@ -61,6 +61,8 @@ const SQL = {
 
   getTask: `SELECT ${TASK_COLUMNS}, xmin::text AS rev FROM tasks WHERE id = $1 FOR UPDATE`,
   getTasks: `SELECT ${TASK_COLUMNS}, xmin::text AS rev FROM tasks WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+  // Byte order, as ids are ordered ("C"), whatever the database's collation.
+  taskHolders: `SELECT DISTINCT pid COLLATE "C" AS pid FROM tasks WHERE state = 'acquired' AND pid COLLATE "C" > $1 ORDER BY 1 LIMIT $2`,
   dueTasks: `SELECT ${TASK_COLUMNS} FROM tasks WHERE state IN ('pending', 'acquired') AND expires_at <= $1
     ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
 
@@ -426,10 +428,17 @@ export class PostgresTx implements Tx {
     await this.flush();
     const conditions = new Conditions();
     if (query.state !== undefined) conditions.add("state = ?", query.state);
+    if (query.pid !== undefined) conditions.add("pid = ?", query.pid);
     if (query.after !== undefined) conditions.add(`${atLeast("?")} AND id > ?`, query.after);
     const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${conditions.where()} ORDER BY ${ID_ORDER} LIMIT ${conditions.param(query.limit)}`;
     const result = await this.client.query<TaskRow>(sql, conditions.values);
     return result.rows.map(taskFromRow);
+  }
+
+  async taskHolders(limit: number, after?: string): Promise<string[]> {
+    await this.flush();
+    // Every pid is a valid id, so never empty: "" is before them all.
+    return (await this.run<{ pid: string }>("taskHolders", [after ?? "", limit])).map((row) => row.pid);
   }
 
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {

@@ -111,6 +111,58 @@ export function taskSpecs(subject: () => Subject): void {
       expect(await s.error("task.acquire", { id: "root", version: 2, pid: "w3", ttl: 5000, holder: "w2" }, 409)).toBe("Task not acquired by that holder");
     });
 
+    it("names the holders of acquired tasks (Reprise extension), ordered, a page at a time", async () => {
+      const s = subject();
+      for (const [id, pid] of [["a", "w2"], ["b", "w1"], ["c", "w2"], ["d", "w3"]] as const) {
+        await s.createTargeted(id);
+        await s.ok("task.acquire", { id, version: 0, pid, ttl: 5000 });
+      }
+      // A released task is held by nobody.
+      await s.ok("task.release", { id: "d", version: 1 });
+      expect(await s.ok("reprise.holders", {})).toEqual({ holders: ["w1", "w2"] });
+      const first = await s.ok("reprise.holders", { limit: 1 });
+      expect(first.holders).toEqual(["w1"]);
+      expect(await s.ok("reprise.holders", { limit: 1, cursor: first.cursor! })).toEqual({ holders: ["w2"] });
+    });
+
+    it("takes over every task of a holder at once (Reprise extension), each as a take-over by acquire, a page at a time", async () => {
+      const s = subject();
+      for (const id of ["r1", "r2", "r3", "s1"]) {
+        await s.createTargeted(id);
+        await s.ok("task.acquire", { id, version: 0, pid: id.startsWith("r") ? "dead" : "alive", ttl: 5000 });
+      }
+      await s.create("r2.1");
+      const first = await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000, limit: 2 }, T0 + 10);
+      expect(first.taken.map(({ task }) => task)).toEqual([
+        { id: "r1", state: "acquired", version: 2, resumes: [], pid: "w2", ttl: 5000, expiresAt: T0 + 5010 },
+        { id: "r2", state: "acquired", version: 2, resumes: [], pid: "w2", ttl: 5000, expiresAt: T0 + 5010 },
+      ]);
+      expect(first.taken.map(({ promise }) => promise.id)).toEqual(["r1", "r2"]);
+      expect(first.taken[1]!.preload.map((p) => p.id)).toEqual(["r2.1"]);
+      expect(first.cursor).toBeDefined();
+      const rest = await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000, limit: 2, cursor: first.cursor! }, T0 + 10);
+      expect(rest.taken.map(({ task }) => task.id)).toEqual(["r3"]);
+      expect(rest.cursor).toBeUndefined();
+      // The dead holder's fenced writes are refused; another holder's tasks are left alone.
+      expect(await s.error("task.fence", { id: "r1", version: 1, action: createAction("r1.1") }, 409)).toBe("Fence check failed");
+      expect((await s.ok("task.get", { id: "s1" })).task).toMatchObject({ pid: "alive", version: 1 });
+      expect(await s.ok("reprise.holders", {})).toEqual({ holders: ["alive", "w2"] });
+      expect(await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000 })).toEqual({ taken: [] });
+    });
+
+    it("passes over a task it cannot take (its promise timed out), and moves on past it", async () => {
+      const s = subject();
+      await s.createTargeted("late", { timeoutAt: T0 + 100 });
+      await s.createTargeted("ok");
+      for (const id of ["late", "ok"]) await s.ok("task.acquire", { id, version: 0, pid: "dead", ttl: 5000 });
+      const first = await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000, limit: 1 }, T0 + 200);
+      expect(first.taken).toEqual([]);
+      expect(first.cursor).toBeDefined();
+      expect((await s.ok("task.get", { id: "late" }, T0 + 200)).task.state).toBe("fulfilled");
+      const rest = await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000, limit: 1, cursor: first.cursor! }, T0 + 200);
+      expect(rest.taken.map(({ task }) => [task.id, task.pid])).toEqual([["ok", "w2"]]);
+    });
+
     it("preloads the promises under the task's id", async () => {
       const s = subject();
       await s.createTargeted("root");
