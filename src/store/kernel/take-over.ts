@@ -10,7 +10,7 @@
  */
 import { decodeCursor, encodeCursor } from "../../protocol/cursor.js";
 import { DEFAULT_SEARCH_LIMIT, MAX_PAGE_BYTES } from "../../protocol/limits.js";
-import { PROTOCOL_VERSION, type Acquired, type HoldersReq, type TakeOverReq } from "../../protocol/requests.js";
+import type { Acquired, HoldersReq, TakeOverReq } from "../../protocol/requests.js";
 import type { KernelContext } from "./context.js";
 import { ok, type Outcome } from "./outcome.js";
 import { acquiring } from "./tasks.js";
@@ -43,8 +43,7 @@ export async function takeOver(ctx: KernelContext, req: TakeOverReq): Promise<Ou
   for (const task of candidates) {
     if (bytes >= MAX_PAGE_BYTES) break;
     last = task.id;
-    const acquire = { kind: "task.acquire", head: { corrId: "", version: PROTOCOL_VERSION }, data: { id: task.id, version: task.version, pid, ttl, holder } } as const;
-    const acquired = await acquiring(ctx, acquire);
+    const acquired = await acquiring(ctx, { id: task.id, version: task.version, pid, ttl, holder });
     if (!("answer" in acquired)) continue;
     taken.push(acquired.answer);
     bytes += acquired.bytes;

@@ -88,25 +88,25 @@ export async function createTask(ctx: KernelContext, req: TaskCreateReq): Promis
 }
 
 export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Promise<Outcome<"task.acquire">> {
-  const acquired = await acquiring(ctx, req);
+  const acquired = await acquiring(ctx, req.data);
   return "answer" in acquired ? ok(acquired.answer) : acquired;
 }
 
 /** `task.acquire`'s transition, with about how many bytes its preload takes (a take-over bounds its answer by them). */
 export async function acquiring(
   ctx: KernelContext,
-  req: TaskAcquireReq,
+  data: TaskAcquireReq["data"],
 ): Promise<{ answer: SuccessData["task.acquire"]; bytes: number } | { status: ErrorStatus; data: string }> {
-  await convergeTimeout(ctx, req.data.id);
-  const task = await ctx.tx.getTask(req.data.id);
+  await convergeTimeout(ctx, data.id);
+  const task = await ctx.tx.getTask(data.id);
   if (!task) return fail(STATUS.notFound, "Task not found");
   // A take-over (Reprise extension) names the dead holder; it applies to that holder's task only.
-  const takeOver = req.data.holder !== undefined;
-  if (takeOver && (task.state !== "acquired" || task.pid !== req.data.holder)) return fail(STATUS.conflict, "Task not acquired by that holder");
+  const takeOver = data.holder !== undefined;
+  if (takeOver && (task.state !== "acquired" || task.pid !== data.holder)) return fail(STATUS.conflict, "Task not acquired by that holder");
   if (!takeOver && task.state !== "pending") return fail(STATUS.conflict, "Task not in pending state");
   const promise = await requirePromise(ctx, task.id);
   if (promise.state !== "pending") return fail(STATUS.conflict, "Task logically fulfilled");
-  if (task.version !== req.data.version) return fail(STATUS.conflict, "Version mismatch");
+  if (task.version !== data.version) return fail(STATUS.conflict, "Version mismatch");
   // A take-over keeps the dead holder's slot; any other acquisition must be admitted by flow control.
   if (!takeOver) {
     const admission = await admit(ctx, task, promise);
@@ -116,7 +116,7 @@ export async function acquiring(
       return fail(STATUS.tooMany, admission.reason);
     }
   }
-  const acquired = acquiredTask({ ...task, version: task.version + 1 }, req.data.pid, req.data.ttl, ctx.now);
+  const acquired = acquiredTask({ ...task, version: task.version + 1 }, data.pid, data.ttl, ctx.now);
   await ctx.tx.putTask(acquired);
   const history = await sizedPreload(ctx, promise);
   return { answer: { task: acquired, promise, ...history.preload }, bytes: history.bytes };
