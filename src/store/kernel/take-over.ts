@@ -8,30 +8,25 @@
  * checks, the same write, the same preload. A task that cannot be taken (its promise settled or
  * timed out meanwhile) is passed over: the cursor moves past it, so a request always progresses.
  */
-import { decodeCursor, encodeCursor } from "../../protocol/cursor.js";
-import { DEFAULT_SEARCH_LIMIT, MAX_PAGE_BYTES } from "../../protocol/limits.js";
+import { encodeCursor } from "../../protocol/cursor.js";
+import { MAX_PAGE_BYTES } from "../../protocol/limits.js";
 import type { Acquired, HoldersReq, TakeOverReq } from "../../protocol/requests.js";
 import type { KernelContext } from "./context.js";
 import { ok, type Outcome } from "./outcome.js";
+import { fetchPage } from "./search.js";
 import { acquiring } from "./tasks.js";
 
 export async function taskHolders(ctx: KernelContext, req: HoldersReq): Promise<Outcome<"reprise.holders">> {
-  const limit = req.data.limit ?? DEFAULT_SEARCH_LIMIT;
-  const after = req.data.cursor === undefined ? undefined : decodeCursor(req.data.cursor);
-  // One more than asked: whether another page follows, without another query.
-  const holders = await ctx.tx.taskHolders(limit + 1, after);
-  if (holders.length <= limit) return ok({ holders });
-  const page = holders.slice(0, limit);
-  return ok({ holders: page, cursor: encodeCursor(page.at(-1)!) });
+  // Paged as any search, a holder's pid standing for the id.
+  const page = await fetchPage(req.data.limit, req.data.cursor, async (limit, after) => (await ctx.tx.taskHolders(limit, after)).map((id) => ({ id })));
+  const holders = page.items.map(({ id }) => id);
+  return ok(page.cursor === undefined ? { holders } : { holders, cursor: page.cursor });
 }
 
 export async function takeOver(ctx: KernelContext, req: TakeOverReq): Promise<Outcome<"reprise.take_over">> {
   const { holder, pid, ttl } = req.data;
-  const limit = req.data.limit ?? DEFAULT_SEARCH_LIMIT;
-  const after = req.data.cursor === undefined ? undefined : decodeCursor(req.data.cursor);
-  const held = await ctx.tx.searchTasks({ state: "acquired", pid: holder, limit: limit + 1, ...(after === undefined ? {} : { after }) });
-  const candidates = held.slice(0, limit);
-  const ids = candidates.map((task) => task.id);
+  const page = await fetchPage(req.data.limit, req.data.cursor, (limit, after) => ctx.tx.searchTasks({ state: "acquired", pid: holder, limit, after }));
+  const ids = page.items.map((task) => task.id);
   // Every row the acquires read, read ahead in two statements (and locked in the order every
   // transition locks: promises, then tasks) instead of two reads per task.
   await ctx.tx.getPromises(ids);
@@ -39,16 +34,13 @@ export async function takeOver(ctx: KernelContext, req: TakeOverReq): Promise<Ou
   const taken: Acquired[] = [];
   // The answer holds every taken execution's history: bounded as a page of a search is.
   let bytes = 0;
-  let last: string | undefined;
-  for (const task of candidates) {
-    if (bytes >= MAX_PAGE_BYTES) break;
-    last = task.id;
+  for (const [n, task] of page.items.entries()) {
+    // Cut short: the next request goes on after the last task looked at.
+    if (bytes >= MAX_PAGE_BYTES) return ok({ taken, cursor: encodeCursor(page.items[n - 1]!.id) });
     const acquired = await acquiring(ctx, { id: task.id, version: task.version, pid, ttl, holder });
     if (!("answer" in acquired)) continue;
     taken.push(acquired.answer);
     bytes += acquired.bytes;
   }
-  // More follow past the page, or the byte bound stopped it short.
-  const more = held.length > limit || last !== candidates.at(-1)?.id;
-  return ok(more && last !== undefined ? { taken, cursor: encodeCursor(last) } : { taken });
+  return ok(page.cursor === undefined ? { taken } : { taken, cursor: page.cursor });
 }
