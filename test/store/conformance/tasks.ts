@@ -150,6 +150,23 @@ export function taskSpecs(subject: () => Subject): void {
       expect(await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000 })).toEqual({ taken: [] });
     });
 
+    it("cuts a take-over short once its answer holds a search page's bytes, and goes on from there", async () => {
+      const s = subject();
+      // Each execution's history is one record of about 3 MB: the fourth would pass MAX_PAGE_BYTES.
+      const big = "A".repeat(3_000_000);
+      for (const id of ["r1", "r2", "r3", "r4"]) {
+        await s.createTargeted(id);
+        await s.ok("task.acquire", { id, version: 0, pid: "dead", ttl: 5000 });
+        await s.create(`${id}.1`, { param: { data: big } });
+      }
+      const first = await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000 });
+      expect(first.taken.map(({ task }) => task.id)).toEqual(["r1", "r2", "r3"]);
+      expect(first.cursor).toBeDefined();
+      const rest = await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000, cursor: first.cursor! });
+      expect(rest).toMatchObject({ taken: [{ task: { id: "r4", pid: "w2" } }] });
+      expect(rest.cursor).toBeUndefined();
+    });
+
     it("passes over a task it cannot take (its promise timed out), and moves on past it", async () => {
       const s = subject();
       await s.createTargeted("late", { timeoutAt: T0 + 100 });
