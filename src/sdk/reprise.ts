@@ -441,7 +441,12 @@ export class Reprise {
         runTakenOver: (taken) => {
           // The sweep took no more than there was room for: a slot is free for each.
           if (queue.reserve(taken.task.id)) queue.runReserved(taken.task.id, taken.task.version, () => running.runTakenOver(taken));
-          else void client.send("task.release", { id: taken.task.id, version: taken.task.version });
+          else {
+            // No room after all (offers filled it meanwhile): back to pending now rather than at the lease's end.
+            client.send("task.release", { id: taken.task.id, version: taken.task.version }).catch((error: unknown) => {
+              this.log.warn({ err: error, taskId: taken.task.id }, "could not give back a task taken over");
+            });
+          }
         },
         maxQueued: MAX_QUEUED_BY_SWEEPS,
         onError: (error) => this.log.warn({ err: error }, "looking for work failed"),
