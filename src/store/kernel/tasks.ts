@@ -21,7 +21,7 @@ import {
   type TaskReleaseReq,
   type TaskSearchReq,
   type TaskSuspendReq,
-  type SuccessData,
+  type Acquired,
 } from "../../protocol/requests.js";
 import { cancelRequestId, TAG } from "../../protocol/tags.js";
 import type { KernelContext } from "./context.js";
@@ -96,7 +96,7 @@ export async function acquireTask(ctx: KernelContext, req: TaskAcquireReq): Prom
 export async function acquiring(
   ctx: KernelContext,
   data: TaskAcquireReq["data"],
-): Promise<{ answer: SuccessData["task.acquire"]; bytes: number } | { status: ErrorStatus; data: string }> {
+): Promise<{ answer: Acquired; bytes: number } | { status: ErrorStatus; data: string }> {
   await convergeTimeout(ctx, data.id);
   const task = await ctx.tx.getTask(data.id);
   if (!task) return fail(STATUS.notFound, "Task not found");
