@@ -97,6 +97,9 @@ export interface SyncRows {
   insertNewPromise(promise: PromiseRecord): boolean;
 }
 
+/** What `Backend.transactionNow` answers when it cannot begin at once. */
+export const NOT_NOW: unique symbol = Symbol("not now");
+
 /** One transaction. Reads see the transaction's own writes; reads of single rows lock them (Postgres). */
 export interface Tx {
   getPromise(id: string): Promise<PromiseRecord | undefined>;
@@ -246,6 +249,14 @@ export interface Backend {
    * (group commit) as long as each one's outcome is unchanged.
    */
   transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Optional, for a backend whose transactions run in this thread (SQLite): runs `work` at once
+   * in a transaction of its own and commits it before returning, when nothing else of this
+   * backend is queued or open; `work` answering undefined writes nothing (rolled back). Answers
+   * NOT_NOW, without running `work`, when it cannot begin at once. A lone caller saves the
+   * queue's turns and promises; one that may have company uses `transaction`.
+   */
+  transactionNow?<T>(work: (tx: Tx) => T | undefined): T | undefined | typeof NOT_NOW;
   /**
    * Optional fan-out of committed messages to every process sharing this backend (Postgres
    * LISTEN/NOTIFY). Without it, messages reach only this process's listeners.

@@ -5,7 +5,9 @@
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PromiseRecord } from "../../src/protocol/records.js";
-import type { Backend } from "../../src/store/backend.js";
+import { NOT_NOW, type Backend } from "../../src/store/backend.js";
+import { DEFAULT_LIMITS } from "../../src/protocol/limits.js";
+import { isFenceResponse } from "../../src/protocol/step-record.js";
 import { openStore } from "../../src/store/index.js";
 import { ProtocolStore } from "../../src/store/kernel/index.js";
 import { GroupCommit } from "../../src/store/sqlite/group-commit.js";
@@ -26,6 +28,10 @@ function database(): string {
 
 function promise(id: string): PromiseRecord {
   return { id, state: "pending", param: {}, value: {}, tags: {}, timeoutAt: T0 + 1000, createdAt: T0 };
+}
+
+function failNow(): never {
+  throw new Error("failed after writing");
 }
 
 /** What another connection (another process, after a crash) finds on disk. */
@@ -132,6 +138,68 @@ describe("SQLite group commit", () => {
     // The burst's first request is taken for lone and starts within the turn; whatever the turn
     // had queued by then joins it, and the rest goes in one more transaction at most.
     expect(hints.length - 3).toBeLessThanOrEqual(2);
+  });
+
+  it("runs a lone transaction at once, on disk when it returns; rolls back one that answers undefined or throws; waits behind a queued batch", async () => {
+    const path = database();
+    const backend = openSqliteBackend(path);
+    cleanups.push(() => backend.close());
+    const now = backend.transactionNow!.bind(backend);
+    expect(now((tx) => (tx.syncRows!.insertNewPromise(promise("a")) ? "made" : undefined))).toBe("made");
+    expect(idsOnDisk(path)).toEqual(["a"]);
+    // Undefined: what it wrote is rolled back.
+    expect(now((tx) => (tx.syncRows!.insertNewPromise(promise("b")), undefined))).toBeUndefined();
+    expect(() => now((tx) => (tx.syncRows!.insertNewPromise(promise("c")), failNow()))).toThrow("failed after writing");
+    expect(idsOnDisk(path)).toEqual(["a"]);
+    // The rows a rolled-back transaction wrote are not taken for committed ones.
+    expect(now((tx) => tx.syncRows!.getPromise("b") ?? "missing")).toBe("missing");
+    // Behind a queued batch it does not run: the queue keeps its order.
+    const queued = backend.transaction(async (tx) => tx.insertPromise(promise("d")));
+    let ran = false;
+    expect(now(() => (ran = true))).toBe(NOT_NOW);
+    expect(ran).toBe(false);
+    await queued;
+    expect(idsOnDisk(path)).toEqual(["a", "d"]);
+  });
+
+  it("records a lone step after a batch of one at once, without the queue's transaction, on disk when answered", async () => {
+    const path = database();
+    const backend = openSqliteBackend(path);
+    const used: string[] = [];
+    const counting: Backend = {
+      transaction: (work, options) => (used.push("queued"), backend.transaction(work, options)),
+      transactionNow: (work) => (used.push("now"), backend.transactionNow!(work)),
+      close: () => backend.close(),
+    };
+    const store = new ProtocolStore(counting);
+    cleanups.push(() => store.close());
+    const head = { corrId: "c", version: "v" };
+    const created = await store.apply(
+      { kind: "task.create", head, data: { pid: "p1", ttl: 60_000, action: { kind: "promise.create", head, data: { id: "r", timeoutAt: T0 + 60_000, param: {}, tags: { "resonate:target": "poll://any@workers" } } } } },
+      T0,
+    );
+    expect(created.head.status).toBe(200);
+    const version = (created.data as { task: { version: number } }).task.version;
+    const step = (n: number) => ({
+      taskId: "r",
+      version,
+      checkedUnder: DEFAULT_LIMITS.maxValueBytes,
+      create: { id: `r.${n}`, timeoutAt: T0 + 60_000, param: {}, tags: {}, result: { state: "resolved" as const, value: { data: "MQ==" } } },
+    });
+    for (let n = 1; n <= 3; n++) {
+      used.length = 0;
+      const made = await store.recordStep!(step(n), T0 + n);
+      expect(made).toMatchObject({ id: `r.${n}`, state: "resolved" });
+      expect(idsOnDisk(path)).toContain(`r.${n}`);
+      // Each follows a batch of one (the task's create, then the step before): no queue.
+      expect(used).toEqual(["now"]);
+    }
+    // A record the general transition decides (a stale version) still gets its answer, by the queue.
+    used.length = 0;
+    const stale = await store.recordStep!({ ...step(4), version: version + 1 }, T0 + 4);
+    expect(isFenceResponse(stale) && stale.head.status).toBe(409);
+    expect(used).toEqual(["now", "queued"]);
+    expect(idsOnDisk(path)).not.toContain("r.4");
   });
 
   it("never begins a batch on one connection while another store of this process holds the file's write lock", async () => {

@@ -17,7 +17,7 @@ import type { Envelope } from "../../protocol/messages.js";
 import type { PromiseRecord } from "../../protocol/records.js";
 import type { Request, RequestKind, RequestOf, Response, TaskFenceReq } from "../../protocol/requests.js";
 import { fencedStepOf, stepFenceRequest, type StepAnswer, type StepRecord } from "../../protocol/step-record.js";
-import type { Backend, Tx } from "../backend.js";
+import { NOT_NOW, type Backend, type Tx } from "../backend.js";
 import type { KernelContext } from "./context.js";
 import { dispatch } from "./dispatch.js";
 import { addFencedCreateRows, addNamedRows, type NamedRows } from "./named-rows.js";
@@ -79,7 +79,19 @@ export class GroupApply {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.runBatch();
+      while (this.queue.length > 0) {
+        if (this.lastBatchSize === 1 && this.backend.transactionNow !== undefined) {
+          // A caller writing alone (a sequential workflow's steps): once this turn's microtasks
+          // have had their chance to join, a step record still alone is made at once, without
+          // the queue's transaction and its promises.
+          await undefined;
+          if (this.queue.length === 1 && this.recordedAtOnce(this.queue[0]!)) {
+            this.queue.shift();
+            continue;
+          }
+        }
+        await this.runBatch();
+      }
     } finally {
       this.draining = undefined;
     }
@@ -116,6 +128,27 @@ export class GroupApply {
     }
     await this.deliver(applied.outbox);
     batch!.forEach((item, n) => item.answer(applied.responses[n]!));
+  }
+
+  /**
+   * Makes a lone step record in a transaction of its own, begun and committed at once
+   * (`Backend.transactionNow`), and answers it; false, having done nothing, for a request, a
+   * record the general transition must decide (kernel/step-record.ts), or when the backend
+   * cannot begin at once.
+   */
+  private recordedAtOnce(item: Queued): boolean {
+    const step = item.req;
+    if (!isStep(step)) return false;
+    let made: PromiseRecord | undefined | typeof NOT_NOW;
+    try {
+      made = this.backend.transactionNow!((tx) => tx.syncRows && recordStepAtOnce(this.context(tx, item.now, []), tx.syncRows, step));
+    } catch (error) {
+      item.fail(error);
+      return true;
+    }
+    if (made === undefined || made === NOT_NOW) return false;
+    item.answer(made);
+    return true;
   }
 
   /** After a batch failed as a whole: each item alone, so only the one that throws fails. */

@@ -8,6 +8,7 @@
  * the COMMIT.
  */
 import type Database from "better-sqlite3";
+import { NOT_NOW } from "../backend.js";
 
 /** Told where each transaction stands, for what must follow its outcome (committed-rows.ts). */
 export interface TransactionWatcher {
@@ -82,6 +83,36 @@ export class GroupCommit {
         else setImmediate(() => void this.drain());
       }
     });
+  }
+
+  /**
+   * Runs `work` at once as a batch of its own (BEGIN IMMEDIATE, `work`, COMMIT), when no batch
+   * is queued or open in this process; `work` answering undefined is rolled back. NOT_NOW when a
+   * batch is queued or open. Throws, as a queued batch fails, when the write lock was not to be had.
+   */
+  runNow<T>(work: () => T | undefined): T | undefined | typeof NOT_NOW {
+    if (this.draining || openBatches > 0) return NOT_NOW;
+    this.statements.begin.run();
+    openBatches++;
+    try {
+      this.watcher?.began();
+      const value = work();
+      if (value === undefined) {
+        this.watcher?.abandoned();
+        this.statements.rollback.run();
+        return undefined;
+      }
+      this.statements.commit.run();
+      this.committedBatches++;
+      this.watcher?.committed();
+      return value;
+    } catch (error) {
+      this.watcher?.abandoned();
+      if (this.db.inTransaction) this.statements.rollback.run();
+      throw error;
+    } finally {
+      openBatches--;
+    }
   }
 
   /** Resolves once every queued transaction has been answered. */

@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Backend, TransactionOptions, Tx } from "../backend.js";
+import { NOT_NOW, type Backend, type TransactionOptions, type Tx } from "../backend.js";
 import { DEFAULT_DURABILITY, sqliteSynchronous, type Durability } from "../durability.js";
 import { CommittedRows } from "./committed-rows.js";
 import { GroupCommit } from "./group-commit.js";
@@ -71,6 +71,11 @@ class SqliteBackend implements Backend {
   transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new Error("Backend is closed"));
     return this.commits.run(() => work(this.tx), options?.alone === true);
+  }
+
+  transactionNow<T>(work: (tx: Tx) => T | undefined): T | undefined | typeof NOT_NOW {
+    if (this.closed) return NOT_NOW;
+    return this.commits.runNow(() => work(this.tx));
   }
 
   onOtherCommits(listener: () => void): () => void {
