@@ -345,9 +345,16 @@ export class Reprise {
     return cancelExecution((kind, data) => client.send(kind, data), id, { reason });
   }
 
-  /** Resolves once this instance is connected (store open, or server stream live) and taking work. */
+  /**
+   * Resolves once this instance is connected (store open, or server stream live), taking work,
+   * and has done its start-up chores once: looked for work left by a previous process, and (an
+   * embedded store) fired what fell due while no process ran. Nothing of that is left to run in
+   * the middle of the first calls that follow.
+   */
   async ready(): Promise<void> {
-    await this.started;
+    const { client, sweeper } = await this.started;
+    // Both resolve on stop() as well: a stop in the meantime leaves nothing to wait for.
+    await Promise.all([sweeper.firstSweepDone, client.transport.choresDone?.()]);
   }
 
   setDependency(name: string, value: unknown): void {

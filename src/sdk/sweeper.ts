@@ -64,8 +64,13 @@ export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private firstSweep: NodeJS.Immediate | undefined;
   private stopped = false;
+  /** Resolves once the first sweep has ended (or the sweeper stopped before it). */
+  readonly firstSweepDone: Promise<void>;
+  private markFirstSweepDone!: () => void;
 
-  constructor(private readonly options: SweeperOptions) {}
+  constructor(private readonly options: SweeperOptions) {
+    this.firstSweepDone = new Promise((resolve) => (this.markFirstSweepDone = resolve));
+  }
 
   start(): void {
     // A stop that came first wins: arming the interval now would keep the process alive for ever.
@@ -80,6 +85,7 @@ export class Sweeper {
 
   stop(): void {
     this.stopped = true;
+    this.markFirstSweepDone();
     clearImmediate(this.firstSweep);
     clearInterval(this.timer);
     this.nudged.cancel();
@@ -95,6 +101,7 @@ export class Sweeper {
       .finally(() => {
         this.sweeping = undefined;
         this.lastSweepEndedAt = Date.now();
+        this.markFirstSweepDone();
         if (this.nudgedWhileSweeping) {
           this.nudgedWhileSweeping = false;
           this.nudge();

@@ -46,6 +46,9 @@ export class Ticker {
    */
   private hintedAt = Number.POSITIVE_INFINITY;
   private stopped = true;
+  /** Resolves once the first tick after start has ended (or the ticker stopped before it). */
+  readonly firstTickDone: Promise<void>;
+  private markFirstTickDone!: () => void;
 
   constructor(
     private readonly store: Store,
@@ -58,6 +61,7 @@ export class Ticker {
       throw new RangeError(`purgeIntervalMs: expected a whole number of milliseconds from 0, got ${String(options.purgeIntervalMs)}`);
     }
     this.logger = options.logger;
+    this.firstTickDone = new Promise((resolve) => (this.markFirstTickDone = resolve));
   }
 
   start(): void {
@@ -116,6 +120,7 @@ export class Ticker {
     this.peekTimer = undefined;
     clearTimeout(this.purgeTimer);
     this.purgeTimer = undefined;
+    this.markFirstTickDone();
     await this.running;
     await this.peeking;
     await this.purging;
@@ -167,6 +172,7 @@ export class Ticker {
     delay = Math.min(delay, untilDue(this.hintedAt));
     this.hintedAt = Number.POSITIVE_INFINITY;
     this.running = undefined;
+    this.markFirstTickDone();
     this.schedule(delay);
     this.recheckIfAsked();
   }

@@ -51,6 +51,10 @@ export class EmbeddedTransport implements Transport {
     return unsubscribe;
   }
 
+  choresDone(): Promise<void> {
+    return this.ticker.firstTickDone;
+  }
+
   async close(): Promise<void> {
     await this.ticker.stop();
     this.unsubscribes.splice(0).forEach((unsubscribe) => unsubscribe());

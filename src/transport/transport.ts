@@ -25,6 +25,11 @@ export interface Transport {
    * unsubscribe.
    */
   onChangedElsewhere?(listener: () => void): () => void;
+  /**
+   * Optional: resolves once the chores a subscription starts have run once (the embedded store's
+   * first tick: what was due while no process ran has fired). `Reprise.ready()` waits for it.
+   */
+  choresDone?(): Promise<void>;
   /** Stops deliveries and releases resources. */
   close(): Promise<void>;
 }

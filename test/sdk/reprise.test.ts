@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ConflictError, InvalidArgumentError, NotRegisteredError, Reprise, StoreError, type AsyncContext, type Context } from "../../src/index.js";
 import { embeddedInstances } from "./fixtures/embedded.js";
+import { hostname } from "node:os";
+import { encodeCall, rootTags } from "../../src/protocol/calls.js";
+import { ADDRESS } from "../../src/protocol/tags.js";
+import { action, ProtocolClient } from "../../src/sdk/client.js";
+import { openStore } from "../../src/store/index.js";
+import { EmbeddedTransport } from "../../src/transport/embedded.js";
 
 const { dbPath, open: openEmbedded } = embeddedInstances("reprise-sdk-");
 
@@ -201,3 +207,29 @@ async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 10_000): P
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe("Reprise.ready()", () => {
+  it("resolves once the start-up sweep has run: a dead holder's execution is already taken over and started", async () => {
+    const path = dbPath();
+    const dead = `embedded:${hostname()}:${process.pid}:dead0002`;
+    const store = await openStore(path);
+    const client = new ProtocolClient(new EmbeddedTransport(store));
+    const held = await client.expect("task.create", {
+      pid: dead,
+      ttl: 3_600_000,
+      action: action("promise.create", { id: "left-behind", timeoutAt: Date.now() + 3_600_000, param: encodeCall("waits", []), tags: rootTags("waits", ADDRESS.anycast("default"), "left-behind") }),
+    });
+    expect(held.task.pid).toBe(dead);
+    await store.close();
+
+    const reprise = open(path);
+    const started: string[] = [];
+    reprise.register("waits", function* (ctx: Context) {
+      started.push(ctx.id);
+      yield* ctx.sleep(3_600_000);
+    });
+    await reprise.ready();
+    // Done before ready() resolved, not in the middle of the first calls that follow it.
+    expect(started).toEqual(["left-behind"]);
+  });
+});

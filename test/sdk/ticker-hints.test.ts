@@ -31,6 +31,26 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 describe("Ticker hints", () => {
+  it("firstTickDone resolves once the first tick after start has ended, and on a stop before it", async () => {
+    const fake = heldTicks();
+    const ticker = new Ticker(fake.store, { maxIntervalMs: 1000 });
+    let done = false;
+    void ticker.firstTickDone.then(() => (done = true));
+    ticker.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.ticks).toHaveLength(1);
+    expect(done).toBe(false); // the tick is still running
+    await fake.finish();
+    expect(done).toBe(true);
+    await ticker.stop();
+
+    const never = new Ticker(heldTicks().store);
+    never.start();
+    await never.stop();
+    await never.firstTickDone;
+  });
+
+
   it("a far deadline hinted during a tick does not bring the next tick forward", async () => {
     const fake = heldTicks();
     const ticker = new Ticker(fake.store, { maxIntervalMs: 1000 });
