@@ -346,15 +346,17 @@ export class Reprise {
   }
 
   /**
-   * Resolves once this instance is connected (store open, or server stream live), taking work,
-   * and has done its start-up chores once: looked for work left by a previous process, and (an
-   * embedded store) fired what fell due while no process ran. Nothing of that is left to run in
-   * the middle of the first calls that follow.
+   * Resolves once this instance is connected (store open, or server stream live) and taking
+   * work. With an embedded store, also once its start-up chores have run: work left by a previous
+   * process taken over, and what fell due while no process ran fired; nothing of that is left to
+   * run in the middle of the first calls that follow.
    */
   async ready(): Promise<void> {
     const { client, sweeper } = await this.started;
-    // Both resolve on stop() as well: a stop in the meantime leaves nothing to wait for.
-    await Promise.all([sweeper.firstSweepDone, client.transport.choresDone?.()]);
+    // Only in-process chores are waited for: a sweep through a server (or a test's transport)
+    // may wait on the network, or on a clock that moves only once ready() has resolved. Both
+    // resolve on stop() as well.
+    if (this.embedded) await Promise.all([sweeper.firstSweepDone, client.transport.choresDone?.()]);
   }
 
   setDependency(name: string, value: unknown): void {
