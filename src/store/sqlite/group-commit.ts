@@ -97,18 +97,11 @@ export class GroupCommit {
     try {
       this.watcher?.began();
       const value = work();
-      if (value === undefined) {
-        this.watcher?.abandoned();
-        this.statements.rollback.run();
-        return undefined;
-      }
-      this.statements.commit.run();
-      this.committedBatches++;
-      this.watcher?.committed();
+      if (value === undefined) this.rollBack();
+      else this.commit();
       return value;
     } catch (error) {
-      this.watcher?.abandoned();
-      if (this.db.inTransaction) this.statements.rollback.run();
+      this.rollBack();
       throw error;
     } finally {
       openBatches--;
@@ -176,9 +169,7 @@ export class GroupCommit {
         batch.push(job);
         answers.push(await this.runJob(job));
       }
-      this.statements.commit.run();
-      this.committedBatches++;
-      this.watcher?.committed();
+      this.commit();
     } catch (error) {
       // The transaction itself failed (SQLite abandoned it, or COMMIT did): nothing in it commits.
       return this.failAll(batch, error);
@@ -186,6 +177,19 @@ export class GroupCommit {
     return () => {
       for (const answer of answers) answer();
     };
+  }
+
+  /** COMMIT, counted and told to the watcher. */
+  private commit(): void {
+    this.statements.commit.run();
+    this.committedBatches++;
+    this.watcher?.committed();
+  }
+
+  /** Abandons the transaction: the watcher forgets its writes, and SQLite rolls back what it has not already. */
+  private rollBack(): void {
+    this.watcher?.abandoned();
+    if (this.db.inTransaction) this.statements.rollback.run();
   }
 
   /** Runs one job in its savepoint; returns how to answer it once the batch has committed. */
@@ -206,8 +210,7 @@ export class GroupCommit {
 
   /** Rolls the transaction back; returns how to fail every job of the batch. */
   private failAll(batch: Job<unknown>[], error: unknown): () => void {
-    this.watcher?.abandoned();
-    if (this.db.inTransaction) this.statements.rollback.run();
+    this.rollBack();
     return () => {
       for (const job of batch) job.reject(error);
     };
