@@ -18,10 +18,12 @@ export function withRowCache(tx: Tx): CachedTx {
 }
 
 /** The Tx members RowCache answers itself; every other one passes through to the transaction. */
-type Cached = "getPromise" | "getPromises" | "insertPromise" | "updatePromise" | "getTask" | "getTasks" | "putTask" | "deleteWithPrefix" | "deletePromise" | "expectNew" | "syncRows";
+type Cached =
+  | "getPromise" | "getPromises" | "insertPromise" | "updatePromise" | "promisesUnder" | "promisesUnderEach" | "getTask" | "getTasks" | "putTask"
+  | "deleteWithPrefix" | "deletePromise" | "expectNew" | "syncRows";
 
 const PASSED_THROUGH = [
-  "searchPromises", "duePromises", "promisesUnder", "addCallback", "takeCallbacks", "deleteCallbacksOf", "addListener", "takeListeners",
+  "searchPromises", "duePromises", "addCallback", "takeCallbacks", "deleteCallbacksOf", "addListener", "takeListeners",
   "searchTasks", "dueTasks", "taskHolders", "getSchedule", "putSchedule", "deleteSchedule", "searchSchedules", "dueSchedules", "getFlowLimits",
   "getFlowLimit", "putFlowLimit", "deleteFlowLimit", "lockFlowRow", "putFlowRow", "deleteFlowRow", "dueFlowRows", "queueTask",
   "unqueueTask", "queuedAhead", "queueHeads", "flowCounts", "nextDeadline", "putFinished", "getFinished", "finishedDue", "finishedBy",
@@ -41,13 +43,15 @@ void nothingForgotten;
 class RowCache {
   private readonly promises: TableCache<PromiseRecord>;
   private readonly tasks: TableCache<TaskRecord>;
+  /** Ranges read ahead by promisesUnderEach, by parent id; each answers one promisesUnder, until a write lands in it. */
+  private readonly children = new Children();
   /** The same cache as the methods below: a transition reading at once sees what the others wrote. */
   readonly syncRows: SyncRows | undefined;
 
   constructor(private readonly tx: Tx) {
     this.promises = new TableCache((id) => tx.getPromise(id), (ids) => tx.getPromises(ids));
     this.tasks = new TableCache((id) => tx.getTask(id), (ids) => tx.getTasks(ids));
-    this.syncRows = tx.syncRows && cachedSyncRows(tx.syncRows, this.promises, this.tasks);
+    this.syncRows = tx.syncRows && cachedSyncRows(tx.syncRows, this.promises, this.tasks, this.children);
   }
 
   async prefetch(promiseIds: readonly string[], taskIds: readonly string[]): Promise<void> {
@@ -69,11 +73,23 @@ class RowCache {
   }
 
   insertPromise(promise: PromiseRecord): Promise<void> {
+    this.children.wrote(promise.id);
     return this.promises.write(promise, this.tx.insertPromise(promise));
   }
 
   updatePromise(promise: PromiseRecord): Promise<void> {
+    this.children.wrote(promise.id);
     return this.promises.write(promise, this.tx.updatePromise(promise));
+  }
+
+  promisesUnder(prefix: string, limit: number, after?: string): Promise<PromiseRecord[]> {
+    return (after === undefined && this.children.take(prefix, limit)) || this.tx.promisesUnder(prefix, limit, after);
+  }
+
+  async promisesUnderEach(ids: readonly string[], limit: number): Promise<PromiseRecord[][]> {
+    const lists = await this.tx.promisesUnderEach(ids, limit);
+    ids.forEach((id, n) => this.children.remember(id, limit, lists[n]!));
+    return lists;
   }
 
   getTask(id: string): Promise<TaskRecord | undefined> {
@@ -90,12 +106,14 @@ class RowCache {
 
   async deleteWithPrefix(prefix: string, limit: number): Promise<number> {
     // Which rows went is not known here: forget every cached one under the prefix.
+    this.children.forgetAll();
     this.promises.forgetUnder(prefix);
     this.tasks.forgetUnder(prefix);
     return this.tx.deleteWithPrefix(prefix, limit);
   }
 
   async deletePromise(id: string): Promise<void> {
+    this.children.wrote(id);
     this.promises.forget(id);
     this.tasks.forget(id);
     await this.tx.deletePromise(id);
@@ -164,6 +182,33 @@ class TableCache<R extends { id: string }> {
   }
 }
 
+/** What promisesUnderEach read: per parent id, how many children were asked for and the first that many. */
+class Children {
+  private readonly read = new Map<string, { limit: number; rows: PromiseRecord[] }>();
+
+  remember(parent: string, limit: number, rows: PromiseRecord[]): void {
+    this.read.set(parent, { limit, rows });
+  }
+
+  /** `promisesUnder(parent, limit)` from what was read, once; undefined when not read (or not as many). */
+  take(parent: string, limit: number): Promise<PromiseRecord[]> | undefined {
+    const read = this.read.get(parent);
+    if (read === undefined || limit > read.limit) return undefined;
+    this.read.delete(parent);
+    return Promise.resolve(read.rows.slice(0, limit));
+  }
+
+  /** A write of `id` changes the range of every id it is under: `a.b.c` is under `a` and `a.b`. */
+  wrote(id: string): void {
+    if (this.read.size === 0) return;
+    for (let dot = id.indexOf("."); dot !== -1; dot = id.indexOf(".", dot + 1)) this.read.delete(id.slice(0, dot));
+  }
+
+  forgetAll(): void {
+    this.read.clear();
+  }
+}
+
 // The passed-through members, defined once on the class's prototype.
 for (const name of PASSED_THROUGH) {
   Object.defineProperty(RowCache.prototype, name, {
@@ -173,12 +218,13 @@ for (const name of PASSED_THROUGH) {
   });
 }
 
-function cachedSyncRows(rows: SyncRows, promises: TableCache<PromiseRecord>, tasks: TableCache<TaskRecord>): SyncRows {
+function cachedSyncRows(rows: SyncRows, promises: TableCache<PromiseRecord>, tasks: TableCache<TaskRecord>, children: Children): SyncRows {
   return {
     getPromise: (id) => (promises.has(id) ? promises.peek(id) : promises.remember(id, rows.getPromise(id))),
     getTask: (id) => (tasks.has(id) ? tasks.peek(id) : tasks.remember(id, rows.getTask(id))),
     insertNewPromise(promise) {
       if (promises.peek(promise.id) !== undefined || !rows.insertNewPromise(promise)) return false;
+      children.wrote(promise.id);
       promises.remember(promise.id, promise);
       return true;
     },

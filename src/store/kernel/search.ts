@@ -24,7 +24,7 @@ export async function fetchPage<T extends { id: string }>(
 }
 
 /** A few rows first: until their size is seen, a row may be as large as the value limit allows. */
-const FIRST_READ = 8;
+export const FIRST_READ = 8;
 
 export interface BoundedRead<T> {
   items: T[];

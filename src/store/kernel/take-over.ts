@@ -13,7 +13,7 @@ import { MAX_PAGE_BYTES } from "../../protocol/limits.js";
 import type { Acquired, HoldersReq, TakeOverReq } from "../../protocol/requests.js";
 import type { KernelContext } from "./context.js";
 import { ok, type Outcome } from "./outcome.js";
-import { fetchPage } from "./search.js";
+import { fetchPage, FIRST_READ } from "./search.js";
 import { acquiring } from "./tasks.js";
 
 export async function taskHolders(ctx: KernelContext, req: HoldersReq): Promise<Outcome<"reprise.holders">> {
@@ -28,9 +28,11 @@ export async function takeOver(ctx: KernelContext, req: TakeOverReq): Promise<Ou
   const page = await fetchPage(req.data.limit, req.data.cursor, (limit, after) => ctx.tx.searchTasks({ state: "acquired", pid: holder, limit, after }));
   const ids = page.items.map((task) => task.id);
   // Every row the acquires read, read ahead in two statements (and locked in the order every
-  // transition locks: promises, then tasks) instead of two reads per task.
+  // transition locks: promises, then tasks) instead of two reads per task; and the first read of
+  // each preload (readBounded's), which the row cache answers (see RowCache.promisesUnder).
   await ctx.tx.getPromises(ids);
   await ctx.tx.getTasks(ids);
+  await ctx.tx.promisesUnderEach(ids, FIRST_READ);
   const taken: Acquired[] = [];
   // The answer holds every taken execution's history: bounded as a page of a search is.
   let bytes = 0;

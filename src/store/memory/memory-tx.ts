@@ -51,6 +51,10 @@ export class MemoryTx implements Tx {
     return take(this.t.promises.ordered(after, `${id}.`), limit, () => true);
   }
 
+  async promisesUnderEach(ids: readonly string[], limit: number): Promise<PromiseRecord[][]> {
+    return Promise.all(ids.map((id) => this.promisesUnder(id, limit)));
+  }
+
   async addCallback(awaited: string, awaiter: string): Promise<void> {
     append(this.t.callbacks, awaited, awaiter);
     append(this.t.callbacksByAwaiter, awaiter, awaited);

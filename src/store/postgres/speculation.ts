@@ -221,6 +221,7 @@ export class SpeculativeTx implements Tx {
   searchPromises = missing("a promise search");
   duePromises = missing("a scan of due promises");
   promisesUnder = missing("a range of promises");
+  promisesUnderEach = missing("ranges of promises");
   searchTasks = missing("a task search");
   dueTasks = missing("a scan of due tasks");
   taskHolders = missing("the holders of tasks");

@@ -345,6 +345,11 @@ export class PostgresTx implements Tx {
     return rows.map(promiseFromRow);
   }
 
+  /** One range read per id, all sent at once: the connection pipelines them. */
+  promisesUnderEach(ids: readonly string[], limit: number): Promise<PromiseRecord[][]> {
+    return Promise.all(ids.map((id) => this.promisesUnder(id, limit)));
+  }
+
   /**
    * Buffered, written with the flush. `waiters` keeps saying what the tables hold: a take answers
    * from the tables (when they may hold some) and then from what this transaction added.

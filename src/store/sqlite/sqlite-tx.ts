@@ -46,6 +46,13 @@ const SQL = {
   // An execution's history (its preload): raw statements too, as the reads by id.
   promisesInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id >= ? AND id < ? ORDER BY id ${LIMIT}`,
   promisesAfterInRange: `SELECT ${PROMISE_COLUMNS} FROM promises WHERE id > ? AND id < ? ORDER BY id ${LIMIT}`,
+  // The first N children of each id: its range, cut at the Nth child's id (found by a scan of the
+  // id index alone; none when fewer: the whole range). Probes inside SQLite, no call per id.
+  promisesUnderEach: `SELECT j.key, ${prefixed("p", PROMISE_COLUMNS)} FROM json_each(?) AS j CROSS JOIN promises AS p
+    ON p.id >= j.value || '.' AND p.id < j.value || '/' AND p.id <= coalesce(
+      (SELECT q.id FROM promises AS q WHERE q.id >= j.value || '.' AND q.id < j.value || '/' ORDER BY q.id LIMIT 1 OFFSET CAST(? AS INTEGER)),
+      j.value || '/')
+    ORDER BY j.key, p.id`,
 
   addCallback: "INSERT OR IGNORE INTO callbacks (awaited, awaiter) VALUES (?, ?)",
   callbacksOf: "SELECT awaiter FROM callbacks WHERE awaited = ? ORDER BY seq",
@@ -213,6 +220,15 @@ export class SqliteTx implements Tx {
         ? this.statements.raw(SQL.promisesAfterInRange).all(after, upper, limit)
         : this.statements.raw(SQL.promisesInRange).all(lower, upper, limit);
     return (rows as unknown[][]).map(promiseFromValues);
+  }
+
+  async promisesUnderEach(ids: readonly string[], limit: number): Promise<PromiseRecord[][]> {
+    const lists = ids.map((): PromiseRecord[] => []);
+    if (ids.length === 0 || limit < 1) return lists;
+    // `${id}.`'s range ends before `${id}/` ("/" follows "."), as promisesUnder's prefixRange says.
+    const rows = this.statements.raw(SQL.promisesUnderEach).all(JSON.stringify(ids), limit - 1) as unknown[][];
+    for (const [index, ...values] of rows) lists[index as number]!.push(promiseFromValues(values));
+    return lists;
   }
 
   async addCallback(awaited: string, awaiter: string): Promise<void> {

@@ -150,6 +150,29 @@ export function taskSpecs(subject: () => Subject): void {
       expect(await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000 })).toEqual({ taken: [] });
     });
 
+    it("preloads each taken execution's whole history, however many records it has (Reprise extension)", async () => {
+      const s = subject();
+      // Histories shorter and longer than the first read of a preload (search.ts FIRST_READ).
+      const histories: Record<string, string[]> = {
+        r1: [],
+        r2: ["r2.1"],
+        r3: Array.from({ length: 12 }, (_, n) => `r3.${n}`).flatMap((id, n) => (n % 4 === 0 ? [id, `${id}.1`] : [id])),
+        r4: Array.from({ length: 8 }, (_, n) => `r4.${n}`),
+      };
+      for (const [id, children] of Object.entries(histories)) {
+        await s.createTargeted(id);
+        await s.ok("task.acquire", { id, version: 0, pid: "dead", ttl: 5000 });
+        for (const child of children) await s.create(child);
+      }
+      await s.create("r3-sibling.1");
+      await s.settle("r3.5");
+      const { taken } = await s.ok("reprise.take_over", { holder: "dead", pid: "w2", ttl: 5000 }, T0 + 10);
+      expect(Object.fromEntries(taken.map(({ task, preload }) => [task.id, preload.map((p) => p.id)]))).toEqual(
+        Object.fromEntries(Object.entries(histories).map(([id, children]) => [id, [...children].sort()])),
+      );
+      expect(taken.find(({ task }) => task.id === "r3")!.preload.find((p) => p.id === "r3.5")!.state).toBe("resolved");
+    });
+
     it("cuts a take-over short once its answer holds a search page's bytes, and goes on from there", async () => {
       const s = subject();
       // Each execution's history is one record of about 3 MB: the fourth would pass MAX_PAGE_BYTES.
