@@ -96,7 +96,6 @@ export class Execution implements CancellingExecution {
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
   /** What every context of this execution shares. */
   private readonly contextInfo: ExecutionInfo;
-  private readonly dependencies: ReadonlyMap<string, unknown>;
 
   constructor(
     private readonly root: RootSpec,
@@ -105,8 +104,7 @@ export class Execution implements CancellingExecution {
     this.effects = options.effects;
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer ?? unobserved;
-    this.dependencies = options.dependencies ?? new Map<string, unknown>();
-    this.contextInfo = { rootId: root.id, getDependency: (name) => this.dependency(name), now: () => this.clock.now() };
+    this.contextInfo = new RunInfo(root.id, options.dependencies ?? new Map<string, unknown>(), this.clock);
     // Itself, not an object of closures: one execution of thousands in flight costs no more.
     this.cancelling = new Cancelling(this);
   }
@@ -122,6 +120,11 @@ export class Execution implements CancellingExecution {
   /** Runs until the root finishes or nothing can move without an outside event. */
   run(): Promise<Outcome> {
     this.strands.start();
+    if (this.observer === unobserved) {
+      // Nobody observes: no observed promise held for as long as the run lasts.
+      void this.runRoot();
+      return this.outcome;
+    }
     const { id, name } = this.root;
     // Observed until the outcome is known: a suspended run never returns from its generator.
     void this.observer.observe({ id, func: name, kind: "root" }, () => {
@@ -186,27 +189,25 @@ export class Execution implements CancellingExecution {
     else this.finish({ type: "completed", state: "rejected", value: encodeValue(new Error("execution deadlocked: nothing to wait for")) });
   }
 
-  /** Calls a function with a fresh context: drives it if it is a generator, awaits it otherwise. */
-  private async invoke(scope: Scope, name: string, func: AnyFunction, args: unknown[]): Promise<Result> {
+  /**
+   * Calls a function with a fresh context: drives it if it is a generator, awaits it otherwise.
+   * Not an async function: a generator's run is drive's own promise, with no frame around it kept
+   * for as long as the run lasts.
+   */
+  private invoke(scope: Scope, name: string, func: AnyFunction, args: unknown[]): Promise<Result> {
     const id = scope.id;
     if (id === this.root.id && isAsyncFunction(func)) return this.invokeAsync(scope, name, func, args);
     let produced: unknown;
     try {
       produced = func(this.contextFor(id, name), ...args);
     } catch (error) {
-      return { ok: false, error };
+      return Promise.resolve({ ok: false, error });
     }
     if (isAsyncGenerator(produced)) {
       // An `async function*` body would be driven as a generator whose next() returns promises: it would never progress.
-      return { ok: false, error: asyncGeneratorRefused(name) };
+      return Promise.resolve({ ok: false, error: asyncGeneratorRefused(name) });
     }
-    if (!isGenerator(produced)) {
-      try {
-        return { ok: true, value: await produced };
-      } catch (error) {
-        return { ok: false, error };
-      }
-    }
+    if (!isGenerator(produced)) return resultOfAwaited(produced);
     return this.drive(produced, scope, name);
   }
 
@@ -220,7 +221,7 @@ export class Execution implements CancellingExecution {
       id: scope.id,
       rootId: this.root.id,
       func: name,
-      getDependency: this.contextInfo.getDependency,
+      getDependency: (name) => this.contextInfo.getDependency(name),
       perform: (cmd) => this.perform(cmd, scope),
     });
     let produced: unknown;
@@ -643,14 +644,36 @@ export class Execution implements CancellingExecution {
   private deadlineOf(scope: Scope, options: CallOptions): number {
     return options.timeout === undefined ? scope.timeoutAt : Math.min(this.clock.now() + options.timeout, scope.timeoutAt);
   }
+}
 
-  private dependency(name: string): unknown {
+/** What every context of one execution shares: one object, not one of closures (thousands of executions are in flight at once). */
+class RunInfo implements ExecutionInfo {
+  constructor(
+    readonly rootId: string,
+    private readonly dependencies: ReadonlyMap<string, unknown>,
+    private readonly clock: Clock,
+  ) {}
+
+  getDependency(name: string): unknown {
     const dependencies = this.dependencies;
     if (!dependencies.has(name)) {
       const known = [...dependencies.keys()];
       throw new Error(`dependency "${name}" is not set; call reprise.setDependency("${name}", value)` + (known.length ? ` (set: ${known.join(", ")})` : ""));
     }
     return dependencies.get(name);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+}
+
+/** What a plain function's return value (a promise or not) comes to. */
+async function resultOfAwaited(produced: unknown): Promise<Result> {
+  try {
+    return { ok: true, value: await produced };
+  } catch (error) {
+    return { ok: false, error };
   }
 }
 

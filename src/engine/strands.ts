@@ -7,8 +7,8 @@
  */
 export class Strands {
   private running = 0;
-  /** Blocked-on promise ids, counted: two strands may wait for the same one. */
-  private readonly blocked = new Map<string, number>();
+  /** Blocked-on promise ids, counted: two strands may wait for the same one. Made when a strand first blocks: most runs never do. */
+  private blocked: Map<string, number> | undefined;
 
   /** `onIdle` runs, synchronously, each time the last running strand stops. */
   constructor(private readonly onIdle: () => void) {}
@@ -30,21 +30,24 @@ export class Strands {
 
   /** A strand stops running until one of `ids` settles, which cannot happen in this run. */
   block(ids: readonly string[]): void {
-    for (const id of ids) this.blocked.set(id, (this.blocked.get(id) ?? 0) + 1);
+    const blocked = (this.blocked ??= new Map());
+    for (const id of ids) blocked.set(id, (blocked.get(id) ?? 0) + 1);
     this.stop();
   }
 
   /** A strand that was blocked on `ids` woke up for another reason (a race won by a local call). */
   unblock(ids: readonly string[]): void {
+    const blocked = this.blocked;
+    if (blocked === undefined) return;
     for (const id of ids) {
-      const count = (this.blocked.get(id) ?? 0) - 1;
-      if (count > 0) this.blocked.set(id, count);
-      else this.blocked.delete(id);
+      const count = (blocked.get(id) ?? 0) - 1;
+      if (count > 0) blocked.set(id, count);
+      else blocked.delete(id);
     }
   }
 
   /** The durable promises the blocked strands wait for. */
   awaiting(): string[] {
-    return [...this.blocked.keys()];
+    return this.blocked === undefined ? [] : [...this.blocked.keys()];
   }
 }

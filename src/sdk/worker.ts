@@ -153,22 +153,37 @@ export class Worker {
     }
   }
 
-  /** Runs a task this process took over from a dead holder (sdk/recovery.ts), or gives it back. */
-  async runTakenOver(taken: Acquired): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Runs a task this process took over from a dead holder (sdk/recovery.ts), or gives it back.
+   * Returns execute's own promise (never rejected): no frame of this kept while the run lasts.
+   */
+  runTakenOver(taken: Acquired): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     const { task, promise } = taken;
+    let call: Call;
+    let ours: boolean;
     try {
-      const call = decodeCall(promise.param);
-      if (!this.runs(promise, call)) {
-        // Not ours to run after all (another group's, or a function not registered here): back
-        // to pending, where its execute message finds the right worker.
-        await this.options.client.send("task.release", { id: task.id, version: task.version });
-        return;
-      }
-      return this.execute(task, promise, taken.preload, taken.preloadTruncated === true, call);
+      call = decodeCall(promise.param);
+      ours = this.runs(promise, call);
     } catch (error) {
-      this.options.log("warn", "could not run a task taken over", { taskId: task.id, error: String(error) });
+      return Promise.resolve(this.couldNotRunTakenOver(task, error));
     }
+    // Not ours to run after all (another group's, or a function not registered here): back to
+    // pending, where its execute message finds the right worker.
+    if (!ours) return this.giveBack(task);
+    return this.execute(task, promise, taken.preload, taken.preloadTruncated === true, call);
+  }
+
+  private async giveBack(task: TaskRecord): Promise<void> {
+    try {
+      await this.options.client.send("task.release", { id: task.id, version: task.version });
+    } catch (error) {
+      this.couldNotRunTakenOver(task, error);
+    }
+  }
+
+  private couldNotRunTakenOver(task: TaskRecord, error: unknown): void {
+    this.options.log("warn", "could not run a task taken over", { taskId: task.id, error: String(error) });
   }
 
   /**

@@ -24,6 +24,19 @@ describe("async workflows", () => {
     expect([...effects.records.keys()]).toEqual(["wf.1", "wf.2"]);
   });
 
+  it("read dependencies, in the body and in its steps", async () => {
+    const effects = new FakeEffects();
+    effects.dependencies.set("greeting", "hello");
+    function greet(ctx: Context, name: string): string {
+      return `${ctx.getDependency<string>("greeting")} ${name}`;
+    }
+    async function flow(ctx: AsyncContext): Promise<string> {
+      const greeting = ctx.getDependency<string>("greeting");
+      return `${greeting}: ${await ctx.run(greet, "ada")}`;
+    }
+    expect(resultOf(await run(effects, flow))).toBe("hello: hello ada");
+  });
+
   it("start calls when they are made, so Promise.all runs them at once, with ids in call order", async () => {
     const effects = new FakeEffects();
     let inFlight = 0;

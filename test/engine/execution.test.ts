@@ -375,6 +375,16 @@ describe("execution", () => {
     expect(resultOf(await run(effects, flow))).toBe("hello ada");
   });
 
+  it("names the dependencies that are set when a workflow asks for one that is not", async () => {
+    const effects = new FakeEffects();
+    effects.dependencies.set("db", {});
+    function* flow(ctx: Context): Generator<unknown, unknown, unknown> {
+      return ctx.getDependency("cache");
+    }
+    const error = resultOf(await run(effects, flow)) as Error;
+    expect(error.message).toBe('dependency "cache" is not set; call reprise.setDependency("cache", value) (set: db)');
+  });
+
   it("rejects a step result that cannot be stored, without retrying", async () => {
     const effects = new FakeEffects();
     let attempts = 0;
