@@ -287,21 +287,32 @@ export class Execution implements CancellingExecution {
         };
         continue;
       }
-      const handled = this.handleOrRefuse(step.value[COMMAND], scope);
-      input = handled instanceof Promise ? await handled : handled;
+      const handled = this.handleOrRefuseNow(step.value[COMMAND], scope);
+      if (handled instanceof Promise) {
+        // A refusal is caught where the answer is awaited: no `catch` promise chained onto every step's answer.
+        try {
+          input = await handled;
+        } catch (error) {
+          input = refusedOrThrown(error);
+        }
+      } else input = handled;
       this.cancelling.noteDelivery(input, scope);
     }
   }
 
   /** A call the workflow got wrong (an unstorable argument, an id the store refuses) is thrown back into it. */
   private handleOrRefuse(cmd: Command, scope: Scope): Result | Promise<Result> {
-    let handled: Result | Promise<Result>;
+    const handled = this.handleOrRefuseNow(cmd, scope);
+    return handled instanceof Promise ? handled.catch(refusedOrThrown) : handled;
+  }
+
+  /** handle, with what it refuses at once turned into the call's result; a later refusal is the caller's to catch (refusedOrThrown). */
+  private handleOrRefuseNow(cmd: Command, scope: Scope): Result | Promise<Result> {
     try {
-      handled = this.handle(cmd, scope);
+      return this.handle(cmd, scope);
     } catch (error) {
       return refusedOrThrown(error);
     }
-    return handled instanceof Promise ? handled.catch(refusedOrThrown) : handled;
   }
 
   private handle(cmd: Command, scope: Scope): Promise<Result> | Result {
