@@ -53,6 +53,12 @@ export interface WorkerOptions {
 
 type Call = ReturnType<typeof decodeCall>;
 
+/** What an execution's runs replay from: the records known here, and whether they are all it has. */
+interface History {
+  known: Map<string, PromiseRecord>;
+  complete: boolean;
+}
+
 export class Worker {
   /** Tasks running here: the version held, and when its lease was last taken or renewed (at the latest), on the worker's clock. */
   private readonly running = new Map<string, { version: number; leasedAt: number }>();
@@ -193,79 +199,94 @@ export class Worker {
   async execute(task: TaskRecord, root: PromiseRecord, preload: PromiseRecord[], preloadTruncated = false, decoded?: Call): Promise<void> {
     if (this.running.has(task.id)) return;
     this.running.set(task.id, { version: task.version, leasedAt: this.leaseStartOf(task) });
-    const { client, log } = this.options;
     try {
-      const known = new Map(preload.map((p) => [p.id, p]));
       // A preload cut (by count or by bytes) is not the whole history: ask the store about the rest.
-      let complete = preload.length < MAX_PRELOAD && !preloadTruncated;
+      const history: History = { known: new Map(preload.map((p) => [p.id, p])), complete: preload.length < MAX_PRELOAD && !preloadTruncated };
       for (;;) {
         // Each run decodes its own arguments: a body may change the objects it was given.
-        const outcome = await this.runOnce(task, root, decoded ?? decodeCall(root.param), known, complete);
+        const outcome = await this.runOnce(task, root, decoded ?? decodeCall(root.param), history.known, history.complete);
         decoded = undefined;
-        log("debug", "run ended", { executionId: task.id, outcome: outcome.type, ...(outcome.type === "abandoned" ? { reason: outcome.reason } : {}) });
-        if (outcome.type === "abandoned" || outcome.type === "caught-up") {
-          await client.send("task.release", { id: task.id, version: task.version });
-          // Its lease may have lapsed while the server was unreachable, and the re-delivery with
-          // it: take it back if it is up for grabs.
-          const current = await client.send("task.get", { id: task.id });
-          if (current.head.status === 200) {
-            const { task: now } = current.data as { task: TaskRecord };
-            if (now.state === "pending") this.missed.set(task.id, now.version);
-          }
-          return;
-        }
-        if (outcome.type === "completed") {
-          let done = await this.fulfil(task, outcome.state, outcome.value);
-          if (done.head.status === STATUS.badRequest) {
-            // The result itself was refused (over the store's value limit): the run fails with the
-            // refusal, as a step whose record is refused fails, instead of being run again forever.
-            const refusal = new StoreError(done.head.status, `recording the result of execution ${JSON.stringify(task.id)} was refused: ${String(done.data)}`);
-            refusal.stack = `${refusal.name}: ${refusal.message}`;
-            done = await this.fulfil(task, "rejected", encodeValue(refusal));
-            // A limit so low that the refusal itself is over it: rejected with no value at all.
-            if (done.head.status === STATUS.badRequest) done = await this.fulfil(task, "rejected", encodeValue(undefined));
-          }
-          if (done.head.status === 200) this.options.onSettled((done.data as { promise: PromiseRecord }).promise);
-          return;
-        }
-        const cancelRequest = this.cancelled.get(task.id);
-        if (cancelRequest) {
-          // Asked to cancel while this run went on: replay now, with the request in the history,
-          // rather than sleep on promises the cancellation is about to settle.
-          this.cancelled.delete(task.id);
-          known.set(cancelRequest.id, cancelRequest);
-          continue;
-        }
-        if (outcome.awaiting.length > MAX_BATCH) {
-          // More than one suspension may name: wait here instead (wide-waits.ts).
-          let wait = this.waiting.get(task.id);
-          if (wait === undefined) this.waiting.set(task.id, (wait = new WideWait(task, client)));
-          if (!(await wait.until(outcome.awaiting, known))) return;
-          continue;
-        }
-        const callbacks = outcome.awaiting.map((awaited) => action("promise.register_callback", { awaited, awaiter: task.id }));
-        const suspended = await client.send("task.suspend", { id: task.id, version: task.version, actions: callbacks });
-        if (suspended.head.status !== 300) return;
-        // Something we wait for settled meanwhile: replay now, with what the server preloaded.
-        const { preload: freshPreload, preloadTruncated: freshTruncated } = suspended.data as { preload?: PromiseRecord[]; preloadTruncated?: boolean };
-        const fresh = freshPreload ?? [];
-        // The run that suspended has no strand left to touch `known`: the next one takes it over.
-        for (const record of fresh) known.set(record.id, record);
-        complete = complete && fresh.length < MAX_PRELOAD && freshTruncated !== true;
-        for (const id of outcome.awaiting) known.delete(id);
+        // What follows a run is a function of its own: this frame, kept for as long as each run
+        // lasts (thousands of executions are in flight at once), holds only this loop.
+        if (!(await this.afterRun(task, outcome, history))) return;
       }
     } catch (error) {
-      log(this.stopped ? "debug" : "warn", "execution failed to report; its lease will expire and it will be retried", { executionId: task.id, error: String(error) });
+      this.options.log(this.stopped ? "debug" : "warn", "execution failed to report; its lease will expire and it will be retried", {
+        executionId: task.id,
+        error: String(error),
+      });
     } finally {
-      this.running.delete(task.id);
-      this.inProgress.delete(task.id);
-      this.cancelled.delete(task.id);
-      this.waiting.delete(task.id);
-      this.options.onLeft?.(task.id);
-      const missed = this.missed.get(task.id);
-      this.missed.delete(task.id);
-      if (missed !== undefined) void this.offer(task.id, missed);
+      this.left(task.id);
     }
+  }
+
+  /** Acts on how a run ended. True: replay now, with `history` brought up to date; false: the task is done here. */
+  private async afterRun(task: TaskRecord, outcome: Outcome, history: History): Promise<boolean> {
+    const { client, log } = this.options;
+    log("debug", "run ended", { executionId: task.id, outcome: outcome.type, ...(outcome.type === "abandoned" ? { reason: outcome.reason } : {}) });
+    if (outcome.type === "abandoned" || outcome.type === "caught-up") {
+      await client.send("task.release", { id: task.id, version: task.version });
+      // Its lease may have lapsed while the server was unreachable, and the re-delivery with
+      // it: take it back if it is up for grabs.
+      const current = await client.send("task.get", { id: task.id });
+      if (current.head.status === 200) {
+        const { task: now } = current.data as { task: TaskRecord };
+        if (now.state === "pending") this.missed.set(task.id, now.version);
+      }
+      return false;
+    }
+    if (outcome.type === "completed") {
+      let done = await this.fulfil(task, outcome.state, outcome.value);
+      if (done.head.status === STATUS.badRequest) {
+        // The result itself was refused (over the store's value limit): the run fails with the
+        // refusal, as a step whose record is refused fails, instead of being run again forever.
+        const refusal = new StoreError(done.head.status, `recording the result of execution ${JSON.stringify(task.id)} was refused: ${String(done.data)}`);
+        refusal.stack = `${refusal.name}: ${refusal.message}`;
+        done = await this.fulfil(task, "rejected", encodeValue(refusal));
+        // A limit so low that the refusal itself is over it: rejected with no value at all.
+        if (done.head.status === STATUS.badRequest) done = await this.fulfil(task, "rejected", encodeValue(undefined));
+      }
+      if (done.head.status === 200) this.options.onSettled((done.data as { promise: PromiseRecord }).promise);
+      return false;
+    }
+    const { known } = history;
+    const cancelRequest = this.cancelled.get(task.id);
+    if (cancelRequest) {
+      // Asked to cancel while this run went on: replay now, with the request in the history,
+      // rather than sleep on promises the cancellation is about to settle.
+      this.cancelled.delete(task.id);
+      known.set(cancelRequest.id, cancelRequest);
+      return true;
+    }
+    if (outcome.awaiting.length > MAX_BATCH) {
+      // More than one suspension may name: wait here instead (wide-waits.ts).
+      let wait = this.waiting.get(task.id);
+      if (wait === undefined) this.waiting.set(task.id, (wait = new WideWait(task, client)));
+      return wait.until(outcome.awaiting, known);
+    }
+    const callbacks = outcome.awaiting.map((awaited) => action("promise.register_callback", { awaited, awaiter: task.id }));
+    const suspended = await client.send("task.suspend", { id: task.id, version: task.version, actions: callbacks });
+    if (suspended.head.status !== 300) return false;
+    // Something we wait for settled meanwhile: replay now, with what the server preloaded.
+    const { preload: freshPreload, preloadTruncated: freshTruncated } = suspended.data as { preload?: PromiseRecord[]; preloadTruncated?: boolean };
+    const fresh = freshPreload ?? [];
+    // The run that suspended has no strand left to touch `known`: the next one takes it over.
+    for (const record of fresh) known.set(record.id, record);
+    history.complete = history.complete && fresh.length < MAX_PRELOAD && freshTruncated !== true;
+    for (const id of outcome.awaiting) known.delete(id);
+    return true;
+  }
+
+  /** The task no longer runs here: its slot and its state go, and an offer that came meanwhile is taken up. */
+  private left(taskId: string): void {
+    this.running.delete(taskId);
+    this.inProgress.delete(taskId);
+    this.cancelled.delete(taskId);
+    this.waiting.delete(taskId);
+    this.options.onLeft?.(taskId);
+    const missed = this.missed.get(taskId);
+    this.missed.delete(taskId);
+    if (missed !== undefined) void this.offer(taskId, missed);
   }
 
   /** Settles the task's promise with its run's result, ending the task. */
