@@ -33,8 +33,13 @@ type DurableFuture = Extract<FutureState, { kind: "durable" }>;
 export class Cancelling {
   /** Set once the execution is asked to cancel: found in its history at start, or told while running. */
   private request: { reason: string | undefined } | undefined;
-  /** Contexts of the steps running here: their signals abort when a cancellation arrives. */
-  private readonly runningSteps = new Set<WorkflowContext>();
+  /**
+   * Contexts of the steps running here: their signals abort when a cancellation arrives. The one
+   * a strand runs is a field, the others (steps begun as futures) a set made when one is: thousands
+   * of executions in flight each hold one step at most.
+   */
+  private runningStep: WorkflowContext | undefined;
+  private moreRunningSteps: Set<WorkflowContext> | undefined;
 
   constructor(private readonly execution: CancellingExecution) {}
 
@@ -43,9 +48,17 @@ export class Cancelling {
     return this.request !== undefined;
   }
 
-  /** Reads the execution's cancellation request, if its history holds one: a run starts cancelled then. */
-  async readRequest(): Promise<void> {
-    const request = await this.execution.recorded(cancelRequestId(this.execution.rootId));
+  /**
+   * Reads the execution's cancellation request, if its history holds one: a run starts cancelled
+   * then. Answered at once when the history at hand tells (no promise, no turn of the microtask queue).
+   */
+  readRequest(): void | Promise<void> {
+    const request = this.execution.recorded(cancelRequestId(this.execution.rootId));
+    if (request instanceof Promise) return request.then((stored) => this.noteRequest(stored));
+    this.noteRequest(request);
+  }
+
+  private noteRequest(request: PromiseRecord | undefined): void {
     if (isCancelRequest(request)) this.request ??= { reason: reasonOf(request) };
   }
 
@@ -58,7 +71,8 @@ export class Cancelling {
     if (this.request) return;
     this.request = { reason };
     const error = this.error();
-    for (const ctx of this.runningSteps) ctx.abort(error);
+    this.runningStep?.abort(error);
+    if (this.moreRunningSteps) for (const ctx of this.moreRunningSteps) ctx.abort(error);
   }
 
   /** Whether a call in `scope` with no settled record gets a CancelledError instead of running. */
@@ -90,11 +104,14 @@ export class Cancelling {
    * after the cancellation (cleanup) runs to the end undisturbed.
    */
   stepBegun(ctx: WorkflowContext): void {
-    if (!this.request) this.runningSteps.add(ctx);
+    if (this.request) return;
+    if (this.runningStep === undefined) this.runningStep = ctx;
+    else (this.moreRunningSteps ??= new Set()).add(ctx);
   }
 
   stepEnded(ctx: WorkflowContext): void {
-    this.runningSteps.delete(ctx);
+    if (this.runningStep === ctx) this.runningStep = undefined;
+    else this.moreRunningSteps?.delete(ctx);
   }
 
   /**

@@ -96,14 +96,21 @@ export class Execution implements CancellingExecution {
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
   /** What every context of this execution shares. */
   private readonly contextInfo: ExecutionInfo;
+  // The options' parts are kept, not the options object: thousands of executions are in flight at once.
+  private readonly group: string;
+  private readonly guard: DeterminismGuard | undefined;
+  readonly replayOnly: boolean;
 
   constructor(
     private readonly root: RootSpec,
-    private readonly options: ExecutionOptions,
+    options: ExecutionOptions,
   ) {
     this.effects = options.effects;
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer ?? unobserved;
+    this.group = options.group;
+    this.guard = options.guard;
+    this.replayOnly = options.replayOnly === true;
     this.contextInfo = new RunInfo(root.id, options.dependencies ?? new Map<string, unknown>(), this.clock);
     // Itself, not an object of closures: one execution of thousands in flight costs no more.
     this.cancelling = new Cancelling(this);
@@ -111,10 +118,6 @@ export class Execution implements CancellingExecution {
 
   get rootId(): string {
     return this.root.id;
-  }
-
-  get replayOnly(): boolean {
-    return this.options.replayOnly === true;
   }
 
   /** Runs until the root finishes or nothing can move without an outside event. */
@@ -137,10 +140,11 @@ export class Execution implements CancellingExecution {
   private async runRoot(): Promise<void> {
     try {
       const { id, name, func, args, timeoutAt } = this.root;
-      await this.cancelling.readRequest();
+      const reading = this.cancelling.readRequest();
+      if (reading) await reading;
       const scope = new Scope(id, timeoutAt);
       const result = await this.invoke(scope, name, func, args);
-      if (this.cancelling.asked && !this.options.replayOnly) await this.cancelling.outstanding(this.futures);
+      if (this.cancelling.asked && !this.replayOnly) await this.cancelling.outstanding(this.futures);
       // Once the cancellation reached the body, the execution ends cancelled, whatever the body
       // did with the CancelledError (docs/cancellation.md).
       const settled = scope.delivered ? this.cancelling.settled(1) : settledOf(result, 1, `the return value of ${name}`);
@@ -268,14 +272,14 @@ export class Execution implements CancellingExecution {
   }
 
   private async drive(gen: Generator<unknown, unknown, unknown>, scope: Scope, name: string): Promise<Result> {
-    const guard = this.options.guard;
-    const where = { executionId: this.root.id, func: name };
+    const guard = this.guard;
+    const where = guard ? { executionId: this.root.id, func: name } : undefined;
     let input: Result = { ok: true, value: undefined };
     const resume = () => (input.ok ? gen.next(input.value) : gen.throw(input.error));
     for (;;) {
       let step: IteratorResult<unknown, unknown>;
       try {
-        step = guard ? guard.run(where, resume) : resume();
+        step = guard ? guard.run(where!, resume) : resume();
       } catch (error) {
         return { ok: false, error };
       }
@@ -346,7 +350,7 @@ export class Execution implements CancellingExecution {
   }
 
   private rpcWrite(scope: Scope, cmd: RpcCommand): ChildWrite {
-    const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.options.group);
+    const target = cmd.options.target ? resolveTarget(cmd.options.target) : ADDRESS.anycast(this.group);
     const tags = { ...cmd.options.tags, ...flowTags(cmd.options), [TAG.target]: target, [TAG.scope]: "global" };
     return { param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags };
   }
@@ -397,7 +401,7 @@ export class Execution implements CancellingExecution {
     if (!cmd.deferred) return this.runHere(id, kind, cmd, scope);
     const call = new LocalCall(id);
     this.strands.start();
-    this.runHere(id, kind, cmd, scope)
+    Promise.resolve(this.runHere(id, kind, cmd, scope))
       .catch((error: unknown) => {
         if (isRefusal(error)) return { ok: false, error } as Result;
         throw error;
@@ -421,20 +425,22 @@ export class Execution implements CancellingExecution {
    * Every step of every workflow passes here, so it is a chain of plain functions and `then`s
    * rather than one async function: the async frame suspended at each step's write (and the one
    * in TaskEffects.recordedStep) cost about 500 bytes of garbage per step, 5% of a step's
-   * allocations (bench/allocation.ts).
+   * allocations (bench/allocation.ts). A call answered from its settled record is answered at
+   * once, not through a promise: a replay runs through its recorded calls with no turn of the
+   * microtask queue between them (and holds nothing meanwhile).
    */
-  private runHere(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope): Promise<Result> {
+  private runHere(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope): Result | Promise<Result> {
     // Awaited only when the store must be asked: a run's calls are mostly answered from what it knows.
     const found = this.recorded(id);
     return found instanceof Promise ? found.then((record) => this.runKnown(id, kind, cmd, scope, record)) : this.runKnown(id, kind, cmd, scope, found);
   }
 
   /** runHere once the call's record, if any, is known. What it throws, it rejects with. */
-  private runKnown(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope, record: PromiseRecord | undefined): Promise<Result> {
+  private runKnown(id: string, kind: ChildKind, cmd: RunCommand, scope: Scope, record: PromiseRecord | undefined): Result | Promise<Result> {
     try {
       if (record) {
         this.checkReplay(record, kind, cmd.name);
-        if (record.state !== "pending") return Promise.resolve(resultOf(record));
+        if (record.state !== "pending") return resultOf(record);
       }
       // A step not yet recorded, reached while the cancellation is being delivered: the call that throws.
       if (kind === "step" && this.cancelling.reaches(scope) && !record) return this.runUnlessStored(id, cmd, scope);
@@ -551,7 +557,7 @@ export class Execution implements CancellingExecution {
   private async ensure(scope: Scope, key: ChildKey, write: () => ChildWrite): Promise<PromiseRecord> {
     const known = this.knownRecord(key.id);
     if (known && known.state !== "pending") return this.checkReplay(known, key.kind, key.func);
-    if (this.options.replayOnly) {
+    if (this.replayOnly) {
       if (known) return this.checkReplay(known, key.kind, key.func);
       this.stopIfReplayOnly(key.id);
     }
@@ -582,7 +588,7 @@ export class Execution implements CancellingExecution {
 
   /** In a replay-only run, a call with no record is where the history ends: stop there. */
   private stopIfReplayOnly(position: string): void {
-    if (this.options.replayOnly) throw new Abort({ type: "caught-up", position });
+    if (this.replayOnly) throw new Abort({ type: "caught-up", position });
   }
 
   /** A record made by another call at this position ends the execution with a DivergenceError. */
@@ -646,7 +652,7 @@ export class Execution implements CancellingExecution {
     if (recorded) return { ok: true, value: decodeValue(this.checkReplay(recorded, "patch", name).value) === true };
     const passedBefore = (await this.recorded(scope.nextChildId())) !== undefined;
     // A replay-only run answers as a real run would, without writing the answer down.
-    if (this.options.replayOnly) return { ok: true, value: !passedBefore };
+    if (this.replayOnly) return { ok: true, value: !passedBefore };
     const spec: ChildSpec = { id, kind: "patch", func: name, parentId: scope.id, param: {}, timeoutAt: scope.timeoutAt, tags: {} };
     const stored = this.checkReplay(await this.effects.record(spec, { state: "resolved", value: encodeValue(!passedBefore), attempts: 1 }), "patch", name);
     return { ok: true, value: decodeValue(stored.value) === true };

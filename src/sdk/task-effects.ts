@@ -38,15 +38,18 @@ export class TaskEffects implements Effects {
   private readonly client: ProtocolClient;
   private readonly task: TaskRef;
   private readonly known: Map<string, PromiseRecord>;
-  private readonly childPrefix: string;
+  private readonly historyComplete: boolean;
+  private readonly checkedUnder: number | undefined;
   /** The tags of the last step recorded with no tags of its own (see tagsOf). */
   private lastStepTags: Readonly<Record<string, string>> | undefined;
 
-  constructor(private readonly options: TaskEffectsOptions) {
+  // The options' parts are kept, not the options object: one of these lives per execution in flight.
+  constructor(options: TaskEffectsOptions) {
     this.client = options.client;
     this.task = options.task;
     this.known = options.known;
-    this.childPrefix = `${options.task.id}.`;
+    this.historyComplete = options.historyComplete;
+    this.checkedUnder = options.checkedUnder;
   }
 
   lookup(id: string): PromiseRecord | "absent" | undefined {
@@ -54,7 +57,7 @@ export class TaskEffects implements Effects {
     if (seen) return seen;
     // The preload holds every promise under the execution's id; one named by the workflow itself
     // (`ctx.options({ id })`) may live anywhere, so only the store can tell.
-    return this.options.historyComplete && id.startsWith(this.childPrefix) ? "absent" : undefined;
+    return this.historyComplete && isUnder(id, this.task.id) ? "absent" : undefined;
   }
 
   async read(id: string): Promise<PromiseRecord | undefined> {
@@ -69,7 +72,7 @@ export class TaskEffects implements Effects {
   create(spec: ChildSpec): Promise<PromiseRecord> {
     return this.fenced(
       action("promise.create", { id: spec.id, timeoutAt: spec.timeoutAt, param: spec.param, tags: this.tagsOf(spec) }),
-      this.markedIf(createChecked(spec, undefined, this.options.checkedUnder)),
+      this.markedIf(createChecked(spec, undefined, this.checkedUnder)),
     );
   }
 
@@ -81,7 +84,7 @@ export class TaskEffects implements Effects {
       tags: this.tagsOf(spec),
       result: { state: recordable(result.state), value: withAttempts(result), ...(result.startedAt === undefined ? {} : { startedAt: result.startedAt }) },
     };
-    const checked = this.markedIf(createChecked(spec, result, this.options.checkedUnder));
+    const checked = this.markedIf(createChecked(spec, result, this.checkedUnder));
     const recordStep = this.client.transport.recordStep;
     if (checked !== undefined && recordStep !== undefined) return this.recordedStep(recordStep, { taskId: this.task.id, version: this.task.version, create, checkedUnder: checked });
     return this.fenced(action("promise.create", create), checked);
@@ -89,7 +92,7 @@ export class TaskEffects implements Effects {
 
   settle(id: string, result: Settled): Promise<PromiseRecord> {
     // The id is one this execution read or wrote: only the value can be out of bounds.
-    return this.fenced(action("promise.settle", { id, state: result.state, value: withAttempts(result) }), this.markedIf(valueChecked(result.value, this.options.checkedUnder)));
+    return this.fenced(action("promise.settle", { id, state: result.state, value: withAttempts(result) }), this.markedIf(valueChecked(result.value, this.checkedUnder)));
   }
 
   cancelChild(id: string, reason: string | undefined): Promise<void> {
@@ -122,7 +125,7 @@ export class TaskEffects implements Effects {
 
   /** The limit to send a write marked validated under: the embedded store's, when the write's parts passed their checks. */
   private markedIf(checked: boolean): number | undefined {
-    return checked ? this.options.checkedUnder : undefined;
+    return checked ? this.checkedUnder : undefined;
   }
 
   /** `checkedUnder`: see TaskEffectsOptions; undefined has the store validate the write. */
@@ -175,4 +178,9 @@ function recordable(state: Settled["state"]): "resolved" | "rejected" {
 function withAttempts(result: Settled): Settled["value"] {
   // Object.assign rather than a spread followed by a computed key (see tagsOf).
   return { ...result.value, headers: Object.assign({}, result.value.headers, { [ATTEMPTS_HEADER]: String(result.attempts) }) };
+}
+
+/** Whether `id` is under `parent` (`${parent}.…`), with no prefix string made to ask. */
+function isUnder(id: string, parent: string): boolean {
+  return id.length > parent.length && id.charCodeAt(parent.length) === 46 /* . */ && id.startsWith(parent);
 }
