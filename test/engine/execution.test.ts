@@ -42,6 +42,29 @@ describe("execution", () => {
     expect(runs).toBe(2);
   });
 
+  it("replays recorded calls at once: a run reaches its first unrecorded step before run() returns", async () => {
+    const effects = new FakeEffects();
+    const ran: number[] = [];
+    function step(_ctx: Context, n: number): number {
+      ran.push(n);
+      return n;
+    }
+    function* flow(ctx: Context, steps: number): Generator<unknown, number, unknown> {
+      let sum = 0;
+      for (let n = 1; n <= steps; n++) sum += yield* ctx.run(step, n);
+      return sum;
+    }
+    expect(resultOf(await run(effects, flow, [3]))).toBe(6);
+    ran.length = 0;
+    const writesBefore = effects.recordsWritten;
+    // No turn of the microtask queue between the start and the fourth step: a restart that resumes
+    // thousands of executions brings each to its interrupted step in the turn it starts it.
+    const running = run(effects, flow, [4]);
+    expect(ran).toEqual([4]);
+    expect(effects.recordsWritten).toBe(writesBefore + 1);
+    expect(resultOf(await running)).toBe(10);
+  });
+
   it("records a step that ran here in one write, already settled", async () => {
     const effects = new FakeEffects();
     function step(_ctx: Context, x: number): number {
