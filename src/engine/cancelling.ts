@@ -122,7 +122,7 @@ export class Cancelling {
    * result). A pending one the strand only takes a future of is replayed as it is: the strand
    * went past it before, and cancels it where it waits for it, or when the execution ends.
    */
-  async sleepOrPromise(id: string, blocking: boolean, proceed: () => Promise<Result>): Promise<Result> {
+  async sleepOrPromise(id: string, blocking: boolean, proceed: () => Result | Promise<Result>): Promise<Result> {
     const record = await this.execution.storedRecord(id);
     if (!record) return this.result();
     if (blocking && record.state === "pending" && !this.execution.replayOnly) await this.execution.effects.settle(id, this.settled(1));

@@ -355,7 +355,7 @@ export class Execution implements CancellingExecution {
     return { param: encodeArgs(cmd.name, cmd.args, true), timeoutAt: this.deadlineOf(scope, cmd.options), tags };
   }
 
-  private handleTimer(id: string, cmd: TimerCommand, scope: Scope): Promise<Result> {
+  private handleTimer(id: string, cmd: TimerCommand, scope: Scope): Result | Promise<Result> {
     const until = cmd.until ?? this.clock.now() + (cmd.ms ?? 0);
     return this.durableCall(scope, { id, kind: "sleep", func: "sleep" }, cmd.deferred, () => ({ param: {}, timeoutAt: until, tags: { [TAG.timer]: "true" } }));
   }
@@ -366,7 +366,7 @@ export class Execution implements CancellingExecution {
       timeoutAt: this.deadlineOf(scope, { timeout: cmd.timeout }),
       tags: cmd.tags ?? {},
     });
-    return this.ensure(scope, { id, kind: "promise", func: "promise" }, write).then((record): Result => {
+    return Promise.resolve(this.ensure(scope, { id, kind: "promise", func: "promise" }, write)).then((record): Result => {
       const slot = this.futures.push({ kind: "durable", id, record }) - 1;
       return { ok: true, value: new DurablePromise(id, slot) };
     });
@@ -542,9 +542,19 @@ export class Execution implements CancellingExecution {
     return ran instanceof Promise ? ran.then(ended) : ended(ran);
   }
 
-  /** A call that lives in the store until the outside world settles it: a sleep or a remote call. */
-  private async durableCall(scope: Scope, key: ChildKey, deferred: boolean, write: () => ChildWrite): Promise<Result> {
-    const record = await this.ensure(scope, key, write);
+  /**
+   * A call that lives in the store until the outside world settles it: a sleep or a remote call.
+   * Plain functions and a `then`, as runHere: a replayed call is answered at once, and a call
+   * waiting on its write keeps no async frame of its own (a sleeper in flight held three).
+   */
+  private durableCall(scope: Scope, key: ChildKey, deferred: boolean, write: () => ChildWrite): Result | Promise<Result> {
+    const ensured = this.ensure(scope, key, write);
+    if (ensured instanceof Promise) return ensured.then((record) => this.futureOf(record, deferred));
+    return this.futureOf(ensured, deferred);
+  }
+
+  /** A durable call's future (deferred), or what awaiting it gives now. */
+  private futureOf(record: PromiseRecord, deferred: boolean): Result | Promise<Result> {
     const slot = this.futures.push({ kind: "durable", id: record.id, record }) - 1;
     const future = new Future(record.id, slot);
     return deferred ? { ok: true, value: future } : this.await(future);
@@ -554,14 +564,16 @@ export class Execution implements CancellingExecution {
    * The child's record: a settled one known already (nothing encoded, nothing sent), else created
    * by the store, which answers with the record an earlier run made if there is one.
    */
-  private async ensure(scope: Scope, key: ChildKey, write: () => ChildWrite): Promise<PromiseRecord> {
+  private ensure(scope: Scope, key: ChildKey, write: () => ChildWrite): PromiseRecord | Promise<PromiseRecord> {
     const known = this.knownRecord(key.id);
     if (known && known.state !== "pending") return this.checkReplay(known, key.kind, key.func);
     if (this.replayOnly) {
       if (known) return this.checkReplay(known, key.kind, key.func);
       this.stopIfReplayOnly(key.id);
     }
-    return this.checkReplay(await this.effects.create({ ...key, ...write(), parentId: scope.id }), key.kind, key.func);
+    const { param, timeoutAt, tags } = write();
+    const spec: ChildSpec = { id: key.id, kind: key.kind, func: key.func, parentId: scope.id, param, timeoutAt, tags };
+    return this.effects.create(spec).then((created) => this.checkReplay(created, key.kind, key.func));
   }
 
   /** The record of `id` if there is one, from what is known or else from the store. */

@@ -129,9 +129,16 @@ export class TaskEffects implements Effects {
   }
 
   /** `checkedUnder`: see TaskEffectsOptions; undefined has the store validate the write. */
-  private async fenced(inner: PromiseCreateReq | PromiseSettleReq, checkedUnder?: number): Promise<PromiseRecord> {
+  private fenced(inner: PromiseCreateReq | PromiseSettleReq, checkedUnder?: number): Promise<PromiseRecord> {
     const data = { id: this.task.id, version: this.task.version, action: inner };
-    return this.fenceAnswered(inner, await this.client.send("task.fence", data, checkedUnder));
+    // A `then`, not an async function: no frame kept per write in flight (see Execution.runHere).
+    let sent: Promise<Response<"task.fence">>;
+    try {
+      sent = this.client.send("task.fence", data, checkedUnder);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return sent.then((response) => this.fenceAnswered(inner, response));
   }
 
   /** A step recorded by the embedded store's lane: the record made, or the answer of the `task.fence` it stood for. */

@@ -254,6 +254,24 @@ describe("execution", () => {
     expect(resultOf(await run(effects, flow))).toBe("woke");
   });
 
+  it("replays a fired timer at once: the step after it runs before run() returns", async () => {
+    const effects = new FakeEffects();
+    const ran: string[] = [];
+    function after(): string {
+      ran.push("after");
+      return "done";
+    }
+    function* flow(ctx: Context): Generator<unknown, string, unknown> {
+      yield* ctx.sleep(5_000);
+      return yield* ctx.run(after);
+    }
+    expect(await run(effects, flow)).toEqual({ type: "suspended", awaiting: ["wf.1"] });
+    effects.external("wf.1", "resolved");
+    const running = run(effects, flow);
+    expect(ran).toEqual(["after"]);
+    expect(resultOf(await running)).toBe("done");
+  });
+
   it("keeps a timer's original deadline across replays", async () => {
     const effects = new FakeEffects();
     function* flow(ctx: Context): Generator<unknown, void, unknown> {
